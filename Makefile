@@ -1,0 +1,33 @@
+# VNest: the two commands a newcomer needs are `make run` and `make check`.
+# Everything else here is a step of those.
+
+PROFILE ?= x86_64-vtd
+
+.PHONY: all deps build run check checkpatch clean help
+
+all: build
+
+help:
+	@echo "make run      build QEMU with VNest and boot the demo guest ($(PROFILE))"
+	@echo "make check    build and run every test"
+	@echo "make build    install dependencies and build QEMU with VNest"
+	@echo "make checkpatch  QEMU's style check on VNest's C files"
+	@echo "make clean    remove build/ (downloads and ccache stay in ~/.cache/vnest)"
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@scripts/build-qemu.sh
+
+run: build
+	@guest/run.sh $(PROFILE)
+
+check: deps
+	@scripts/check.sh
+
+checkpatch: deps
+	@scripts/checkpatch.sh
+
+clean:
+	rm -rf build

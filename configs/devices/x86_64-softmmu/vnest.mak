@@ -1,0 +1,17 @@
+# VNest device set for qemu-system-x86_64: q35 with intel-iommu and the PCI
+# devices nesting work assigns or uses as DMA sources.
+CONFIG_Q35=y
+# The pc machine too: libqos runs its PCI device tests (qos-test) on pc.
+CONFIG_I440FX=y
+CONFIG_VTD=y
+CONFIG_PCIE_PORT=y
+CONFIG_NVME_PCI=y
+CONFIG_E1000E_PCI_EXPRESS=y
+CONFIG_VIRTIO_PCI=y
+CONFIG_VIRTIO_BLK=y
+CONFIG_VIRTIO_NET=y
+CONFIG_VIRTIO_RNG=y
+CONFIG_VFIO_PCI=y
+CONFIG_EDU=y
+CONFIG_PCI_TESTDEV=y
+CONFIG_ISA_TESTDEV=y

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Turn a guest console log's "VNEST: key=value" lines into a short report.
+#   guest/report.sh LOG DESCRIPTION QEMU_EXIT_CODE WALL_SECONDS
+# Exits 0 only if the guest reported result=PASS and QEMU exited cleanly.
+set -uo pipefail
+log=$1 desc=$2 qrc=$3 wall=$4
+
+val() { sed -n "s/^VNEST: $1=//p" "$log" | tr -d '\r' | head -n1; }
+
+# Decode the VT-d extended capabilities a guest driver looks at.
+ecap_flags() {
+    local e=$(( $1 )) out=""
+    (( e >> 43 & 1 )) && out+=" scalable-mode"
+    (( e >> 47 & 1 )) && out+=" first-stage"
+    (( e >> 46 & 1 )) && out+=" second-stage"
+    (( e >> 40 & 1 )) && out+=" pasid"
+    (( e >> 1 & 1 )) && out+=" queued-invalidation"
+    echo "${out# }"
+}
+
+result=$(val result)
+echo "== VNest guest run: $desc"
+echo "   kernel:        $(val kernel)"
+iommu=$(val iommu)
+if [ -n "$(val iommu.ecap)" ]; then
+    echo "   IOMMU seen:    $iommu, VT-d version $(val iommu.version)," \
+         "cap $(val iommu.cap), ecap $(val iommu.ecap)"
+    echo "                  ($(ecap_flags "$(val iommu.ecap)"))"
+else
+    echo "   IOMMU seen:    ${iommu:-nothing reported}"
+fi
+echo "   device:        $(val device.bdf) in IOMMU group $(val device.iommu_group)," \
+     "domain type $(val device.domain_type)"
+bytes=$(val data.bytes)
+w=$(val data.sha256.written) r=$(val data.sha256.read)
+if [ -n "$bytes" ]; then
+    if [ "$w" = "$r" ]; then m="match"; else m="MISMATCH"; fi
+    echo "   data:          $bytes bytes written and read back by DMA, sha256 $m"
+fi
+err=$(val error)
+[ -z "$err" ] || echo "   error:         $err"
+sed -n 's/^VNEST: dmar.log=/   DMAR log:      /p' "$log"
+echo "   wall time:     ${wall} s (QEMU start to exit)"
+if [ "$result" = PASS ] && [ "$qrc" = 0 ]; then
+    echo "   result:        PASS"
+    exit 0
+fi
+echo "   result:        FAIL (guest: ${result:-no result}, QEMU exit code $qrc)"
+echo "   last console lines:"
+tail -n 15 "$log" | sed 's/^/     | /'
+exit 1

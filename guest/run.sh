@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Boot a real Linux guest under VNest's QEMU, run one guest test, report.
+#
+#   guest/run.sh [PROFILE]        (default: x86_64-vtd; see guest/profiles/)
+#
+# The harness: a Debian kernel (extracted from its package, cached outside
+# the clone), a busybox initramfs assembled here with guest/init and
+# guest/tests/, a scratch disk, and QEMU with the profile's machine. The
+# guest prints "VNEST: key=value" lines on its console; this script turns
+# them into a report and exits 0 only if the guest test passed.
+# Environment: VNEST_QEMU (emulator to use), VNEST_RUN_TIMEOUT (seconds,
+# default 300), VNEST_VERBOSE=1 (echo the guest console), VNEST_MIB (data
+# size the guest test moves, default 16).
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+PROFILE=${1:-x86_64-vtd}
+pfile=$VNEST_ROOT/guest/profiles/$PROFILE.sh
+[ -f "$pfile" ] || die "no guest profile '$PROFILE' (have: $(cd "$VNEST_ROOT/guest/profiles" && ls | sed 's/\.sh$//' | tr '\n' ' '))"
+. "$pfile"
+WORK=$VNEST_BUILD/guest/$PROFILE
+QEMU=${VNEST_QEMU:-$QEMU_BUILD/$PROFILE_QEMU}
+[ -x "$QEMU" ] || die "$QEMU is not built; run 'make build' first"
+mkdir -p "$WORK"
+
+# The kernel image of a (meta)package, extracted once into the cache.
+guest_kernel() {
+    local pkg=$1 real dir
+    papt_setup
+    real=$(papt apt-cache depends "$pkg:$PROFILE_ARCH" 2>/dev/null |
+           awk '/Depends: linux-image-/ { sub(":.*", "", $2); print $2; exit }')
+    [ -n "$real" ] || real=$pkg
+    dir=$VNEST_CACHE/kernels/$real
+    if ! compgen -G "$dir/$PROFILE_KERNEL_GLOB" >/dev/null; then
+        msg "fetching guest kernel $real"
+        rm -rf "$dir"
+        extract_deb "$(fetch_deb "$real:$PROFILE_ARCH")" "$dir"
+    fi
+    compgen -G "$dir/$PROFILE_KERNEL_GLOB" | head -n1
+}
+
+build_initramfs() {
+    local root=$WORK/initramfs bb
+    bb=$VNEST_CACHE/busybox-$PROFILE_ARCH
+    if [ ! -x "$bb/usr/bin/busybox" ] && [ ! -x "$bb/bin/busybox" ]; then
+        papt_setup
+        rm -rf "$bb"
+        extract_deb "$(fetch_deb "busybox-static:$PROFILE_ARCH")" "$bb"
+    fi
+    rm -rf "$root"
+    mkdir -p "$root/bin" "$root/vnest/tests"
+    cp "$(ls "$bb"/usr/bin/busybox "$bb"/bin/busybox 2>/dev/null | head -n1)" \
+        "$root/bin/busybox"
+    cp "$VNEST_ROOT/guest/init" "$root/init"
+    cp "$VNEST_ROOT"/guest/tests/* "$root/vnest/tests/"
+    (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$WORK/initramfs.cpio.gz"
+}
+
+kernel=$(guest_kernel "$PROFILE_KERNEL_PKG")
+build_initramfs
+disk=$WORK/disk.img
+rm -f "$disk"
+truncate -s "${PROFILE_DISK_MIB}M" "$disk"
+log=$WORK/console.log
+: >"$log"
+
+# shellcheck disable=SC2207
+qargs=($(profile_qemu_args "$disk"))
+cmdline="console=$PROFILE_CONSOLE panic=-1 quiet $PROFILE_CMDLINE vnest.test=$PROFILE_TEST"
+# Unknown key=value parameters reach /init as environment variables.
+cmdline="$cmdline VNEST_MIB=${VNEST_MIB:-16}"
+msg "booting $PROFILE_DESC"
+msg "kernel $(basename "$kernel"), console log in $log"
+start=$(date +%s.%N)
+set +e
+if [ "${VNEST_VERBOSE:-0}" = 1 ]; then tail -n +1 -f "$log" & tailpid=$!; fi
+timeout "${VNEST_RUN_TIMEOUT:-300}" "$QEMU" "${qargs[@]}" \
+    -display none -monitor none -serial "file:$log" -no-reboot \
+    -kernel "$kernel" -initrd "$WORK/initramfs.cpio.gz" \
+    -append "$cmdline"
+qrc=$?
+[ -n "${tailpid:-}" ] && kill "$tailpid" 2>/dev/null
+set -e
+end=$(date +%s.%N)
+
+exec "$VNEST_ROOT/guest/report.sh" "$log" "$PROFILE_DESC" "$qrc" \
+    "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')"

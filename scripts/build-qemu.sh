@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Configure and build QEMU with VNest mounted in. Extra arguments are ninja
+# targets; without any, the three emulators are built. The build directory
+# is reconfigured from scratch only when the configure options change.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+FW=$VNEST_CACHE/firmware
+CONFIGURE_ARGS=(
+    --python=/usr/bin/python3
+    --target-list=x86_64-softmmu,aarch64-softmmu,s390x-softmmu
+    --without-default-features
+    --without-default-devices
+    --with-devices-x86_64=vnest
+    --with-devices-aarch64=vnest
+    --with-devices-s390x=vnest
+    --enable-tcg --enable-kvm --enable-fdt=system
+    --disable-install-blobs --disable-docs --disable-rust
+)
+
+configure() {
+    local key=$1
+    rm -rf "$QEMU_BUILD"
+    mkdir -p "$QEMU_BUILD"
+    msg "configuring QEMU in $QEMU_BUILD"
+    (cd "$QEMU_BUILD" && "$QEMU_TREE/configure" "${CONFIGURE_ARGS[@]}" \
+        >"$QEMU_BUILD/configure.log" 2>&1) ||
+        { tail -n 40 "$QEMU_BUILD/configure.log" >&2
+          die "QEMU configure failed (log: $QEMU_BUILD/configure.log)"; }
+    echo "$key" >"$QEMU_BUILD/.vnest-configure"
+}
+
+"$VNEST_ROOT/scripts/prepare-qemu.sh"
+"$VNEST_ROOT/scripts/fetch-firmware.sh"
+key=$(printf '%s\n' "${CONFIGURE_ARGS[@]}" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$QEMU_BUILD/build.ninja" ] ||
+   [ "$(cat "$QEMU_BUILD/.vnest-configure" 2>/dev/null)" != "$key" ]; then
+    configure "$key"
+fi
+mkdir -p "$CCACHE_DIR"
+if [ $# -eq 0 ]; then
+    set -- qemu-system-x86_64 qemu-system-aarch64 qemu-system-s390x
+fi
+msg "building: $*"
+ninja -C "$QEMU_BUILD" "$@"
+
+# A QEMU run from its build tree looks for firmware in qemu-bundle's data
+# directory, where an installing build would put pc-bios/: link Debian's
+# firmware there.
+bundle=$QEMU_BUILD/qemu-bundle/usr/local/share/qemu
+mkdir -p "$bundle"
+for f in "$FW"/*; do
+    [ -e "$bundle/${f##*/}" ] || ln -s "$f" "$bundle/${f##*/}"
+done

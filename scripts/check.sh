@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make check`: build, then run every VNest test and the QEMU qtests that
+# concern IOMMUs and PCI on the targets we build, the style check and the
+# guest run. Ends with one "N passed, N failed" line.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+# QEMU's own qtests that concern IOMMUs and PCI, per target.
+QEMU_QTESTS=(
+    x86_64:intel-iommu-test x86_64:q35-test x86_64:device-introspect-test
+    x86_64:qos-test
+    aarch64:device-introspect-test aarch64:qos-test
+    s390x:device-introspect-test
+)
+
+passed=0 failed=0 failures=()
+record() {   # name rc
+    if [ "$2" = 0 ]; then passed=$((passed + 1)); else
+        failed=$((failed + 1)); failures+=("$1"); fi
+}
+
+targets=(qemu-system-x86_64 qemu-system-aarch64 qemu-system-s390x vnest-tests)
+names=()
+for t in "${QEMU_QTESTS[@]}"; do
+    targets+=("tests/qtest/${t#*:}")
+    names+=("qtest-${t%%:*}/${t#*:}")
+done
+"$VNEST_ROOT/scripts/build-qemu.sh" $(printf '%s\n' "${targets[@]}" | sort -u) ||
+    die "build failed"
+
+# meson selects by suite or by name, not both: two runs, two logs.
+run_meson() {   # logbase, selection...
+    local base=$1
+    shift
+    (cd "$QEMU_BUILD" && meson test --no-rebuild --print-errorlogs \
+        --num-processes "$(nproc)" --logbase "$base" "$@")
+    # Count every test program from meson's log.
+    if [ -f "$QEMU_BUILD/meson-logs/$base.json" ]; then
+        while read -r name res; do
+            case $res in
+                OK|SKIP|EXPECTEDFAIL) record "$name" 0 ;;
+                *) record "$name" 1 ;;
+            esac
+        done < <(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    print(t["name"].replace(" ", "_"), t["result"])
+' "$QEMU_BUILD/meson-logs/$base.json")
+    else
+        record "meson-$base" 1
+    fi
+}
+
+msg "running VNest's tests (meson suite vnest)"
+run_meson vnest-tests --suite vnest
+msg "running QEMU's IOMMU and PCI qtests: ${names[*]}"
+run_meson qemu-qtests "${names[@]}"
+
+msg "style: QEMU's checkpatch.pl on VNest's C files"
+"$VNEST_ROOT/scripts/checkpatch.sh"
+record checkpatch $?
+
+msg "guest: make run"
+"$VNEST_ROOT/guest/run.sh" x86_64-vtd
+record guest-x86_64-vtd $?
+
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,244 @@
+/*
+ * VNest qtest helpers: the guest's side of Intel VT-d in scalable mode
+ *
+ * Table formats follow the Intel VT-d specification (rev. 4+): 128-bit root
+ * entries, 256-bit scalable-mode context entries, 64-bit PASID directory
+ * entries, 512-bit PASID-table entries, 4-level first-stage (IA-32e format)
+ * and second-stage page tables.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "vtd-guest.h"
+#include "hw/i386/intel_iommu_internal.h"
+
+#define PAGE_SIZE           4096ULL
+#define PT_LEVELS           4               /* 48-bit input addresses */
+#define PT_INDEX(iova, lvl) (((iova) >> (12 + 9 * ((lvl) - 1))) & 0x1ff)
+
+/* Second-stage entry bits */
+#define SS_R                (1ULL << 0)
+#define SS_W                (1ULL << 1)
+/* First-stage entry bits */
+#define FS_P                (1ULL << 0)
+#define FS_RW               (1ULL << 1)
+#define FS_US               (1ULL << 2)
+
+#define PE_AW_48BIT         (2ULL << 2)     /* 4-level table */
+#define PE_PGTT_SHIFT       6
+#define CTX_SM_SIZE         32              /* scalable context entry */
+#define PASID_ENTRY_SIZE    64
+
+#define WAIT_LOOPS          1000
+
+struct VtdGuest {
+    QTestState *qts;
+    QGuestAllocator *alloc;
+    uint64_t base;                  /* remapping unit registers */
+    uint64_t root;                  /* root table */
+    uint64_t ctx[256][2];           /* [bus][lower, upper] context tables */
+    GList *domains;
+};
+
+struct VtdDomain {
+    VtdGuest *g;
+    VtdPgtt pgtt;
+    uint64_t top;                   /* top-level I/O page table */
+};
+
+static uint64_t zalloc_page(VtdGuest *g)
+{
+    uint64_t gpa = guest_alloc(g->alloc, PAGE_SIZE);
+
+    g_assert_cmphex(gpa & (PAGE_SIZE - 1), ==, 0);
+    qtest_memset(g->qts, gpa, 0, PAGE_SIZE);
+    return gpa;
+}
+
+uint64_t vtd_guest_readq(VtdGuest *g, uint64_t reg)
+{
+    return qtest_readq(g->qts, g->base + reg);
+}
+
+uint32_t vtd_guest_readl(VtdGuest *g, uint64_t reg)
+{
+    return qtest_readl(g->qts, g->base + reg);
+}
+
+static void vtd_guest_writel(VtdGuest *g, uint64_t reg, uint32_t val)
+{
+    qtest_writel(g->qts, g->base + reg, val);
+}
+
+VtdGuest *vtd_guest_new(QTestState *qts, QGuestAllocator *alloc,
+                        uint64_t base)
+{
+    VtdGuest *g = g_new0(VtdGuest, 1);
+
+    g->qts = qts;
+    g->alloc = alloc;
+    g->base = base;
+    g->root = zalloc_page(g);
+    return g;
+}
+
+void vtd_guest_free(VtdGuest *g)
+{
+    g_list_free_full(g->domains, g_free);
+    g_free(g);
+}
+
+/* The context entry slot for @sid, creating its context table if needed. */
+static uint64_t context_entry_addr(VtdGuest *g, uint16_t sid)
+{
+    uint8_t bus = sid >> 8, devfn = sid & 0xff;
+    int half = devfn >= 128;
+    uint64_t re = g->root + bus * 16 + half * 8;
+
+    if (!g->ctx[bus][half]) {
+        g->ctx[bus][half] = zalloc_page(g);
+        qtest_writeq(g->qts, re, g->ctx[bus][half] | VTD_ROOT_ENTRY_P);
+    }
+    return g->ctx[bus][half] + (devfn & 0x7f) * CTX_SM_SIZE;
+}
+
+VtdDomain *vtd_guest_attach(VtdGuest *g, uint16_t sid, VtdPgtt pgtt,
+                            uint16_t did)
+{
+    VtdDomain *d = g_new0(VtdDomain, 1);
+    uint64_t ce = context_entry_addr(g, sid);
+    uint64_t pasid_dir = zalloc_page(g);
+    uint64_t pasid_table = zalloc_page(g);
+    uint64_t pe = pasid_table;      /* RID_PASID 0: first entry */
+    uint64_t pe0;
+
+    d->g = g;
+    d->pgtt = pgtt;
+    g->domains = g_list_prepend(g->domains, d);
+
+    /* PASID directory entry 0 covers PASIDs 0-63. */
+    qtest_writeq(g->qts, pasid_dir, pasid_table | VTD_PASID_ENTRY_P);
+
+    pe0 = VTD_PASID_ENTRY_P | PE_AW_48BIT | ((uint64_t)pgtt << PE_PGTT_SHIFT);
+    if (pgtt != VTD_PGTT_PASS_THROUGH) {
+        d->top = zalloc_page(g);
+    }
+    if (pgtt == VTD_PGTT_SECOND_STAGE) {
+        pe0 |= d->top;
+    }
+    qtest_writeq(g->qts, pe + 8, did);
+    if (pgtt == VTD_PGTT_FIRST_STAGE) {
+        qtest_writeq(g->qts, pe + 16, d->top);      /* FLPM 0: 4 levels */
+    }
+    qtest_writeq(g->qts, pe, pe0);
+
+    /* Scalable context entry: PDTS 0 (128 directory entries), RID_PASID 0 */
+    qtest_writeq(g->qts, ce + 8, 0);
+    qtest_writeq(g->qts, ce, pasid_dir | VTD_CONTEXT_ENTRY_P);
+    return d;
+}
+
+static uint64_t table_entry(VtdDomain *d, uint64_t next)
+{
+    if (d->pgtt == VTD_PGTT_FIRST_STAGE) {
+        return next | FS_P | FS_RW | FS_US;
+    }
+    return next | SS_R | SS_W;
+}
+
+static uint64_t leaf_entry(VtdDomain *d, uint64_t gpa, int prot)
+{
+    if (d->pgtt == VTD_PGTT_FIRST_STAGE) {
+        /* First-stage pages are always readable when present. */
+        return gpa | FS_P | FS_US | ((prot & VTD_PROT_WRITE) ? FS_RW : 0);
+    }
+    return gpa | ((prot & VTD_PROT_READ) ? SS_R : 0) |
+           ((prot & VTD_PROT_WRITE) ? SS_W : 0);
+}
+
+static void map_page(VtdDomain *d, uint64_t iova, uint64_t gpa, int prot)
+{
+    QTestState *qts = d->g->qts;
+    uint64_t table = d->top;
+    int lvl;
+
+    for (lvl = PT_LEVELS; lvl > 1; lvl--) {
+        uint64_t slot = table + PT_INDEX(iova, lvl) * 8;
+        uint64_t e = qtest_readq(qts, slot);
+
+        if (!e) {
+            e = table_entry(d, zalloc_page(d->g));
+            qtest_writeq(qts, slot, e);
+        }
+        table = e & VTD_PAGE_MASK_4K & ((1ULL << 52) - 1);
+    }
+    qtest_writeq(qts, table + PT_INDEX(iova, 1) * 8, leaf_entry(d, gpa, prot));
+}
+
+void vtd_domain_map(VtdDomain *d, uint64_t iova, uint64_t gpa,
+                    uint64_t size, int prot)
+{
+    uint64_t off;
+
+    g_assert(d->pgtt != VTD_PGTT_PASS_THROUGH);
+    g_assert_cmphex((iova | gpa | size) & (PAGE_SIZE - 1), ==, 0);
+    for (off = 0; off < size; off += PAGE_SIZE) {
+        map_page(d, iova + off, gpa + off, prot);
+    }
+}
+
+static void wait_status(VtdGuest *g, uint32_t bit)
+{
+    int i;
+
+    for (i = 0; i < WAIT_LOOPS; i++) {
+        if (vtd_guest_readl(g, DMAR_GSTS_REG) & bit) {
+            return;
+        }
+    }
+    g_error("VT-d: GSTS bit 0x%" PRIx32 " never set", bit);
+}
+
+void vtd_guest_enable(VtdGuest *g)
+{
+    uint32_t sts;
+
+    qtest_writeq(g->qts, g->base + DMAR_RTADDR_REG, g->root | VTD_RTADDR_SMT);
+    sts = vtd_guest_readl(g, DMAR_GSTS_REG);
+    vtd_guest_writel(g, DMAR_GCMD_REG, sts | VTD_GCMD_SRTP);
+    wait_status(g, VTD_GSTS_RTPS);
+
+    /* GCMD takes one command at a time on top of the current status. */
+    sts = vtd_guest_readl(g, DMAR_GSTS_REG) & ~VTD_GSTS_RTPS;
+    vtd_guest_writel(g, DMAR_GCMD_REG, sts | VTD_GCMD_TE);
+    wait_status(g, VTD_GSTS_TES);
+}
+
+bool vtd_guest_take_fault(VtdGuest *g, VtdFault *f)
+{
+    uint64_t cap = vtd_guest_readq(g, DMAR_CAP_REG);
+    uint64_t fro = ((cap >> 24) & 0x3ff) * 16;
+    uint32_t fsts = vtd_guest_readl(g, DMAR_FSTS_REG);
+    uint64_t rec, lo, hi;
+
+    if (!(fsts & VTD_FSTS_PPF)) {
+        return false;
+    }
+    rec = fro + ((fsts & VTD_FSTS_FRI_MASK) >> 8) * 16;
+    lo = vtd_guest_readq(g, rec);
+    hi = vtd_guest_readq(g, rec + 8);
+    g_assert(hi & VTD_FRCD_F);
+
+    f->sid = hi & 0xffff;
+    f->reason = (hi >> 32) & 0xff;
+    f->is_read = !!(hi & VTD_FRCD_T);
+    f->has_pasid = !!(hi & (1ULL << 31));
+    f->pasid = (hi >> 40) & 0xfffff;
+    f->addr = lo & ~0xfffULL;
+
+    /* F is write-1-to-clear; clearing the last one clears FSTS.PPF. */
+    qtest_writeq(g->qts, g->base + rec + 8, VTD_FRCD_F);
+    g_assert_false(vtd_guest_readl(g, DMAR_FSTS_REG) & VTD_FSTS_PPF);
+    return true;
+}
