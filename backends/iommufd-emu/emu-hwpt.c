@@ -1,0 +1,425 @@
+/*
+ * VNest emulated host IOMMU: hardware page tables, HW info, invalidation
+ * and dirty tracking
+ *
+ * A paging HWPT mirrors an IOAS (and may be a nest parent); a nested HWPT
+ * holds a stage-1 configuration the hardware model validated, over a nest
+ * parent (VT-d style) or a vIOMMU (SMMUv3 style).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "emu-internal.h"
+
+#define PAGING_FLAGS    (IOMMU_HWPT_ALLOC_NEST_PARENT | \
+                         IOMMU_HWPT_ALLOC_DIRTY_TRACKING | \
+                         IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
+#define NESTED_FLAGS    (IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
+
+static EmuHwpt *hwpt_reserve(EmuCtx *ctx, EmuObjType type, EmuIommu *iommu,
+                             uint32_t flags)
+{
+    EmuHwpt *hwpt = emu_obj_reserve(ctx, type, sizeof(*hwpt));
+
+    hwpt->iommu = iommu;
+    hwpt->flags = flags;
+    hwpt->tag = iommu->next_tag++;
+    return hwpt;
+}
+
+/* A paging HWPT on @ioas for devices behind @iommu. */
+int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
+                        uint32_t flags, EmuHwpt **out)
+{
+    const EmuHwConfig *cfg = &iommu->cfg;
+    EmuHwpt *hwpt;
+    int rc;
+
+    if (flags & ~PAGING_FLAGS) {
+        return -EOPNOTSUPP;
+    }
+    if (((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && !cfg->nesting) ||
+        ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) && !cfg->dirty_tracking) ||
+        ((flags & IOMMU_HWPT_ALLOC_PASID) && !cfg->pasid_bits)) {
+        return -EOPNOTSUPP;
+    }
+    if ((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
+        (flags & IOMMU_HWPT_FAULT_ID_VALID)) {
+        return -EOPNOTSUPP;
+    }
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
+    }
+    hwpt = hwpt_reserve(ctx, EMU_OBJ_HWPT_PAGING, iommu, flags);
+    hwpt->ioas = ioas;
+    emu_obj_ref(ioas);          /* put in emu_hwpt_destroy() */
+    ioas->hwpts = g_list_prepend(ioas->hwpts, hwpt);
+    hwpt->dirty = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                        g_free, NULL);
+    *out = hwpt;
+    return 0;
+}
+
+static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
+                           struct iommu_hwpt_alloc *cmd, EmuHwpt **out)
+{
+    EmuIommu *iommu = idev->dev->iommu;
+    const EmuHwOps *ops = iommu->ops;
+    EmuHwpt *parent = NULL, *hwpt;
+    EmuViommu *viommu = NULL;
+    g_autofree void *data = NULL;
+    int rc;
+
+    if (pt->type == EMU_OBJ_HWPT_PAGING) {
+        parent = (EmuHwpt *)pt;
+        if (!(parent->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) ||
+            parent->auto_domain || parent->iommu != iommu) {
+            return -EINVAL;
+        }
+        if (ops->viommu_type) {
+            return -EOPNOTSUPP;     /* this hardware nests via a vIOMMU */
+        }
+    } else {
+        viommu = (EmuViommu *)pt;
+        if (viommu->iommu != iommu) {
+            return -EINVAL;
+        }
+        parent = viommu->parent;
+    }
+    if ((cmd->flags & ~NESTED_FLAGS) || !cmd->data_len ||
+        !ops->nested_alloc || cmd->data_type != ops->nested_data_type) {
+        return -EOPNOTSUPP;
+    }
+    if (cmd->data_len < ops->nested_data_min) {
+        return -EINVAL;
+    }
+    data = g_malloc0(ops->nested_data_min);
+    rc = emu_copy_struct(data, ops->nested_data_min, cmd->data_uptr,
+                         cmd->data_len);
+    if (!rc) {
+        rc = emu_host_op(ctx->host);
+    }
+    if (rc) {
+        return rc;
+    }
+    hwpt = hwpt_reserve(ctx, EMU_OBJ_HWPT_NESTED, iommu, cmd->flags);
+    hwpt->parent = parent;
+    hwpt->viommu = viommu;
+    hwpt->data_type = cmd->data_type;
+    rc = ops->nested_alloc(hwpt, data, ops->nested_data_min);
+    if (rc) {
+        emu_obj_abort(&hwpt->obj);
+        return rc;
+    }
+    emu_obj_ref(parent);        /* put in emu_hwpt_destroy() */
+    parent->children++;
+    if (viommu) {
+        emu_obj_ref(viommu);    /* put in emu_hwpt_destroy() */
+    }
+    *out = hwpt;
+    return 0;
+}
+
+EmuIdev *emu_idev_get(EmuCtx *ctx, uint32_t dev_id)
+{
+    return (EmuIdev *)emu_obj_get(ctx, dev_id, EMU_OBJ_DEVICE);
+}
+
+int emu_hwpt_alloc(EmuCtx *ctx, struct iommu_hwpt_alloc *cmd)
+{
+    EmuIdev *idev;
+    EmuObj *pt;
+    EmuEventq *fault = NULL;
+    EmuHwpt *hwpt = NULL;
+    int rc;
+
+    if (cmd->__reserved || cmd->__reserved2) {
+        return -EOPNOTSUPP;
+    }
+    if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
+        (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len)) {
+        return -EINVAL;
+    }
+    idev = emu_idev_get(ctx, cmd->dev_id);
+    if (!idev) {
+        return -ENOENT;
+    }
+    if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+        fault = (EmuEventq *)emu_obj_get(ctx, cmd->fault_id, EMU_OBJ_FAULT);
+        if (!fault) {
+            return -ENOENT;
+        }
+    }
+    pt = emu_obj_get(ctx, cmd->pt_id, EMU_OBJ_NONE);
+    if (!pt) {
+        return -ENOENT;
+    }
+    switch (pt->type) {
+    case EMU_OBJ_IOAS:
+        if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+            return -EOPNOTSUPP;
+        }
+        rc = emu_hwpt_paging_new(ctx, (EmuIoas *)pt, idev->dev->iommu,
+                                 cmd->flags, &hwpt);
+        break;
+    case EMU_OBJ_HWPT_PAGING:
+    case EMU_OBJ_VIOMMU:
+        rc = hwpt_nested_new(ctx, idev, pt, cmd, &hwpt);
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (rc) {
+        return rc;
+    }
+    if (fault) {
+        hwpt->fault = fault;
+        emu_obj_ref(fault);     /* put in emu_hwpt_destroy() */
+    }
+    cmd->out_hwpt_id = hwpt->obj.id;
+    emu_obj_finalize(&hwpt->obj);
+    return 0;
+}
+
+void emu_hwpt_destroy(EmuHwpt *hwpt)
+{
+    g_assert(!hwpt->attached && !hwpt->children);
+    if (hwpt->fault) {
+        emu_obj_unref(hwpt->fault);
+    }
+    if (hwpt->obj.type == EMU_OBJ_HWPT_NESTED) {
+        emu_iotlb_flush_hwpt(hwpt->iommu, hwpt);
+        if (hwpt->iommu->ops->nested_free) {
+            hwpt->iommu->ops->nested_free(hwpt);
+        }
+        g_free(hwpt->data);
+        hwpt->parent->children--;
+        emu_obj_unref(hwpt->parent);
+        if (hwpt->viommu) {
+            emu_obj_unref(hwpt->viommu);
+        }
+        return;
+    }
+    hwpt->ioas->hwpts = g_list_remove(hwpt->ioas->hwpts, hwpt);
+    emu_obj_unref(hwpt->ioas);
+    g_hash_table_destroy(hwpt->dirty);
+}
+
+/* ---- IOMMU_HWPT_INVALIDATE ---- */
+
+static int invalidate_entries(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
+                              EmuHwpt *hwpt, EmuViommu *viommu,
+                              const EmuHwOps *ops)
+{
+    g_autofree void *entry = g_malloc0(ops->inv_entry_min);
+    uint32_t i, n = cmd->entry_num;
+    int rc = 0;
+
+    cmd->entry_num = 0;
+    if (cmd->entry_len < ops->inv_entry_min) {
+        return -EINVAL;
+    }
+    for (i = 0; i < n; i++) {
+        rc = emu_copy_struct(entry, ops->inv_entry_min,
+                             cmd->data_uptr + (uint64_t)i * cmd->entry_len,
+                             cmd->entry_len);
+        if (!rc) {
+            rc = emu_host_op(ctx->host);
+        }
+        if (!rc) {
+            rc = ops->invalidate(hwpt, viommu, entry);
+        }
+        if (rc) {
+            break;
+        }
+        cmd->entry_num = i + 1;
+    }
+    return rc;
+}
+
+int emu_hwpt_invalidate(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd)
+{
+    EmuObj *obj;
+    EmuHwpt *hwpt = NULL;
+    EmuViommu *viommu = NULL;
+    const EmuHwOps *ops;
+    uint32_t n = cmd->entry_num;
+
+    cmd->entry_num = 0;
+    if (cmd->__reserved) {
+        return -EOPNOTSUPP;
+    }
+    if (n && (!cmd->data_uptr || !cmd->entry_len)) {
+        return -EINVAL;
+    }
+    obj = emu_obj_get(ctx, cmd->hwpt_id, EMU_OBJ_NONE);
+    if (!obj) {
+        return -ENOENT;
+    }
+    if (obj->type == EMU_OBJ_HWPT_NESTED) {
+        hwpt = (EmuHwpt *)obj;
+        ops = hwpt->iommu->ops;
+        if (hwpt->viommu) {
+            return -EOPNOTSUPP;     /* invalidated through its vIOMMU */
+        }
+    } else if (obj->type == EMU_OBJ_VIOMMU) {
+        viommu = (EmuViommu *)obj;
+        ops = viommu->iommu->ops;
+    } else {
+        return -EINVAL;
+    }
+    if (!ops->invalidate) {
+        return -EOPNOTSUPP;
+    }
+    if (cmd->data_type != ops->inv_data_type) {
+        return -EINVAL;
+    }
+    if (!n) {
+        return 0;                   /* probe for the data type */
+    }
+    cmd->entry_num = n;
+    return invalidate_entries(ctx, cmd, hwpt, viommu, ops);
+}
+
+/* ---- IOMMU_GET_HW_INFO ---- */
+
+int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd)
+{
+    EmuIdev *idev;
+    const EmuHwOps *ops;
+    EmuIommu *iommu;
+    uint8_t buf[256] = { 0 };
+    size_t len = 0;
+    int rc;
+
+    if ((cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE) ||
+        cmd->__reserved[0] || cmd->__reserved[1] || cmd->__reserved[2]) {
+        return -EOPNOTSUPP;
+    }
+    idev = emu_idev_get(ctx, cmd->dev_id);
+    if (!idev) {
+        return -ENOENT;
+    }
+    iommu = idev->dev->iommu;
+    ops = iommu->ops;
+    if ((cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE) &&
+        cmd->in_data_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
+        cmd->in_data_type != ops->hw_info_type) {
+        return -EOPNOTSUPP;
+    }
+    if (ops->hw_info) {
+        len = ops->hw_info(iommu, buf, sizeof(buf));
+    }
+    if (cmd->data_len) {
+        g_autofree uint8_t *out = g_malloc0(cmd->data_len);
+
+        memcpy(out, buf, MIN(len, cmd->data_len));
+        rc = emu_copy_to_user(cmd->data_uptr, out, cmd->data_len);
+        if (rc) {
+            return rc;
+        }
+    }
+    cmd->data_len = len;
+    cmd->out_data_type = ops->hw_info_type;
+    cmd->out_capabilities = 0;
+    if (iommu->cfg.dirty_tracking) {
+        cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
+    }
+    if (iommu->cfg.pasid_bits) {
+        cmd->out_capabilities |= IOMMU_HW_CAP_PCI_PASID_EXEC |
+                                 IOMMU_HW_CAP_PCI_PASID_PRIV;
+    }
+    cmd->out_max_pasid_log2 = iommu->cfg.pasid_bits;
+    return 0;
+}
+
+/* ---- dirty tracking ---- */
+
+static EmuHwpt *paging_get(EmuCtx *ctx, uint32_t id)
+{
+    return (EmuHwpt *)emu_obj_get(ctx, id, EMU_OBJ_HWPT_PAGING);
+}
+
+int emu_hwpt_set_dirty(EmuCtx *ctx, struct iommu_hwpt_set_dirty_tracking *cmd)
+{
+    EmuHwpt *hwpt;
+
+    if ((cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) || cmd->__reserved) {
+        return -EOPNOTSUPP;
+    }
+    hwpt = paging_get(ctx, cmd->hwpt_id);
+    if (!hwpt) {
+        return -ENOENT;
+    }
+    if (!(hwpt->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
+        return -EINVAL;
+    }
+    hwpt->dirty_tracking = cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+    if (!hwpt->dirty_tracking) {
+        g_hash_table_remove_all(hwpt->dirty);
+    }
+    return 0;
+}
+
+/* Record a DMA write to [addr, addr+len) of a paging HWPT's IOAS. */
+void emu_hwpt_mark_dirty(EmuHwpt *hwpt, uint64_t addr, uint64_t len)
+{
+    uint64_t page;
+
+    if (!hwpt->dirty_tracking || !len) {
+        return;
+    }
+    for (page = addr >> EMU_PAGE_SHIFT;
+         page <= (addr + len - 1) >> EMU_PAGE_SHIFT; page++) {
+        uint64_t *key = g_new(uint64_t, 1);
+
+        *key = page;
+        if (!g_hash_table_add(hwpt->dirty, key)) {
+            g_free(key);
+        }
+    }
+}
+
+int emu_hwpt_get_dirty(EmuCtx *ctx, struct iommu_hwpt_get_dirty_bitmap *cmd)
+{
+    EmuHwpt *hwpt;
+    uint64_t npages, nbits, i, bytes;
+    g_autofree uint8_t *bitmap = NULL;
+
+    if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
+        cmd->__reserved) {
+        return -EOPNOTSUPP;
+    }
+    hwpt = paging_get(ctx, cmd->hwpt_id);
+    if (!hwpt) {
+        return -ENOENT;
+    }
+    if (!(hwpt->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
+        return -EINVAL;
+    }
+    if (!cmd->page_size || (cmd->page_size & (cmd->page_size - 1)) ||
+        cmd->page_size < EMU_PAGE_SIZE || !cmd->length ||
+        ((cmd->iova | cmd->length) & (cmd->page_size - 1)) ||
+        cmd->iova + cmd->length < cmd->iova) {
+        return -EINVAL;
+    }
+    nbits = cmd->length / cmd->page_size;
+    bytes = EMU_DIV_ROUND_UP(nbits, 64) * 8;
+    if (bytes > (1ULL << 30)) {
+        return -EINVAL;
+    }
+    bitmap = g_malloc0(bytes);
+    npages = cmd->page_size >> EMU_PAGE_SHIFT;
+    for (i = 0; i < nbits * npages; i++) {
+        uint64_t page = (cmd->iova >> EMU_PAGE_SHIFT) + i;
+
+        if (g_hash_table_contains(hwpt->dirty, &page)) {
+            bitmap[(i / npages) / 8] |= 1u << ((i / npages) % 8);
+            if (!(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)) {
+                g_hash_table_remove(hwpt->dirty, &page);
+            }
+        }
+    }
+    return emu_copy_to_user(cmd->data, bitmap, bytes);
+}

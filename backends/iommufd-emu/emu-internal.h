@@ -1,0 +1,346 @@
+/*
+ * VNest emulated host IOMMU: private definitions
+ *
+ * Every object and hardware structure of the model lives here, so the
+ * object files (one per object kind, as in the kernel's iommufd) share one
+ * view. The core returns negative errnos; only the ioctl boundary in
+ * emu-main.c turns them into -1/errno.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef IOMMUFD_EMU_INTERNAL_H
+#define IOMMUFD_EMU_INTERNAL_H
+
+#include <errno.h>
+#include <glib.h>
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+#include "iommufd-emu.h"
+
+#define EMU_PAGE_SHIFT      12
+#define EMU_PAGE_SIZE       (1ULL << EMU_PAGE_SHIFT)
+#define EMU_PAGE_MASK       (~(EMU_PAGE_SIZE - 1))
+#define EMU_ROUND_UP(x, a)  (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define EMU_DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+
+typedef struct EmuObj EmuObj;
+typedef struct EmuIoas EmuIoas;
+typedef struct EmuArea EmuArea;
+typedef struct EmuHwpt EmuHwpt;
+typedef struct EmuIdev EmuIdev;
+typedef struct EmuViommu EmuViommu;
+typedef struct EmuVdevice EmuVdevice;
+typedef struct EmuEventq EmuEventq;
+typedef struct EmuHwOps EmuHwOps;
+
+/* ---- Objects (one per iommufd object kind) ---- */
+
+typedef enum EmuObjType {
+    EMU_OBJ_NONE,
+    EMU_OBJ_IOAS,
+    EMU_OBJ_HWPT_PAGING,
+    EMU_OBJ_HWPT_NESTED,
+    EMU_OBJ_DEVICE,
+    EMU_OBJ_VIOMMU,
+    EMU_OBJ_VDEVICE,
+    EMU_OBJ_VEVENTQ,
+    EMU_OBJ_FAULT,
+    EMU_OBJ_MAX,
+} EmuObjType;
+
+/*
+ * The header every object starts with. @users counts references held by
+ * other objects and attachments; IOMMU_DESTROY refuses (EBUSY) while it is
+ * non-zero. An object is reserved (id allocated, not yet visible to
+ * lookups) until emu_obj_finalize(), or dropped by emu_obj_abort().
+ */
+struct EmuObj {
+    EmuObjType type;
+    uint32_t id;
+    unsigned users;
+    bool finalized;
+    EmuCtx *ctx;
+};
+
+struct EmuArea {
+    uint64_t iova;
+    uint64_t length;
+    uint8_t *hva;               /* host address of iova */
+    unsigned prot;              /* EMU_DMA_READ | EMU_DMA_WRITE */
+    void *map_base;             /* MAP_FILE: our own mmap of the file */
+    size_t map_len;
+    unsigned *map_refs;         /* shared by copies of a MAP_FILE area */
+};
+
+struct EmuIoas {
+    EmuObj obj;
+    GTree *areas;               /* iova -> EmuArea, non-overlapping */
+    GArray *allowed;            /* struct iommu_iova_range, empty = all */
+    GList *hwpts;               /* paging HWPTs built on this IOAS */
+    bool huge_pages;
+};
+
+struct EmuHwpt {
+    EmuObj obj;
+    EmuIommu *iommu;            /* hardware instance it was made for */
+    uint32_t flags;             /* IOMMU_HWPT_ALLOC_* */
+    EmuIoas *ioas;              /* paging: the IOAS it mirrors */
+    EmuHwpt *parent;            /* nested: the nest parent (S2) */
+    EmuViommu *viommu;          /* nested via a vIOMMU (SMMUv3) */
+    EmuEventq *fault;           /* FAULT_ID_VALID */
+    uint32_t data_type;         /* nested: IOMMU_HWPT_DATA_* */
+    void *data;                 /* nested: the model's stage-1 config */
+    uint32_t tag;               /* hardware domain tag (DID, ASID space) */
+    bool dirty_tracking;
+    GHashTable *dirty;          /* iova page -> 1 while tracking */
+    unsigned attached;          /* device attachments */
+    bool auto_domain;           /* made by attaching to an IOAS */
+    unsigned nested_attached;   /* attachments of nested children */
+    unsigned children;          /* nested HWPTs / vIOMMUs on this parent */
+};
+
+/* The iommufd device object: a bound VFIO device. */
+struct EmuIdev {
+    EmuObj obj;
+    EmuDevice *dev;
+    EmuVfio *vfio;
+    GHashTable *attach;         /* pasid (EMU_NO_PASID for RID) -> hwpt */
+    EmuVdevice *vdev;           /* at most one per vIOMMU in practice */
+};
+
+struct EmuViommu {
+    EmuObj obj;
+    EmuIommu *iommu;
+    EmuHwpt *parent;
+    uint32_t type;
+    uint32_t vmid;              /* hardware tag of the S2 */
+    GHashTable *vdevs;          /* virt_id -> EmuVdevice */
+    EmuEventq *veventq;
+};
+
+struct EmuVdevice {
+    EmuObj obj;
+    EmuViommu *viommu;
+    EmuIdev *idev;
+    uint64_t virt_id;
+};
+
+/* vEVENTQ or fault queue: records readable through a file descriptor. */
+struct EmuEventq {
+    EmuObj obj;
+    int fd;                     /* eventfd: readable while records wait */
+    bool is_fault;
+    EmuViommu *viommu;          /* vEVENTQ */
+    uint32_t type;
+    uint32_t depth;
+    uint32_t seq;
+    bool lost;
+    GQueue records;             /* GBytes */
+    GHashTable *pending;        /* fault: cookie -> device (responses) */
+    uint32_t next_cookie;
+};
+
+/* ---- Hardware ---- */
+
+/*
+ * A cached stage-1 translation (input page -> IPA), keyed the way the
+ * hardware keys its IOTLB. Stage 2 is always resolved live from the
+ * parent IOAS, which is what a flush on every S2 unmap amounts to; paging
+ * HWPTs are resolved live for the same reason.
+ */
+typedef struct EmuTlbKey {
+    uint32_t tag;               /* domain tag (DID / VMID) */
+    uint32_t asid;              /* PASID (VT-d) or ASID (SMMUv3) */
+    uint64_t page;              /* input address >> 12 */
+} EmuTlbKey;
+
+typedef struct EmuTlbEntry {
+    EmuTlbKey key;
+    uint64_t out;               /* output address of the page (IPA/GPA) */
+    uint64_t size;              /* page size of the leaf */
+    unsigned prot;
+    uint32_t ftag;              /* what invalidations match: DID / VMID */
+    uint32_t fasid;             /* ... and PASID / ASID */
+    const EmuHwpt *hwpt;        /* nested HWPT the entry was walked for */
+} EmuTlbEntry;
+
+/* One translation through a stage-1 (nested) configuration. */
+typedef struct EmuWalk {
+    uint64_t out;               /* IPA/GPA of iova */
+    uint64_t size;              /* leaf size */
+    unsigned prot;
+    uint32_t asid;              /* IOTLB tag for the request */
+    EmuFaultInfo fault;
+    uint64_t hw[4];             /* model-specific fault record */
+} EmuWalk;
+
+struct EmuHwOps {
+    EmuHwKind kind;
+    uint32_t hw_info_type;
+    /* Fill the type-specific GET_HW_INFO payload; returns its length. */
+    size_t (*hw_info)(EmuIommu *iommu, void *buf, size_t len);
+    /* Nested HWPT: validate and keep the stage-1 config (data_type). */
+    uint32_t nested_data_type;
+    size_t nested_data_min;
+    int (*nested_alloc)(EmuHwpt *hwpt, const void *data, size_t len);
+    /* Attach-time checks of a nested HWPT for a device (may be NULL). */
+    int (*nested_attach)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid);
+    void (*nested_free)(EmuHwpt *hwpt);
+    /* HWPT_INVALIDATE on a nested HWPT or a vIOMMU: one entry. */
+    uint32_t inv_data_type;
+    size_t inv_entry_min;
+    int (*invalidate)(EmuHwpt *hwpt, EmuViommu *viommu, void *entry);
+    /* vIOMMU type this hardware offers (0: none) */
+    uint32_t viommu_type;
+    /* Stage-1 walk of a nested HWPT for a device request. */
+    int (*walk)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
+                uint64_t iova, unsigned access, EmuWalk *w);
+    /* Report a stage-1 fault (vEVENTQ record...). */
+    void (*report_fault)(EmuHwpt *hwpt, EmuIdev *idev, const EmuWalk *w);
+};
+
+struct EmuIommu {
+    EmuHost *host;
+    EmuHwConfig cfg;
+    const EmuHwOps *ops;
+    unsigned index;
+    GHashTable *iotlb;          /* EmuTlbKey -> EmuTlbEntry */
+    uint32_t next_tag;
+};
+
+struct EmuDevice {
+    EmuHost *host;
+    EmuIommu *iommu;
+    uint32_t rid;
+    char *name;
+    EmuIdev *idev;              /* bound iommufd device, if any */
+    EmuVfio *vfio;              /* open cdev, if any */
+};
+
+struct EmuVfio {
+    EmuDevice *dev;
+    EmuCtx *ctx;                /* context given to BIND */
+    EmuIdev *idev;
+};
+
+struct EmuHost {
+    GPtrArray *iommus;
+    GPtrArray *devices;
+    GList *ctxs;
+    unsigned long ops_count;    /* host operations since last fail_nth */
+    unsigned long fail_at;      /* 0: off */
+    int fail_err;
+    EmuStats stats;
+};
+
+struct EmuCtx {
+    EmuHost *host;
+    GPtrArray *objs;            /* index = id - 1; NULL = free */
+    GHashTable *fds;            /* fd -> EmuEventq */
+};
+
+/* emu-object.c */
+void *emu_obj_reserve(EmuCtx *ctx, EmuObjType type, size_t size);
+void emu_obj_finalize(EmuObj *obj);
+void emu_obj_abort(EmuObj *obj);
+EmuObj *emu_obj_get(EmuCtx *ctx, uint32_t id, EmuObjType type);
+int emu_obj_destroy(EmuCtx *ctx, uint32_t id);
+void emu_obj_destroy_all(EmuCtx *ctx);
+const char *emu_obj_type_name(EmuObjType type);
+unsigned emu_obj_leak_report(EmuCtx *ctx);
+static inline void emu_obj_get_ref(EmuObj *obj)
+{
+    obj->users++;
+}
+
+static inline void emu_obj_put_ref(EmuObj *obj)
+{
+    g_assert(obj->users);
+    obj->users--;
+}
+#define emu_obj_ref(o)      emu_obj_get_ref(&(o)->obj)
+#define emu_obj_unref(o)    emu_obj_put_ref(&(o)->obj)
+
+/* emu-main.c: failure injection; every host operation calls this first */
+int emu_host_op(EmuHost *host);
+/* Safe user copies (EFAULT instead of a crash on a bad pointer) */
+int emu_copy_from_user(void *dst, uint64_t uptr, size_t len);
+int emu_copy_to_user(uint64_t uptr, const void *src, size_t len);
+/* copy_struct_from_user(): E2BIG if a longer user struct has non-zero tail */
+int emu_copy_struct(void *dst, size_t ksize, uint64_t uptr, size_t usize);
+
+/* emu-ioas.c */
+int emu_ioas_alloc(EmuCtx *ctx, struct iommu_ioas_alloc *cmd);
+int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd);
+int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd);
+int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd);
+int emu_ioas_unmap(EmuCtx *ctx, struct iommu_ioas_unmap *cmd);
+int emu_ioas_iova_ranges(EmuCtx *ctx, struct iommu_ioas_iova_ranges *cmd);
+int emu_ioas_allow_iovas(EmuCtx *ctx, struct iommu_ioas_allow_iovas *cmd);
+int emu_ioas_option(EmuCtx *ctx, struct iommu_option *cmd);
+void emu_ioas_destroy(EmuIoas *ioas);
+int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu);
+EmuArea *emu_ioas_find(EmuIoas *ioas, uint64_t iova);
+/* Resolve [iova, iova+len) for @access; returns the host address or NULL */
+uint8_t *emu_ioas_resolve(EmuIoas *ioas, uint64_t iova, size_t len,
+                          unsigned access);
+
+/* emu-hwpt.c */
+int emu_hwpt_alloc(EmuCtx *ctx, struct iommu_hwpt_alloc *cmd);
+int emu_hwpt_invalidate(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd);
+int emu_hwpt_set_dirty(EmuCtx *ctx,
+                       struct iommu_hwpt_set_dirty_tracking *cmd);
+int emu_hwpt_get_dirty(EmuCtx *ctx, struct iommu_hwpt_get_dirty_bitmap *cmd);
+void emu_hwpt_destroy(EmuHwpt *hwpt);
+int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
+                        uint32_t flags, EmuHwpt **out);
+void emu_hwpt_mark_dirty(EmuHwpt *hwpt, uint64_t addr, uint64_t len);
+int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd);
+
+/* emu-device.c */
+int emu_idev_attach(EmuIdev *idev, uint32_t pasid, uint32_t *pt_id);
+int emu_idev_detach(EmuIdev *idev, uint32_t pasid);
+void emu_idev_destroy(EmuIdev *idev);
+/* The HWPT the device's RID (EMU_NO_PASID) or @pasid is attached to. */
+EmuHwpt *emu_idev_domain(EmuIdev *idev, uint32_t pasid);
+EmuIdev *emu_idev_get(EmuCtx *ctx, uint32_t dev_id);
+
+/* emu-viommu.c */
+int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd);
+int emu_vdevice_alloc(EmuCtx *ctx, struct iommu_vdevice_alloc *cmd);
+void emu_viommu_destroy(EmuViommu *viommu);
+void emu_vdevice_destroy(EmuVdevice *vdev);
+/* The device a guest's virtual ID names on @viommu, or NULL. */
+EmuIdev *emu_viommu_find_dev(EmuViommu *viommu, uint64_t virt_id);
+
+/* emu-eventq.c */
+int emu_veventq_alloc(EmuCtx *ctx, struct iommu_veventq_alloc *cmd);
+int emu_fault_alloc(EmuCtx *ctx, struct iommu_fault_alloc *cmd);
+void emu_eventq_destroy(EmuEventq *q);
+/* Queue a vEVENT (payload) on the vIOMMU's queue of @type, if any. */
+void emu_veventq_report(EmuViommu *viommu, uint32_t type,
+                        const void *payload, size_t len);
+/* Queue a page fault record on @q for @idev. */
+void emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t pasid,
+                      uint64_t iova, unsigned access);
+
+/* emu-translate.c */
+void emu_iotlb_insert(EmuIommu *iommu, const EmuTlbEntry *e);
+/* Drop entries whose ftag is @tag (and fasid @asid unless EMU_ANY) with
+ * an input page in [first, last]. Returns the number dropped. */
+#define EMU_ANY UINT32_MAX
+unsigned emu_iotlb_flush(EmuIommu *iommu, uint32_t tag, uint32_t asid,
+                         uint64_t first, uint64_t last);
+/* Drop every entry walked for @hwpt (it is being freed). */
+void emu_iotlb_flush_hwpt(EmuIommu *iommu, const EmuHwpt *hwpt);
+/* Translate through a HWPT's parent (S2) for a stage-1 table access */
+uint8_t *emu_s2_resolve(EmuHwpt *nested, uint64_t ipa, size_t len,
+                        unsigned access);
+
+/* Hardware models */
+extern const EmuHwOps emu_hw_paging_ops;
+extern const EmuHwOps emu_hw_vtd_ops;
+extern const EmuHwOps emu_hw_smmuv3_ops;
+
+#endif

@@ -1,0 +1,767 @@
+/*
+ * VNest emulated host IOMMU: I/O address spaces
+ *
+ * An IOAS is a set of non-overlapping areas, each mapping an IOVA range to
+ * the caller's memory (MAP), to our own mapping of a memfd (MAP_FILE) or
+ * to the pages of another IOAS's area (COPY). UNMAP never splits an area.
+ * The usable IOVA space shrinks by the reserved regions and apertures of
+ * the IOMMUs whose devices are attached to HWPTs built on the IOAS.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "emu-internal.h"
+
+#define MAP_FLAGS   (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | \
+                     IOMMU_IOAS_MAP_READABLE)
+
+typedef struct Range {
+    uint64_t first, last;
+} Range;
+
+static gint iova_cmp(gconstpointer a, gconstpointer b, gpointer unused)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static void area_free(gpointer p)
+{
+    EmuArea *area = p;
+
+    if (area->map_refs && --*area->map_refs == 0) {
+        munmap(area->map_base, area->map_len);
+        g_free(area->map_refs);
+    }
+    g_free(area);
+}
+
+static EmuIoas *ioas_get(EmuCtx *ctx, uint32_t id)
+{
+    return (EmuIoas *)emu_obj_get(ctx, id, EMU_OBJ_IOAS);
+}
+
+int emu_ioas_alloc(EmuCtx *ctx, struct iommu_ioas_alloc *cmd)
+{
+    EmuIoas *ioas;
+    int rc;
+
+    if (cmd->flags) {
+        return -EOPNOTSUPP;
+    }
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
+    }
+    ioas = emu_obj_reserve(ctx, EMU_OBJ_IOAS, sizeof(*ioas));
+    ioas->areas = g_tree_new_full(iova_cmp, NULL, NULL, area_free);
+    ioas->allowed = g_array_new(false, false, sizeof(struct iommu_iova_range));
+    ioas->huge_pages = true;
+    cmd->out_ioas_id = ioas->obj.id;
+    emu_obj_finalize(&ioas->obj);
+    return 0;
+}
+
+void emu_ioas_destroy(EmuIoas *ioas)
+{
+    g_assert(!ioas->hwpts);
+    g_tree_destroy(ioas->areas);
+    g_array_free(ioas->allowed, true);
+}
+
+/* The area containing @iova, if any. */
+EmuArea *emu_ioas_find(EmuIoas *ioas, uint64_t iova)
+{
+    GTreeNode *node = g_tree_upper_bound(ioas->areas, &iova);
+    EmuArea *area;
+
+    /* upper_bound: first area starting after iova; step back one */
+    node = node ? g_tree_node_previous(node) : g_tree_node_last(ioas->areas);
+    if (!node) {
+        return NULL;
+    }
+    area = g_tree_node_value(node);
+    return iova - area->iova < area->length ? area : NULL;
+}
+
+/* The first area that ends at or after @first. */
+static GTreeNode *area_iter_first(EmuIoas *ioas, uint64_t first)
+{
+    GTreeNode *node = g_tree_upper_bound(ioas->areas, &first);
+    GTreeNode *prev = node ? g_tree_node_previous(node)
+                           : g_tree_node_last(ioas->areas);
+
+    if (prev) {
+        EmuArea *a = g_tree_node_value(prev);
+
+        if (first - a->iova < a->length) {
+            return prev;
+        }
+    }
+    return node;
+}
+
+static bool range_has_area(EmuIoas *ioas, uint64_t first, uint64_t last)
+{
+    GTreeNode *node = area_iter_first(ioas, first);
+
+    return node && ((EmuArea *)g_tree_node_value(node))->iova <= last;
+}
+
+uint8_t *emu_ioas_resolve(EmuIoas *ioas, uint64_t iova, size_t len,
+                          unsigned access)
+{
+    EmuArea *area = emu_ioas_find(ioas, iova);
+
+    if (!area || (area->prot & access) != access ||
+        len > area->length - (iova - area->iova)) {
+        return NULL;
+    }
+    return area->hva + (iova - area->iova);
+}
+
+/* ---- reserved regions ---- */
+
+static bool hwpt_in_use(const EmuHwpt *hwpt)
+{
+    return hwpt->attached || hwpt->nested_attached;
+}
+
+/* Reserved ranges the hardware behind @iommu imposes on an IOAS. */
+static void iommu_reserved(const EmuIommu *iommu, GArray *out)
+{
+    Range r;
+
+    if (iommu->cfg.ias < 64) {
+        r.first = 1ULL << iommu->cfg.ias;
+        r.last = UINT64_MAX;
+        g_array_append_val(out, r);
+    }
+    switch (iommu->cfg.kind) {
+    case EMU_HW_VTD:
+        r.first = 0xfee00000;           /* x86 MSI window */
+        r.last = 0xfeefffff;
+        g_array_append_val(out, r);
+        break;
+    case EMU_HW_SMMUV3:
+        r.first = 0x8000000;            /* Linux's software MSI window */
+        r.last = 0x80fffff;
+        g_array_append_val(out, r);
+        break;
+    default:
+        break;
+    }
+}
+
+static gint range_cmp(gconstpointer a, gconstpointer b)
+{
+    const Range *x = a, *y = b;
+
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Sorted reserved ranges of @ioas, plus those @extra would add. */
+static GArray *ioas_reserved(EmuIoas *ioas, const EmuIommu *extra)
+{
+    GArray *r = g_array_new(false, false, sizeof(Range));
+    GList *l;
+
+    for (l = ioas->hwpts; l; l = l->next) {
+        EmuHwpt *hwpt = l->data;
+
+        if (hwpt_in_use(hwpt)) {
+            iommu_reserved(hwpt->iommu, r);
+        }
+    }
+    if (extra) {
+        iommu_reserved(extra, r);
+    }
+    g_array_sort(r, range_cmp);
+    return r;
+}
+
+static bool range_reserved(GArray *resv, uint64_t first, uint64_t last)
+{
+    guint i;
+
+    for (i = 0; i < resv->len; i++) {
+        Range *r = &g_array_index(resv, Range, i);
+
+        if (r->first <= last && first <= r->last) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Attaching a device of @iommu to a HWPT on @ioas: refused if a mapping
+ * sits where that IOMMU reserves IOVAs.
+ */
+int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu)
+{
+    g_autoptr(GArray) r = g_array_new(false, false, sizeof(Range));
+    guint i;
+
+    iommu_reserved(iommu, r);
+    for (i = 0; i < r->len; i++) {
+        Range *x = &g_array_index(r, Range, i);
+
+        if (range_has_area(ioas, x->first, x->last)) {
+            return -EADDRINUSE;
+        }
+    }
+    return 0;
+}
+
+/* Free IOVA ranges: the complement of the reserved ranges. */
+static GArray *ioas_usable(EmuIoas *ioas)
+{
+    g_autoptr(GArray) resv = ioas_reserved(ioas, NULL);
+    GArray *out = g_array_new(false, false, sizeof(struct iommu_iova_range));
+    uint64_t next = 0;
+    bool done = false;
+    guint i;
+
+    for (i = 0; i < resv->len && !done; i++) {
+        Range *r = &g_array_index(resv, Range, i);
+
+        if (r->first > next) {
+            struct iommu_iova_range u = { .start = next, .last = r->first - 1 };
+
+            g_array_append_val(out, u);
+        }
+        if (r->last == UINT64_MAX) {
+            done = true;
+        } else if (r->last + 1 > next) {
+            next = r->last + 1;
+        }
+    }
+    if (!done) {
+        struct iommu_iova_range u = { .start = next, .last = UINT64_MAX };
+
+        g_array_append_val(out, u);
+    }
+    return out;
+}
+
+/* ---- IOVA allocation for maps without FIXED_IOVA ---- */
+
+static uint64_t iova_alignment(uint64_t length, uint64_t uptr)
+{
+    uint64_t align = EMU_PAGE_SIZE;
+
+    /* Keep huge-page friendly alignment, as the kernel does. */
+    while (align < (1ULL << 30) && align * 2 <= length &&
+           !(uptr & (align * 2 - 1) & EMU_PAGE_MASK)) {
+        align *= 2;
+    }
+    return align;
+}
+
+static bool span_free(EmuIoas *ioas, GArray *resv, uint64_t first,
+                      uint64_t last)
+{
+    return !range_reserved(resv, first, last) &&
+           !range_has_area(ioas, first, last);
+}
+
+static bool allowed_contains(EmuIoas *ioas, uint64_t first, uint64_t last)
+{
+    guint i;
+
+    if (!ioas->allowed->len) {
+        return true;
+    }
+    for (i = 0; i < ioas->allowed->len; i++) {
+        struct iommu_iova_range *r =
+            &g_array_index(ioas->allowed, struct iommu_iova_range, i);
+
+        if (r->start <= first && last <= r->last) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Lowest aligned free span; candidates are range starts and area ends. */
+static int iova_alloc(EmuIoas *ioas, uint64_t length, uint64_t uptr,
+                      uint64_t *iova)
+{
+    g_autoptr(GArray) resv = ioas_reserved(ioas, NULL);
+    g_autoptr(GArray) cand = g_array_new(false, false, sizeof(uint64_t));
+    uint64_t align = iova_alignment(length, uptr);
+    uint64_t best = UINT64_MAX;
+    GTreeNode *node;
+    guint i;
+    uint64_t zero = 0;
+
+    g_array_append_val(cand, zero);
+    for (i = 0; i < ioas->allowed->len; i++) {
+        g_array_append_val(cand, g_array_index(ioas->allowed,
+                                               struct iommu_iova_range,
+                                               i).start);
+    }
+    for (i = 0; i < resv->len; i++) {
+        uint64_t c = g_array_index(resv, Range, i).last + 1;
+
+        g_array_append_val(cand, c);
+    }
+    for (node = g_tree_node_first(ioas->areas); node;
+         node = g_tree_node_next(node)) {
+        EmuArea *a = g_tree_node_value(node);
+        uint64_t c = a->iova + a->length;
+
+        g_array_append_val(cand, c);
+    }
+    for (i = 0; i < cand->len; i++) {
+        uint64_t c = EMU_ROUND_UP(g_array_index(cand, uint64_t, i), align);
+        uint64_t last = c + length - 1;
+
+        if (c == 0 && g_array_index(cand, uint64_t, i) != 0) {
+            continue;       /* wrapped */
+        }
+        if (last < c || c >= best) {
+            continue;
+        }
+        if (span_free(ioas, resv, c, last) &&
+            allowed_contains(ioas, c, last)) {
+            best = c;
+        }
+    }
+    if (best == UINT64_MAX) {
+        return -ENOSPC;
+    }
+    *iova = best;
+    return 0;
+}
+
+/* Validate and place [*iova, +length): fixed or allocated. */
+static int iova_place(EmuIoas *ioas, bool fixed, uint64_t *iova,
+                      uint64_t length, uint64_t uptr)
+{
+    g_autoptr(GArray) resv = NULL;
+    uint64_t last;
+
+    if (!length) {
+        return -EINVAL;
+    }
+    if (!fixed) {
+        return iova_alloc(ioas, length, uptr, iova);
+    }
+    if ((*iova | length) & ~EMU_PAGE_MASK) {
+        return -EINVAL;
+    }
+    if (__builtin_add_overflow(*iova, length - 1, &last)) {
+        return -EOVERFLOW;
+    }
+    resv = ioas_reserved(ioas, NULL);
+    if (range_reserved(resv, *iova, last)) {
+        return -EINVAL;
+    }
+    if (range_has_area(ioas, *iova, last)) {
+        return -EEXIST;
+    }
+    return 0;
+}
+
+static void area_insert(EmuIoas *ioas, EmuArea *area)
+{
+    g_tree_insert(ioas->areas, &area->iova, area);
+}
+
+static unsigned map_prot(uint32_t flags)
+{
+    return ((flags & IOMMU_IOAS_MAP_READABLE) ? EMU_DMA_READ : 0) |
+           ((flags & IOMMU_IOAS_MAP_WRITEABLE) ? EMU_DMA_WRITE : 0);
+}
+
+/* "Pin" the caller's pages: the whole range must be mapped memory. */
+static int check_user_range(uint64_t uptr, uint64_t length)
+{
+    uint64_t start = uptr & EMU_PAGE_MASK;
+    uint64_t npages = (uptr + length - start + EMU_PAGE_SIZE - 1) >>
+                      EMU_PAGE_SHIFT;
+    g_autofree unsigned char *vec = NULL;
+
+    if (!uptr || uptr + length < uptr) {
+        return -EFAULT;
+    }
+    vec = g_try_malloc(npages);
+    if (!vec) {
+        return -ENOMEM;
+    }
+    if (mincore((void *)(uintptr_t)start, npages << EMU_PAGE_SHIFT, vec)) {
+        return -EFAULT;
+    }
+    return 0;
+}
+
+int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
+{
+    EmuIoas *ioas;
+    EmuArea *area;
+    uint64_t iova = cmd->iova;
+    int rc;
+
+    if ((cmd->flags & ~MAP_FLAGS) || cmd->__reserved) {
+        return -EOPNOTSUPP;
+    }
+    if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX) {
+        return -EOVERFLOW;
+    }
+    if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE))) {
+        return -EINVAL;
+    }
+    ioas = ioas_get(ctx, cmd->ioas_id);
+    if (!ioas) {
+        return -ENOENT;
+    }
+    rc = iova_place(ioas, cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA, &iova,
+                    cmd->length, cmd->user_va);
+    if (rc) {
+        return rc;
+    }
+    if ((iova ^ cmd->user_va) & ~EMU_PAGE_MASK) {
+        return -EINVAL;
+    }
+    rc = check_user_range(cmd->user_va, cmd->length);
+    if (!rc) {
+        rc = emu_host_op(ctx->host);
+    }
+    if (rc) {
+        return rc;
+    }
+    area = g_new0(EmuArea, 1);
+    area->iova = iova;
+    area->length = cmd->length;
+    area->hva = (uint8_t *)(uintptr_t)cmd->user_va;
+    area->prot = map_prot(cmd->flags);
+    area_insert(ioas, area);
+    cmd->iova = iova;
+    return 0;
+}
+
+int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
+{
+    EmuIoas *ioas;
+    EmuArea *area;
+    uint64_t iova = cmd->iova;
+    struct stat st;
+    void *base;
+    int rc, prot;
+
+    if ((cmd->flags & ~MAP_FLAGS)) {
+        return -EOPNOTSUPP;
+    }
+    if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX ||
+        cmd->start >= UINT64_MAX) {
+        return -EOVERFLOW;
+    }
+    if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE))) {
+        return -EINVAL;
+    }
+    ioas = ioas_get(ctx, cmd->ioas_id);
+    if (!ioas) {
+        return -ENOENT;
+    }
+    if (fstat(cmd->fd, &st) < 0) {
+        return -EBADF;
+    }
+    if (!S_ISREG(st.st_mode) || (cmd->start & ~EMU_PAGE_MASK)) {
+        return -EINVAL;
+    }
+    if (cmd->start + cmd->length > (uint64_t)st.st_size ||
+        cmd->start + cmd->length < cmd->start) {
+        return -EINVAL;
+    }
+    rc = iova_place(ioas, cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA, &iova,
+                    cmd->length, cmd->start);
+    if (!rc) {
+        rc = emu_host_op(ctx->host);
+    }
+    if (rc) {
+        return rc;
+    }
+    prot = PROT_READ | ((cmd->flags & IOMMU_IOAS_MAP_WRITEABLE) ? PROT_WRITE
+                                                                 : 0);
+    base = mmap(NULL, cmd->length, prot, MAP_SHARED, cmd->fd, cmd->start);
+    if (base == MAP_FAILED) {
+        return -errno;
+    }
+    area = g_new0(EmuArea, 1);
+    area->iova = iova;
+    area->length = cmd->length;
+    area->hva = base;
+    area->prot = map_prot(cmd->flags);
+    area->map_base = base;
+    area->map_len = cmd->length;
+    area->map_refs = g_new(unsigned, 1);
+    *area->map_refs = 1;
+    area_insert(ioas, area);
+    cmd->iova = iova;
+    return 0;
+}
+
+/*
+ * COPY: the source range must be covered by areas without holes; the
+ * destination gets areas pointing at the same memory.
+ */
+int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd)
+{
+    EmuIoas *src, *dst;
+    uint64_t iova = cmd->dst_iova, pos, last;
+    GPtrArray *pieces;
+    GTreeNode *node;
+    guint i;
+    int rc;
+
+    if (cmd->flags & ~MAP_FLAGS) {
+        return -EOPNOTSUPP;
+    }
+    if (cmd->length >= UINT64_MAX || cmd->src_iova >= UINT64_MAX ||
+        cmd->dst_iova >= UINT64_MAX) {
+        return -EOVERFLOW;
+    }
+    if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE))) {
+        return -EINVAL;
+    }
+    src = ioas_get(ctx, cmd->src_ioas_id);
+    dst = ioas_get(ctx, cmd->dst_ioas_id);
+    if (!src || !dst) {
+        return -ENOENT;
+    }
+    if (!cmd->length ||
+        __builtin_add_overflow(cmd->src_iova, cmd->length - 1, &last)) {
+        return -EINVAL;
+    }
+    /* The source must be mapped throughout. */
+    pos = cmd->src_iova;
+    for (node = area_iter_first(src, pos); node && pos <= last;
+         node = g_tree_node_next(node)) {
+        EmuArea *a = g_tree_node_value(node);
+
+        if (a->iova > pos) {
+            break;
+        }
+        pos = a->iova + a->length;
+        if (pos == 0) {
+            break;
+        }
+    }
+    if (pos <= last && pos != 0) {
+        return -ENOENT;
+    }
+    rc = iova_place(dst, cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA, &iova,
+                    cmd->length, cmd->src_iova);
+    if (!rc) {
+        rc = emu_host_op(ctx->host);
+    }
+    if (rc) {
+        return rc;
+    }
+    pieces = g_ptr_array_new();
+    for (node = area_iter_first(src, cmd->src_iova); node;
+         node = g_tree_node_next(node)) {
+        EmuArea *a = g_tree_node_value(node), *n;
+        uint64_t from = MAX(a->iova, cmd->src_iova);
+        uint64_t to = MIN(a->iova + a->length - 1, last);
+
+        if (a->iova > last) {
+            break;
+        }
+        n = g_new0(EmuArea, 1);
+        n->iova = iova + (from - cmd->src_iova);
+        n->length = to - from + 1;
+        n->hva = a->hva + (from - a->iova);
+        n->prot = map_prot(cmd->flags);
+        if (a->map_refs) {
+            n->map_base = a->map_base;
+            n->map_len = a->map_len;
+            n->map_refs = a->map_refs;
+            (*n->map_refs)++;
+        }
+        g_ptr_array_add(pieces, n);
+    }
+    for (i = 0; i < pieces->len; i++) {
+        area_insert(dst, g_ptr_array_index(pieces, i));
+    }
+    g_ptr_array_free(pieces, true);
+    cmd->dst_iova = iova;
+    return 0;
+}
+
+/* Remove whole areas inside [first, last]; ENOENT on a partial overlap. */
+static int unmap_range(EmuIoas *ioas, uint64_t first, uint64_t last,
+                       uint64_t *unmapped)
+{
+    GTreeNode *node;
+    int rc = -ENOENT;
+
+    *unmapped = 0;
+    while ((node = area_iter_first(ioas, first))) {
+        EmuArea *a = g_tree_node_value(node);
+        uint64_t a_last = a->iova + a->length - 1;
+
+        if (a->iova > last) {
+            break;
+        }
+        if (a->iova < first || a_last > last) {
+            return -ENOENT;
+        }
+        *unmapped += a->length;
+        g_tree_remove(ioas->areas, &a->iova);
+        rc = 0;
+        if (a_last == UINT64_MAX) {
+            break;
+        }
+        first = a_last + 1;
+    }
+    return rc;
+}
+
+int emu_ioas_unmap(EmuCtx *ctx, struct iommu_ioas_unmap *cmd)
+{
+    EmuIoas *ioas = ioas_get(ctx, cmd->ioas_id);
+    uint64_t unmapped = 0, last;
+    int rc;
+
+    if (!ioas) {
+        return -ENOENT;
+    }
+    if (cmd->iova == 0 && cmd->length == UINT64_MAX) {
+        rc = unmap_range(ioas, 0, UINT64_MAX, &unmapped);
+        if (rc == -ENOENT) {
+            rc = 0;         /* unmapping everything of nothing is fine */
+        }
+    } else {
+        if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX) {
+            return -EOVERFLOW;
+        }
+        if (!cmd->length) {
+            return -EINVAL;
+        }
+        if (__builtin_add_overflow(cmd->iova, cmd->length - 1, &last)) {
+            return -EOVERFLOW;
+        }
+        rc = unmap_range(ioas, cmd->iova, last, &unmapped);
+    }
+    cmd->length = unmapped;
+    return rc;
+}
+
+int emu_ioas_iova_ranges(EmuCtx *ctx, struct iommu_ioas_iova_ranges *cmd)
+{
+    EmuIoas *ioas = ioas_get(ctx, cmd->ioas_id);
+    g_autoptr(GArray) usable = NULL;
+    uint32_t max;
+    int rc;
+
+    if (!ioas) {
+        return -ENOENT;
+    }
+    if (cmd->__reserved) {
+        return -EOPNOTSUPP;
+    }
+    usable = ioas_usable(ioas);
+    max = cmd->num_iovas;
+    cmd->num_iovas = usable->len;
+    cmd->out_iova_alignment = EMU_PAGE_SIZE;
+    rc = emu_copy_to_user(cmd->allowed_iovas, usable->data,
+                          MIN(max, usable->len) *
+                          sizeof(struct iommu_iova_range));
+    if (rc) {
+        return rc;
+    }
+    return max < usable->len ? -EMSGSIZE : 0;
+}
+
+int emu_ioas_allow_iovas(EmuCtx *ctx, struct iommu_ioas_allow_iovas *cmd)
+{
+    EmuIoas *ioas = ioas_get(ctx, cmd->ioas_id);
+    g_autoptr(GArray) ranges = NULL;
+    guint i;
+    int rc;
+
+    if (!ioas) {
+        return -ENOENT;
+    }
+    if (cmd->__reserved) {
+        return -EOPNOTSUPP;
+    }
+    if (cmd->num_iovas > 1u << 20) {
+        return -EINVAL;
+    }
+    ranges = g_array_sized_new(false, true, sizeof(struct iommu_iova_range),
+                               cmd->num_iovas);
+    g_array_set_size(ranges, cmd->num_iovas);
+    rc = emu_copy_from_user(ranges->data, cmd->allowed_iovas,
+                            cmd->num_iovas * sizeof(struct iommu_iova_range));
+    if (rc) {
+        return rc;
+    }
+    for (i = 0; i < ranges->len; i++) {
+        struct iommu_iova_range *r =
+            &g_array_index(ranges, struct iommu_iova_range, i);
+        guint j;
+
+        if (r->start > r->last || (r->start & ~EMU_PAGE_MASK) ||
+            ((r->last + 1) & ~EMU_PAGE_MASK)) {
+            return -EINVAL;
+        }
+        for (j = 0; j < i; j++) {
+            struct iommu_iova_range *o =
+                &g_array_index(ranges, struct iommu_iova_range, j);
+
+            if (o->start <= r->last && r->start <= o->last) {
+                return -EINVAL;
+            }
+        }
+    }
+    g_array_set_size(ioas->allowed, 0);
+    g_array_append_vals(ioas->allowed, ranges->data, ranges->len);
+    return 0;
+}
+
+int emu_ioas_option(EmuCtx *ctx, struct iommu_option *cmd)
+{
+    EmuIoas *ioas;
+
+    if (cmd->__reserved) {
+        return -EOPNOTSUPP;
+    }
+    if (cmd->op != IOMMU_OPTION_OP_SET && cmd->op != IOMMU_OPTION_OP_GET) {
+        return -EOPNOTSUPP;
+    }
+    switch (cmd->option_id) {
+    case IOMMU_OPTION_RLIMIT_MODE:
+        if (cmd->object_id) {
+            return -EOPNOTSUPP;
+        }
+        if (cmd->op == IOMMU_OPTION_OP_GET) {
+            cmd->val64 = 0;
+            return 0;
+        }
+        return cmd->val64 > 1 ? -EINVAL : 0;
+    case IOMMU_OPTION_HUGE_PAGES:
+        ioas = ioas_get(ctx, cmd->object_id);
+        if (!ioas) {
+            return -ENOENT;
+        }
+        if (cmd->op == IOMMU_OPTION_OP_GET) {
+            cmd->val64 = ioas->huge_pages;
+            return 0;
+        }
+        if (cmd->val64 > 1) {
+            return -EINVAL;
+        }
+        ioas->huge_pages = cmd->val64;
+        return 0;
+    default:
+        return -EOPNOTSUPP;
+    }
+}

@@ -1,0 +1,395 @@
+/*
+ * VNest emulated host IOMMU: host, contexts and the ioctl entry point
+ *
+ * emu_ctx_ioctl() is what the kernel's iommufd_fops_ioctl() is: one table
+ * of commands, each with the size of the struct the model knows and the
+ * minimum size older user space may pass; the argument is copied in with
+ * copy_struct_from_user() rules (E2BIG for a non-zero unknown tail) and
+ * copied back to the size user space gave.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stddef.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "emu-internal.h"
+
+#define OFFSETOFEND(type, member) \
+    (offsetof(type, member) + sizeof(((type *)0)->member))
+
+typedef int (*EmuCmdFn)(EmuCtx *ctx, void *cmd);
+
+typedef struct EmuCmdOp {
+    unsigned long cmd;
+    EmuCmdFn fn;
+    size_t size;                /* the struct this model knows */
+    size_t min_size;            /* the oldest layout user space may use */
+    bool respond_on_error;      /* out fields written back on failure too */
+} EmuCmdOp;
+
+static int cmd_destroy(EmuCtx *ctx, void *arg)
+{
+    struct iommu_destroy *cmd = arg;
+
+    return emu_obj_destroy(ctx, cmd->id);
+}
+
+#define OP(num, f, type, last, on_err) \
+    [_IOC_NR(num) - IOMMUFD_CMD_BASE] = { .cmd = num, .fn = (EmuCmdFn)(f), \
+                                 .size = sizeof(type), \
+                                 .min_size = OFFSETOFEND(type, last), \
+                                 .respond_on_error = on_err }
+
+static const EmuCmdOp cmd_ops[] = {
+    OP(IOMMU_DESTROY, cmd_destroy, struct iommu_destroy, id, false),
+    OP(IOMMU_IOAS_ALLOC, emu_ioas_alloc, struct iommu_ioas_alloc,
+       out_ioas_id, false),
+    OP(IOMMU_IOAS_ALLOW_IOVAS, emu_ioas_allow_iovas,
+       struct iommu_ioas_allow_iovas, allowed_iovas, false),
+    OP(IOMMU_IOAS_COPY, emu_ioas_copy, struct iommu_ioas_copy, src_iova,
+       false),
+    OP(IOMMU_IOAS_IOVA_RANGES, emu_ioas_iova_ranges,
+       struct iommu_ioas_iova_ranges, out_iova_alignment, true),
+    OP(IOMMU_IOAS_MAP, emu_ioas_map, struct iommu_ioas_map, iova, false),
+    OP(IOMMU_IOAS_UNMAP, emu_ioas_unmap, struct iommu_ioas_unmap, length,
+       false),
+    OP(IOMMU_OPTION, emu_ioas_option, struct iommu_option, val64, false),
+    OP(IOMMU_HWPT_ALLOC, emu_hwpt_alloc, struct iommu_hwpt_alloc,
+       __reserved, false),
+    OP(IOMMU_GET_HW_INFO, emu_hw_info, struct iommu_hw_info, __reserved,
+       false),
+    OP(IOMMU_HWPT_SET_DIRTY_TRACKING, emu_hwpt_set_dirty,
+       struct iommu_hwpt_set_dirty_tracking, __reserved, false),
+    OP(IOMMU_HWPT_GET_DIRTY_BITMAP, emu_hwpt_get_dirty,
+       struct iommu_hwpt_get_dirty_bitmap, data, false),
+    OP(IOMMU_HWPT_INVALIDATE, emu_hwpt_invalidate,
+       struct iommu_hwpt_invalidate, __reserved, true),
+    OP(IOMMU_FAULT_QUEUE_ALLOC, emu_fault_alloc, struct iommu_fault_alloc,
+       out_fault_fd, false),
+    OP(IOMMU_IOAS_MAP_FILE, emu_ioas_map_file, struct iommu_ioas_map_file,
+       iova, false),
+    OP(IOMMU_VIOMMU_ALLOC, emu_viommu_alloc, struct iommu_viommu_alloc,
+       out_viommu_id, false),
+    OP(IOMMU_VDEVICE_ALLOC, emu_vdevice_alloc, struct iommu_vdevice_alloc,
+       virt_id, false),
+    OP(IOMMU_VEVENTQ_ALLOC, emu_veventq_alloc, struct iommu_veventq_alloc,
+       __reserved, false),
+};
+
+/* ---- user memory access ---- */
+
+/*
+ * The model runs in the caller's process, so "user" pointers are plain
+ * pointers. process_vm_readv/writev on ourselves copy them without
+ * crashing on a bad one: EFAULT, as copy_from_user() would return.
+ */
+int emu_copy_from_user(void *dst, uint64_t uptr, size_t len)
+{
+    struct iovec local = { dst, len };
+    struct iovec remote = { (void *)(uintptr_t)uptr, len };
+
+    if (!len) {
+        return 0;
+    }
+    if (!uptr) {
+        return -EFAULT;
+    }
+    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)len) {
+        return -EFAULT;
+    }
+    return 0;
+}
+
+int emu_copy_to_user(uint64_t uptr, const void *src, size_t len)
+{
+    struct iovec local = { (void *)src, len };
+    struct iovec remote = { (void *)(uintptr_t)uptr, len };
+
+    if (!len) {
+        return 0;
+    }
+    if (!uptr) {
+        return -EFAULT;
+    }
+    if (process_vm_writev(getpid(), &local, 1, &remote, 1, 0) !=
+        (ssize_t)len) {
+        return -EFAULT;
+    }
+    /* Proven writable: store again in plain code, so memory checkers
+     * (which do not follow process_vm_writev into our own pages) see
+     * the data defined. */
+    memcpy((void *)(uintptr_t)uptr, src, len);
+    return 0;
+}
+
+int emu_copy_struct(void *dst, size_t ksize, uint64_t uptr, size_t usize)
+{
+    memset(dst, 0, ksize);
+    if (usize > ksize) {
+        g_autofree uint8_t *tail = g_malloc(usize - ksize);
+        size_t i;
+        int rc = emu_copy_from_user(tail, uptr + ksize, usize - ksize);
+
+        if (rc) {
+            return rc;
+        }
+        for (i = 0; i < usize - ksize; i++) {
+            if (tail[i]) {
+                return -E2BIG;
+            }
+        }
+    }
+    return emu_copy_from_user(dst, uptr, MIN(ksize, usize));
+}
+
+/* ---- failure injection ---- */
+
+int emu_host_op(EmuHost *host)
+{
+    host->ops_count++;
+    if (host->fail_at && host->ops_count == host->fail_at) {
+        host->fail_at = 0;
+        return -host->fail_err;
+    }
+    return 0;
+}
+
+unsigned long emu_host_fail_nth(EmuHost *host, unsigned long nth, int err)
+{
+    unsigned long ran = host->ops_count;
+
+    host->ops_count = 0;
+    host->fail_at = nth;
+    host->fail_err = err ? err : ENOMEM;
+    return ran;
+}
+
+/* ---- host and contexts ---- */
+
+EmuHost *emu_host_new(void)
+{
+    EmuHost *host = g_new0(EmuHost, 1);
+
+    host->iommus = g_ptr_array_new();
+    host->devices = g_ptr_array_new();
+    return host;
+}
+
+static void iommu_free(gpointer p)
+{
+    EmuIommu *iommu = p;
+
+    g_hash_table_destroy(iommu->iotlb);
+    g_free(iommu);
+}
+
+static void device_free(gpointer p)
+{
+    EmuDevice *dev = p;
+
+    g_free(dev->name);
+    g_free(dev);
+}
+
+unsigned emu_host_free(EmuHost *host)
+{
+    unsigned leaks = 0;
+    guint i;
+    GList *l;
+
+    for (i = 0; i < host->devices->len; i++) {
+        EmuDevice *dev = g_ptr_array_index(host->devices, i);
+
+        if (dev->vfio) {
+            g_printerr("iommufd-emu: leaked VFIO open of device %s\n",
+                       dev->name);
+            leaks++;
+        }
+    }
+    for (l = host->ctxs; l; l = l->next) {
+        g_printerr("iommufd-emu: leaked open iommufd context\n");
+        leaks += 1 + emu_obj_leak_report(l->data);
+    }
+    if (leaks) {
+        /* Leave leaked state alone: freeing it could crash. */
+        return leaks;
+    }
+    g_ptr_array_set_free_func(host->devices, device_free);
+    g_ptr_array_set_free_func(host->iommus, iommu_free);
+    g_ptr_array_free(host->devices, true);
+    g_ptr_array_free(host->iommus, true);
+    g_free(host);
+    return 0;
+}
+
+static guint tlb_key_hash(gconstpointer p)
+{
+    const EmuTlbKey *k = p;
+
+    return g_int64_hash(&k->page) ^ (k->tag * 0x9e3779b1u) ^ k->asid;
+}
+
+static gboolean tlb_key_equal(gconstpointer a, gconstpointer b)
+{
+    const EmuTlbKey *x = a, *y = b;
+
+    return x->tag == y->tag && x->asid == y->asid && x->page == y->page;
+}
+
+int emu_host_add_iommu(EmuHost *host, const EmuHwConfig *cfg,
+                       EmuIommu **out)
+{
+    EmuIommu *iommu = g_new0(EmuIommu, 1);
+
+    switch (cfg->kind) {
+    case EMU_HW_PAGING:
+        iommu->ops = &emu_hw_paging_ops;
+        break;
+    case EMU_HW_VTD:
+        iommu->ops = &emu_hw_vtd_ops;
+        break;
+    case EMU_HW_SMMUV3:
+        iommu->ops = &emu_hw_smmuv3_ops;
+        break;
+    default:
+        g_free(iommu);
+        return -EINVAL;
+    }
+    iommu->host = host;
+    iommu->cfg = *cfg;
+    iommu->index = host->iommus->len;
+    iommu->iotlb = g_hash_table_new_full(tlb_key_hash, tlb_key_equal,
+                                         NULL, g_free);
+    iommu->next_tag = 1;
+    g_ptr_array_add(host->iommus, iommu);
+    *out = iommu;
+    return 0;
+}
+
+int emu_host_add_device(EmuHost *host, EmuIommu *iommu, uint32_t rid,
+                        const char *name, EmuDevice **out)
+{
+    EmuDevice *dev;
+    guint i;
+
+    for (i = 0; i < host->devices->len; i++) {
+        dev = g_ptr_array_index(host->devices, i);
+        if (dev->iommu == iommu && dev->rid == rid) {
+            return -EEXIST;
+        }
+    }
+    dev = g_new0(EmuDevice, 1);
+    dev->host = host;
+    dev->iommu = iommu;
+    dev->rid = rid;
+    dev->name = g_strdup(name ? name : "device");
+    g_ptr_array_add(host->devices, dev);
+    *out = dev;
+    return 0;
+}
+
+void emu_host_stats(EmuHost *host, EmuStats *st)
+{
+    guint i;
+
+    *st = host->stats;
+    st->iotlb_entries = 0;
+    for (i = 0; i < host->iommus->len; i++) {
+        EmuIommu *iommu = g_ptr_array_index(host->iommus, i);
+
+        st->iotlb_entries += g_hash_table_size(iommu->iotlb);
+    }
+}
+
+EmuCtx *emu_ctx_open(EmuHost *host)
+{
+    EmuCtx *ctx = g_new0(EmuCtx, 1);
+
+    ctx->host = host;
+    ctx->objs = g_ptr_array_new();
+    ctx->fds = g_hash_table_new(g_direct_hash, g_direct_equal);
+    host->ctxs = g_list_prepend(host->ctxs, ctx);
+    return ctx;
+}
+
+void emu_ctx_close(EmuCtx *ctx)
+{
+    EmuHost *host = ctx->host;
+
+    emu_obj_destroy_all(ctx);
+    if (emu_obj_leak_report(ctx)) {
+        /* Still referenced (a device bound by an open VFIO cdev): keep
+         * the context so emu_host_free() reports it. */
+        return;
+    }
+    host->ctxs = g_list_remove(host->ctxs, ctx);
+    g_ptr_array_free(ctx->objs, true);
+    g_hash_table_destroy(ctx->fds);
+    g_free(ctx);
+}
+
+int emu_ctx_ioctl(EmuCtx *ctx, unsigned long cmd, void *arg)
+{
+    unsigned long nr = _IOC_NR(cmd);
+    const EmuCmdOp *op;
+    uint64_t ubuf = (uintptr_t)arg;
+    uint8_t kbuf[128];
+    uint32_t usize;
+    int rc;
+
+    if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= G_N_ELEMENTS(cmd_ops)
+        || cmd_ops[nr - IOMMUFD_CMD_BASE].cmd != cmd) {
+        errno = ENOTTY;
+        return -1;
+    }
+    op = &cmd_ops[nr - IOMMUFD_CMD_BASE];
+    g_assert(op->size <= sizeof(kbuf));
+    rc = emu_copy_from_user(&usize, ubuf, sizeof(usize));
+    if (!rc && usize < op->min_size) {
+        rc = -EINVAL;
+    }
+    if (!rc) {
+        rc = emu_copy_struct(kbuf, op->size, ubuf, usize);
+    }
+    if (!rc) {
+        rc = op->fn(ctx, kbuf);
+        if ((rc == 0 || op->respond_on_error) &&
+            emu_copy_to_user(ubuf, kbuf, MIN(usize, op->size))) {
+            rc = -EFAULT;
+        }
+    }
+    if (rc < 0) {
+        errno = -rc;
+        return -1;
+    }
+    return rc;
+}
+
+void emu_hw_config_default(EmuHwConfig *cfg, EmuHwKind kind)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->kind = kind;
+    switch (kind) {
+    case EMU_HW_PAGING:
+        cfg->ias = 64;
+        break;
+    case EMU_HW_VTD:
+        cfg->nesting = true;
+        cfg->dirty_tracking = true;
+        cfg->pasid_bits = 20;
+        cfg->ias = 48;
+        cfg->vtd.fs1gp = true;
+        break;
+    case EMU_HW_SMMUV3:
+        cfg->nesting = true;
+        cfg->dirty_tracking = true;
+        cfg->pasid_bits = 20;
+        cfg->ias = 48;
+        cfg->smmu.ssid_bits = 20;
+        cfg->smmu.ril = true;
+        cfg->smmu.gran16k = true;
+        cfg->smmu.gran64k = true;
+        break;
+    }
+}

@@ -1,0 +1,234 @@
+/*
+ * VNest emulated host IOMMU: device DMA and the IOTLB
+ *
+ * A device request (RID or PASID, IOVA, access) goes to the HWPT its
+ * RID/PASID is attached to. A paging HWPT resolves the IOVA in its IOAS.
+ * A nested HWPT first looks in the IOTLB; on a miss the hardware model
+ * walks the stage-1 tables (each table read itself translated by the nest
+ * parent) and the result is cached until a matching invalidation drops it.
+ * The stage-1 output is then resolved through the parent's IOAS, live.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "emu-internal.h"
+
+void emu_iotlb_insert(EmuIommu *iommu, const EmuTlbEntry *e)
+{
+    EmuTlbEntry *copy = g_memdup2(e, sizeof(*e));
+
+    g_hash_table_replace(iommu->iotlb, &copy->key, copy);
+}
+
+typedef struct FlushMatch {
+    uint32_t tag, asid;
+    uint64_t first, last;
+    const EmuHwpt *hwpt;
+} FlushMatch;
+
+static gboolean flush_match(gpointer key, gpointer value, gpointer opaque)
+{
+    const EmuTlbEntry *e = value;
+    const FlushMatch *m = opaque;
+    uint64_t size = e->size;
+    uint64_t first;
+
+    if (m->hwpt) {
+        return e->hwpt == m->hwpt;
+    }
+    /* A 4K entry cached from a large leaf goes with any part of the leaf,
+     * as the hardware's single large-page entry would. */
+    if (size < EMU_PAGE_SIZE || (size & (size - 1))) {
+        size = EMU_PAGE_SIZE;
+    }
+    first = (e->key.page << EMU_PAGE_SHIFT) & ~(size - 1);
+    return e->ftag == m->tag && (m->asid == EMU_ANY || e->fasid == m->asid) &&
+           first <= m->last && first + size - 1 >= m->first;
+}
+
+unsigned emu_iotlb_flush(EmuIommu *iommu, uint32_t tag, uint32_t asid,
+                         uint64_t first, uint64_t last)
+{
+    FlushMatch m = { tag, asid, first, last, NULL };
+
+    return g_hash_table_foreach_remove(iommu->iotlb, flush_match, &m);
+}
+
+void emu_iotlb_flush_hwpt(EmuIommu *iommu, const EmuHwpt *hwpt)
+{
+    FlushMatch m = { .hwpt = hwpt };
+
+    g_hash_table_foreach_remove(iommu->iotlb, flush_match, &m);
+}
+
+uint8_t *emu_s2_resolve(EmuHwpt *nested, uint64_t ipa, size_t len,
+                        unsigned access)
+{
+    EmuHwpt *parent = nested->parent;
+    uint8_t *hva = emu_ioas_resolve(parent->ioas, ipa, len, access);
+
+    if (hva && (access & EMU_DMA_WRITE)) {
+        emu_hwpt_mark_dirty(parent, ipa, len);
+    }
+    return hva;
+}
+
+static void fault_set(EmuFaultInfo *f, int err, uint32_t pasid,
+                      uint64_t iova, unsigned access, const char *reason)
+{
+    f->err = err;
+    f->pasid = pasid;
+    f->iova = iova;
+    f->access = access;
+    f->reason = reason;
+}
+
+/* Stage 1 of a nested HWPT for one page: IOTLB, else a walk. */
+static int nested_lookup(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
+                         uint64_t iova, unsigned access, EmuWalk *w)
+{
+    EmuIommu *iommu = hwpt->iommu;
+    EmuHost *host = iommu->host;
+    EmuTlbKey key = {
+        .tag = hwpt->tag,
+        .asid = pasid,
+        .page = iova >> EMU_PAGE_SHIFT,
+    };
+    EmuTlbEntry *hit = g_hash_table_lookup(iommu->iotlb, &key);
+    EmuTlbEntry e;
+    int rc;
+
+    if (hit && (hit->prot & access) == access) {
+        host->stats.iotlb_hits++;
+        w->out = hit->out + (iova & (EMU_PAGE_SIZE - 1));
+        w->prot = hit->prot;
+        return 0;
+    }
+    host->stats.iotlb_misses++;
+    memset(w, 0, sizeof(*w));
+    rc = iommu->ops->walk(hwpt, idev, pasid, iova, access, w);
+    if (rc) {
+        return rc;
+    }
+    e = (EmuTlbEntry) {
+        .key = key,
+        .out = (w->out & EMU_PAGE_MASK),
+        .size = w->size,
+        .prot = w->prot,
+        .ftag = hwpt->viommu ? hwpt->viommu->vmid : hwpt->tag,
+        .fasid = w->asid,
+        .hwpt = hwpt,
+    };
+    emu_iotlb_insert(iommu, &e);
+    if ((w->prot & access) != access) {
+        fault_set(&w->fault, -EPERM, pasid, iova, access,
+                  "stage-1 permission");
+        return -EPERM;
+    }
+    return 0;
+}
+
+/* The host address of one page-bounded chunk, or a fault. */
+static uint8_t *translate_chunk(EmuIdev *idev, EmuHwpt *hwpt, uint32_t pasid,
+                                uint64_t iova, size_t len, unsigned access,
+                                EmuFaultInfo *f)
+{
+    EmuWalk w;
+    uint8_t *hva;
+
+    if (hwpt->obj.type == EMU_OBJ_HWPT_PAGING) {
+        hva = emu_ioas_resolve(hwpt->ioas, iova, len, access);
+        if (!hva) {
+            fault_set(f, -EFAULT, pasid, iova, access, "not mapped");
+        } else if (access & EMU_DMA_WRITE) {
+            emu_hwpt_mark_dirty(hwpt, iova, len);
+        }
+        return hva;
+    }
+    if (nested_lookup(hwpt, idev, pasid, iova, access, &w)) {
+        *f = w.fault;
+        if (!f->err) {
+            fault_set(f, -EFAULT, pasid, iova, access, "stage-1 walk");
+        }
+        if (hwpt->iommu->ops->report_fault) {
+            hwpt->iommu->ops->report_fault(hwpt, idev, &w);
+        }
+        return NULL;
+    }
+    hva = emu_s2_resolve(hwpt, w.out, len, access);
+    if (!hva) {
+        fault_set(f, -EFAULT, pasid, iova, access, "stage-2 not mapped");
+    }
+    return hva;
+}
+
+/*
+ * The domain a request uses. A PASID nobody attached goes through the
+ * RID's nested HWPT when that one came from a vIOMMU (SMMUv3 style):
+ * the guest's STE and its CD table serve every SubstreamID.
+ */
+static EmuHwpt *dma_domain(EmuIdev *idev, uint32_t pasid)
+{
+    EmuHwpt *hwpt = emu_idev_domain(idev, pasid);
+    EmuHwpt *rid;
+
+    if (hwpt || pasid == EMU_NO_PASID) {
+        return hwpt;
+    }
+    rid = emu_idev_domain(idev, EMU_NO_PASID);
+    return rid && rid->viommu ? rid : NULL;
+}
+
+void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
+                           size_t len, unsigned access, EmuFaultInfo *fault)
+{
+    EmuHost *host = dev->host;
+    EmuFaultInfo local, *f = fault ? fault : &local;
+    EmuIdev *idev = dev->idev;
+    EmuHwpt *hwpt = idev ? dma_domain(idev, pasid) : NULL;
+    uint8_t *hva;
+
+    memset(f, 0, sizeof(*f));
+    g_assert(len && len <= EMU_PAGE_SIZE - (iova & ~EMU_PAGE_MASK));
+    host->stats.translations++;
+    if (!hwpt) {
+        /* Not attached: the IOMMU blocks the device's DMA. */
+        host->stats.faults++;
+        fault_set(f, -EFAULT, pasid, iova, access, "blocked");
+        return NULL;
+    }
+    hva = translate_chunk(idev, hwpt, pasid, iova, len, access, f);
+    if (!hva) {
+        host->stats.faults++;
+        if (hwpt->fault) {
+            emu_fault_report(hwpt->fault, idev, pasid, iova, access);
+        }
+    }
+    return hva;
+}
+
+int emu_device_dma(EmuDevice *dev, uint32_t pasid, uint64_t iova,
+                   void *buf, size_t len, unsigned access,
+                   EmuFaultInfo *fault)
+{
+    EmuFaultInfo local, *f = fault ? fault : &local;
+    size_t done = 0;
+
+    memset(f, 0, sizeof(*f));
+    while (done < len) {
+        uint64_t cur = iova + done;
+        size_t chunk = MIN(len - done, EMU_PAGE_SIZE - (cur & ~EMU_PAGE_MASK));
+        uint8_t *hva = emu_device_translate(dev, pasid, cur, chunk, access, f);
+
+        if (!hva) {
+            return f->err;
+        }
+        if (access & EMU_DMA_WRITE) {
+            memcpy(hva, (uint8_t *)buf + done, chunk);
+        } else {
+            memcpy((uint8_t *)buf + done, hva, chunk);
+        }
+        done += chunk;
+    }
+    return 0;
+}

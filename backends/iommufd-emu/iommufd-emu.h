@@ -1,0 +1,147 @@
+/*
+ * VNest emulated host IOMMU: public interface
+ *
+ * An in-process model of the Linux iommufd ABI (7.3) and of the IOMMU
+ * hardware behind it. A program drives it with the very request structs
+ * of <linux/iommufd.h> and <linux/vfio.h>; devices attached through it do
+ * DMA that only the model translates. C and GLib only: no QEMU headers.
+ *
+ * Conventions: functions named *_ioctl behave like the system call they
+ * model: they return 0 (or a non-negative value) on success and -1 with
+ * errno set on failure, and write back what the kernel writes back even
+ * on failure. Everything else returns 0 or a negative errno.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef IOMMUFD_EMU_H
+#define IOMMUFD_EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct EmuHost EmuHost;         /* the emulated machine */
+typedef struct EmuIommu EmuIommu;       /* one physical IOMMU instance */
+typedef struct EmuDevice EmuDevice;     /* one physical device behind it */
+typedef struct EmuCtx EmuCtx;           /* one open of /dev/iommu */
+typedef struct EmuVfio EmuVfio;         /* one open of a VFIO device cdev */
+
+/* The hardware an emulated IOMMU instance models. */
+typedef enum EmuHwKind {
+    EMU_HW_PAGING,      /* paging only, no nesting (e.g. s390 hosts) */
+    EMU_HW_VTD,         /* Intel VT-d */
+    EMU_HW_SMMUV3,      /* Arm SMMUv3 */
+} EmuHwKind;
+
+typedef struct EmuHwConfig {
+    EmuHwKind kind;
+    bool nesting;               /* offer NEST_PARENT and nested HWPTs */
+    bool dirty_tracking;        /* IOMMU_HW_CAP_DIRTY_TRACKING */
+    uint8_t pasid_bits;         /* 0: no PASID support */
+    uint8_t ias;                /* input address bits of paging domains */
+    union {
+        struct {
+            bool five_level;    /* 57-bit first stage (FS5LP) */
+            bool fs1gp;         /* first-stage 1 GiB pages */
+            bool errata_spr17;  /* IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 */
+        } vtd;
+        struct {
+            uint8_t ssid_bits;  /* SubstreamID width */
+            bool ril;           /* range invalidation */
+            bool gran16k;
+            bool gran64k;
+        } smmu;
+    };
+} EmuHwConfig;
+
+/* Fill @cfg with a typical configuration for @kind. */
+void emu_hw_config_default(EmuHwConfig *cfg, EmuHwKind kind);
+
+EmuHost *emu_host_new(void);
+/*
+ * Free the host. Returns the number of objects still alive (each named
+ * on stderr); 0 means nothing leaked.
+ */
+unsigned emu_host_free(EmuHost *host);
+
+int emu_host_add_iommu(EmuHost *host, const EmuHwConfig *cfg,
+                       EmuIommu **out);
+/*
+ * A physical device behind @iommu, identified by its requester or
+ * stream ID. @name is what leak reports and traces call it.
+ */
+int emu_host_add_device(EmuHost *host, EmuIommu *iommu, uint32_t rid,
+                        const char *name, EmuDevice **out);
+
+/* One open of /dev/iommu: an object table and its own ids. */
+EmuCtx *emu_ctx_open(EmuHost *host);
+/* Close: destroys every object this context still holds, leaf first. */
+void emu_ctx_close(EmuCtx *ctx);
+/* IOMMU_* ioctls on the context, with the kernel's argument structs. */
+int emu_ctx_ioctl(EmuCtx *ctx, unsigned long cmd, void *arg);
+/* read()/write() on a file descriptor the context returned (vEVENTQ,
+ * fault queue). Returns bytes or -1 with errno. */
+ssize_t emu_ctx_read(EmuCtx *ctx, int fd, void *buf, size_t len);
+ssize_t emu_ctx_write(EmuCtx *ctx, int fd, const void *buf, size_t len);
+/* True if @fd is one this context returned and has not closed. */
+bool emu_ctx_owns_fd(EmuCtx *ctx, int fd);
+/* close() of such a file descriptor. */
+int emu_ctx_close_fd(EmuCtx *ctx, int fd);
+
+/* One open of the device's VFIO cdev (/dev/vfio/devices/vfioN). */
+EmuVfio *emu_vfio_open(EmuDevice *dev);
+/* VFIO_DEVICE_BIND_IOMMUFD takes the emulated context in place of an fd:
+ * the caller resolves bind.iommufd with emu_vfio_set_ctx() first. */
+void emu_vfio_set_ctx(EmuVfio *vfio, EmuCtx *ctx);
+int emu_vfio_ioctl(EmuVfio *vfio, unsigned long cmd, void *arg);
+void emu_vfio_close(EmuVfio *vfio);
+
+/* Device DMA, translated by the model only. */
+#define EMU_NO_PASID    UINT32_MAX
+#define EMU_DMA_READ    1u      /* device reads memory */
+#define EMU_DMA_WRITE   2u      /* device writes memory */
+
+typedef struct EmuFaultInfo {
+    int err;                    /* -EFAULT, -EPERM ... */
+    uint32_t pasid;
+    uint64_t iova;
+    unsigned access;
+    const char *reason;         /* static string for traces */
+} EmuFaultInfo;
+
+/*
+ * Copy @len bytes between @buf and the device's I/O address @iova as the
+ * IOMMU translates it. 0 on success; on a fault, a negative errno and, if
+ * @fault is given, what faulted. A fault reports to the attached HWPT's
+ * fault queue or vEVENTQ the way the hardware would.
+ */
+int emu_device_dma(EmuDevice *dev, uint32_t pasid, uint64_t iova,
+                   void *buf, size_t len, unsigned access,
+                   EmuFaultInfo *fault);
+
+/*
+ * The host address of @len bytes at @iova (within one 4 KiB page) for
+ * @access, or NULL with @fault filled and reported as emu_device_dma()
+ * does. For VMMs that copy themselves (QEMU's DMA address spaces).
+ */
+void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
+                           size_t len, unsigned access, EmuFaultInfo *fault);
+
+/* Failure injection: the @nth host operation from now fails with -@err
+ * (0 disables). Returns how many operations ran since the last call. */
+unsigned long emu_host_fail_nth(EmuHost *host, unsigned long nth, int err);
+
+/* Statistics, for tests and benchmarks. */
+typedef struct EmuStats {
+    uint64_t translations;
+    uint64_t iotlb_hits;
+    uint64_t iotlb_misses;
+    uint64_t iotlb_entries;
+    uint64_t faults;
+    uint64_t objects;
+} EmuStats;
+void emu_host_stats(EmuHost *host, EmuStats *st);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * VNest: the emulated mode of QEMU's iommufd backend object
+ *
+ * The per-instance state hangs off the backend as a hidden QOM property
+ * whose release callback frees it, so QEMU's own backend code only needs
+ * the hooks declared in include/vnest/iommufd-emulated.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <linux/iommufd.h>
+#include "qapi/error.h"
+#include "qapi/qapi-visit-common.h"
+#include "qapi/visitor.h"
+#include "qemu/error-report.h"
+#include "hw/core/cpu.h"
+#include "vnest/iommufd-emulated.h"
+#include "iommufd-emu.h"
+#include "trace.h"
+
+#define STATE_PROP "x-vnest-emulated-state"
+
+typedef struct VNestEmu {
+    OnOffAuto emulated;
+    char *host_iommu;           /* vtd, smmuv3, paging; NULL: by target */
+    bool host_nesting;
+    EmuHost *host;
+    EmuIommu *iommu;
+    EmuCtx *ctx;
+} VNestEmu;
+
+static void state_release(Object *obj, const char *name, void *opaque)
+{
+    VNestEmu *emu = opaque;
+
+    g_free(emu->host_iommu);
+    g_free(emu);
+}
+
+static VNestEmu *emu_state(IOMMUFDBackend *be, bool create)
+{
+    ObjectProperty *prop = object_property_find(OBJECT(be), STATE_PROP);
+    VNestEmu *emu;
+
+    if (prop || !create) {
+        return prop ? prop->opaque : NULL;
+    }
+    emu = g_new0(VNestEmu, 1);
+    emu->emulated = ON_OFF_AUTO_AUTO;
+    emu->host_nesting = true;
+    object_property_add(OBJECT(be), STATE_PROP, "VNestEmu", NULL, NULL,
+                        state_release, emu);
+    return emu;
+}
+
+static void get_emulated(Object *obj, Visitor *v, const char *name,
+                         void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+
+    visit_type_OnOffAuto(v, name, &emu->emulated, errp);
+}
+
+static void set_emulated(Object *obj, Visitor *v, const char *name,
+                         void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+
+    visit_type_OnOffAuto(v, name, &emu->emulated, errp);
+}
+
+static char *get_host_iommu(Object *obj, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+
+    return g_strdup(emu->host_iommu ? emu->host_iommu : "");
+}
+
+static void set_host_iommu(Object *obj, const char *value, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+
+    if (strcmp(value, "vtd") && strcmp(value, "smmuv3") &&
+        strcmp(value, "paging")) {
+        error_setg(errp, "host-iommu must be vtd, smmuv3 or paging, "
+                   "not '%s'", value);
+        return;
+    }
+    g_free(emu->host_iommu);
+    emu->host_iommu = g_strdup(value);
+}
+
+static bool get_host_nesting(Object *obj, Error **errp)
+{
+    return emu_state(IOMMUFD_BACKEND(obj), true)->host_nesting;
+}
+
+static void set_host_nesting(Object *obj, bool value, Error **errp)
+{
+    emu_state(IOMMUFD_BACKEND(obj), true)->host_nesting = value;
+}
+
+void vnest_iommufd_class_init(ObjectClass *oc)
+{
+    object_class_property_add(oc, "emulated", "OnOffAuto", get_emulated,
+                              set_emulated, NULL, NULL);
+    object_class_property_set_description(oc, "emulated",
+        "Use VNest's emulated host IOMMU instead of /dev/iommu "
+        "(auto: when /dev/iommu is absent)");
+    object_class_property_add_str(oc, "host-iommu", get_host_iommu,
+                                  set_host_iommu);
+    object_class_property_set_description(oc, "host-iommu",
+        "Emulated host IOMMU hardware: vtd, smmuv3 or paging "
+        "(default: the target's own)");
+    object_class_property_add_bool(oc, "host-nesting", get_host_nesting,
+                                   set_host_nesting);
+    object_class_property_set_description(oc, "host-nesting",
+        "Emulated host IOMMU offers nesting (default on)");
+}
+
+bool vnest_iommufd_emulated(IOMMUFDBackend *be)
+{
+    VNestEmu *emu = emu_state(be, false);
+    OnOffAuto mode = emu ? emu->emulated : ON_OFF_AUTO_AUTO;
+
+    if (mode == ON_OFF_AUTO_AUTO) {
+        /* An fd passed in is a kernel iommufd; else use the kernel if any */
+        return be->owned && access("/dev/iommu", R_OK | W_OK) != 0;
+    }
+    return mode == ON_OFF_AUTO_ON;
+}
+
+static const char *default_hw(void)
+{
+    const char *t = target_name();
+
+    if (!strcmp(t, "aarch64") || !strcmp(t, "arm")) {
+        return "smmuv3";
+    }
+    if (!strcmp(t, "s390x")) {
+        return "paging";
+    }
+    return "vtd";
+}
+
+static bool emu_host_create(VNestEmu *emu, Error **errp)
+{
+    const char *hw = emu->host_iommu ? emu->host_iommu : default_hw();
+    EmuHwKind kind = !strcmp(hw, "smmuv3") ? EMU_HW_SMMUV3 :
+                     !strcmp(hw, "paging") ? EMU_HW_PAGING : EMU_HW_VTD;
+    EmuHwConfig cfg;
+    int rc;
+
+    emu_hw_config_default(&cfg, kind);
+    cfg.nesting = cfg.nesting && emu->host_nesting;
+    emu->host = emu_host_new();
+    rc = emu_host_add_iommu(emu->host, &cfg, &emu->iommu);
+    if (rc) {
+        error_setg_errno(errp, -rc, "cannot create emulated host IOMMU %s",
+                         hw);
+        emu_host_free(emu->host);
+        emu->host = NULL;
+        return false;
+    }
+    emu->ctx = emu_ctx_open(emu->host);
+    trace_vnest_iommufd_emu_connect(hw, cfg.nesting, 1);
+    return true;
+}
+
+bool vnest_iommufd_emu_connect(IOMMUFDBackend *be, Error **errp)
+{
+    VNestEmu *emu = emu_state(be, true);
+
+    if (!be->owned) {
+        error_setg(errp, "iommufd: emulated=on cannot use a passed-in fd");
+        return false;
+    }
+    if (!be->users && !emu_host_create(emu, errp)) {
+        return false;
+    }
+    be->users++;
+    return true;
+}
+
+void vnest_iommufd_emu_disconnect(IOMMUFDBackend *be)
+{
+    VNestEmu *emu = emu_state(be, false);
+    unsigned leaks = 0;
+
+    if (!emu || !be->users) {
+        return;
+    }
+    if (--be->users == 0) {
+        emu_ctx_close(emu->ctx);
+        leaks = emu_host_free(emu->host);
+        if (leaks) {
+            error_report("iommufd: emulated host IOMMU leaked %u objects",
+                         leaks);
+        }
+        emu->ctx = NULL;
+        emu->host = NULL;
+        emu->iommu = NULL;
+    }
+    trace_vnest_iommufd_emu_disconnect(be->users, leaks);
+}
+
+static const char *cmd_name(unsigned long cmd)
+{
+    static const char *const names[] = {
+        "DESTROY", "IOAS_ALLOC", "IOAS_ALLOW_IOVAS", "IOAS_COPY",
+        "IOAS_IOVA_RANGES", "IOAS_MAP", "IOAS_UNMAP", "OPTION", "VFIO_IOAS",
+        "HWPT_ALLOC", "GET_HW_INFO", "HWPT_SET_DIRTY_TRACKING",
+        "HWPT_GET_DIRTY_BITMAP", "HWPT_INVALIDATE", "FAULT_QUEUE_ALLOC",
+        "IOAS_MAP_FILE", "VIOMMU_ALLOC", "VDEVICE_ALLOC",
+        "IOAS_CHANGE_PROCESS", "VEVENTQ_ALLOC",
+    };
+    unsigned long nr = _IOC_NR(cmd) - IOMMUFD_CMD_BASE;
+
+    return nr < ARRAY_SIZE(names) ? names[nr] : "?";
+}
+
+int vnest_iommufd_ioctl(IOMMUFDBackend *be, unsigned long cmd, void *arg)
+{
+    VNestEmu *emu = emu_state(be, false);
+    int ret;
+
+    if (!emu || !emu->ctx) {
+        return ioctl(be->fd, cmd, arg);
+    }
+    ret = emu_ctx_ioctl(emu->ctx, cmd, arg);
+    trace_vnest_iommufd_emu_ioctl(cmd_name(cmd), ret < 0 ? errno : 0);
+    return ret;
+}
+
+EmuHost *vnest_iommufd_emu_host(IOMMUFDBackend *be)
+{
+    VNestEmu *emu = emu_state(be, false);
+
+    return emu ? emu->host : NULL;
+}
+
+EmuIommu *vnest_iommufd_emu_iommu(IOMMUFDBackend *be)
+{
+    VNestEmu *emu = emu_state(be, false);
+
+    return emu ? emu->iommu : NULL;
+}
+
+EmuCtx *vnest_iommufd_emu_ctx(IOMMUFDBackend *be)
+{
+    VNestEmu *emu = emu_state(be, false);
+
+    return emu ? emu->ctx : NULL;
+}

@@ -1,0 +1,101 @@
+/*
+ * VNest simulated assignment: the device's DMA address space
+ *
+ * An IOMMU memory region in front of the assigned device: every access is
+ * translated by the emulated host IOMMU (the HWPT the device's RID is
+ * attached to), exactly as a VFIO device's DMA is translated only by the
+ * host IOMMU. The host address the model yields is turned back into the
+ * guest-physical address of that RAM; a fault gives no permission, so the
+ * access fails as it would on hardware.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "exec/address-spaces.h"
+#include "sim-assign-internal.h"
+#include "trace.h"
+
+#define SIM_PAGE_SIZE   4096ULL
+
+static unsigned flag_to_access(IOMMUAccessFlags flag)
+{
+    unsigned access = 0;
+
+    if (flag & IOMMU_RO) {
+        access |= EMU_DMA_READ;
+    }
+    if (flag & IOMMU_WO) {
+        access |= EMU_DMA_WRITE;
+    }
+    return access ? access : EMU_DMA_READ;
+}
+
+static IOMMUTLBEntry sim_dma_translate(IOMMUMemoryRegion *iommu,
+                                       hwaddr addr, IOMMUAccessFlags flag,
+                                       int iommu_idx)
+{
+    VNestSimAssign *sa = container_of(iommu, VNestSimAssign, dma_mr);
+    hwaddr page = addr & ~(SIM_PAGE_SIZE - 1);
+    IOMMUTLBEntry entry = {
+        .target_as = &address_space_memory,
+        .iova = page,
+        .addr_mask = SIM_PAGE_SIZE - 1,
+        .perm = IOMMU_NONE,
+    };
+    EmuFaultInfo fault;
+    hwaddr gpa;
+    void *hva;
+
+    if (!sa->edev) {
+        return entry;
+    }
+    hva = emu_device_translate(sa->edev, EMU_NO_PASID, page, SIM_PAGE_SIZE,
+                               flag_to_access(flag), &fault);
+    if (!hva) {
+        sa->dma_faults++;
+        trace_vnest_sim_assign_dma_fault(sa->device_id, addr, flag,
+                                         fault.reason);
+        return entry;
+    }
+    if (!sim_assign_hva_to_gpa(sa, hva, &gpa)) {
+        sa->dma_faults++;
+        trace_vnest_sim_assign_dma_fault(sa->device_id, addr, flag,
+                                         "not guest RAM");
+        return entry;
+    }
+    entry.translated_addr = gpa;
+    entry.perm = flag == IOMMU_NONE ? IOMMU_RO : flag;
+    return entry;
+}
+
+void sim_assign_dma_init(VNestSimAssign *sa)
+{
+    g_autofree char *name = g_strdup_printf("vnest-sim-dma-%s",
+                                            sa->device_id);
+
+    memory_region_init_iommu(&sa->dma_mr, sizeof(sa->dma_mr),
+                             TYPE_VNEST_SIM_DMA_MR, OBJECT(sa), name,
+                             UINT64_MAX);
+    address_space_init(&sa->dma_as, MEMORY_REGION(&sa->dma_mr), name);
+}
+
+static void sim_dma_mr_class_init(ObjectClass *klass, void *data)
+{
+    IOMMUMemoryRegionClass *imrc = IOMMU_MEMORY_REGION_CLASS(klass);
+
+    imrc->translate = sim_dma_translate;
+}
+
+static const TypeInfo sim_dma_mr_info = {
+    .parent = TYPE_IOMMU_MEMORY_REGION,
+    .name = TYPE_VNEST_SIM_DMA_MR,
+    .class_init = sim_dma_mr_class_init,
+};
+
+static void sim_dma_register_types(void)
+{
+    type_register_static(&sim_dma_mr_info);
+}
+
+type_init(sim_dma_register_types)

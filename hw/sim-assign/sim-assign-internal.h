@@ -1,0 +1,70 @@
+/*
+ * VNest simulated assignment: private definitions
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef VNEST_SIM_ASSIGN_INTERNAL_H
+#define VNEST_SIM_ASSIGN_INTERNAL_H
+
+#include "exec/memory.h"
+#include "qom/object.h"
+#include "system/iommufd.h"
+#include "vnest/sim-assign.h"
+#include "iommufd-emu.h"
+
+OBJECT_DECLARE_SIMPLE_TYPE(VNestSimAssign, VNEST_SIM_ASSIGN)
+
+#define TYPE_VNEST_SIM_DMA_MR "vnest-sim-dma-iommu-memory-region"
+
+/* A stretch of guest RAM: host address range and its guest address. */
+typedef struct SimRamRange {
+    uint8_t *hva;
+    hwaddr gpa;
+    uint64_t size;
+} SimRamRange;
+
+/* One vIOMMU region whose map/unmap notifications we shadow. */
+typedef struct SimShadow {
+    IOMMUNotifier n;
+    IOMMUMemoryRegion *iommu_mr;
+    VNestSimAssign *sa;
+    QLIST_ENTRY(SimShadow) next;
+} SimShadow;
+
+struct VNestSimAssign {
+    Object parent_obj;
+
+    /* properties */
+    char *device_id;
+    IOMMUFDBackend *iommufd;
+
+    PCIDevice *pdev;
+    AddressSpace *viommu_as;        /* what the device sits behind */
+    EmuDevice *edev;
+    EmuVfio *vfio;
+    uint32_t dev_id;
+    uint32_t ioas_id;
+    uint32_t hwpt_id;
+    bool connected;
+
+    IOMMUMemoryRegion dma_mr;       /* the device's DMA goes through here */
+    AddressSpace dma_as;
+
+    MemoryListener ram_listener;    /* guest RAM: host -> guest addresses */
+    GArray *ram;                    /* SimRamRange, sorted by hva */
+    MemoryListener ioas_listener;   /* fills the IOAS from viommu_as */
+    QLIST_HEAD(, SimShadow) shadows;
+
+    uint64_t dma_faults;
+};
+
+/* sim-assign-map.c */
+void sim_assign_map_start(VNestSimAssign *sa);
+void sim_assign_map_stop(VNestSimAssign *sa);
+bool sim_assign_hva_to_gpa(VNestSimAssign *sa, void *hva, hwaddr *gpa);
+
+/* sim-assign-dma.c */
+void sim_assign_dma_init(VNestSimAssign *sa);
+
+#endif

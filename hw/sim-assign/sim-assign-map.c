@@ -1,0 +1,234 @@
+/*
+ * VNest simulated assignment: filling the IOAS, as VFIO does
+ *
+ * Two memory listeners. One keeps the host-to-guest address map of guest
+ * RAM, so a host address the emulated IOMMU yields can be handed back to
+ * QEMU's memory core. The other watches the address space the device sits
+ * behind: RAM there is mapped into the IOAS at its guest address; an IOMMU
+ * region there (a vIOMMU that does not nest) is shadowed, each map/unmap
+ * notification becoming an IOAS map/unmap of the translated RAM.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "exec/address-spaces.h"
+#include "sim-assign-internal.h"
+#include "trace.h"
+
+static bool section_is_ram(MemoryRegionSection *section)
+{
+    return memory_region_is_ram(section->mr) &&
+           !memory_region_is_ram_device(section->mr);
+}
+
+static void *section_hva(MemoryRegionSection *section)
+{
+    return (uint8_t *)memory_region_get_ram_ptr(section->mr) +
+           section->offset_within_region;
+}
+
+static gint ram_cmp(gconstpointer a, gconstpointer b)
+{
+    const SimRamRange *x = a, *y = b;
+
+    return x->hva < y->hva ? -1 : x->hva > y->hva;
+}
+
+/* ---- host address -> guest address ---- */
+
+static void ram_add(MemoryListener *l, MemoryRegionSection *section)
+{
+    VNestSimAssign *sa = container_of(l, VNestSimAssign, ram_listener);
+    SimRamRange r;
+
+    if (!section_is_ram(section)) {
+        return;
+    }
+    r.hva = section_hva(section);
+    r.gpa = section->offset_within_address_space;
+    r.size = int128_get64(section->size);
+    g_array_append_val(sa->ram, r);
+    g_array_sort(sa->ram, ram_cmp);
+}
+
+static void ram_del(MemoryListener *l, MemoryRegionSection *section)
+{
+    VNestSimAssign *sa = container_of(l, VNestSimAssign, ram_listener);
+    hwaddr gpa = section->offset_within_address_space;
+    guint i;
+
+    for (i = 0; i < sa->ram->len; i++) {
+        if (g_array_index(sa->ram, SimRamRange, i).gpa == gpa) {
+            g_array_remove_index(sa->ram, i);
+            return;
+        }
+    }
+}
+
+bool sim_assign_hva_to_gpa(VNestSimAssign *sa, void *hva, hwaddr *gpa)
+{
+    uint8_t *p = hva;
+    guint lo = 0, hi = sa->ram->len;
+
+    while (lo < hi) {
+        guint mid = (lo + hi) / 2;
+        SimRamRange *r = &g_array_index(sa->ram, SimRamRange, mid);
+
+        if (p < r->hva) {
+            hi = mid;
+        } else if (p >= r->hva + r->size) {
+            lo = mid + 1;
+        } else {
+            *gpa = r->gpa + (p - r->hva);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- the IOAS ---- */
+
+static void ioas_map(VNestSimAssign *sa, hwaddr iova, uint64_t size,
+                     void *hva, bool readonly)
+{
+    int ret = iommufd_backend_map_dma(sa->iommufd, sa->ioas_id, iova, size,
+                                      hva, readonly);
+
+    trace_vnest_sim_assign_map(sa->device_id, iova, size, readonly, ret);
+    if (ret) {
+        error_report("vnest-sim-assign %s: IOAS map of 0x%" HWADDR_PRIx
+                     "+0x%" PRIx64 " failed: %s", sa->device_id, iova, size,
+                     strerror(-ret));
+    }
+}
+
+static void ioas_unmap(VNestSimAssign *sa, hwaddr iova, uint64_t size)
+{
+    int ret = iommufd_backend_unmap_dma(sa->iommufd, sa->ioas_id, iova,
+                                        size);
+
+    trace_vnest_sim_assign_unmap(sa->device_id, iova, size, ret);
+}
+
+static void shadow_notify(IOMMUNotifier *n, IOMMUTLBEntry *iotlb)
+{
+    SimShadow *s = container_of(n, SimShadow, n);
+    VNestSimAssign *sa = s->sa;
+    uint64_t size = iotlb->addr_mask + 1;
+    Error *err = NULL;
+    bool readonly;
+    void *hva;
+
+    if (iotlb->target_as != &address_space_memory) {
+        error_report("vnest-sim-assign %s: vIOMMU translates to another "
+                     "address space", sa->device_id);
+        return;
+    }
+    if (!(iotlb->perm & IOMMU_RW)) {
+        ioas_unmap(sa, iotlb->iova, size);
+        return;
+    }
+    if (!memory_get_xlat_addr(iotlb, &hva, NULL, &readonly, NULL, &err)) {
+        error_report_err(err);
+        return;
+    }
+    /* A changed mapping arrives as a MAP over an existing one. */
+    ioas_unmap(sa, iotlb->iova, size);
+    ioas_map(sa, iotlb->iova, size, hva,
+             readonly || !(iotlb->perm & IOMMU_WO));
+}
+
+static void shadow_add(VNestSimAssign *sa, MemoryRegionSection *section)
+{
+    IOMMUMemoryRegion *iommu_mr = IOMMU_MEMORY_REGION(section->mr);
+    SimShadow *s = g_new0(SimShadow, 1);
+    hwaddr start = section->offset_within_region;
+    hwaddr end = start + int128_get64(section->size) - 1;
+    int idx = memory_region_iommu_attrs_to_index(iommu_mr,
+                                                 MEMTXATTRS_UNSPECIFIED);
+    Error *err = NULL;
+
+    s->sa = sa;
+    s->iommu_mr = iommu_mr;
+    iommu_notifier_init(&s->n, shadow_notify, IOMMU_NOTIFIER_IOTLB_EVENTS,
+                        start, end, idx);
+    if (memory_region_register_iommu_notifier(section->mr, &s->n, &err)) {
+        error_prepend(&err, "vnest-sim-assign %s: cannot follow the vIOMMU: ",
+                      sa->device_id);
+        error_report_err(err);
+        g_free(s);
+        return;
+    }
+    QLIST_INSERT_HEAD(&sa->shadows, s, next);
+    memory_region_iommu_replay(iommu_mr, &s->n);
+}
+
+static void shadow_del(VNestSimAssign *sa, MemoryRegionSection *section)
+{
+    SimShadow *s, *tmp;
+
+    QLIST_FOREACH_SAFE(s, &sa->shadows, next, tmp) {
+        if (MEMORY_REGION(s->iommu_mr) == section->mr &&
+            s->n.start == section->offset_within_region) {
+            memory_region_unregister_iommu_notifier(section->mr, &s->n);
+            ioas_unmap(sa, s->n.start, s->n.end - s->n.start + 1);
+            QLIST_REMOVE(s, next);
+            g_free(s);
+        }
+    }
+}
+
+static void ioas_region_add(MemoryListener *l, MemoryRegionSection *section)
+{
+    VNestSimAssign *sa = container_of(l, VNestSimAssign, ioas_listener);
+
+    if (memory_region_is_iommu(section->mr)) {
+        shadow_add(sa, section);
+    } else if (section_is_ram(section)) {
+        ioas_map(sa, section->offset_within_address_space,
+                 int128_get64(section->size), section_hva(section),
+                 section->readonly || section->mr->readonly ||
+                 memory_region_is_rom(section->mr));
+    }
+}
+
+static void ioas_region_del(MemoryListener *l, MemoryRegionSection *section)
+{
+    VNestSimAssign *sa = container_of(l, VNestSimAssign, ioas_listener);
+
+    if (memory_region_is_iommu(section->mr)) {
+        shadow_del(sa, section);
+    } else if (section_is_ram(section)) {
+        ioas_unmap(sa, section->offset_within_address_space,
+                   int128_get64(section->size));
+    }
+}
+
+void sim_assign_map_start(VNestSimAssign *sa)
+{
+    sa->ram = g_array_new(false, false, sizeof(SimRamRange));
+    sa->ram_listener = (MemoryListener) {
+        .name = "vnest-sim-assign-ram",
+        .region_add = ram_add,
+        .region_del = ram_del,
+    };
+    memory_listener_register(&sa->ram_listener, &address_space_memory);
+    sa->ioas_listener = (MemoryListener) {
+        .name = "vnest-sim-assign-ioas",
+        .region_add = ioas_region_add,
+        .region_del = ioas_region_del,
+        .priority = MEMORY_LISTENER_PRIORITY_DEV_BACKEND,
+    };
+    memory_listener_register(&sa->ioas_listener, sa->viommu_as);
+}
+
+void sim_assign_map_stop(VNestSimAssign *sa)
+{
+    memory_listener_unregister(&sa->ioas_listener);
+    memory_listener_unregister(&sa->ram_listener);
+    g_array_free(sa->ram, true);
+    sa->ram = NULL;
+}

@@ -1,0 +1,688 @@
+/*
+ * VNest unit tests: the emulated host's iommufd ABI contract
+ *
+ * The kernel's iommufd selftest contract, on the paging-only hardware
+ * model: struct-size rules for every ioctl, IOAS map/unmap/copy/ranges,
+ * HWPT allocation, device attach/replace/detach with DMA that lands where
+ * the IOAS maps it, object lifetimes (EBUSY), dirty tracking, fault
+ * queues, and the leak check.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stddef.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "emu-test.h"
+
+#define RW  (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+
+static void setup_paging(EmuFixture *f, gconstpointer data)
+{
+    emu_fixture_setup(f, EMU_HW_PAGING);
+}
+
+static void setup_vtd(EmuFixture *f, gconstpointer data)
+{
+    emu_fixture_setup(f, EMU_HW_VTD);
+}
+
+static void teardown(EmuFixture *f, gconstpointer data)
+{
+    emu_fixture_teardown(f);
+}
+
+/* ---- ioctl struct-size rules ---- */
+
+typedef struct SizeCase {
+    unsigned long cmd;
+    size_t min_size;        /* offsetofend of the oldest layout */
+    size_t size;
+} SizeCase;
+
+#define SZ(c, t, last) \
+    { c, offsetof(struct t, last) + sizeof(((struct t *)0)->last), \
+      sizeof(struct t) }
+
+static const SizeCase size_cases[] = {
+    SZ(IOMMU_DESTROY, iommu_destroy, id),
+    SZ(IOMMU_IOAS_ALLOC, iommu_ioas_alloc, out_ioas_id),
+    SZ(IOMMU_IOAS_ALLOW_IOVAS, iommu_ioas_allow_iovas, allowed_iovas),
+    SZ(IOMMU_IOAS_COPY, iommu_ioas_copy, src_iova),
+    SZ(IOMMU_IOAS_IOVA_RANGES, iommu_ioas_iova_ranges,
+       out_iova_alignment),
+    SZ(IOMMU_IOAS_MAP, iommu_ioas_map, iova),
+    SZ(IOMMU_IOAS_UNMAP, iommu_ioas_unmap, length),
+    SZ(IOMMU_OPTION, iommu_option, val64),
+    SZ(IOMMU_HWPT_ALLOC, iommu_hwpt_alloc, __reserved),
+    SZ(IOMMU_GET_HW_INFO, iommu_hw_info, __reserved),
+    SZ(IOMMU_HWPT_SET_DIRTY_TRACKING, iommu_hwpt_set_dirty_tracking,
+       __reserved),
+    SZ(IOMMU_HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap, data),
+    SZ(IOMMU_HWPT_INVALIDATE, iommu_hwpt_invalidate, __reserved),
+    SZ(IOMMU_FAULT_QUEUE_ALLOC, iommu_fault_alloc, out_fault_fd),
+    SZ(IOMMU_IOAS_MAP_FILE, iommu_ioas_map_file, iova),
+    SZ(IOMMU_VIOMMU_ALLOC, iommu_viommu_alloc, out_viommu_id),
+    SZ(IOMMU_VDEVICE_ALLOC, iommu_vdevice_alloc, virt_id),
+    SZ(IOMMU_VEVENTQ_ALLOC, iommu_veventq_alloc, __reserved),
+};
+
+/*
+ * Every ioctl: shorter than its oldest layout is EINVAL; longer than the
+ * model's struct with a non-zero byte past it is E2BIG; with a zero tail
+ * the call gets past the size check (whatever it then says).
+ */
+static void test_ioctl_sizes(EmuFixture *f, gconstpointer data)
+{
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(size_cases); i++) {
+        const SizeCase *c = &size_cases[i];
+        uint8_t buf[256] = { 0 };
+        uint32_t *size = (uint32_t *)buf;
+        int rc;
+
+        *size = c->min_size - 1;
+        g_assert_cmpint(ctx_ioctl(f, c->cmd, buf), ==, EINVAL);
+
+        memset(buf, 0, sizeof(buf));
+        *size = c->size + 8;
+        buf[c->size + 3] = 1;
+        g_assert_cmpint(ctx_ioctl(f, c->cmd, buf), ==, E2BIG);
+
+        buf[c->size + 3] = 0;
+        rc = ctx_ioctl(f, c->cmd, buf);
+        g_assert_cmpint(rc, !=, E2BIG);
+        g_assert(rc != EINVAL || c->cmd != IOMMU_IOAS_ALLOC);
+    }
+    /* An unknown command is not an iommufd ioctl at all. */
+    g_assert_cmpint(ctx_ioctl(f, _IO(IOMMUFD_TYPE, 0xff), f->buf),
+                    ==, ENOTTY);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_DESTROY, NULL), ==, EFAULT);
+}
+
+/* ---- IOAS ---- */
+
+static void test_ioas_alloc_destroy(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_ioas_alloc cmd = { .size = sizeof(cmd), .flags = 1 };
+    uint32_t id, id2;
+
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOC, &cmd), ==, EOPNOTSUPP);
+    g_assert_cmpint(t_ioas_alloc(f, &id), ==, 0);
+    g_assert_cmpuint(id, !=, f->ioas_id);
+    g_assert_cmpint(t_destroy(f, id), ==, 0);
+    g_assert_cmpint(t_destroy(f, id), ==, ENOENT);
+    g_assert_cmpint(t_destroy(f, 0), ==, ENOENT);
+    /* The lowest free id is reused. */
+    g_assert_cmpint(t_ioas_alloc(f, &id2), ==, 0);
+    g_assert_cmpuint(id2, ==, id);
+}
+
+static void test_map_errors(EmuFixture *f, gconstpointer data)
+{
+    uint64_t iova = 0x100000;
+
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, PAGE, &iova,
+                          IOMMU_IOAS_MAP_FIXED_IOVA | RW | (1u << 5)),
+                    ==, EOPNOTSUPP);
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, PAGE, &iova,
+                          IOMMU_IOAS_MAP_FIXED_IOVA), ==, EINVAL);
+    g_assert_cmpint(t_map_fixed(f, 999, f->buf, PAGE, iova), ==, ENOENT);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 0, iova), ==, EINVAL);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, PAGE, iova + 1),
+                    ==, EINVAL);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf + 1, PAGE, iova),
+                    ==, EINVAL);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, NULL, PAGE, iova), ==, EFAULT);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, (void *)(uintptr_t)PAGE,
+                                PAGE, iova), ==, EFAULT);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 2 * PAGE, iova),
+                    ==, 0);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, PAGE, iova + PAGE),
+                    ==, EEXIST);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, PAGE, UINT64_MAX),
+                    ==, EOVERFLOW);
+}
+
+static void test_map_auto_iova(EmuFixture *f, gconstpointer data)
+{
+    uint64_t a = 0, b = 0;
+
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, 4 * PAGE, &a, RW), ==, 0);
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, 4 * PAGE, &b, RW), ==, 0);
+    /* Non-overlapping, aligned like the user address. */
+    g_assert(a + 4 * PAGE <= b || b + 4 * PAGE <= a);
+    g_assert_cmphex(a % PAGE, ==, 0);
+    g_assert_cmphex(b % PAGE, ==, 0);
+}
+
+static void test_unmap(EmuFixture *f, gconstpointer data)
+{
+    uint64_t unmapped;
+
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 4 * PAGE, 0x10000),
+                    ==, 0);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 4 * PAGE, 0x20000),
+                    ==, 0);
+    /* Never splits an area. */
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0x10000, PAGE, NULL), ==, ENOENT);
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0x30000, PAGE, NULL), ==, ENOENT);
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0x10000, 0, NULL), ==, EINVAL);
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0x10000, 4 * PAGE, &unmapped),
+                    ==, 0);
+    g_assert_cmphex(unmapped, ==, 4 * PAGE);
+    /* A range covering more than the areas is fine. */
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0, 0x100000, &unmapped), ==, 0);
+    g_assert_cmphex(unmapped, ==, 4 * PAGE);
+    /* Unmapping everything of an empty IOAS succeeds. */
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0, UINT64_MAX, &unmapped), ==, 0);
+    g_assert_cmphex(unmapped, ==, 0);
+}
+
+static void test_iova_ranges(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_iova_range r[4];
+    struct iommu_ioas_iova_ranges cmd = {
+        .size = sizeof(cmd), .ioas_id = f->ioas_id,
+        .allowed_iovas = (uintptr_t)r,
+    };
+    uint32_t pt = f->ioas_id;
+
+    /* No device: everything. Too small an array: EMSGSIZE and a count. */
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_IOVA_RANGES, &cmd), ==,
+                    EMSGSIZE);
+    g_assert_cmpuint(cmd.num_iovas, ==, 1);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_IOVA_RANGES, &cmd), ==, 0);
+    g_assert_cmphex(r[0].start, ==, 0);
+    g_assert_cmphex(r[0].last, ==, UINT64_MAX);
+    g_assert_cmphex(cmd.out_iova_alignment, ==, PAGE);
+
+    /* A VT-d device attached: its aperture and the MSI window go. */
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    cmd.num_iovas = 4;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_IOVA_RANGES, &cmd), ==, 0);
+    g_assert_cmpuint(cmd.num_iovas, ==, 2);
+    g_assert_cmphex(r[0].start, ==, 0);
+    g_assert_cmphex(r[0].last, ==, 0xfedfffff);
+    g_assert_cmphex(r[1].start, ==, 0xfef00000);
+    g_assert_cmphex(r[1].last, ==, (1ULL << 48) - 1);
+    /* ... and fixed maps there are refused. */
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, PAGE, 0xfee00000),
+                    ==, EINVAL);
+    g_assert_cmpint(t_detach(f), ==, 0);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, PAGE, 0xfee00000),
+                    ==, 0);
+    /* A mapping in the window blocks attaching such a device. */
+    pt = f->ioas_id;
+    g_assert_cmpint(t_attach(f, &pt), ==, EADDRINUSE);
+}
+
+static void test_allow_iovas(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_iova_range r[2] = {
+        { .start = 0x400000, .last = 0x4fffff },
+        { .start = 0x100000, .last = 0x1fffff },
+    };
+    struct iommu_ioas_allow_iovas cmd = {
+        .size = sizeof(cmd), .ioas_id = f->ioas_id, .num_iovas = 1,
+        .allowed_iovas = (uintptr_t)r,
+    };
+    uint64_t iova = 0;
+
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &cmd), ==, 0);
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, PAGE, &iova, RW), ==, 0);
+    g_assert_cmphex(iova, >=, 0x400000);
+    g_assert_cmphex(iova, <=, 0x4fffff);
+    r[1].start = 0x480000;      /* overlapping ranges */
+    cmd.num_iovas = 2;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &cmd), ==, EINVAL);
+    r[1].start = 0x100001;      /* unaligned */
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &cmd), ==, EINVAL);
+}
+
+static void test_copy(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_ioas_copy cmd = {
+        .size = sizeof(cmd),
+        .flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+        .src_iova = 0x10000,
+        .length = 2 * PAGE,
+        .dst_iova = 0x80000,
+    };
+    uint32_t dst, pt;
+    uint8_t v = 0xa5;
+
+    g_assert_cmpint(t_ioas_alloc(f, &dst), ==, 0);
+    cmd.dst_ioas_id = dst;
+    cmd.src_ioas_id = f->ioas_id;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_COPY, &cmd), ==, ENOENT);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, PAGE, 0x10000), ==, 0);
+    /* A hole in the source range */
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_COPY, &cmd), ==, ENOENT);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf + PAGE, PAGE,
+                                0x11000), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_COPY, &cmd), ==, 0);
+    /* The copy maps the same memory. */
+    pt = dst;
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x81000 + 8, &v, 1,
+                          EMU_DMA_WRITE), ==, 0);
+    g_assert_cmphex(f->buf[PAGE + 8], ==, 0xa5);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+static void test_map_file(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_ioas_map_file cmd = {
+        .size = sizeof(cmd),
+        .flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+        .ioas_id = f->ioas_id,
+        .start = PAGE,
+        .length = 2 * PAGE,
+        .iova = 0x200000,
+    };
+    int fd = memfd_create("emu-test", 0);
+    uint32_t pt = f->ioas_id;
+    uint8_t v = 0x3c, got = 0;
+
+    g_assert_cmpint(fd, >=, 0);
+    cmd.fd = fd;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EINVAL);
+    g_assert_cmpint(ftruncate(fd, 4 * PAGE), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, 0);
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x201010, &v, 1, EMU_DMA_WRITE),
+                    ==, 0);
+    g_assert_cmpint(pread(fd, &got, 1, PAGE + PAGE + 0x10), ==, 1);
+    g_assert_cmphex(got, ==, 0x3c);
+    cmd.fd = 12345;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EBADF);
+    g_assert_cmpint(t_detach(f), ==, 0);
+    close(fd);
+}
+
+static void test_option(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_option cmd = {
+        .size = sizeof(cmd),
+        .option_id = IOMMU_OPTION_HUGE_PAGES,
+        .op = IOMMU_OPTION_OP_GET,
+        .object_id = f->ioas_id,
+    };
+
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, 0);
+    g_assert_cmpuint(cmd.val64, ==, 1);
+    cmd.op = IOMMU_OPTION_OP_SET;
+    cmd.val64 = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, 0);
+    cmd.op = IOMMU_OPTION_OP_GET;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, 0);
+    g_assert_cmpuint(cmd.val64, ==, 0);
+    cmd.op = IOMMU_OPTION_OP_SET;
+    cmd.val64 = 2;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, EINVAL);
+    cmd.op = 7;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, EOPNOTSUPP);
+    cmd.op = IOMMU_OPTION_OP_GET;
+    cmd.option_id = 99;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, EOPNOTSUPP);
+    cmd.option_id = IOMMU_OPTION_HUGE_PAGES;
+    cmd.object_id = 999;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, ENOENT);
+}
+
+/* ---- HWPTs, attach and DMA ---- */
+
+static void test_hwpt_alloc_errors(EmuFixture *f, gconstpointer data)
+{
+    uint32_t id;
+    struct iommu_hwpt_alloc cmd = {
+        .size = sizeof(cmd), .dev_id = f->dev_id, .pt_id = f->ioas_id,
+        .__reserved = 1,
+    };
+
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, EOPNOTSUPP);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 4, &id),
+                    ==, EINVAL);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, IOMMU_HWPT_DATA_VTD_S1,
+                                 NULL, 0, &id), ==, EINVAL);
+    cmd = (struct iommu_hwpt_alloc) {
+        .size = sizeof(cmd), .dev_id = 999, .pt_id = f->ioas_id,
+    };
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, ENOENT);
+    g_assert_cmpint(t_hwpt_alloc(f, 999, 0, 0, NULL, 0, &id), ==, ENOENT);
+    g_assert_cmpint(t_hwpt_alloc(f, f->dev_id, 0, 0, NULL, 0, &id),
+                    ==, EINVAL);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 1u << 9, 0, NULL, 0, &id),
+                    ==, EOPNOTSUPP);
+    /* Paging-only hardware: no nest parent, dirty tracking or PASID. */
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                 0, NULL, 0, &id), ==, EOPNOTSUPP);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
+                                 IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
+                                 &id), ==, EOPNOTSUPP);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_PASID,
+                                 0, NULL, 0, &id), ==, EOPNOTSUPP);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_FAULT_ID_VALID,
+                                 0, NULL, 0, &id), ==, ENOENT);
+}
+
+/* DMA lands where the IOAS maps it and is refused where it does not. */
+static void test_attach_dma(EmuFixture *f, gconstpointer data)
+{
+    uint8_t out[64], in[64];
+    uint32_t pt = f->ioas_id, hwpt;
+    EmuFaultInfo fault;
+    int i;
+
+    for (i = 0; i < 64; i++) {
+        out[i] = i * 3 + 1;
+    }
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf + 2 * PAGE, PAGE,
+                                0x40000), ==, 0);
+    /* Not attached: blocked. */
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x40000, out, 64, EMU_DMA_WRITE),
+                    ==, -EFAULT);
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    g_assert_cmpuint(pt, !=, f->ioas_id);     /* the automatic domain */
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x40000 + 100, out, 64,
+                          EMU_DMA_WRITE), ==, 0);
+    g_assert_cmpmem(f->buf + 2 * PAGE + 100, 64, out, 64);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x40000 + 100, in, 64,
+                          EMU_DMA_READ), ==, 0);
+    g_assert_cmpmem(in, 64, out, 64);
+    /* Crossing into unmapped space faults, reporting the address. */
+    g_assert_cmpint(emu_device_dma(f->dev, EMU_NO_PASID, 0x41000 - 8, in, 64,
+                                   EMU_DMA_READ, &fault), ==, -EFAULT);
+    g_assert_cmphex(fault.iova, ==, 0x41000);
+    /* The automatic domain is an object: busy while attached. */
+    g_assert_cmpint(t_destroy(f, pt), ==, EBUSY);
+    g_assert_cmpint(t_destroy(f, f->ioas_id), ==, EBUSY);
+
+    /* Replace with an explicit HWPT on another IOAS: new translation. */
+    {
+        uint32_t ioas2;
+
+        g_assert_cmpint(t_ioas_alloc(f, &ioas2), ==, 0);
+        g_assert_cmpint(t_map_fixed(f, ioas2, f->buf + 5 * PAGE, PAGE,
+                                    0x40000), ==, 0);
+        g_assert_cmpint(t_hwpt_alloc(f, ioas2, 0, 0, NULL, 0, &hwpt), ==, 0);
+        pt = hwpt;
+        g_assert_cmpint(t_attach(f, &pt), ==, 0);
+        g_assert_cmpuint(pt, ==, hwpt);
+        g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x40000, out, 8,
+                              EMU_DMA_WRITE), ==, 0);
+        g_assert_cmpmem(f->buf + 5 * PAGE, 8, out, 8);
+        /* The automatic domain went away with its last device. */
+        g_assert_cmpint(t_destroy(f, f->ioas_id), ==, 0);
+        g_assert_cmpint(t_destroy(f, hwpt), ==, EBUSY);
+        g_assert_cmpint(t_destroy(f, ioas2), ==, EBUSY);
+        g_assert_cmpint(t_detach(f), ==, 0);
+        g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x40000, out, 8,
+                              EMU_DMA_WRITE), ==, -EFAULT);
+        g_assert_cmpint(t_destroy(f, hwpt), ==, 0);
+        g_assert_cmpint(t_destroy(f, ioas2), ==, 0);
+    }
+}
+
+/* Unmap takes effect for the device at once. */
+static void test_unmap_blocks_dma(EmuFixture *f, gconstpointer data)
+{
+    uint32_t pt = f->ioas_id;
+    uint8_t v = 1;
+
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, PAGE, 0x1000), ==, 0);
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x1000, &v, 1, EMU_DMA_READ), ==, 0);
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0x1000, PAGE, NULL), ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x1000, &v, 1, EMU_DMA_READ),
+                    ==, -EFAULT);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+static void test_map_readonly(EmuFixture *f, gconstpointer data)
+{
+    uint32_t pt = f->ioas_id;
+    uint64_t iova = 0x3000;
+    uint8_t v = 0x77;
+
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, PAGE, &iova,
+                          IOMMU_IOAS_MAP_FIXED_IOVA |
+                          IOMMU_IOAS_MAP_READABLE), ==, 0);
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x3000, &v, 1, EMU_DMA_WRITE),
+                    ==, -EFAULT);
+    g_assert_cmphex(f->buf[0], ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x3000, &v, 1, EMU_DMA_READ),
+                    ==, 0);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+static void test_hw_info_paging(EmuFixture *f, gconstpointer data)
+{
+    uint8_t buf[16];
+    struct iommu_hw_info cmd = {
+        .size = sizeof(cmd), .dev_id = f->dev_id,
+        .data_len = sizeof(buf), .data_uptr = (uintptr_t)buf,
+    };
+
+    memset(buf, 0xff, sizeof(buf));
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_GET_HW_INFO, &cmd), ==, 0);
+    g_assert_cmpuint(cmd.out_data_type, ==, IOMMU_HW_INFO_TYPE_NONE);
+    g_assert_cmpuint(cmd.data_len, ==, 0);
+    g_assert_cmphex(buf[0] | buf[15], ==, 0);   /* zero-filled */
+    g_assert_cmpuint(cmd.out_max_pasid_log2, ==, 0);
+    cmd.flags = 2;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_GET_HW_INFO, &cmd), ==, EOPNOTSUPP);
+    cmd.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+    cmd.in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_GET_HW_INFO, &cmd), ==, EOPNOTSUPP);
+    cmd.flags = 0;
+    cmd.dev_id = 77;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_GET_HW_INFO, &cmd), ==, ENOENT);
+}
+
+static void test_invalidate_paging(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_hwpt_vtd_s1_invalidate inv = { .npages = 1 };
+    struct iommu_hwpt_invalidate cmd = {
+        .size = sizeof(cmd), .data_uptr = (uintptr_t)&inv,
+        .data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+        .entry_len = sizeof(inv), .entry_num = 1,
+    };
+    uint32_t hwpt;
+
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &hwpt), ==, 0);
+    cmd.hwpt_id = hwpt;
+    /* A paging HWPT has no user-managed cache: EINVAL, nothing handled. */
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_INVALIDATE, &cmd), ==, EINVAL);
+    g_assert_cmpuint(cmd.entry_num, ==, 0);
+    cmd.hwpt_id = 999;
+    cmd.entry_num = 1;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_INVALIDATE, &cmd), ==, ENOENT);
+    /* entry_num is written back (0 handled) even on failure */
+    g_assert_cmpuint(cmd.entry_num, ==, 0);
+    cmd.entry_num = 1;
+    cmd.data_uptr = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_INVALIDATE, &cmd), ==, EINVAL);
+    cmd.__reserved = 1;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_INVALIDATE, &cmd), ==,
+                    EOPNOTSUPP);
+}
+
+/* ---- dirty tracking (VT-d hardware has it) ---- */
+
+static void test_dirty_tracking(EmuFixture *f, gconstpointer data)
+{
+    uint64_t bitmap[1];
+    struct iommu_hwpt_set_dirty_tracking set = {
+        .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+    };
+    struct iommu_hwpt_get_dirty_bitmap get = {
+        .size = sizeof(get), .iova = 0x100000, .length = 16 * PAGE,
+        .page_size = PAGE, .data = (uintptr_t)bitmap,
+    };
+    uint32_t hwpt, plain, pt;
+    uint8_t v = 9;
+
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 16 * PAGE, 0x100000),
+                    ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &plain), ==, 0);
+    set.hwpt_id = plain;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set),
+                    ==, EINVAL);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
+                                 IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
+                                 &hwpt), ==, 0);
+    pt = hwpt;
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    /* Writes before tracking starts are not reported. */
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x101000, &v, 1, EMU_DMA_WRITE),
+                    ==, 0);
+    set.hwpt_id = hwpt;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x103000, &v, 1, EMU_DMA_WRITE),
+                    ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x10f000, &v, 1, EMU_DMA_WRITE),
+                    ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x105000, &v, 1, EMU_DMA_READ),
+                    ==, 0);
+    get.hwpt_id = hwpt;
+    get.flags = IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, (1u << 3) | (1u << 15));
+    get.flags = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, (1u << 3) | (1u << 15));
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, 0);
+    get.page_size = 3000;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
+                    EINVAL);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+/* ---- fault queue ---- */
+
+static void test_fault_queue(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+    struct iommu_hwpt_pgfault pf[2];
+    struct iommu_hwpt_page_response resp = { 0 };
+    uint32_t hwpt, pt;
+    uint8_t v;
+    ssize_t n;
+
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_FAULT_QUEUE_ALLOC, &fa), ==, 0);
+    g_assert_true(emu_ctx_owns_fd(f->ctx, fa.out_fault_fd));
+    {
+        struct iommu_hwpt_alloc cmd = {
+            .size = sizeof(cmd), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+            .dev_id = f->dev_id, .pt_id = f->ioas_id,
+            .fault_id = fa.out_fault_id,
+        };
+
+        g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, 0);
+        hwpt = cmd.out_hwpt_id;
+    }
+    g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
+    pt = hwpt;
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, pf, sizeof(pf)),
+                    ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x7123, &v, 1, EMU_DMA_WRITE),
+                    ==, -EFAULT);
+    /* Too small a buffer reads nothing; a whole record reads one. */
+    g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, pf, 8), ==, 0);
+    n = emu_ctx_read(f->ctx, fa.out_fault_fd, pf, sizeof(pf));
+    g_assert_cmpint(n, ==, sizeof(pf[0]));
+    g_assert_cmphex(pf[0].addr, ==, 0x7000);
+    g_assert_cmpuint(pf[0].dev_id, ==, f->dev_id);
+    g_assert_cmpuint(pf[0].perm, ==, IOMMU_PGFAULT_PERM_WRITE);
+    g_assert_cmpuint(pf[0].flags & IOMMU_PGFAULT_FLAGS_PASID_VALID, ==, 0);
+    /* Respond once; a second response to the same cookie is invalid. */
+    resp.cookie = pf[0].cookie;
+    g_assert_cmpint(emu_ctx_write(f->ctx, fa.out_fault_fd, &resp,
+                                  sizeof(resp)), ==, sizeof(resp));
+    g_assert_cmpint(emu_ctx_write(f->ctx, fa.out_fault_fd, &resp,
+                                  sizeof(resp)), ==, -1);
+    g_assert_cmpint(errno, ==, EINVAL);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+/* ---- lifetimes and leaks ---- */
+
+static void test_close_destroys_everything(void)
+{
+    EmuFixture f;
+    uint32_t hwpt, ioas2;
+
+    emu_fixture_setup(&f, EMU_HW_VTD);
+    g_assert_cmpint(t_ioas_alloc(&f, &ioas2), ==, 0);
+    g_assert_cmpint(t_map_fixed(&f, ioas2, f.buf, PAGE, 0x1000), ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(&f, ioas2, IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+                                 NULL, 0, &hwpt), ==, 0);
+    /* Leaves first: closing the device, then the context, frees all. */
+    emu_fixture_teardown(&f);
+}
+
+static void test_leak_report(void)
+{
+    EmuHost *host = emu_host_new();
+    EmuHwConfig cfg;
+    EmuIommu *iommu;
+    EmuDevice *dev;
+    EmuVfio *vfio;
+    EmuCtx *ctx;
+    uint32_t id;
+    struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+
+    emu_hw_config_default(&cfg, EMU_HW_PAGING);
+    g_assert_cmpint(emu_host_add_iommu(host, &cfg, &iommu), ==, 0);
+    g_assert_cmpint(emu_host_add_device(host, iommu, 1, "leaky", &dev), ==, 0);
+    g_assert_cmpint(emu_host_add_device(host, iommu, 1, "dup", &dev), ==,
+                    -EEXIST);
+    ctx = emu_ctx_open(host);
+    g_assert_cmpint(emu_ctx_ioctl(ctx, IOMMU_IOAS_ALLOC, &cmd), ==, 0);
+    id = cmd.out_ioas_id;
+    g_assert_cmpuint(id, ==, 1);
+    vfio = emu_vfio_open(dev);
+    g_assert_null(emu_vfio_open(dev));      /* one open at a time */
+    /* Nothing closed: the cdev, the context and its IOAS are named. */
+    g_assert_cmpuint(emu_host_free(host), ==, 3);
+    /* The report leaves everything in place: clean up and re-check. */
+    emu_vfio_close(vfio);
+    emu_ctx_close(ctx);
+    g_assert_cmpuint(emu_host_free(host), ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define T(path, fn, setup) \
+    g_test_add("/emu/iommufd/" path, EmuFixture, NULL, setup, fn, teardown)
+    T("ioctl-sizes", test_ioctl_sizes, setup_paging);
+    T("ioas/alloc-destroy", test_ioas_alloc_destroy, setup_paging);
+    T("ioas/map-errors", test_map_errors, setup_paging);
+    T("ioas/map-auto-iova", test_map_auto_iova, setup_paging);
+    T("ioas/unmap", test_unmap, setup_paging);
+    T("ioas/iova-ranges", test_iova_ranges, setup_vtd);
+    T("ioas/allow-iovas", test_allow_iovas, setup_paging);
+    T("ioas/copy", test_copy, setup_paging);
+    T("ioas/map-file", test_map_file, setup_paging);
+    T("ioas/option", test_option, setup_paging);
+    T("hwpt/alloc-errors", test_hwpt_alloc_errors, setup_paging);
+    T("hwpt/invalidate-paging", test_invalidate_paging, setup_vtd);
+    T("device/attach-dma", test_attach_dma, setup_paging);
+    T("device/unmap-blocks-dma", test_unmap_blocks_dma, setup_paging);
+    T("device/map-readonly", test_map_readonly, setup_paging);
+    T("hw-info/paging", test_hw_info_paging, setup_paging);
+    T("dirty/tracking", test_dirty_tracking, setup_vtd);
+    T("fault/queue", test_fault_queue, setup_paging);
+#undef T
+    g_test_add_func("/emu/iommufd/close-destroys-everything",
+                    test_close_destroys_everything);
+    g_test_add_func("/emu/iommufd/leak-report", test_leak_report);
+    return g_test_run();
+}
