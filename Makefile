@@ -1,9 +1,9 @@
 # VNest: the two commands a newcomer needs are `make run` and `make check`.
 # Everything else here is a step of those.
 
-PROFILE ?= x86_64-vtd
+PROFILE ?= x86_64-vtd-sim
 
-.PHONY: all deps build run check checkpatch clean help
+.PHONY: all deps build run check checkpatch fuzz bench clean help
 
 all: build
 
@@ -12,6 +12,8 @@ help:
 	@echo "make check    build and run every test"
 	@echo "make build    install dependencies and build QEMU with VNest"
 	@echo "make checkpatch  QEMU's style check on VNest's C files"
+	@echo "make fuzz     fuzz the emulated host's ioctls (FUZZ_SECONDS, default 3600)"
+	@echo "make bench    print the emulated host's translation rates"
 	@echo "make clean    remove build/ (downloads and ccache stay in ~/.cache/vnest)"
 
 deps:
@@ -28,6 +30,12 @@ check: deps
 
 checkpatch: deps
 	@scripts/checkpatch.sh
+
+fuzz: deps
+	@scripts/fuzz.sh
+
+bench: deps
+	@scripts/bench.sh
 
 clean:
 	rm -rf build

@@ -10,7 +10,9 @@
 # them into a report and exits 0 only if the guest test passed.
 # Environment: VNEST_QEMU (emulator to use), VNEST_RUN_TIMEOUT (seconds,
 # default 300), VNEST_VERBOSE=1 (echo the guest console), VNEST_MIB (data
-# size the guest test moves, default 16).
+# size the guest test moves, default 16), VNEST_APPEND (more kernel
+# parameters, e.g. loglevel=7), VNEST_QEMU_ARGS (more QEMU arguments, e.g.
+# -trace 'vnest_*').
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -68,7 +70,7 @@ log=$WORK/console.log
 qargs=($(profile_qemu_args "$disk"))
 cmdline="console=$PROFILE_CONSOLE panic=-1 quiet $PROFILE_CMDLINE vnest.test=$PROFILE_TEST"
 # Unknown key=value parameters reach /init as environment variables.
-cmdline="$cmdline VNEST_MIB=${VNEST_MIB:-16}"
+cmdline="$cmdline VNEST_MIB=${VNEST_MIB:-16} ${VNEST_APPEND:-}"
 msg "booting $PROFILE_DESC"
 msg "kernel $(basename "$kernel"), console log in $log"
 start=$(date +%s.%N)
@@ -77,7 +79,7 @@ if [ "${VNEST_VERBOSE:-0}" = 1 ]; then tail -n +1 -f "$log" & tailpid=$!; fi
 timeout "${VNEST_RUN_TIMEOUT:-300}" "$QEMU" "${qargs[@]}" \
     -display none -monitor none -serial "file:$log" -no-reboot \
     -kernel "$kernel" -initrd "$WORK/initramfs.cpio.gz" \
-    -append "$cmdline"
+    -append "$cmdline" ${VNEST_QEMU_ARGS:-}
 qrc=$?
 [ -n "${tailpid:-}" ] && kill "$tailpid" 2>/dev/null
 set -e

@@ -61,9 +61,17 @@ msg "style: QEMU's checkpatch.pl on VNest's C files"
 "$VNEST_ROOT/scripts/checkpatch.sh"
 record checkpatch $?
 
-msg "guest: make run"
-"$VNEST_ROOT/guest/run.sh" x86_64-vtd
-record guest-x86_64-vtd $?
+msg "fuzz: a short deterministic libFuzzer run (make fuzz runs for hours)"
+"$VNEST_ROOT/scripts/fuzz.sh" --check >"$VNEST_BUILD/fuzz-check.log" 2>&1
+rc=$?
+tail -n 4 "$VNEST_BUILD/fuzz-check.log"
+record fuzz-emu-iommufd $rc
+
+for profile in x86_64-vtd x86_64-vtd-sim; do
+    msg "guest: $profile"
+    "$VNEST_ROOT/guest/run.sh" "$profile"
+    record "guest-$profile" $?
+done
 
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "$passed passed, $failed failed"

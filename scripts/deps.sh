@@ -7,7 +7,7 @@ set -euo pipefail
 # Tools and libraries from the machine's own Debian release.
 PKGS=(ccache flex bison pkg-config ninja-build python3 python3-venv
       python3-setuptools libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
-      dpkg-dev xz-utils cpio debian-archive-keyring git perl)
+      dpkg-dev xz-utils cpio debian-archive-keyring git perl clang)
 MESON_MIN=1.5
 
 missing=()
@@ -28,6 +28,16 @@ if [ ${#missing[@]} -gt 0 ] || ! meson_ok; then
         as_root apt-get -q update >/dev/null
         as_root apt-get -q install -y --no-install-recommends "${missing[@]}" >/dev/null
     fi
+fi
+
+# libFuzzer's runtime matching the installed clang (tests/fuzz/).
+clang_v=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p')
+if [ -n "$clang_v" ] &&
+   ! compgen -G "/usr/lib/llvm-$clang_v/lib/clang/*/lib/linux/libclang_rt.fuzzer-$(uname -m).a" \
+        >/dev/null; then
+    msg "installing libclang-rt-$clang_v-dev (libFuzzer)"
+    as_root apt-get -q install -y --no-install-recommends \
+        "libclang-rt-$clang_v-dev" >/dev/null
 fi
 
 if ! meson_ok; then

@@ -47,6 +47,10 @@ int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
         (flags & IOMMU_HWPT_FAULT_ID_VALID)) {
         return -EOPNOTSUPP;
     }
+    if ((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && cfg->kind == EMU_HW_VTD &&
+        cfg->vtd.errata_spr17 && emu_ioas_has_readonly(ioas)) {
+        return -EINVAL;         /* erratum 772415: see emu-ioas.c */
+    }
     rc = emu_host_op(ctx->host);
     if (rc) {
         return rc;
@@ -311,14 +315,13 @@ int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd)
     if (ops->hw_info) {
         len = ops->hw_info(iommu, buf, sizeof(buf));
     }
-    if (cmd->data_len) {
-        g_autofree uint8_t *out = g_malloc0(cmd->data_len);
-
-        memcpy(out, buf, MIN(len, cmd->data_len));
-        rc = emu_copy_to_user(cmd->data_uptr, out, cmd->data_len);
-        if (rc) {
-            return rc;
-        }
+    /* Copy what fits, zero the rest of the user's buffer. */
+    rc = emu_copy_to_user(cmd->data_uptr, buf, MIN(len, cmd->data_len));
+    if (!rc && cmd->data_len > len) {
+        rc = emu_clear_user(cmd->data_uptr + len, cmd->data_len - len);
+    }
+    if (rc) {
+        return rc;
     }
     cmd->data_len = len;
     cmd->out_data_type = ops->hw_info_type;
@@ -381,11 +384,36 @@ void emu_hwpt_mark_dirty(EmuHwpt *hwpt, uint64_t addr, uint64_t len)
     }
 }
 
+/* Bitmap word @w (64 pages of page_size) of a GET_DIRTY_BITMAP request */
+static uint64_t dirty_word(EmuHwpt *hwpt,
+                           struct iommu_hwpt_get_dirty_bitmap *cmd,
+                           uint64_t w, uint64_t nbits)
+{
+    uint64_t sub = cmd->page_size >> EMU_PAGE_SHIFT;
+    uint64_t word = 0, bit, i;
+
+    for (bit = 0; bit < 64 && w * 64 + bit < nbits; bit++) {
+        for (i = 0; i < sub; i++) {
+            uint64_t page = (cmd->iova >> EMU_PAGE_SHIFT) +
+                            (w * 64 + bit) * sub + i;
+
+            if (!g_hash_table_contains(hwpt->dirty, &page)) {
+                continue;
+            }
+            word |= 1ULL << bit;
+            if (!(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)) {
+                g_hash_table_remove(hwpt->dirty, &page);
+            }
+        }
+    }
+    return word;
+}
+
 int emu_hwpt_get_dirty(EmuCtx *ctx, struct iommu_hwpt_get_dirty_bitmap *cmd)
 {
     EmuHwpt *hwpt;
-    uint64_t npages, nbits, i, bytes;
-    g_autofree uint8_t *bitmap = NULL;
+    uint64_t nbits, w;
+    int rc;
 
     if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
         cmd->__reserved) {
@@ -405,21 +433,13 @@ int emu_hwpt_get_dirty(EmuCtx *ctx, struct iommu_hwpt_get_dirty_bitmap *cmd)
         return -EINVAL;
     }
     nbits = cmd->length / cmd->page_size;
-    bytes = EMU_DIV_ROUND_UP(nbits, 64) * 8;
-    if (bytes > (1ULL << 30)) {
-        return -EINVAL;
-    }
-    bitmap = g_malloc0(bytes);
-    npages = cmd->page_size >> EMU_PAGE_SHIFT;
-    for (i = 0; i < nbits * npages; i++) {
-        uint64_t page = (cmd->iova >> EMU_PAGE_SHIFT) + i;
+    for (w = 0; w < EMU_DIV_ROUND_UP(nbits, 64); w++) {
+        uint64_t word = dirty_word(hwpt, cmd, w, nbits);
 
-        if (g_hash_table_contains(hwpt->dirty, &page)) {
-            bitmap[(i / npages) / 8] |= 1u << ((i / npages) % 8);
-            if (!(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)) {
-                g_hash_table_remove(hwpt->dirty, &page);
-            }
+        rc = emu_copy_to_user(cmd->data + w * 8, &word, sizeof(word));
+        if (rc) {
+            return rc;
         }
     }
-    return emu_copy_to_user(cmd->data, bitmap, bytes);
+    return 0;
 }

@@ -267,6 +267,8 @@ int emu_host_op(EmuHost *host);
 /* Safe user copies (EFAULT instead of a crash on a bad pointer) */
 int emu_copy_from_user(void *dst, uint64_t uptr, size_t len);
 int emu_copy_to_user(uint64_t uptr, const void *src, size_t len);
+/* clear_user(): zero user memory without allocating its size */
+int emu_clear_user(uint64_t uptr, uint64_t len);
 /* copy_struct_from_user(): E2BIG if a longer user struct has non-zero tail */
 int emu_copy_struct(void *dst, size_t ksize, uint64_t uptr, size_t usize);
 
@@ -281,6 +283,7 @@ int emu_ioas_allow_iovas(EmuCtx *ctx, struct iommu_ioas_allow_iovas *cmd);
 int emu_ioas_option(EmuCtx *ctx, struct iommu_option *cmd);
 void emu_ioas_destroy(EmuIoas *ioas);
 int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu);
+bool emu_ioas_has_readonly(EmuIoas *ioas);
 EmuArea *emu_ioas_find(EmuIoas *ioas, uint64_t iova);
 /* Resolve [iova, iova+len) for @access; returns the host address or NULL */
 uint8_t *emu_ioas_resolve(EmuIoas *ioas, uint64_t iova, size_t len,

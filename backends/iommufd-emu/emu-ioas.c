@@ -374,6 +374,49 @@ static void area_insert(EmuIoas *ioas, EmuArea *area)
     g_tree_insert(ioas->areas, &area->iova, area);
 }
 
+/*
+ * VT-d erratum 772415 (SPR17): a nest-parent domain cannot hold read-only
+ * mappings, so the IOAS behind one refuses them.
+ */
+static bool spr17_parent(const EmuHwpt *hwpt)
+{
+    return (hwpt->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
+           hwpt->iommu->cfg.kind == EMU_HW_VTD &&
+           hwpt->iommu->cfg.vtd.errata_spr17;
+}
+
+static int check_readonly(EmuIoas *ioas, uint32_t flags)
+{
+    GList *l;
+
+    if (flags & IOMMU_IOAS_MAP_WRITEABLE) {
+        return 0;
+    }
+    for (l = ioas->hwpts; l; l = l->next) {
+        if (spr17_parent(l->data)) {
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static gboolean area_readonly(gpointer key, gpointer value, gpointer found)
+{
+    if (!(((EmuArea *)value)->prot & EMU_DMA_WRITE)) {
+        *(bool *)found = true;
+        return true;
+    }
+    return false;
+}
+
+bool emu_ioas_has_readonly(EmuIoas *ioas)
+{
+    bool found = false;
+
+    g_tree_foreach(ioas->areas, area_readonly, &found);
+    return found;
+}
+
 static unsigned map_prot(uint32_t flags)
 {
     return ((flags & IOMMU_IOAS_MAP_READABLE) ? EMU_DMA_READ : 0) |
@@ -381,22 +424,26 @@ static unsigned map_prot(uint32_t flags)
 }
 
 /* "Pin" the caller's pages: the whole range must be mapped memory. */
+#define MINCORE_WINDOW  4096ULL         /* pages per mincore() call */
+
 static int check_user_range(uint64_t uptr, uint64_t length)
 {
+    unsigned char vec[MINCORE_WINDOW];
     uint64_t start = uptr & EMU_PAGE_MASK;
-    uint64_t npages = (uptr + length - start + EMU_PAGE_SIZE - 1) >>
-                      EMU_PAGE_SHIFT;
-    g_autofree unsigned char *vec = NULL;
+    uint64_t npages;
 
     if (!uptr || uptr + length < uptr) {
         return -EFAULT;
     }
-    vec = g_try_malloc(npages);
-    if (!vec) {
-        return -ENOMEM;
-    }
-    if (mincore((void *)(uintptr_t)start, npages << EMU_PAGE_SHIFT, vec)) {
-        return -EFAULT;
+    npages = (uptr + length - start + EMU_PAGE_SIZE - 1) >> EMU_PAGE_SHIFT;
+    while (npages) {
+        uint64_t n = MIN(npages, MINCORE_WINDOW);
+
+        if (mincore((void *)(uintptr_t)start, n << EMU_PAGE_SHIFT, vec)) {
+            return -EFAULT;
+        }
+        start += n << EMU_PAGE_SHIFT;
+        npages -= n;
     }
     return 0;
 }
@@ -420,6 +467,10 @@ int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
     ioas = ioas_get(ctx, cmd->ioas_id);
     if (!ioas) {
         return -ENOENT;
+    }
+    rc = check_readonly(ioas, cmd->flags);
+    if (rc) {
+        return rc;
     }
     rc = iova_place(ioas, cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA, &iova,
                     cmd->length, cmd->user_va);
@@ -468,6 +519,10 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
     ioas = ioas_get(ctx, cmd->ioas_id);
     if (!ioas) {
         return -ENOENT;
+    }
+    rc = check_readonly(ioas, cmd->flags);
+    if (rc) {
+        return rc;
     }
     if (fstat(cmd->fd, &st) < 0) {
         return -EBADF;
@@ -538,6 +593,10 @@ int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd)
     if (!cmd->length ||
         __builtin_add_overflow(cmd->src_iova, cmd->length - 1, &last)) {
         return -EINVAL;
+    }
+    rc = check_readonly(dst, cmd->flags);
+    if (rc) {
+        return rc;
     }
     /* The source must be mapped throughout. */
     pos = cmd->src_iova;

@@ -123,21 +123,57 @@ int emu_copy_to_user(uint64_t uptr, const void *src, size_t len)
     return 0;
 }
 
-int emu_copy_struct(void *dst, size_t ksize, uint64_t uptr, size_t usize)
+#define UACCESS_CHUNK   256
+
+/* Like the kernel's check_zeroed_user(): no allocation of user sizes. */
+static int check_zeroed_user(uint64_t uptr, uint64_t len)
 {
-    memset(dst, 0, ksize);
-    if (usize > ksize) {
-        g_autofree uint8_t *tail = g_malloc(usize - ksize);
+    uint8_t buf[UACCESS_CHUNK];
+
+    while (len) {
+        size_t n = MIN(len, sizeof(buf));
         size_t i;
-        int rc = emu_copy_from_user(tail, uptr + ksize, usize - ksize);
+        int rc = emu_copy_from_user(buf, uptr, n);
 
         if (rc) {
             return rc;
         }
-        for (i = 0; i < usize - ksize; i++) {
-            if (tail[i]) {
+        for (i = 0; i < n; i++) {
+            if (buf[i]) {
                 return -E2BIG;
             }
+        }
+        uptr += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int emu_clear_user(uint64_t uptr, uint64_t len)
+{
+    static const uint8_t zeros[UACCESS_CHUNK];
+
+    while (len) {
+        size_t n = MIN(len, sizeof(zeros));
+        int rc = emu_copy_to_user(uptr, zeros, n);
+
+        if (rc) {
+            return rc;
+        }
+        uptr += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int emu_copy_struct(void *dst, size_t ksize, uint64_t uptr, size_t usize)
+{
+    memset(dst, 0, ksize);
+    if (usize > ksize) {
+        int rc = check_zeroed_user(uptr + ksize, usize - ksize);
+
+        if (rc) {
+            return rc;
         }
     }
     return emu_copy_from_user(dst, uptr, MIN(ksize, usize));

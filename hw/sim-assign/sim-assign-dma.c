@@ -17,6 +17,13 @@
 #include "trace.h"
 
 #define SIM_PAGE_SIZE   4096ULL
+/*
+ * Interrupt messages: on x86 a write to the MSI window is an interrupt
+ * request, which the IOMMU's interrupt remapping (not DMA translation)
+ * handles. Pass it to what the device sits behind, as hardware does.
+ */
+#define X86_MSI_FIRST   0xfee00000ULL
+#define X86_MSI_LAST    0xfeefffffULL
 
 static unsigned flag_to_access(IOMMUAccessFlags flag)
 {
@@ -48,6 +55,12 @@ static IOMMUTLBEntry sim_dma_translate(IOMMUMemoryRegion *iommu,
     void *hva;
 
     if (!sa->edev) {
+        return entry;
+    }
+    if (sa->msi_passthrough && addr >= X86_MSI_FIRST && addr <= X86_MSI_LAST) {
+        entry.target_as = sa->viommu_as;
+        entry.translated_addr = page;
+        entry.perm = IOMMU_RW;
         return entry;
     }
     hva = emu_device_translate(sa->edev, EMU_NO_PASID, page, SIM_PAGE_SIZE,

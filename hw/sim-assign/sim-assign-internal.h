@@ -47,6 +47,7 @@ struct VNestSimAssign {
     uint32_t ioas_id;
     uint32_t hwpt_id;
     bool connected;
+    bool msi_passthrough;           /* x86: MSI window is not DMA */
 
     IOMMUMemoryRegion dma_mr;       /* the device's DMA goes through here */
     AddressSpace dma_as;

@@ -19,6 +19,7 @@
 #include "qemu/error-report.h"
 #include "qom/object_interfaces.h"
 #include "hw/pci/pci.h"
+#include "hw/core/cpu.h"
 #include "vnest/iommufd-emulated.h"
 #include "sim-assign-internal.h"
 #include "trace.h"
@@ -110,6 +111,8 @@ static bool sim_connect(VNestSimAssign *sa, PCIDevice *pdev,
     }
     sa->pdev = pdev;
     sa->viommu_as = viommu_as;
+    sa->msi_passthrough = !strcmp(target_name(), "x86_64") ||
+                          !strcmp(target_name(), "i386");
     sim_assign_dma_init(sa);
     sim_assign_map_start(sa);
     return true;

@@ -473,6 +473,11 @@ static void test_hw_info_paging(EmuFixture *f, gconstpointer data)
     g_assert_cmpuint(cmd.data_len, ==, 0);
     g_assert_cmphex(buf[0] | buf[15], ==, 0);   /* zero-filled */
     g_assert_cmpuint(cmd.out_max_pasid_log2, ==, 0);
+    /* A huge buffer length is zeroed as far as the memory goes (found by
+     * the fuzzer: the model once allocated data_len bytes). */
+    cmd.data_len = 0x80000000u;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_GET_HW_INFO, &cmd), ==, EFAULT);
+    cmd.data_len = sizeof(buf);
     cmd.flags = 2;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_GET_HW_INFO, &cmd), ==, EOPNOTSUPP);
     cmd.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE;
@@ -509,6 +514,33 @@ static void test_invalidate_paging(EmuFixture *f, gconstpointer data)
     cmd.__reserved = 1;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_INVALIDATE, &cmd), ==,
                     EOPNOTSUPP);
+}
+
+/* VT-d erratum 772415: no read-only mappings under a nest parent. */
+static void test_spr17_readonly(void)
+{
+    EmuHwConfig cfg;
+    EmuFixture f;
+    uint64_t iova = 0x2000;
+    uint32_t parent, ioas2;
+
+    emu_hw_config_default(&cfg, EMU_HW_VTD);
+    cfg.vtd.errata_spr17 = true;
+    emu_fixture_setup_cfg(&f, &cfg);
+    g_assert_cmpint(t_map(&f, f.ioas_id, f.buf, PAGE, &iova,
+                          IOMMU_IOAS_MAP_FIXED_IOVA |
+                          IOMMU_IOAS_MAP_READABLE), ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(&f, f.ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                 0, NULL, 0, &parent), ==, EINVAL);
+    g_assert_cmpint(t_ioas_alloc(&f, &ioas2), ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(&f, ioas2, IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                 0, NULL, 0, &parent), ==, 0);
+    iova = 0x2000;
+    g_assert_cmpint(t_map(&f, ioas2, f.buf, PAGE, &iova,
+                          IOMMU_IOAS_MAP_FIXED_IOVA |
+                          IOMMU_IOAS_MAP_READABLE), ==, EINVAL);
+    g_assert_cmpint(t_map_fixed(&f, ioas2, f.buf, PAGE, 0x2000), ==, 0);
+    emu_fixture_teardown(&f);
 }
 
 /* ---- dirty tracking (VT-d hardware has it) ---- */
@@ -684,5 +716,6 @@ int main(int argc, char **argv)
     g_test_add_func("/emu/iommufd/close-destroys-everything",
                     test_close_destroys_everything);
     g_test_add_func("/emu/iommufd/leak-report", test_leak_report);
+    g_test_add_func("/emu/iommufd/hwpt/spr17-readonly", test_spr17_readonly);
     return g_test_run();
 }

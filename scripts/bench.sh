@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Build and run VNest's benchmarks; they print figures.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$VNEST_ROOT/scripts/build-qemu.sh" vnest/tests/bench/bench-emu-translate >/dev/null
+"$QEMU_BUILD/vnest/tests/bench/bench-emu-translate"

@@ -1,0 +1,273 @@
+/*
+ * VNest fuzz target: the emulated host's ioctl entry points
+ *
+ * Each input is a program: a hardware model, then a sequence of iommufd
+ * ioctls (argument structs taken from the input, user pointers aimed into
+ * a scratch "guest RAM" guarded by an inaccessible region, or at NULL, or
+ * at the guard), VFIO attach/detach, device DMA and event reads. After the
+ * program everything is closed and the leak check must find nothing.
+ * Build and run with: make fuzz [FUZZ_SECONDS=N]
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+#include "iommufd-emu.h"
+
+#define RAM_SIZE        (256 * 1024)
+#define GUARD_SIZE      (64 * 1024 * 1024)
+#define MAX_OPS         64
+#define NDEV            2
+
+typedef struct Input {
+    const uint8_t *p;
+    size_t left;
+} Input;
+
+/* A command and where its user-pointer fields sit. */
+typedef struct FuzzCmd {
+    unsigned long cmd;
+    size_t size;
+    int ptr_off;            /* u64 user pointer, -1: none */
+    int va_off;             /* IOAS_MAP user_va (clipped to RAM), -1 */
+    int fd_off;             /* s32 fd to replace with our memfd, -1 */
+} FuzzCmd;
+
+#define C(cmd, type, ptr, va, fd) \
+    { cmd, sizeof(struct type), ptr, va, fd }
+
+static const FuzzCmd cmds[] = {
+    C(IOMMU_DESTROY, iommu_destroy, -1, -1, -1),
+    C(IOMMU_IOAS_ALLOC, iommu_ioas_alloc, -1, -1, -1),
+    C(IOMMU_IOAS_ALLOW_IOVAS, iommu_ioas_allow_iovas,
+      offsetof(struct iommu_ioas_allow_iovas, allowed_iovas), -1, -1),
+    C(IOMMU_IOAS_COPY, iommu_ioas_copy, -1, -1, -1),
+    C(IOMMU_IOAS_IOVA_RANGES, iommu_ioas_iova_ranges,
+      offsetof(struct iommu_ioas_iova_ranges, allowed_iovas), -1, -1),
+    C(IOMMU_IOAS_MAP, iommu_ioas_map, -1,
+      offsetof(struct iommu_ioas_map, user_va), -1),
+    C(IOMMU_IOAS_UNMAP, iommu_ioas_unmap, -1, -1, -1),
+    C(IOMMU_OPTION, iommu_option, -1, -1, -1),
+    C(IOMMU_HWPT_ALLOC, iommu_hwpt_alloc,
+      offsetof(struct iommu_hwpt_alloc, data_uptr), -1, -1),
+    C(IOMMU_GET_HW_INFO, iommu_hw_info,
+      offsetof(struct iommu_hw_info, data_uptr), -1, -1),
+    C(IOMMU_HWPT_SET_DIRTY_TRACKING, iommu_hwpt_set_dirty_tracking,
+      -1, -1, -1),
+    C(IOMMU_HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap,
+      offsetof(struct iommu_hwpt_get_dirty_bitmap, data), -1, -1),
+    C(IOMMU_HWPT_INVALIDATE, iommu_hwpt_invalidate,
+      offsetof(struct iommu_hwpt_invalidate, data_uptr), -1, -1),
+    C(IOMMU_FAULT_QUEUE_ALLOC, iommu_fault_alloc, -1, -1, -1),
+    C(IOMMU_IOAS_MAP_FILE, iommu_ioas_map_file, -1, -1,
+      offsetof(struct iommu_ioas_map_file, fd)),
+    C(IOMMU_VIOMMU_ALLOC, iommu_viommu_alloc,
+      offsetof(struct iommu_viommu_alloc, data_uptr), -1, -1),
+    C(IOMMU_VDEVICE_ALLOC, iommu_vdevice_alloc, -1, -1, -1),
+    C(IOMMU_VEVENTQ_ALLOC, iommu_veventq_alloc, -1, -1, -1),
+};
+
+static uint8_t *ram;
+static int memfd = -1;
+
+static void setup_once(void)
+{
+    uint8_t *base;
+
+    if (ram) {
+        return;
+    }
+    base = mmap(NULL, RAM_SIZE + GUARD_SIZE, PROT_NONE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED ||
+        mprotect(base, RAM_SIZE, PROT_READ | PROT_WRITE)) {
+        abort();
+    }
+    ram = base;
+    memfd = memfd_create("fuzz", 0);
+    if (memfd < 0 || ftruncate(memfd, RAM_SIZE)) {
+        abort();
+    }
+}
+
+static bool take(Input *in, void *dst, size_t n)
+{
+    if (in->left < n) {
+        return false;
+    }
+    memcpy(dst, in->p, n);
+    in->p += n;
+    in->left -= n;
+    return true;
+}
+
+static uint8_t take8(Input *in)
+{
+    uint8_t v = 0;
+
+    take(in, &v, 1);
+    return v;
+}
+
+static uint32_t take32(Input *in)
+{
+    uint32_t v = 0;
+
+    take(in, &v, sizeof(v));
+    return v;
+}
+
+/* NULL, the guard, or somewhere in RAM (whole structs may overrun). */
+static uint64_t user_ptr(Input *in)
+{
+    uint32_t sel = take32(in);
+
+    switch (sel & 3) {
+    case 0:
+        return 0;
+    case 1:
+        return (uintptr_t)ram + RAM_SIZE + (sel >> 2) % GUARD_SIZE;
+    default:
+        return (uintptr_t)ram + (sel >> 2) % RAM_SIZE;
+    }
+}
+
+static void do_ioctl(EmuCtx *ctx, Input *in)
+{
+    const FuzzCmd *c = &cmds[take8(in) % (sizeof(cmds) / sizeof(cmds[0]))];
+    uint8_t arg[128] = { 0 };
+    uint32_t size;
+
+    if (!take(in, arg, c->size)) {
+        return;
+    }
+    /* Mostly the right size; sometimes shorter or longer. */
+    size = take8(in) < 200 ? c->size : take8(in) % sizeof(arg);
+    memcpy(arg, &size, sizeof(size));
+    if (c->ptr_off >= 0) {
+        uint64_t p = user_ptr(in);
+
+        memcpy(arg + c->ptr_off, &p, sizeof(p));
+    }
+    if (c->va_off >= 0) {
+        struct iommu_ioas_map *m = (void *)arg;
+        uint32_t off = take32(in) % RAM_SIZE;
+
+        m->user_va = (uintptr_t)ram + (off & ~0xfffu);
+        if (m->length > RAM_SIZE - (off & ~0xfffu)) {
+            m->length = RAM_SIZE - (off & ~0xfffu);
+        }
+    }
+    if (c->fd_off >= 0) {
+        int32_t fd = take8(in) & 1 ? memfd : -1;
+
+        memcpy(arg + c->fd_off, &fd, sizeof(fd));
+    }
+    emu_ctx_ioctl(ctx, c->cmd, arg);
+}
+
+static void do_vfio(EmuVfio **vfio, Input *in)
+{
+    uint8_t op = take8(in);
+    EmuVfio *v = vfio[op % NDEV];
+    struct vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a) };
+    struct vfio_device_detach_iommufd_pt d = { .argsz = sizeof(d) };
+
+    if (op & 0x80) {
+        d.flags = take8(in) & 3;
+        d.pasid = take32(in);
+        emu_vfio_ioctl(v, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d);
+        return;
+    }
+    a.flags = take8(in) & 3;
+    a.pt_id = take8(in);
+    a.pasid = take32(in);
+    emu_vfio_ioctl(v, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+}
+
+static void do_dma(EmuDevice **dev, Input *in)
+{
+    uint8_t buf[8192];
+    uint8_t op = take8(in);
+    uint32_t pasid = (op & 2) ? take32(in) % 16 : EMU_NO_PASID;
+    uint64_t iova = (uint64_t)take32(in) << (take8(in) % 20);
+    size_t len = take32(in) % sizeof(buf);
+
+    memset(buf, op, sizeof(buf));
+    emu_device_dma(dev[op % NDEV], pasid, iova, buf, len,
+                   (op & 4) ? EMU_DMA_WRITE : EMU_DMA_READ, NULL);
+}
+
+static void do_read(EmuCtx *ctx, Input *in)
+{
+    uint8_t buf[512];
+    int fd = take8(in);
+
+    if (emu_ctx_owns_fd(ctx, fd)) {
+        emu_ctx_read(ctx, fd, buf, take8(in) * 2);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    Input in = { data, size };
+    EmuHost *host;
+    EmuIommu *iommu;
+    EmuDevice *dev[NDEV];
+    EmuVfio *vfio[NDEV];
+    EmuCtx *ctx;
+    EmuHwConfig cfg;
+    int i, ops;
+
+    setup_once();
+    emu_hw_config_default(&cfg, take8(&in) % 3);
+    host = emu_host_new();
+    if (emu_host_add_iommu(host, &cfg, &iommu)) {
+        abort();
+    }
+    ctx = emu_ctx_open(host);
+    for (i = 0; i < NDEV; i++) {
+        struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+
+        if (emu_host_add_device(host, iommu, 0x10 + i, "fuzz", &dev[i])) {
+            abort();
+        }
+        vfio[i] = emu_vfio_open(dev[i]);
+        emu_vfio_set_ctx(vfio[i], ctx);
+        emu_vfio_ioctl(vfio[i], VFIO_DEVICE_BIND_IOMMUFD, &bind);
+    }
+    for (ops = 0; ops < MAX_OPS && in.left; ops++) {
+        switch (take8(&in) % 8) {
+        case 0 ... 4:
+            do_ioctl(ctx, &in);
+            break;
+        case 5:
+            do_vfio(vfio, &in);
+            break;
+        case 6:
+            do_dma(dev, &in);
+            break;
+        default:
+            do_read(ctx, &in);
+            break;
+        }
+    }
+    for (i = 0; i < NDEV; i++) {
+        emu_vfio_close(vfio[i]);
+    }
+    emu_ctx_close(ctx);
+    if (emu_host_free(host)) {
+        abort();                /* the leak check found something */
+    }
+    return 0;
+}
