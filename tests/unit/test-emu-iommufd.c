@@ -473,10 +473,16 @@ static void test_hw_info_paging(EmuFixture *f, gconstpointer data)
     g_assert_cmpuint(cmd.data_len, ==, 0);
     g_assert_cmphex(buf[0] | buf[15], ==, 0);   /* zero-filled */
     g_assert_cmpuint(cmd.out_max_pasid_log2, ==, 0);
-    /* A huge buffer length is zeroed as far as the memory goes (found by
-     * the fuzzer: the model once allocated data_len bytes). */
+    /* A huge buffer length is zeroed as far as the memory goes, then
+     * EFAULT (found by the fuzzer: the model once allocated data_len
+     * bytes). The buffer ends at an inaccessible page. */
+    g_assert_cmpint(mprotect(f->buf + PAGE, PAGE, PROT_NONE), ==, 0);
+    cmd.data_uptr = (uintptr_t)f->buf + PAGE - 16;
     cmd.data_len = 0x80000000u;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_GET_HW_INFO, &cmd), ==, EFAULT);
+    g_assert_cmpint(mprotect(f->buf + PAGE, PAGE, PROT_READ | PROT_WRITE),
+                    ==, 0);
+    cmd.data_uptr = (uintptr_t)buf;
     cmd.data_len = sizeof(buf);
     cmd.flags = 2;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_GET_HW_INFO, &cmd), ==, EOPNOTSUPP);
