@@ -6,8 +6,9 @@
  * a VFIO device, its IOAS filled from guest RAM by a memory listener. Its
  * DMA must land where the IOAS maps it (guest RAM at its guest address),
  * and be refused where the IOAS has nothing (a hole in the guest physical
- * map, above RAM) or only a read-only mapping (the BIOS ROM), the refusal counted by
- * the emulated host IOMMU.
+ * map, above RAM) or only a read-only mapping (the BIOS ROM), the refusal
+ * counted by the emulated host IOMMU. Behind a vIOMMU that does not nest,
+ * the IOAS follows the guest's mappings as the vIOMMU notifies them.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,7 +16,9 @@
 #include "qemu/osdep.h"
 #include "tests/qtest/libqos/libqos-pc.h"
 #include "qobject/qdict.h"
+#include "hw/i386/intel_iommu.h"
 #include "edu-dma.h"
+#include "vtd-guest.h"
 
 #define EDU_SLOT        4
 #define EDU_DEVFN       QPCI_DEVFN(EDU_SLOT, 0)
@@ -30,13 +33,14 @@ typedef struct Fixture {
 
 static void fixture_init(Fixture *f, const char *extra)
 {
-    f->qs = qtest_pc_boot("-M q35 -m 128M -vga none "
+    /* A vIOMMU (extra) must be created before the devices behind it. */
+    f->qs = qtest_pc_boot("-M q35 -m 128M -vga none %s "
                           "-object iommufd,id=emu0,emulated=on "
                           "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
                           "device=edu0 "
                           "-device edu,id=edu0,addr=%02x.0,"
-                          "dma_mask=0xffffffffffffffff %s",
-                          EDU_SLOT, extra ? extra : "");
+                          "dma_mask=0xffffffffffffffff",
+                          extra ? extra : "", EDU_SLOT);
     edu_open(&f->edu, f->qs->qts, f->qs->pcibus, EDU_DEVFN);
 }
 
@@ -152,6 +156,88 @@ static void test_dma_readonly(void)
     fixture_fini(&f);
 }
 
+/*
+ * Behind intel-iommu that does not nest (second stage, caching mode), the
+ * assigned device's IOAS follows the guest's mappings: what is mapped
+ * when translation is enabled, then each map and unmap the guest
+ * invalidates. The emulated host translates with that IOAS only.
+ */
+#define SHADOW_DID      3
+#define IOVA_SRC        0x100000ULL
+#define IOVA_DST        0x200000ULL
+#define IOVA_LATE       0x300000ULL
+
+static void shadow_dma(Fixture *f, uint64_t iova_dst, uint64_t src_gpa)
+{
+    fill(f, src_gpa, 0x42);
+    edu_dma_from_bus(&f->edu, IOVA_SRC, LEN);
+    edu_dma_to_bus(&f->edu, iova_dst, LEN);
+}
+
+static void test_shadow_viommu(void)
+{
+    Fixture f;
+    VtdGuest *vtd;
+    VtdDomain *dom;
+    uint64_t src, dst, late, n;
+    uint8_t want[LEN], got[LEN], zero[LEN] = { 0 };
+
+    fixture_init(&f, "-device intel-iommu,x-scalable-mode=on,"
+                 "caching-mode=on");
+    vtd = vtd_guest_new(f.qs->qts, &f.qs->alloc, Q35_HOST_BRIDGE_IOMMU_ADDR);
+    src = guest_alloc(&f.qs->alloc, 4096);
+    dst = guest_alloc(&f.qs->alloc, 4096);
+    late = guest_alloc(&f.qs->alloc, 4096);
+    qtest_memset(f.qs->qts, dst, 0, 4096);
+    qtest_memset(f.qs->qts, late, 0, 4096);
+    dom = vtd_guest_attach(vtd, EDU_DEVFN, VTD_PGTT_SECOND_STAGE, SHADOW_DID);
+    vtd_domain_map(dom, IOVA_SRC, src, 4096, VTD_PROT_READ);
+    vtd_domain_map(dom, IOVA_DST, dst, 4096, VTD_PROT_RW);
+    vtd_guest_qi_enable(vtd);
+    vtd_guest_enable(vtd);
+
+    /* Enabling translation brought the guest's mappings into the IOAS. */
+    shadow_dma(&f, IOVA_DST, src);
+    qtest_memread(f.qs->qts, src, want, LEN);
+    qtest_memread(f.qs->qts, dst, got, LEN);
+    g_assert_cmpmem(got, LEN, want, LEN);
+    g_assert_cmpuint(faults(&f), ==, 0);
+
+    /* Not yet invalidated: the IOAS does not have it, DMA is refused. */
+    vtd_domain_map(dom, IOVA_LATE, late, 4096, VTD_PROT_RW);
+    n = faults(&f);
+    shadow_dma(&f, IOVA_LATE, src);
+    g_assert_cmpuint(faults(&f), >, n);
+    qtest_memread(f.qs->qts, late, got, LEN);
+    g_assert_cmpmem(got, LEN, zero, LEN);
+    /* The guest's invalidation maps it. */
+    vtd_guest_inv_pasid(vtd, SHADOW_DID, 0);
+    n = faults(&f);
+    shadow_dma(&f, IOVA_LATE, src);
+    qtest_memread(f.qs->qts, late, got, LEN);
+    g_assert_cmpmem(got, LEN, want, LEN);
+    g_assert_cmpuint(faults(&f), ==, n);
+
+    /* Unmapped and invalidated: gone from the IOAS. */
+    vtd_domain_unmap(dom, IOVA_LATE, 4096);
+    vtd_guest_inv_pasid(vtd, SHADOW_DID, 0);
+    qtest_memset(f.qs->qts, late, 0, 4096);
+    shadow_dma(&f, IOVA_LATE, src);
+    g_assert_cmpuint(faults(&f), >, n);
+    qtest_memread(f.qs->qts, late, got, LEN);
+    g_assert_cmpmem(got, LEN, zero, LEN);
+
+    /* A read-only guest mapping is read-only in the IOAS too. */
+    n = faults(&f);
+    edu_dma_to_bus(&f.edu, IOVA_SRC, LEN);
+    g_assert_cmpuint(faults(&f), >, n);
+    qtest_memread(f.qs->qts, src, got, LEN);
+    g_assert_cmpmem(got, LEN, want, LEN);
+
+    vtd_guest_free(vtd);
+    fixture_fini(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -164,5 +250,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/sim-assign/dma-refused-unmapped",
                    test_dma_refused_unmapped);
     qtest_add_func("/vnest/sim-assign/dma-readonly", test_dma_readonly);
+    if (qtest_has_device("intel-iommu")) {
+        qtest_add_func("/vnest/sim-assign/shadow-viommu", test_shadow_viommu);
+    }
     return g_test_run();
 }

@@ -32,11 +32,23 @@
 
 #define WAIT_LOOPS          1000
 
+#define QI_DESC_SIZE        32              /* 256-bit descriptors */
+#define QI_ENTRIES          (4096 / QI_DESC_SIZE)
+#define IQA_DW_256          (1ULL << 11)
+#define DESC_PIOTLB         0x6
+#define DESC_PIOTLB_PASID   (2ULL << 4)     /* all of one PASID */
+#define DESC_WAIT           0x5
+#define DESC_WAIT_SW        (1ULL << 5)
+#define WAIT_DONE           0x600d
+
 struct VtdGuest {
     QTestState *qts;
     QGuestAllocator *alloc;
     uint64_t base;                  /* remapping unit registers */
     uint64_t root;                  /* root table */
+    uint64_t queue;                 /* invalidation queue, 0: none */
+    uint64_t wait_status;           /* where wait descriptors write */
+    unsigned tail;
     uint64_t ctx[256][2];           /* [bus][lower, upper] context tables */
     GList *domains;
 };
@@ -176,6 +188,36 @@ static void map_page(VtdDomain *d, uint64_t iova, uint64_t gpa, int prot)
     qtest_writeq(qts, table + PT_INDEX(iova, 1) * 8, leaf_entry(d, gpa, prot));
 }
 
+/* The leaf slot of @iova, or 0 if a table on the way is missing. */
+static uint64_t leaf_slot(VtdDomain *d, uint64_t iova)
+{
+    uint64_t table = d->top;
+    int lvl;
+
+    for (lvl = PT_LEVELS; lvl > 1; lvl--) {
+        uint64_t e = qtest_readq(d->g->qts, table + PT_INDEX(iova, lvl) * 8);
+
+        if (!e) {
+            return 0;
+        }
+        table = e & VTD_PAGE_MASK_4K & ((1ULL << 52) - 1);
+    }
+    return table + PT_INDEX(iova, 1) * 8;
+}
+
+void vtd_domain_unmap(VtdDomain *d, uint64_t iova, uint64_t size)
+{
+    uint64_t off;
+
+    for (off = 0; off < size; off += PAGE_SIZE) {
+        uint64_t slot = leaf_slot(d, iova + off);
+
+        if (slot) {
+            qtest_writeq(d->g->qts, slot, 0);
+        }
+    }
+}
+
 void vtd_domain_map(VtdDomain *d, uint64_t iova, uint64_t gpa,
                     uint64_t size, int prot)
 {
@@ -213,6 +255,57 @@ void vtd_guest_enable(VtdGuest *g)
     sts = vtd_guest_readl(g, DMAR_GSTS_REG) & ~VTD_GSTS_RTPS;
     vtd_guest_writel(g, DMAR_GCMD_REG, sts | VTD_GCMD_TE);
     wait_status(g, VTD_GSTS_TES);
+}
+
+void vtd_guest_qi_enable(VtdGuest *g)
+{
+    uint32_t sts;
+
+    g->queue = zalloc_page(g);
+    g->wait_status = zalloc_page(g);
+    g->tail = 0;
+    qtest_writeq(g->qts, g->base + DMAR_IQT_REG, 0);
+    qtest_writeq(g->qts, g->base + DMAR_IQA_REG, g->queue | IQA_DW_256);
+    sts = vtd_guest_readl(g, DMAR_GSTS_REG) & ~VTD_GSTS_RTPS;
+    vtd_guest_writel(g, DMAR_GCMD_REG, sts | VTD_GCMD_QIE);
+    wait_status(g, VTD_GSTS_QIES);
+}
+
+static void qi_submit(VtdGuest *g, uint64_t lo, uint64_t hi)
+{
+    uint64_t slot = g->queue + g->tail * QI_DESC_SIZE;
+
+    g_assert(g->queue);
+    qtest_memset(g->qts, slot, 0, QI_DESC_SIZE);
+    qtest_writeq(g->qts, slot, lo);
+    qtest_writeq(g->qts, slot + 8, hi);
+    g->tail = (g->tail + 1) % QI_ENTRIES;
+    /* 256-bit descriptors: the tail register counts in 32-byte units */
+    qtest_writeq(g->qts, g->base + DMAR_IQT_REG,
+                 (uint64_t)g->tail * QI_DESC_SIZE);
+}
+
+/* An invalidation wait that writes a status word, then poll for it. */
+static void qi_wait(VtdGuest *g)
+{
+    int i;
+
+    qtest_writel(g->qts, g->wait_status, 0);
+    qi_submit(g, DESC_WAIT | DESC_WAIT_SW | ((uint64_t)WAIT_DONE << 32),
+              g->wait_status);
+    for (i = 0; i < WAIT_LOOPS; i++) {
+        if (qtest_readl(g->qts, g->wait_status) == WAIT_DONE) {
+            return;
+        }
+    }
+    g_error("VT-d: invalidation wait never completed");
+}
+
+void vtd_guest_inv_pasid(VtdGuest *g, uint16_t did, uint32_t pasid)
+{
+    qi_submit(g, DESC_PIOTLB | DESC_PIOTLB_PASID | ((uint64_t)did << 16) |
+              ((uint64_t)pasid << 32), 0);
+    qi_wait(g);
 }
 
 bool vtd_guest_take_fault(VtdGuest *g, VtdFault *f)

@@ -58,8 +58,19 @@ VtdDomain *vtd_guest_attach(VtdGuest *g, uint16_t sid, VtdPgtt pgtt,
 void vtd_domain_map(VtdDomain *d, uint64_t iova, uint64_t gpa,
                     uint64_t size, int prot);
 
+/* Clear the 4 KiB leaf entries of [iova, iova + size). */
+void vtd_domain_unmap(VtdDomain *d, uint64_t iova, uint64_t size);
+
 /* Program the root table pointer (scalable mode) and enable translation. */
 void vtd_guest_enable(VtdGuest *g);
+
+/* Queued invalidation with 256-bit descriptors, as scalable mode wants. */
+void vtd_guest_qi_enable(VtdGuest *g);
+/*
+ * PASID-based IOTLB invalidation of everything @did maps for @pasid, then
+ * an invalidation wait.
+ */
+void vtd_guest_inv_pasid(VtdGuest *g, uint16_t did, uint32_t pasid);
 
 /*
  * Pop the pending fault record, if any, clearing it so the next fault can
