@@ -99,9 +99,10 @@ static void ioas_map(VNestSimAssign *sa, hwaddr iova, uint64_t size,
 
     trace_vnest_sim_assign_map(sa->device_id, iova, size, readonly, ret);
     if (ret) {
-        error_report("vnest-sim-assign %s: IOAS map of 0x%" HWADDR_PRIx
-                     "+0x%" PRIx64 " failed: %s", sa->device_id, iova, size,
-                     strerror(-ret));
+        /* The guest picks shadowed IOVAs: say it once, trace the rest. */
+        error_report_once("vnest-sim-assign %s: IOAS map of 0x%" HWADDR_PRIx
+                          "+0x%" PRIx64 " failed: %s", sa->device_id, iova,
+                          size, strerror(-ret));
     }
 }
 
@@ -123,8 +124,8 @@ static void shadow_notify(IOMMUNotifier *n, IOMMUTLBEntry *iotlb)
     void *hva;
 
     if (iotlb->target_as != &address_space_memory) {
-        error_report("vnest-sim-assign %s: vIOMMU translates to another "
-                     "address space", sa->device_id);
+        error_report_once("vnest-sim-assign %s: vIOMMU translates to "
+                          "another address space", sa->device_id);
         return;
     }
     if (!(iotlb->perm & IOMMU_RW)) {
@@ -132,7 +133,8 @@ static void shadow_notify(IOMMUNotifier *n, IOMMUTLBEntry *iotlb)
         return;
     }
     if (!memory_get_xlat_addr(iotlb, &hva, NULL, &readonly, NULL, &err)) {
-        error_report_err(err);
+        /* The guest mapped something that is not RAM: once is enough. */
+        warn_report_err_once(err);
         return;
     }
     /* A changed mapping arrives as a MAP over an existing one. */
