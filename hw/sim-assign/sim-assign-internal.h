@@ -58,6 +58,7 @@ struct VNestSimAssign {
     QLIST_HEAD(, SimShadow) shadows;
 
     uint64_t dma_faults;
+    Error *migration_blocker;
 };
 
 /* sim-assign-map.c */

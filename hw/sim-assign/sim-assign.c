@@ -18,6 +18,7 @@
 #include "qapi/visitor.h"
 #include "qemu/error-report.h"
 #include "qom/object_interfaces.h"
+#include "migration/blocker.h"
 #include "hw/pci/pci.h"
 #include "hw/core/cpu.h"
 #include "vnest/iommufd-emulated.h"
@@ -58,6 +59,9 @@ static bool sim_bind_attach(VNestSimAssign *sa, Error **errp)
 /* Undo whatever sim_connect() got done, in reverse order. */
 static void sim_disconnect(VNestSimAssign *sa)
 {
+    if (sa->migration_blocker) {
+        migrate_del_blocker(&sa->migration_blocker);
+    }
     if (sa->ram) {
         sim_assign_map_stop(sa);
     }
@@ -87,8 +91,15 @@ static bool sim_connect(VNestSimAssign *sa, PCIDevice *pdev,
                                  pdev->devfn);
     int rc;
 
-    if (!iommufd_backend_connect(sa->iommufd, errp)) {
+    /* The emulated host's objects and translations are not migrated. */
+    error_setg(&sa->migration_blocker, "vnest-sim-assign: %s is assigned "
+               "through the emulated host IOMMU, whose state does not "
+               "migrate", sa->device_id);
+    if (migrate_add_blocker(&sa->migration_blocker, errp) < 0) {
         return false;
+    }
+    if (!iommufd_backend_connect(sa->iommufd, errp)) {
+        goto fail;
     }
     sa->connected = true;
     if (!vnest_iommufd_emu_host(sa->iommufd)) {

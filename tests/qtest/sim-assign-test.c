@@ -91,6 +91,22 @@ static void test_bound(void)
     fixture_fini(&f);
 }
 
+/* The emulated host's state does not migrate: migration is refused. */
+static void test_migration_blocked(void)
+{
+    Fixture f;
+    QDict *rsp;
+
+    fixture_init(&f, NULL);
+    rsp = qtest_qmp(f.qs->qts, "{ 'execute': 'migrate', 'arguments': "
+                    "{ 'uri': 'exec:cat >/dev/null' } }");
+    g_assert(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"), "does not migrate"));
+    qobject_unref(rsp);
+    fixture_fini(&f);
+}
+
 /* DMA through the paging HWPT lands where the IOAS maps it. */
 static void test_dma_lands(void)
 {
@@ -247,6 +263,8 @@ int main(int argc, char **argv)
     }
     qtest_add_func("/vnest/sim-assign/bound", test_bound);
     qtest_add_func("/vnest/sim-assign/dma-lands", test_dma_lands);
+    qtest_add_func("/vnest/sim-assign/migration-blocked",
+                   test_migration_blocked);
     qtest_add_func("/vnest/sim-assign/dma-refused-unmapped",
                    test_dma_refused_unmapped);
     qtest_add_func("/vnest/sim-assign/dma-readonly", test_dma_readonly);
