@@ -29,7 +29,7 @@ EmuHwpt *emu_idev_domain(EmuIdev *idev, uint32_t pasid)
 static int auto_domain(EmuIdev *idev, EmuIoas *ioas, EmuHwpt **out)
 {
     EmuIommu *iommu = idev->dev->iommu;
-    uint32_t flags = iommu->cfg.pasid_bits ? IOMMU_HWPT_ALLOC_PASID : 0;
+    uint32_t flags = 0;         /* not PASID-compatible, as in Linux */
     GList *l;
     int rc;
 
@@ -67,11 +67,15 @@ static int attach_check(EmuIdev *idev, EmuHwpt *hwpt, uint32_t pasid)
     if (hwpt->iommu != iommu) {
         return -EINVAL;
     }
+    if ((paging->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+        idev->dev->no_dirty) {
+        return -EINVAL;
+    }
     if (pasid != EMU_NO_PASID) {
-        if (!iommu->cfg.pasid_bits) {
+        if (!idev->dev->pasid_bits) {
             return -EOPNOTSUPP;
         }
-        if (pasid >= (1u << iommu->cfg.pasid_bits) ||
+        if (pasid >= (1u << idev->dev->pasid_bits) ||
             !(hwpt->flags & IOMMU_HWPT_ALLOC_PASID)) {
             return -EINVAL;
         }
@@ -208,15 +212,10 @@ void emu_vfio_set_ctx(EmuVfio *vfio, EmuCtx *ctx)
 }
 
 /* Unbind: the vDEVICE goes with the device, as in kernels since 6.17. */
-static void vfio_unbind(EmuVfio *vfio)
+void emu_idev_unbind(EmuIdev *idev)
 {
-    EmuIdev *idev = vfio->idev;
-    EmuCtx *ctx;
+    EmuCtx *ctx = idev->obj.ctx;
 
-    if (!idev) {
-        return;
-    }
-    ctx = idev->obj.ctx;
     if (idev->vdev) {
         EmuVdevice *vdev = idev->vdev;
 
@@ -225,7 +224,36 @@ static void vfio_unbind(EmuVfio *vfio)
     }
     emu_obj_unref(idev);        /* taken at bind */
     emu_obj_destroy(ctx, idev->obj.id);
-    vfio->idev = NULL;
+}
+
+static void vfio_unbind(EmuVfio *vfio)
+{
+    if (vfio->idev) {
+        emu_idev_unbind(vfio->idev);
+        vfio->idev = NULL;
+    }
+}
+
+int emu_idev_bind(EmuCtx *ctx, EmuDevice *dev, EmuIdev **out)
+{
+    EmuIdev *idev;
+    int rc;
+
+    if (dev->idev) {
+        return -EINVAL;
+    }
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
+    }
+    idev = emu_obj_reserve(ctx, EMU_OBJ_DEVICE, sizeof(*idev));
+    idev->dev = dev;
+    idev->attach = g_hash_table_new(g_direct_hash, g_direct_equal);
+    emu_obj_ref(idev);          /* held by the binding; put at unbind */
+    dev->idev = idev;
+    emu_obj_finalize(&idev->obj);
+    *out = idev;
+    return 0;
 }
 
 void emu_vfio_close(EmuVfio *vfio)
@@ -251,19 +279,13 @@ static int vfio_bind(EmuVfio *vfio, struct vfio_device_bind_iommufd *bind)
     if (!vfio->ctx) {
         return -EBADF;
     }
-    rc = emu_host_op(vfio->ctx->host);
+    rc = emu_idev_bind(vfio->ctx, vfio->dev, &idev);
     if (rc) {
         return rc;
     }
-    idev = emu_obj_reserve(vfio->ctx, EMU_OBJ_DEVICE, sizeof(*idev));
-    idev->dev = vfio->dev;
     idev->vfio = vfio;
-    idev->attach = g_hash_table_new(g_direct_hash, g_direct_equal);
-    emu_obj_ref(idev);          /* held by the binding; put at unbind */
     vfio->idev = idev;
-    vfio->dev->idev = idev;
     bind->out_devid = idev->obj.id;
-    emu_obj_finalize(&idev->obj);
     return 0;
 }
 

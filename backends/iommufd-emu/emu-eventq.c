@@ -56,8 +56,8 @@ int emu_veventq_alloc(EmuCtx *ctx, struct iommu_veventq_alloc *cmd)
         return -EINVAL;
     }
     if (cmd->type == IOMMU_VEVENTQ_TYPE_DEFAULT ||
-        cmd->type != IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 ||
-        viommu->type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3) {
+        !viommu->iommu->ops->veventq_type ||
+        cmd->type != viommu->iommu->ops->veventq_type) {
         return -EOPNOTSUPP;
     }
     if (viommu->veventq) {
@@ -161,19 +161,27 @@ void emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t pasid,
 {
     struct iommu_hwpt_pgfault f = { 0 };
 
-    if (g_queue_get_length(&q->records) >= q->depth) {
-        return;                 /* the hardware's page request queue is full */
-    }
     f.flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE;
     if (pasid != EMU_NO_PASID) {
         f.flags |= IOMMU_PGFAULT_FLAGS_PASID_VALID;
         f.pasid = pasid;
     }
-    f.dev_id = idev->obj.id;
     f.grpid = q->next_cookie;
     f.perm = ((access & EMU_DMA_READ) ? IOMMU_PGFAULT_PERM_READ : 0) |
              ((access & EMU_DMA_WRITE) ? IOMMU_PGFAULT_PERM_WRITE : 0);
     f.addr = iova & EMU_PAGE_MASK;
+    emu_fault_queue(q, idev, &f);
+}
+
+void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
+                     const struct iommu_hwpt_pgfault *rec)
+{
+    struct iommu_hwpt_pgfault f = *rec;
+
+    if (g_queue_get_length(&q->records) >= q->depth) {
+        return;                 /* the hardware's page request queue is full */
+    }
+    f.dev_id = idev->obj.id;
     f.length = EMU_PAGE_SIZE;
     f.cookie = q->next_cookie++;
     g_hash_table_insert(q->pending, GUINT_TO_POINTER(f.cookie), idev);
@@ -181,14 +189,26 @@ void emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t pasid,
     eventq_signal(q);
 }
 
-static EmuEventq *fd_queue(EmuCtx *ctx, int fd)
+static EmuObj *fd_obj(EmuCtx *ctx, int fd)
 {
     return g_hash_table_lookup(ctx->fds, GINT_TO_POINTER(fd));
 }
 
+/* The queue behind @fd, if @fd is a vEVENTQ or fault queue. */
+static EmuEventq *fd_queue(EmuCtx *ctx, int fd)
+{
+    EmuObj *obj = fd_obj(ctx, fd);
+
+    if (!obj || (obj->type != EMU_OBJ_VEVENTQ &&
+                 obj->type != EMU_OBJ_FAULT)) {
+        return NULL;
+    }
+    return (EmuEventq *)obj;
+}
+
 bool emu_ctx_owns_fd(EmuCtx *ctx, int fd)
 {
-    return fd_queue(ctx, fd) != NULL;
+    return fd_obj(ctx, fd) != NULL;
 }
 
 /* Whole records only; a buffer too small for the next one reads 0. */
@@ -264,11 +284,16 @@ ssize_t emu_ctx_write(EmuCtx *ctx, int fd, const void *buf, size_t len)
 
 int emu_ctx_close_fd(EmuCtx *ctx, int fd)
 {
-    EmuEventq *q = fd_queue(ctx, fd);
+    EmuObj *obj = fd_obj(ctx, fd);
 
-    if (!q) {
+    if (!obj) {
         errno = EBADF;
         return -1;
+    }
+    if (obj->type == EMU_OBJ_ACCESS) {
+        /* An access lives as long as its file: closing destroys it. */
+        emu_access_close((EmuAccess *)obj);
+        return 0;
     }
     /* The fd holds the object in the kernel; here IOMMU_DESTROY or
      * closing the context frees both, so closing early only stops

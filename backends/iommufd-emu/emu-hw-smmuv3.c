@@ -1161,6 +1161,7 @@ const EmuHwOps emu_hw_smmuv3_ops = {
     .inv_entry_min = sizeof(struct iommu_viommu_arm_smmuv3_invalidate),
     .invalidate = smmu_invalidate,
     .viommu_type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+    .veventq_type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
     .walk = smmu_walk,
     .report_fault = smmu_report_fault,
 };

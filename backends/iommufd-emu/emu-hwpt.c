@@ -14,6 +14,9 @@
 #define PAGING_FLAGS    (IOMMU_HWPT_ALLOC_NEST_PARENT | \
                          IOMMU_HWPT_ALLOC_DIRTY_TRACKING | \
                          IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
+/* Linux bounds a batch: entries and their size */
+#define INV_ENTRY_NUM_MAX   (1u << 19)
+#define INV_ENTRY_LEN_MAX   4096u
 #define NESTED_FLAGS    (IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
 
 static EmuHwpt *hwpt_reserve(EmuCtx *ctx, EmuObjType type, EmuIommu *iommu,
@@ -81,7 +84,7 @@ static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
             parent->auto_domain || parent->iommu != iommu) {
             return -EINVAL;
         }
-        if (ops->viommu_type) {
+        if (ops->viommu_type && !ops->nest_on_parent) {
             return -EOPNOTSUPP;     /* this hardware nests via a vIOMMU */
         }
     } else {
@@ -125,6 +128,31 @@ static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
     return 0;
 }
 
+/*
+ * Driver data for a paging HWPT: only hardware that takes some (the
+ * selftest mock's page table format) accepts a data type here.
+ */
+static int paging_data_check(EmuIommu *iommu, struct iommu_hwpt_alloc *cmd)
+{
+    const EmuHwOps *ops = iommu->ops;
+    g_autofree void *data = NULL;
+    int rc;
+
+    if (cmd->data_type == IOMMU_HWPT_DATA_NONE) {
+        return 0;
+    }
+    if (!ops->paging_data || cmd->data_type != ops->nested_data_type) {
+        return -EOPNOTSUPP;
+    }
+    if (cmd->data_len < ops->nested_data_min) {
+        return -EINVAL;
+    }
+    data = g_malloc0(ops->nested_data_min);
+    rc = emu_copy_struct(data, ops->nested_data_min, cmd->data_uptr,
+                         cmd->data_len);
+    return rc ? rc : ops->paging_data(iommu, data);
+}
+
 EmuIdev *emu_idev_get(EmuCtx *ctx, uint32_t dev_id)
 {
     return (EmuIdev *)emu_obj_get(ctx, dev_id, EMU_OBJ_DEVICE);
@@ -145,6 +173,11 @@ int emu_hwpt_alloc(EmuCtx *ctx, struct iommu_hwpt_alloc *cmd)
         (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len)) {
         return -EINVAL;
     }
+    if ((cmd->flags & ~PAGING_FLAGS) ||
+        ((cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
+         (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID))) {
+        return -EOPNOTSUPP;     /* before any lookup, as the kernel does */
+    }
     idev = emu_idev_get(ctx, cmd->dev_id);
     if (!idev) {
         return -ENOENT;
@@ -161,7 +194,12 @@ int emu_hwpt_alloc(EmuCtx *ctx, struct iommu_hwpt_alloc *cmd)
     }
     switch (pt->type) {
     case EMU_OBJ_IOAS:
-        if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+        rc = paging_data_check(idev->dev->iommu, cmd);
+        if (rc) {
+            return rc;
+        }
+        if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+            idev->dev->no_dirty) {
             return -EOPNOTSUPP;
         }
         rc = emu_hwpt_paging_new(ctx, (EmuIoas *)pt, idev->dev->iommu,
@@ -216,16 +254,19 @@ static int invalidate_entries(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
                               EmuHwpt *hwpt, EmuViommu *viommu,
                               const EmuHwOps *ops)
 {
-    g_autofree void *entry = g_malloc0(ops->inv_entry_min);
+    size_t min = viommu && ops->viommu_inv_entry_min ?
+                 ops->viommu_inv_entry_min : ops->inv_entry_min;
+    g_autofree void *entry = g_malloc0(min);
     uint32_t i, n = cmd->entry_num;
     int rc = 0;
 
     cmd->entry_num = 0;
-    if (cmd->entry_len < ops->inv_entry_min) {
+    if (cmd->entry_len < min ||
+        (ops->inv_entry_exact && cmd->entry_len != min)) {
         return -EINVAL;
     }
     for (i = 0; i < n; i++) {
-        rc = emu_copy_struct(entry, ops->inv_entry_min,
+        rc = emu_copy_struct(entry, min,
                              cmd->data_uptr + (uint64_t)i * cmd->entry_len,
                              cmd->entry_len);
         if (!rc) {
@@ -257,6 +298,9 @@ int emu_hwpt_invalidate(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd)
     if (n && (!cmd->data_uptr || !cmd->entry_len)) {
         return -EINVAL;
     }
+    if (n > INV_ENTRY_NUM_MAX || cmd->entry_len > INV_ENTRY_LEN_MAX) {
+        return -EINVAL;
+    }
     obj = emu_obj_get(ctx, cmd->hwpt_id, EMU_OBJ_NONE);
     if (!obj) {
         return -ENOENT;
@@ -264,7 +308,7 @@ int emu_hwpt_invalidate(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd)
     if (obj->type == EMU_OBJ_HWPT_NESTED) {
         hwpt = (EmuHwpt *)obj;
         ops = hwpt->iommu->ops;
-        if (hwpt->viommu) {
+        if (hwpt->viommu && !ops->nest_on_parent) {
             return -EOPNOTSUPP;     /* invalidated through its vIOMMU */
         }
     } else if (obj->type == EMU_OBJ_VIOMMU) {
@@ -326,14 +370,14 @@ int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd)
     cmd->data_len = len;
     cmd->out_data_type = ops->hw_info_type;
     cmd->out_capabilities = 0;
-    if (iommu->cfg.dirty_tracking) {
+    if (iommu->cfg.dirty_tracking && !idev->dev->no_dirty) {
         cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
     }
-    if (iommu->cfg.pasid_bits) {
+    if (idev->dev->pasid_bits) {
         cmd->out_capabilities |= IOMMU_HW_CAP_PCI_PASID_EXEC |
                                  IOMMU_HW_CAP_PCI_PASID_PRIV;
     }
-    cmd->out_max_pasid_log2 = iommu->cfg.pasid_bits;
+    cmd->out_max_pasid_log2 = idev->dev->pasid_bits;
     return 0;
 }
 
@@ -384,26 +428,36 @@ void emu_hwpt_mark_dirty(EmuHwpt *hwpt, uint64_t addr, uint64_t len)
     }
 }
 
-/* Bitmap word @w (64 pages of page_size) of a GET_DIRTY_BITMAP request */
+/*
+ * Bitmap word @w (64 pages of page_size) of a GET_DIRTY_BITMAP request.
+ * A bitmap page smaller than the 4 KiB tracking granule reads the dirty
+ * bit of the granule holding it; granules are cleared once the whole word
+ * is read, so both halves of one report it.
+ */
 static uint64_t dirty_word(EmuHwpt *hwpt,
                            struct iommu_hwpt_get_dirty_bitmap *cmd,
                            uint64_t w, uint64_t nbits)
 {
-    uint64_t sub = cmd->page_size >> EMU_PAGE_SHIFT;
-    uint64_t word = 0, bit, i;
+    g_autoptr(GArray) seen = g_array_new(false, false, sizeof(uint64_t));
+    uint64_t word = 0, bit, page;
+    guint i;
 
     for (bit = 0; bit < 64 && w * 64 + bit < nbits; bit++) {
-        for (i = 0; i < sub; i++) {
-            uint64_t page = (cmd->iova >> EMU_PAGE_SHIFT) +
-                            (w * 64 + bit) * sub + i;
+        uint64_t start = cmd->iova + (w * 64 + bit) * cmd->page_size;
+        uint64_t end = start + cmd->page_size - 1;
 
-            if (!g_hash_table_contains(hwpt->dirty, &page)) {
-                continue;
+        for (page = start >> EMU_PAGE_SHIFT; page <= end >> EMU_PAGE_SHIFT;
+             page++) {
+            if (g_hash_table_contains(hwpt->dirty, &page)) {
+                word |= 1ULL << bit;
+                g_array_append_val(seen, page);
             }
-            word |= 1ULL << bit;
-            if (!(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)) {
-                g_hash_table_remove(hwpt->dirty, &page);
-            }
+        }
+    }
+    if (!(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)) {
+        for (i = 0; i < seen->len; i++) {
+            g_hash_table_remove(hwpt->dirty,
+                                &g_array_index(seen, uint64_t, i));
         }
     }
     return word;
@@ -427,7 +481,7 @@ int emu_hwpt_get_dirty(EmuCtx *ctx, struct iommu_hwpt_get_dirty_bitmap *cmd)
         return -EINVAL;
     }
     if (!cmd->page_size || (cmd->page_size & (cmd->page_size - 1)) ||
-        cmd->page_size < EMU_PAGE_SIZE || !cmd->length ||
+        !cmd->length ||
         ((cmd->iova | cmd->length) & (cmd->page_size - 1)) ||
         cmd->iova + cmd->length < cmd->iova) {
         return -EINVAL;

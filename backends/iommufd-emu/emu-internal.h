@@ -25,6 +25,9 @@
 #define EMU_DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 
 typedef struct EmuObj EmuObj;
+typedef struct EmuRange {
+    uint64_t first, last;
+} EmuRange;
 typedef struct EmuIoas EmuIoas;
 typedef struct EmuArea EmuArea;
 typedef struct EmuHwpt EmuHwpt;
@@ -33,6 +36,9 @@ typedef struct EmuViommu EmuViommu;
 typedef struct EmuVdevice EmuVdevice;
 typedef struct EmuEventq EmuEventq;
 typedef struct EmuHwOps EmuHwOps;
+typedef struct EmuStdev EmuStdev;
+typedef struct EmuAccess EmuAccess;
+typedef struct EmuHwQueue EmuHwQueue;
 
 /* ---- Objects (one per iommufd object kind) ---- */
 
@@ -46,6 +52,9 @@ typedef enum EmuObjType {
     EMU_OBJ_VDEVICE,
     EMU_OBJ_VEVENTQ,
     EMU_OBJ_FAULT,
+    EMU_OBJ_SELFTEST,       /* a selftest mock device */
+    EMU_OBJ_ACCESS,         /* a selftest in-kernel access */
+    EMU_OBJ_HW_QUEUE,
     EMU_OBJ_MAX,
 } EmuObjType;
 
@@ -71,6 +80,7 @@ struct EmuArea {
     void *map_base;             /* MAP_FILE: our own mmap of the file */
     size_t map_len;
     unsigned *map_refs;         /* shared by copies of a MAP_FILE area */
+    unsigned pins;              /* hardware queues: unmap is EBUSY */
 };
 
 struct EmuIoas {
@@ -78,6 +88,8 @@ struct EmuIoas {
     GTree *areas;               /* iova -> EmuArea, non-overlapping */
     GArray *allowed;            /* struct iommu_iova_range, empty = all */
     GList *hwpts;               /* paging HWPTs built on this IOAS */
+    GArray *reserved;           /* Range: reserved by the owner */
+    GList *accesses;            /* EmuAccess users of this IOAS */
     bool huge_pages;
 };
 
@@ -117,6 +129,8 @@ struct EmuViommu {
     uint32_t vmid;              /* hardware tag of the S2 */
     GHashTable *vdevs;          /* virt_id -> EmuVdevice */
     EmuEventq *veventq;
+#define EMU_HW_QUEUE_MAX 8
+    EmuHwQueue *hw_queues[EMU_HW_QUEUE_MAX];
 };
 
 struct EmuVdevice {
@@ -184,15 +198,33 @@ struct EmuHwOps {
     uint32_t nested_data_type;
     size_t nested_data_min;
     int (*nested_alloc)(EmuHwpt *hwpt, const void *data, size_t len);
+    /* Paging HWPT with driver data of nested_data_type (may be NULL) */
+    int (*paging_data)(EmuIommu *iommu, const void *data);
     /* Attach-time checks of a nested HWPT for a device (may be NULL). */
     int (*nested_attach)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid);
     void (*nested_free)(EmuHwpt *hwpt);
     /* HWPT_INVALIDATE on a nested HWPT or a vIOMMU: one entry. */
     uint32_t inv_data_type;
     size_t inv_entry_min;
+    bool inv_entry_exact;       /* entry_len must be the struct size */
     int (*invalidate)(EmuHwpt *hwpt, EmuViommu *viommu, void *entry);
     /* vIOMMU type this hardware offers (0: none) */
     uint32_t viommu_type;
+    /* Nested HWPTs also on a plain nest parent (without a vIOMMU) */
+    bool nest_on_parent;
+    /* vIOMMU invalidation entry size, if not inv_entry_min */
+    size_t viommu_inv_entry_min;
+    /* vIOMMU type-specific data (data_uptr/data_len), may be NULL */
+    int (*viommu_data)(EmuViommu *viommu, struct iommu_viommu_alloc *cmd);
+    /* vEVENTQ type this hardware reports (0: none) */
+    uint32_t veventq_type;
+    /* HW queue type a vIOMMU takes (0: none), and how many */
+    uint32_t hw_queue_type;
+    uint32_t hw_queue_max;
+    /* Smallest page of its paging domains (0: 4 KiB) */
+    uint64_t min_page;
+    /* Apertures and reserved ranges (Range) beyond the IAS, may be NULL */
+    void (*reserved)(const EmuIommu *iommu, GArray *out);
     /* Stage-1 walk of a nested HWPT for a device request. */
     int (*walk)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
                 uint64_t iova, unsigned access, EmuWalk *w);
@@ -214,6 +246,9 @@ struct EmuDevice {
     EmuIommu *iommu;
     uint32_t rid;
     char *name;
+    bool no_dirty;              /* cannot take dirty-tracking domains */
+    uint8_t pasid_bits;         /* the device's PASID width */
+    void *hw_priv;              /* hardware model's per-device state */
     EmuIdev *idev;              /* bound iommufd device, if any */
     EmuVfio *vfio;              /* open cdev, if any */
 };
@@ -237,7 +272,10 @@ struct EmuHost {
 struct EmuCtx {
     EmuHost *host;
     GPtrArray *objs;            /* index = id - 1; NULL = free */
-    GHashTable *fds;            /* fd -> EmuEventq */
+    GHashTable *fds;            /* fd -> EmuEventq or EmuAccess */
+    bool account_mm;            /* IOMMU_OPTION_RLIMIT_MODE */
+    uint32_t vfio_ioas_id;      /* IOMMU_VFIO_IOAS: the compat IOAS */
+    bool vfio_type1v1;          /* VFIO_SET_IOMMU(VFIO_TYPE1_IOMMU) */
 };
 
 /* emu-object.c */
@@ -281,9 +319,25 @@ int emu_ioas_unmap(EmuCtx *ctx, struct iommu_ioas_unmap *cmd);
 int emu_ioas_iova_ranges(EmuCtx *ctx, struct iommu_ioas_iova_ranges *cmd);
 int emu_ioas_allow_iovas(EmuCtx *ctx, struct iommu_ioas_allow_iovas *cmd);
 int emu_ioas_option(EmuCtx *ctx, struct iommu_option *cmd);
+int emu_ioas_change_process(EmuCtx *ctx,
+                            struct iommu_ioas_change_process *cmd);
 void emu_ioas_destroy(EmuIoas *ioas);
 int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu);
 bool emu_ioas_has_readonly(EmuIoas *ioas);
+/* Usable IOVA ranges (struct iommu_iova_range); caller frees */
+GArray *emu_ioas_usable(EmuIoas *ioas);
+uint64_t emu_ioas_iova_alignment(EmuIoas *ioas);
+bool emu_ioas_range_mapped(EmuIoas *ioas, uint64_t first, uint64_t last);
+/*
+ * Is [iova, iova+length) mapped without holes? If so and @take, pin its
+ * areas (UNMAP then fails with EBUSY) until emu_ioas_unpin().
+ */
+bool emu_ioas_pin(EmuIoas *ioas, uint64_t iova, uint64_t length, bool take);
+void emu_ioas_unpin(EmuIoas *ioas, uint64_t iova, uint64_t length);
+/* Areas that map (pin) the user memory at @addr */
+unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr);
+/* Reserve [first, last] (EADDRINUSE if mapped) */
+int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last);
 EmuArea *emu_ioas_find(EmuIoas *ioas, uint64_t iova);
 /* Resolve [iova, iova+len) for @access; returns the host address or NULL */
 uint8_t *emu_ioas_resolve(EmuIoas *ioas, uint64_t iova, size_t len,
@@ -301,7 +355,14 @@ int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
 void emu_hwpt_mark_dirty(EmuHwpt *hwpt, uint64_t addr, uint64_t len);
 int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd);
 
+/* emu-main.c */
+void emu_host_remove_device(EmuHost *host, EmuDevice *dev);
+
 /* emu-device.c */
+/* Bind @dev to @ctx: the iommufd device object, held by the binding. */
+int emu_idev_bind(EmuCtx *ctx, EmuDevice *dev, EmuIdev **out);
+/* Unbind: destroys the device object (and its vDEVICE). */
+void emu_idev_unbind(EmuIdev *idev);
 int emu_idev_attach(EmuIdev *idev, uint32_t pasid, uint32_t *pt_id);
 int emu_idev_detach(EmuIdev *idev, uint32_t pasid);
 void emu_idev_destroy(EmuIdev *idev);
@@ -324,6 +385,9 @@ void emu_eventq_destroy(EmuEventq *q);
 /* Queue a vEVENT (payload) on the vIOMMU's queue of @type, if any. */
 void emu_veventq_report(EmuViommu *viommu, uint32_t type,
                         const void *payload, size_t len);
+/* Queue @rec (flags, pasid, grpid, perm, addr) on @q for @idev. */
+void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
+                     const struct iommu_hwpt_pgfault *rec);
 /* Queue a page fault record on @q for @idev. */
 void emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t pasid,
                       uint64_t iova, unsigned access);
@@ -341,9 +405,40 @@ void emu_iotlb_flush_hwpt(EmuIommu *iommu, const EmuHwpt *hwpt);
 uint8_t *emu_s2_resolve(EmuHwpt *nested, uint64_t ipa, size_t len,
                         unsigned access);
 
+/* emu-selftest.c: IOMMU_TEST_CMD and the mock devices it creates */
+int emu_test_cmd(EmuCtx *ctx, void *cmd);
+void emu_stdev_destroy(EmuStdev *stdev);
+
+/* emu-access.c: in-kernel accesses to an IOAS (selftest ops) */
+void emu_access_destroy(EmuAccess *access);
+/* close() of the access's file descriptor */
+void emu_access_close(EmuAccess *access);
+int emu_access_create(EmuCtx *ctx, uint32_t ioas_id, uint32_t flags,
+                      uint32_t *out_fd);
+EmuAccess *emu_access_get(EmuCtx *ctx, int fd);
+int emu_access_replace_ioas(EmuAccess *access, uint32_t ioas_id);
+int emu_access_pin(EmuAccess *access, uint64_t iova, uint64_t length,
+                   uint64_t uptr, uint32_t flags, uint32_t *out_id);
+int emu_access_unpin(EmuAccess *access, uint32_t id);
+int emu_access_rw(EmuAccess *access, uint64_t iova, uint64_t length,
+                  uint64_t uptr, uint32_t flags);
+/* How many pins of @ctx's accesses hold the user page at @addr */
+unsigned emu_access_count_pins(EmuCtx *ctx, uint64_t addr);
+/* An IOAS unmaps [iova, iova+len): accesses drop their pins there. */
+void emu_access_notify_unmap(EmuIoas *ioas, uint64_t iova, uint64_t len);
+
+/* emu-hw-queue.c */
+int emu_hw_queue_alloc(EmuCtx *ctx, struct iommu_hw_queue_alloc *cmd);
+void emu_hw_queue_destroy(EmuHwQueue *q);
+
+/* emu-vfio-compat.c: /dev/iommu as a VFIO type1 container */
+int emu_vfio_ioas(EmuCtx *ctx, struct iommu_vfio_ioas *cmd);
+int emu_vfio_compat_ioctl(EmuCtx *ctx, unsigned long cmd, void *arg);
+
 /* Hardware models */
 extern const EmuHwOps emu_hw_paging_ops;
 extern const EmuHwOps emu_hw_vtd_ops;
 extern const EmuHwOps emu_hw_smmuv3_ops;
+extern const EmuHwOps emu_hw_selftest_ops;
 
 #endif

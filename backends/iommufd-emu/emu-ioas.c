@@ -18,9 +18,7 @@
 #define MAP_FLAGS   (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | \
                      IOMMU_IOAS_MAP_READABLE)
 
-typedef struct Range {
-    uint64_t first, last;
-} Range;
+typedef EmuRange Range;
 
 static gint iova_cmp(gconstpointer a, gconstpointer b, gpointer unused)
 {
@@ -60,6 +58,7 @@ int emu_ioas_alloc(EmuCtx *ctx, struct iommu_ioas_alloc *cmd)
     ioas = emu_obj_reserve(ctx, EMU_OBJ_IOAS, sizeof(*ioas));
     ioas->areas = g_tree_new_full(iova_cmp, NULL, NULL, area_free);
     ioas->allowed = g_array_new(false, false, sizeof(struct iommu_iova_range));
+    ioas->reserved = g_array_new(false, false, sizeof(Range));
     ioas->huge_pages = true;
     cmd->out_ioas_id = ioas->obj.id;
     emu_obj_finalize(&ioas->obj);
@@ -71,6 +70,7 @@ void emu_ioas_destroy(EmuIoas *ioas)
     g_assert(!ioas->hwpts);
     g_tree_destroy(ioas->areas);
     g_array_free(ioas->allowed, true);
+    g_array_free(ioas->reserved, true);
 }
 
 /* The area containing @iova, if any. */
@@ -141,6 +141,9 @@ static void iommu_reserved(const EmuIommu *iommu, GArray *out)
         r.last = UINT64_MAX;
         g_array_append_val(out, r);
     }
+    if (iommu->ops->reserved) {
+        iommu->ops->reserved(iommu, out);
+    }
     switch (iommu->cfg.kind) {
     case EMU_HW_VTD:
         r.first = 0xfee00000;           /* x86 MSI window */
@@ -180,6 +183,7 @@ static GArray *ioas_reserved(EmuIoas *ioas, const EmuIommu *extra)
     if (extra) {
         iommu_reserved(extra, r);
     }
+    g_array_append_vals(r, ioas->reserved->data, ioas->reserved->len);
     g_array_sort(r, range_cmp);
     return r;
 }
@@ -218,6 +222,46 @@ int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu)
     return 0;
 }
 
+int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last)
+{
+    Range r = { .first = first, .last = last };
+
+    if (last < first) {
+        return -EINVAL;
+    }
+    if (range_has_area(ioas, first, last)) {
+        return -EADDRINUSE;
+    }
+    g_array_append_val(ioas->reserved, r);
+    return 0;
+}
+
+typedef struct UserRefs {
+    uint64_t addr;
+    unsigned n;
+} UserRefs;
+
+static gboolean area_holds(gpointer key, gpointer value, gpointer opaque)
+{
+    EmuArea *area = value;
+    UserRefs *refs = opaque;
+
+    if (!area->map_refs &&
+        refs->addr - (uintptr_t)area->hva < area->length) {
+        refs->n++;
+    }
+    return false;
+}
+
+/* How many areas map the user page at @addr (MAP pins it once each). */
+unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr)
+{
+    UserRefs refs = { .addr = addr };
+
+    g_tree_foreach(ioas->areas, area_holds, &refs);
+    return refs.n;
+}
+
 /* Free IOVA ranges: the complement of the reserved ranges. */
 static GArray *ioas_usable(EmuIoas *ioas)
 {
@@ -251,9 +295,38 @@ static GArray *ioas_usable(EmuIoas *ioas)
 
 /* ---- IOVA allocation for maps without FIXED_IOVA ---- */
 
-static uint64_t iova_alignment(uint64_t length, uint64_t uptr)
+/*
+ * The IOVA alignment of @ioas: the largest of the smallest page sizes of
+ * the domains in use (2 KiB for the selftest mock). Linux reports 1 with
+ * no domain; the model keeps 4 KiB there (see docs/emulated-host.rst).
+ */
+static uint64_t ioas_domain_alignment(EmuIoas *ioas)
 {
-    uint64_t align = EMU_PAGE_SIZE;
+    uint64_t align = 0;
+    GList *l;
+
+    for (l = ioas->hwpts; l; l = l->next) {
+        EmuHwpt *hwpt = l->data;
+        uint64_t page = hwpt->iommu->ops->min_page ?
+                        hwpt->iommu->ops->min_page : EMU_PAGE_SIZE;
+
+        if (hwpt_in_use(hwpt)) {
+            align = MAX(align, page);
+        }
+    }
+    return align;
+}
+
+static uint64_t ioas_alignment(EmuIoas *ioas)
+{
+    uint64_t align = ioas_domain_alignment(ioas);
+
+    return align ? align : EMU_PAGE_SIZE;
+}
+
+static uint64_t iova_alignment(EmuIoas *ioas, uint64_t length, uint64_t uptr)
+{
+    uint64_t align = ioas_alignment(ioas);
 
     /* Keep huge-page friendly alignment, as the kernel does. */
     while (align < (1ULL << 30) && align * 2 <= length &&
@@ -294,7 +367,10 @@ static int iova_alloc(EmuIoas *ioas, uint64_t length, uint64_t uptr,
 {
     g_autoptr(GArray) resv = ioas_reserved(ioas, NULL);
     g_autoptr(GArray) cand = g_array_new(false, false, sizeof(uint64_t));
-    uint64_t align = iova_alignment(length, uptr);
+    uint64_t align = iova_alignment(ioas, length, uptr);
+    /* Keep the user address's offset in its page (sub-page domains) */
+    uint64_t off = uptr & (EMU_PAGE_SIZE - 1) & ~(align - 1);
+    uint64_t step = MAX(align, EMU_PAGE_SIZE);
     uint64_t best = UINT64_MAX;
     GTreeNode *node;
     guint i;
@@ -319,10 +395,11 @@ static int iova_alloc(EmuIoas *ioas, uint64_t length, uint64_t uptr,
         g_array_append_val(cand, c);
     }
     for (i = 0; i < cand->len; i++) {
-        uint64_t c = EMU_ROUND_UP(g_array_index(cand, uint64_t, i), align);
+        uint64_t base = g_array_index(cand, uint64_t, i);
+        uint64_t c = EMU_ROUND_UP(base > off ? base - off : 0, step) + off;
         uint64_t last = c + length - 1;
 
-        if (c == 0 && g_array_index(cand, uint64_t, i) != 0) {
+        if (c < base) {
             continue;       /* wrapped */
         }
         if (last < c || c >= best) {
@@ -351,9 +428,14 @@ static int iova_place(EmuIoas *ioas, bool fixed, uint64_t *iova,
         return -EINVAL;
     }
     if (!fixed) {
+        uint64_t align = ioas_domain_alignment(ioas);
+
+        if (align && (length & (align - 1))) {
+            return -EINVAL;     /* domains map whole pages */
+        }
         return iova_alloc(ioas, length, uptr, iova);
     }
-    if ((*iova | length) & ~EMU_PAGE_MASK) {
+    if ((*iova | length) & (ioas_alignment(ioas) - 1)) {
         return -EINVAL;
     }
     if (__builtin_add_overflow(*iova, length - 1, &last)) {
@@ -423,6 +505,32 @@ static unsigned map_prot(uint32_t flags)
            ((flags & IOMMU_IOAS_MAP_WRITEABLE) ? EMU_DMA_WRITE : 0);
 }
 
+/* What every map flavour checks once its own flags are valid. */
+static int map_begin(EmuCtx *ctx, uint32_t flags, uint32_t ioas_id,
+                     EmuIoas **ioas)
+{
+    if (!(flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE))) {
+        return -EINVAL;
+    }
+    *ioas = ioas_get(ctx, ioas_id);
+    if (!*ioas) {
+        return -ENOENT;
+    }
+    return check_readonly(*ioas, flags);
+}
+
+static EmuArea *area_new(uint64_t iova, uint64_t length, uint8_t *hva,
+                         uint32_t flags)
+{
+    EmuArea *area = g_new0(EmuArea, 1);
+
+    area->iova = iova;
+    area->length = length;
+    area->hva = hva;
+    area->prot = map_prot(flags);
+    return area;
+}
+
 /* "Pin" the caller's pages: the whole range must be mapped memory. */
 #define MINCORE_WINDOW  4096ULL         /* pages per mincore() call */
 
@@ -451,7 +559,6 @@ static int check_user_range(uint64_t uptr, uint64_t length)
 int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
 {
     EmuIoas *ioas;
-    EmuArea *area;
     uint64_t iova = cmd->iova;
     int rc;
 
@@ -461,14 +568,7 @@ int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
     if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX) {
         return -EOVERFLOW;
     }
-    if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE))) {
-        return -EINVAL;
-    }
-    ioas = ioas_get(ctx, cmd->ioas_id);
-    if (!ioas) {
-        return -ENOENT;
-    }
-    rc = check_readonly(ioas, cmd->flags);
+    rc = map_begin(ctx, cmd->flags, cmd->ioas_id, &ioas);
     if (rc) {
         return rc;
     }
@@ -477,7 +577,7 @@ int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
     if (rc) {
         return rc;
     }
-    if ((iova ^ cmd->user_va) & ~EMU_PAGE_MASK) {
+    if ((iova ^ cmd->user_va) & (ioas_alignment(ioas) - 1)) {
         return -EINVAL;
     }
     rc = check_user_range(cmd->user_va, cmd->length);
@@ -487,12 +587,9 @@ int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
     if (rc) {
         return rc;
     }
-    area = g_new0(EmuArea, 1);
-    area->iova = iova;
-    area->length = cmd->length;
-    area->hva = (uint8_t *)(uintptr_t)cmd->user_va;
-    area->prot = map_prot(cmd->flags);
-    area_insert(ioas, area);
+    area_insert(ioas, area_new(iova, cmd->length,
+                               (uint8_t *)(uintptr_t)cmd->user_va,
+                               cmd->flags));
     cmd->iova = iova;
     return 0;
 }
@@ -513,14 +610,7 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
         cmd->start >= UINT64_MAX) {
         return -EOVERFLOW;
     }
-    if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE))) {
-        return -EINVAL;
-    }
-    ioas = ioas_get(ctx, cmd->ioas_id);
-    if (!ioas) {
-        return -ENOENT;
-    }
-    rc = check_readonly(ioas, cmd->flags);
+    rc = map_begin(ctx, cmd->flags, cmd->ioas_id, &ioas);
     if (rc) {
         return rc;
     }
@@ -548,11 +638,7 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
     if (base == MAP_FAILED) {
         return -errno;
     }
-    area = g_new0(EmuArea, 1);
-    area->iova = iova;
-    area->length = cmd->length;
-    area->hva = base;
-    area->prot = map_prot(cmd->flags);
+    area = area_new(iova, cmd->length, base, cmd->flags);
     area->map_base = base;
     area->map_len = cmd->length;
     area->map_refs = g_new(unsigned, 1);
@@ -633,11 +719,8 @@ int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd)
         if (a->iova > last) {
             break;
         }
-        n = g_new0(EmuArea, 1);
-        n->iova = iova + (from - cmd->src_iova);
-        n->length = to - from + 1;
-        n->hva = a->hva + (from - a->iova);
-        n->prot = map_prot(cmd->flags);
+        n = area_new(iova + (from - cmd->src_iova), to - from + 1,
+                     a->hva + (from - a->iova), cmd->flags);
         if (a->map_refs) {
             n->map_base = a->map_base;
             n->map_len = a->map_len;
@@ -654,6 +737,62 @@ int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd)
     return 0;
 }
 
+/* Walk the areas covering [iova, iova+length); false on a hole. */
+static bool pin_walk(EmuIoas *ioas, uint64_t iova, uint64_t length,
+                     int delta)
+{
+    uint64_t pos = iova, end = iova + length;
+
+    while (pos < end) {
+        EmuArea *a = emu_ioas_find(ioas, pos);
+
+        if (!a) {
+            return false;
+        }
+        a->pins += delta;
+        pos = a->iova + a->length;
+        if (!pos) {
+            break;              /* the area ends at the top of the space */
+        }
+    }
+    return true;
+}
+
+bool emu_ioas_pin(EmuIoas *ioas, uint64_t iova, uint64_t length, bool take)
+{
+    if (!pin_walk(ioas, iova, length, 0)) {
+        return false;
+    }
+    return !take || pin_walk(ioas, iova, length, 1);
+}
+
+void emu_ioas_unpin(EmuIoas *ioas, uint64_t iova, uint64_t length)
+{
+    pin_walk(ioas, iova, length, -1);
+}
+
+static gboolean area_pinned(gpointer key, gpointer value, gpointer opaque)
+{
+    EmuArea *a = value;
+    EmuRange *r = opaque;
+
+    if (a->pins && a->iova <= r->last &&
+        r->first <= a->iova + a->length - 1) {
+        r->first = 1;
+        r->last = 0;            /* found: an empty range as the flag */
+        return true;
+    }
+    return false;
+}
+
+static bool range_pinned(EmuIoas *ioas, uint64_t first, uint64_t last)
+{
+    EmuRange r = { .first = first, .last = last };
+
+    g_tree_foreach(ioas->areas, area_pinned, &r);
+    return r.first > r.last;
+}
+
 /* Remove whole areas inside [first, last]; ENOENT on a partial overlap. */
 static int unmap_range(EmuIoas *ioas, uint64_t first, uint64_t last,
                        uint64_t *unmapped)
@@ -662,6 +801,9 @@ static int unmap_range(EmuIoas *ioas, uint64_t first, uint64_t last,
     int rc = -ENOENT;
 
     *unmapped = 0;
+    if (range_pinned(ioas, first, last)) {
+        return -EBUSY;          /* a hardware queue lives there */
+    }
     while ((node = area_iter_first(ioas, first))) {
         EmuArea *a = g_tree_node_value(node);
         uint64_t a_last = a->iova + a->length - 1;
@@ -673,6 +815,7 @@ static int unmap_range(EmuIoas *ioas, uint64_t first, uint64_t last,
             return -ENOENT;
         }
         *unmapped += a->length;
+        emu_access_notify_unmap(ioas, a->iova, a->length);
         g_tree_remove(ioas->areas, &a->iova);
         rc = 0;
         if (a_last == UINT64_MAX) {
@@ -713,6 +856,21 @@ int emu_ioas_unmap(EmuCtx *ctx, struct iommu_ioas_unmap *cmd)
     return rc;
 }
 
+GArray *emu_ioas_usable(EmuIoas *ioas)
+{
+    return ioas_usable(ioas);
+}
+
+uint64_t emu_ioas_iova_alignment(EmuIoas *ioas)
+{
+    return ioas_alignment(ioas);
+}
+
+bool emu_ioas_range_mapped(EmuIoas *ioas, uint64_t first, uint64_t last)
+{
+    return range_has_area(ioas, first, last);
+}
+
 int emu_ioas_iova_ranges(EmuCtx *ctx, struct iommu_ioas_iova_ranges *cmd)
 {
     EmuIoas *ioas = ioas_get(ctx, cmd->ioas_id);
@@ -729,7 +887,7 @@ int emu_ioas_iova_ranges(EmuCtx *ctx, struct iommu_ioas_iova_ranges *cmd)
     usable = ioas_usable(ioas);
     max = cmd->num_iovas;
     cmd->num_iovas = usable->len;
-    cmd->out_iova_alignment = EMU_PAGE_SIZE;
+    cmd->out_iova_alignment = ioas_alignment(ioas);
     rc = emu_copy_to_user(cmd->allowed_iovas, usable->data,
                           MIN(max, usable->len) *
                           sizeof(struct iommu_iova_range));
@@ -786,6 +944,35 @@ int emu_ioas_allow_iovas(EmuCtx *ctx, struct iommu_ioas_allow_iovas *cmd)
     return 0;
 }
 
+static gboolean area_not_file(gpointer key, gpointer value, gpointer found)
+{
+    *(bool *)found = !((EmuArea *)value)->map_refs;
+    return *(bool *)found;
+}
+
+/*
+ * CHANGE_PROCESS moves the pinned-page accounting of every map to the
+ * caller. Only MAP_FILE maps can move; the model keeps no per-process
+ * accounting, so it only checks that.
+ */
+int emu_ioas_change_process(EmuCtx *ctx, struct iommu_ioas_change_process *cmd)
+{
+    bool found = false;
+    guint i;
+
+    if (cmd->__reserved) {
+        return -EOPNOTSUPP;
+    }
+    for (i = 0; i < ctx->objs->len && !found; i++) {
+        EmuObj *obj = g_ptr_array_index(ctx->objs, i);
+
+        if (obj && obj->type == EMU_OBJ_IOAS) {
+            g_tree_foreach(((EmuIoas *)obj)->areas, area_not_file, &found);
+        }
+    }
+    return found ? -EINVAL : 0;
+}
+
 int emu_ioas_option(EmuCtx *ctx, struct iommu_option *cmd)
 {
     EmuIoas *ioas;
@@ -802,10 +989,14 @@ int emu_ioas_option(EmuCtx *ctx, struct iommu_option *cmd)
             return -EOPNOTSUPP;
         }
         if (cmd->op == IOMMU_OPTION_OP_GET) {
-            cmd->val64 = 0;
+            cmd->val64 = ctx->account_mm;
             return 0;
         }
-        return cmd->val64 > 1 ? -EINVAL : 0;
+        if (cmd->val64 > 1) {
+            return -EINVAL;
+        }
+        ctx->account_mm = cmd->val64;
+        return 0;
     case IOMMU_OPTION_HUGE_PAGES:
         ioas = ioas_get(ctx, cmd->object_id);
         if (!ioas) {

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "emu-internal.h"
+#include "emu-selftest-abi.h"
 
 #define OFFSETOFEND(type, member) \
     (offsetof(type, member) + sizeof(((type *)0)->member))
@@ -55,6 +56,8 @@ static const EmuCmdOp cmd_ops[] = {
     OP(IOMMU_IOAS_UNMAP, emu_ioas_unmap, struct iommu_ioas_unmap, length,
        false),
     OP(IOMMU_OPTION, emu_ioas_option, struct iommu_option, val64, false),
+    OP(IOMMU_VFIO_IOAS, emu_vfio_ioas, struct iommu_vfio_ioas, __reserved,
+       false),
     OP(IOMMU_HWPT_ALLOC, emu_hwpt_alloc, struct iommu_hwpt_alloc,
        __reserved, false),
     OP(IOMMU_GET_HW_INFO, emu_hw_info, struct iommu_hw_info, __reserved,
@@ -73,8 +76,14 @@ static const EmuCmdOp cmd_ops[] = {
        out_viommu_id, false),
     OP(IOMMU_VDEVICE_ALLOC, emu_vdevice_alloc, struct iommu_vdevice_alloc,
        virt_id, false),
+    OP(IOMMU_IOAS_CHANGE_PROCESS, emu_ioas_change_process,
+       struct iommu_ioas_change_process, __reserved, false),
     OP(IOMMU_VEVENTQ_ALLOC, emu_veventq_alloc, struct iommu_veventq_alloc,
        __reserved, false),
+    OP(IOMMU_HW_QUEUE_ALLOC, emu_hw_queue_alloc,
+       struct iommu_hw_queue_alloc, length, false),
+    /* Only hosts with a selftest mock IOMMU answer it (else ENOTTY). */
+    OP(EMU_IOMMU_TEST_CMD, emu_test_cmd, EmuTestCmd, last, false),
 };
 
 /* ---- user memory access ---- */
@@ -288,6 +297,9 @@ int emu_host_add_iommu(EmuHost *host, const EmuHwConfig *cfg,
     case EMU_HW_SMMUV3:
         iommu->ops = &emu_hw_smmuv3_ops;
         break;
+    case EMU_HW_SELFTEST:
+        iommu->ops = &emu_hw_selftest_ops;
+        break;
     default:
         g_free(iommu);
         return -EINVAL;
@@ -320,9 +332,18 @@ int emu_host_add_device(EmuHost *host, EmuIommu *iommu, uint32_t rid,
     dev->iommu = iommu;
     dev->rid = rid;
     dev->name = g_strdup(name ? name : "device");
+    dev->pasid_bits = iommu->cfg.pasid_bits;
     g_ptr_array_add(host->devices, dev);
     *out = dev;
     return 0;
+}
+
+/* Hot-unplug a device nothing has open or bound any more. */
+void emu_host_remove_device(EmuHost *host, EmuDevice *dev)
+{
+    g_assert(!dev->idev && !dev->vfio);
+    g_ptr_array_remove(host->devices, dev);
+    device_free(dev);
 }
 
 void emu_host_stats(EmuHost *host, EmuStats *st)
@@ -374,6 +395,14 @@ int emu_ctx_ioctl(EmuCtx *ctx, unsigned long cmd, void *arg)
     uint32_t usize;
     int rc;
 
+    if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < IOMMUFD_CMD_BASE) {
+        rc = emu_vfio_compat_ioctl(ctx, cmd, arg);
+        if (rc < 0) {
+            errno = -rc;
+            return -1;
+        }
+        return rc;
+    }
     if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= G_N_ELEMENTS(cmd_ops)
         || cmd_ops[nr - IOMMUFD_CMD_BASE].cmd != cmd) {
         errno = ENOTTY;
@@ -426,6 +455,13 @@ void emu_hw_config_default(EmuHwConfig *cfg, EmuHwKind kind)
         cfg->smmu.ril = true;
         cfg->smmu.gran16k = true;
         cfg->smmu.gran64k = true;
+        break;
+    case EMU_HW_SELFTEST:
+        /* What the kernel's mock IOMMU offers; devices choose PASID */
+        cfg->nesting = true;
+        cfg->dirty_tracking = true;
+        cfg->pasid_bits = EMU_MOCK_PASID_WIDTH;
+        cfg->ias = 64;
         break;
     }
 }

@@ -22,6 +22,9 @@ static const char *const type_names[EMU_OBJ_MAX] = {
     [EMU_OBJ_VDEVICE] = "vdevice",
     [EMU_OBJ_VEVENTQ] = "veventq",
     [EMU_OBJ_FAULT] = "fault",
+    [EMU_OBJ_SELFTEST] = "selftest",
+    [EMU_OBJ_ACCESS] = "access",
+    [EMU_OBJ_HW_QUEUE] = "hw_queue",
 };
 
 const char *emu_obj_type_name(EmuObjType type)
@@ -109,6 +112,15 @@ static void obj_teardown(EmuObj *obj)
     case EMU_OBJ_VEVENTQ:
     case EMU_OBJ_FAULT:
         emu_eventq_destroy((EmuEventq *)obj);
+        break;
+    case EMU_OBJ_SELFTEST:
+        emu_stdev_destroy((EmuStdev *)obj);
+        break;
+    case EMU_OBJ_ACCESS:
+        emu_access_destroy((EmuAccess *)obj);
+        break;
+    case EMU_OBJ_HW_QUEUE:
+        emu_hw_queue_destroy((EmuHwQueue *)obj);
         break;
     default:
         g_assert_not_reached();

@@ -38,7 +38,7 @@ int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd)
     if (!iommu->ops->viommu_type || cmd->type != iommu->ops->viommu_type) {
         return -EOPNOTSUPP;
     }
-    if (cmd->data_len) {
+    if (cmd->data_len && !iommu->ops->viommu_data) {
         return -EOPNOTSUPP;     /* no type-specific data for SMMUv3 */
     }
     rc = emu_host_op(ctx->host);
@@ -51,6 +51,14 @@ int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd)
     viommu->type = cmd->type;
     viommu->vmid = iommu->next_tag++;
     viommu->vdevs = g_hash_table_new(g_int64_hash, g_int64_equal);
+    if (iommu->ops->viommu_data) {
+        rc = iommu->ops->viommu_data(viommu, cmd);
+        if (rc) {
+            g_hash_table_destroy(viommu->vdevs);
+            emu_obj_abort(&viommu->obj);
+            return rc;
+        }
+    }
     emu_obj_ref(parent);        /* put in emu_viommu_destroy() */
     parent->children++;
     cmd->out_viommu_id = viommu->obj.id;

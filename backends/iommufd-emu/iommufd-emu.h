@@ -33,6 +33,7 @@ typedef enum EmuHwKind {
     EMU_HW_PAGING,      /* paging only, no nesting (e.g. s390 hosts) */
     EMU_HW_VTD,         /* Intel VT-d */
     EMU_HW_SMMUV3,      /* Arm SMMUv3 */
+    EMU_HW_SELFTEST,    /* the kernel selftest's mock IOMMU */
 } EmuHwKind;
 
 typedef struct EmuHwConfig {

@@ -1,0 +1,254 @@
+/*
+ * VNest emulated host IOMMU: in-kernel accesses to an IOAS
+ *
+ * In the kernel, drivers without an IOMMU domain (mdev, emulated devices)
+ * reach an IOAS through an "access": they pin pages of it or copy to and
+ * from it, and must let go of their pins when user space unmaps the
+ * range. The selftest exposes one such user through IOMMU_TEST_CMD;
+ * each access is a file descriptor whose close() destroys it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "emu-internal.h"
+#include "emu-selftest-abi.h"
+
+#define ACCESS_FLAGS        EMU_MOCK_ACCESS_NEEDS_PIN
+#define ACCESS_PAGES_FLAGS  (EMU_MOCK_ACCESS_WRITE | EMU_MOCK_ACCESS_SYZ)
+#define ACCESS_RW_FLAGS     (EMU_MOCK_RW_WRITE | EMU_MOCK_RW_SLOW_PATH)
+
+struct EmuAccess {
+    EmuObj obj;
+    int fd;
+    EmuIoas *ioas;
+    uint32_t flags;
+    GHashTable *pins;           /* id -> EmuPin */
+    uint32_t next_pin;
+};
+
+typedef struct EmuPin {
+    uint64_t iova;
+    uint64_t length;
+    uint64_t uptr;
+} EmuPin;
+
+static void access_set_ioas(EmuAccess *access, EmuIoas *ioas)
+{
+    if (access->ioas) {
+        access->ioas->accesses = g_list_remove(access->ioas->accesses,
+                                               access);
+        emu_obj_unref(access->ioas);
+    }
+    access->ioas = ioas;
+    if (ioas) {
+        emu_obj_ref(ioas);      /* put when replaced or destroyed */
+        ioas->accesses = g_list_prepend(ioas->accesses, access);
+    }
+}
+
+int emu_access_create(EmuCtx *ctx, uint32_t ioas_id, uint32_t flags,
+                      uint32_t *out_fd)
+{
+    EmuIoas *ioas = (EmuIoas *)emu_obj_get(ctx, ioas_id, EMU_OBJ_IOAS);
+    EmuAccess *access;
+    int fd, rc;
+
+    if (flags & ~ACCESS_FLAGS) {
+        return -EOPNOTSUPP;
+    }
+    if (!ioas) {
+        return -ENOENT;
+    }
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
+    }
+    fd = eventfd(0, EFD_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    access = emu_obj_reserve(ctx, EMU_OBJ_ACCESS, sizeof(*access));
+    access->fd = fd;
+    access->flags = flags;
+    access->pins = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+                                         NULL, g_free);
+    access->next_pin = 1;
+    access_set_ioas(access, ioas);
+    g_hash_table_insert(ctx->fds, GINT_TO_POINTER(fd), access);
+    emu_obj_finalize(&access->obj);
+    *out_fd = fd;
+    return 0;
+}
+
+void emu_access_destroy(EmuAccess *access)
+{
+    g_hash_table_remove(access->obj.ctx->fds, GINT_TO_POINTER(access->fd));
+    close(access->fd);
+    access_set_ioas(access, NULL);
+    g_hash_table_destroy(access->pins);
+}
+
+void emu_access_close(EmuAccess *access)
+{
+    emu_obj_destroy(access->obj.ctx, access->obj.id);
+}
+
+EmuAccess *emu_access_get(EmuCtx *ctx, int fd)
+{
+    EmuObj *obj = g_hash_table_lookup(ctx->fds, GINT_TO_POINTER(fd));
+
+    return obj && obj->type == EMU_OBJ_ACCESS ? (EmuAccess *)obj : NULL;
+}
+
+int emu_access_replace_ioas(EmuAccess *access, uint32_t ioas_id)
+{
+    EmuIoas *ioas = (EmuIoas *)emu_obj_get(access->obj.ctx, ioas_id,
+                                           EMU_OBJ_IOAS);
+
+    if (!ioas) {
+        return -ENOENT;
+    }
+    if (g_hash_table_size(access->pins)) {
+        return -EBUSY;
+    }
+    access_set_ioas(access, ioas);
+    return 0;
+}
+
+/*
+ * Pin [iova, iova+length): every page must be mapped with @prot and be
+ * the user memory at @uptr, which is what the selftest compares.
+ */
+int emu_access_pin(EmuAccess *access, uint64_t iova, uint64_t length,
+                   uint64_t uptr, uint32_t flags, uint32_t *out_id)
+{
+    unsigned prot = EMU_DMA_READ |
+                    ((flags & EMU_MOCK_ACCESS_WRITE) ? EMU_DMA_WRITE : 0);
+    EmuPin *pin;
+    uint64_t off = 0;
+    int rc;
+
+    if (flags & ~ACCESS_PAGES_FLAGS) {
+        return -EOPNOTSUPP;
+    }
+    if (!access->ioas) {
+        return -ENOENT;
+    }
+    if (!length || iova + length < iova) {
+        return -EINVAL;
+    }
+    while (off < length) {
+        uint64_t len = MIN(EMU_PAGE_SIZE - ((iova + off) & ~EMU_PAGE_MASK),
+                           length - off);
+        uint8_t *hva = emu_ioas_resolve(access->ioas, iova + off, len, prot);
+
+        if (!hva) {
+            return -ENOENT;
+        }
+        if (!(flags & EMU_MOCK_ACCESS_SYZ) &&
+            (uintptr_t)hva != uptr + off) {
+            return -EINVAL;
+        }
+        off += len;
+    }
+    rc = emu_host_op(access->obj.ctx->host);
+    if (rc) {
+        return rc;
+    }
+    pin = g_new(EmuPin, 1);
+    *pin = (EmuPin) { .iova = iova, .length = length, .uptr = uptr };
+    *out_id = access->next_pin++;
+    g_hash_table_insert(access->pins, GUINT_TO_POINTER(*out_id), pin);
+    return 0;
+}
+
+int emu_access_unpin(EmuAccess *access, uint32_t id)
+{
+    return g_hash_table_remove(access->pins, GUINT_TO_POINTER(id)) ?
+           0 : -ENOENT;
+}
+
+/* Copy between the IOAS and user memory, page by page. */
+int emu_access_rw(EmuAccess *access, uint64_t iova, uint64_t length,
+                  uint64_t uptr, uint32_t flags)
+{
+    unsigned acc = (flags & EMU_MOCK_RW_WRITE) ? EMU_DMA_WRITE
+                                               : EMU_DMA_READ;
+    uint64_t done = 0;
+    int rc;
+
+    if (flags & ~ACCESS_RW_FLAGS) {
+        return -EOPNOTSUPP;
+    }
+    if (!access->ioas) {
+        return -ENOENT;
+    }
+    if (!length || iova + length < iova) {
+        return -EINVAL;
+    }
+    while (done < length) {
+        uint64_t len = MIN(EMU_PAGE_SIZE - ((iova + done) & ~EMU_PAGE_MASK),
+                           length - done);
+        uint8_t *hva = emu_ioas_resolve(access->ioas, iova + done, len, acc);
+
+        if (!hva) {
+            return -EFAULT;
+        }
+        rc = acc == EMU_DMA_WRITE ?
+             emu_copy_from_user(hva, uptr + done, len) :
+             emu_copy_to_user(uptr + done, hva, len);
+        if (rc) {
+            return rc;
+        }
+        done += len;
+    }
+    return 0;
+}
+
+static gboolean pin_overlaps(gpointer key, gpointer value, gpointer opaque)
+{
+    const EmuPin *pin = value;
+    const EmuRange *r = opaque;
+
+    return pin->iova <= r->last && r->first <= pin->iova + pin->length - 1;
+}
+
+/* The selftest's access drops its pins in a range user space unmaps. */
+void emu_access_notify_unmap(EmuIoas *ioas, uint64_t iova, uint64_t len)
+{
+    EmuRange r = { .first = iova, .last = iova + len - 1 };
+    GList *l;
+
+    for (l = ioas->accesses; l; l = l->next) {
+        EmuAccess *access = l->data;
+
+        g_hash_table_foreach_remove(access->pins, pin_overlaps, &r);
+    }
+}
+
+static gboolean pin_covers(gpointer key, gpointer value, gpointer opaque)
+{
+    const EmuPin *pin = value;
+    uint64_t addr = *(uint64_t *)opaque;
+
+    return addr - pin->uptr < pin->length;
+}
+
+/* How many pins of any access hold the user page at @addr. */
+unsigned emu_access_count_pins(EmuCtx *ctx, uint64_t addr)
+{
+    unsigned n = 0;
+    guint i;
+
+    for (i = 0; i < ctx->objs->len; i++) {
+        EmuAccess *access = g_ptr_array_index(ctx->objs, i);
+
+        if (access && access->obj.type == EMU_OBJ_ACCESS &&
+            g_hash_table_find(access->pins, pin_covers, &addr)) {
+            n++;
+        }
+    }
+    return n;
+}

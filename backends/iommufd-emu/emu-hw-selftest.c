@@ -1,0 +1,169 @@
+/*
+ * VNest emulated host IOMMU: the kernel selftest's mock IOMMU
+ *
+ * The hardware a Linux kernel built with CONFIG_IOMMUFD_TEST offers its
+ * selftests: paging domains limited to a fixed aperture, nested domains
+ * whose "IOTLB" is four numbers that invalidations zero, a vIOMMU that
+ * echoes its data and zeroes a per-device cache on invalidation, and a
+ * vEVENTQ type of its own. Only the binary interface the selftests use is
+ * modelled (emu-selftest-abi.h); there is no stage-1 table to walk.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stddef.h>
+#include "emu-internal.h"
+#include "emu-selftest-abi.h"
+
+static size_t mock_hw_info(EmuIommu *iommu, void *buf, size_t len)
+{
+    EmuTestHwInfo info = { .test_reg = EMU_SELFTEST_REGVAL };
+
+    g_assert(len >= sizeof(info));
+    memcpy(buf, &info, sizeof(info));
+    return sizeof(info);
+}
+
+/* Everything outside the mock aperture is reserved. */
+static void mock_reserved(const EmuIommu *iommu, GArray *out)
+{
+    EmuRange below = { 0, EMU_MOCK_APERTURE_START - 1 };
+    EmuRange above = { EMU_MOCK_APERTURE_LAST + 1, UINT64_MAX };
+
+    g_array_append_val(out, below);
+    g_array_append_val(out, above);
+}
+
+/* A paging domain may choose its page table format. */
+static int mock_paging_data(EmuIommu *iommu, const void *data)
+{
+    const EmuTestHwptData *d = data;
+
+    return d->pagetable_type <= EMU_MOCK_IOMMUPT_HUGE ? 0 : -EINVAL;
+}
+
+/* A nested domain: its IOTLB, one value per slot. */
+static int mock_nested_alloc(EmuHwpt *hwpt, const void *data, size_t len)
+{
+    const EmuTestHwptData *d = data;
+    uint32_t *iotlb = g_new(uint32_t, EMU_MOCK_IOTLB_NUM);
+    unsigned i;
+
+    for (i = 0; i < EMU_MOCK_IOTLB_NUM; i++) {
+        iotlb[i] = d->iotlb;
+    }
+    hwpt->data = iotlb;
+    return 0;
+}
+
+/* A nested domain of a vIOMMU needs the device's vDEVICE first. */
+static int mock_nested_attach(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid)
+{
+    if (hwpt->viommu &&
+        (!idev->vdev || idev->vdev->viommu != hwpt->viommu)) {
+        return -ENOENT;
+    }
+    return 0;
+}
+
+static int mock_hwpt_invalidate(EmuHwpt *hwpt, const EmuTestHwptInv *inv)
+{
+    uint32_t *iotlb = hwpt->data;
+
+    if (inv->flags & ~EMU_TEST_INV_FLAG_ALL) {
+        return -EOPNOTSUPP;
+    }
+    if (inv->flags & EMU_TEST_INV_FLAG_ALL) {
+        memset(iotlb, 0, EMU_MOCK_IOTLB_NUM * sizeof(*iotlb));
+        return 0;
+    }
+    if (inv->iotlb_id >= EMU_MOCK_IOTLB_NUM) {
+        return -EINVAL;
+    }
+    iotlb[inv->iotlb_id] = 0;
+    return 0;
+}
+
+/* The device cache the vIOMMU flavour invalidates (see emu-selftest.c) */
+static int mock_viommu_invalidate(EmuViommu *viommu,
+                                  const EmuTestViommuInv *inv)
+{
+    EmuIdev *idev;
+    uint32_t *cache;
+
+    if (inv->flags & ~EMU_TEST_INV_FLAG_ALL) {
+        return -EOPNOTSUPP;
+    }
+    idev = emu_viommu_find_dev(viommu, inv->vdev_id);
+    if (!idev || !idev->dev->hw_priv) {
+        return -EINVAL;
+    }
+    cache = idev->dev->hw_priv;
+    if (inv->flags & EMU_TEST_INV_FLAG_ALL) {
+        memset(cache, 0, EMU_MOCK_DEV_CACHE_NUM * sizeof(*cache));
+        return 0;
+    }
+    if (inv->cache_id >= EMU_MOCK_DEV_CACHE_NUM) {
+        return -EINVAL;
+    }
+    cache[inv->cache_id] = 0;
+    return 0;
+}
+
+static int mock_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
+{
+    if (viommu) {
+        return mock_viommu_invalidate(viommu, entry);
+    }
+    return mock_hwpt_invalidate(hwpt, entry);
+}
+
+/* vIOMMU data: in_data comes back as out_data. */
+static int mock_viommu_data(EmuViommu *viommu,
+                            struct iommu_viommu_alloc *cmd)
+{
+    size_t min = offsetof(EmuTestViommuData, out_data);
+    EmuTestViommuData d;
+    int rc;
+
+    if (!cmd->data_len) {
+        return 0;
+    }
+    if (cmd->data_len < min) {
+        return -EINVAL;
+    }
+    rc = emu_copy_struct(&d, sizeof(d), cmd->data_uptr, cmd->data_len);
+    if (rc) {
+        return rc;
+    }
+    d.out_data = d.in_data;
+    return emu_copy_to_user(cmd->data_uptr, &d,
+                            MIN(sizeof(d), cmd->data_len));
+}
+
+const EmuHwOps emu_hw_selftest_ops = {
+    .kind = EMU_HW_SELFTEST,
+    .hw_info_type = EMU_HW_INFO_TYPE_SELFTEST,
+    .hw_info = mock_hw_info,
+    .nested_data_type = EMU_HWPT_DATA_SELFTEST,
+    .nested_data_min = sizeof(EmuTestHwptData),
+    .nested_alloc = mock_nested_alloc,
+    .paging_data = mock_paging_data,
+    .nested_attach = mock_nested_attach,
+    .nested_free = NULL,            /* hwpt->data is all there is */
+    .inv_data_type = EMU_INV_DATA_SELFTEST,
+    .inv_entry_min = sizeof(EmuTestHwptInv),
+    .inv_entry_exact = true,
+    .invalidate = mock_invalidate,
+    .viommu_type = EMU_VIOMMU_TYPE_SELFTEST,
+    .nest_on_parent = true,
+    .viommu_inv_entry_min = sizeof(EmuTestViommuInv),
+    .viommu_data = mock_viommu_data,
+    .veventq_type = EMU_VEVENTQ_TYPE_SELFTEST,
+    .hw_queue_type = EMU_HW_QUEUE_TYPE_SELFTEST,
+    .hw_queue_max = EMU_TEST_HW_QUEUE_MAX,
+    .min_page = EMU_MOCK_PAGE_SIZE,
+    .reserved = mock_reserved,
+    .walk = NULL,                   /* the mock has no stage-1 tables */
+    .report_fault = NULL,
+};

@@ -1,0 +1,500 @@
+/*
+ * VNest emulated host IOMMU: IOMMU_TEST_CMD and the selftest mock devices
+ *
+ * A kernel with CONFIG_IOMMUFD_TEST lets its selftests create devices on
+ * a mock bus behind the mock IOMMU (emu-hw-selftest.c), attach them, and
+ * look inside the hardware: what a domain maps, the nested IOTLB, a
+ * device's cache, pinned page counts. This file gives the emulated host
+ * the same test-only ioctl. Each mock device is an object ("selftest")
+ * that owns a hot-plugged EmuDevice and its binding; destroying the
+ * object unbinds and unplugs the device. Hosts without a mock IOMMU
+ * answer ENOTTY, as a kernel without IOMMUFD_TEST does.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "emu-internal.h"
+#include "emu-selftest-abi.h"
+
+#define MOCK_DEV_FLAGS  (EMU_MOCK_DEV_NO_DIRTY | EMU_MOCK_DEV_PASID)
+
+struct EmuStdev {
+    EmuObj obj;
+    EmuDevice *dev;
+    EmuIdev *idev;
+    uint32_t cache[EMU_MOCK_DEV_CACHE_NUM];
+};
+
+typedef int (*TestOpFn)(EmuCtx *ctx, EmuTestCmd *cmd);
+
+static EmuIommu *mock_iommu(EmuHost *host)
+{
+    guint i;
+
+    for (i = 0; i < host->iommus->len; i++) {
+        EmuIommu *iommu = g_ptr_array_index(host->iommus, i);
+
+        if (iommu->cfg.kind == EMU_HW_SELFTEST) {
+            return iommu;
+        }
+    }
+    return NULL;
+}
+
+static EmuStdev *stdev_get(EmuCtx *ctx, uint32_t id)
+{
+    return (EmuStdev *)emu_obj_get(ctx, id, EMU_OBJ_SELFTEST);
+}
+
+/* ---- mock devices ---- */
+
+/* Plug a new device behind the mock IOMMU with a fresh requester ID. */
+static int mock_dev_plug(EmuHost *host, EmuIommu *iommu, uint32_t flags,
+                         EmuDevice **out)
+{
+    static uint32_t next_rid;
+    int rc;
+
+    do {
+        rc = emu_host_add_device(host, iommu, next_rid++, "mock", out);
+    } while (rc == -EEXIST);
+    if (rc) {
+        return rc;
+    }
+    (*out)->no_dirty = flags & EMU_MOCK_DEV_NO_DIRTY;
+    (*out)->pasid_bits = (flags & EMU_MOCK_DEV_PASID) ?
+                         EMU_MOCK_PASID_WIDTH : 0;
+    return 0;
+}
+
+static void stdev_init_cache(EmuStdev *stdev)
+{
+    unsigned i;
+
+    for (i = 0; i < EMU_MOCK_DEV_CACHE_NUM; i++) {
+        stdev->cache[i] = EMU_TEST_DEV_CACHE_DEFAULT;
+    }
+    stdev->dev->hw_priv = stdev->cache;
+}
+
+/* MOCK_DOMAIN(_FLAGS): plug, bind and attach a device to @cmd->id. */
+static int test_mock_domain(EmuCtx *ctx, EmuTestCmd *cmd, uint32_t flags)
+{
+    EmuIommu *iommu = mock_iommu(ctx->host);
+    uint32_t pt_id = cmd->id;
+    EmuStdev *stdev;
+    int rc;
+
+    if (flags & ~MOCK_DEV_FLAGS) {
+        return -EINVAL;
+    }
+    stdev = emu_obj_reserve(ctx, EMU_OBJ_SELFTEST, sizeof(*stdev));
+    rc = mock_dev_plug(ctx->host, iommu, flags, &stdev->dev);
+    if (rc) {
+        goto out_abort;
+    }
+    rc = emu_idev_bind(ctx, stdev->dev, &stdev->idev);
+    if (rc) {
+        goto out_unplug;
+    }
+    rc = emu_idev_attach(stdev->idev, EMU_NO_PASID, &pt_id);
+    if (rc) {
+        goto out_unbind;
+    }
+    stdev_init_cache(stdev);
+    cmd->mock_domain.out_stdev_id = stdev->obj.id;
+    cmd->mock_domain.out_hwpt_id = pt_id;
+    cmd->mock_domain.out_idev_id = stdev->idev->obj.id;
+    emu_obj_finalize(&stdev->obj);
+    return 0;
+
+out_unbind:
+    emu_idev_unbind(stdev->idev);
+out_unplug:
+    emu_host_remove_device(ctx->host, stdev->dev);
+out_abort:
+    emu_obj_abort(&stdev->obj);
+    return rc;
+}
+
+void emu_stdev_destroy(EmuStdev *stdev)
+{
+    EmuHost *host = stdev->obj.ctx->host;
+
+    emu_idev_unbind(stdev->idev);
+    emu_host_remove_device(host, stdev->dev);
+}
+
+static int op_mock_domain(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    return test_mock_domain(ctx, cmd, 0);
+}
+
+static int op_mock_domain_flags(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    return test_mock_domain(ctx, cmd, cmd->mock_domain.dev_flags);
+}
+
+static int op_mock_domain_replace(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuStdev *stdev = stdev_get(ctx, cmd->id);
+
+    if (!stdev) {
+        return -ENOENT;
+    }
+    return emu_idev_attach(stdev->idev, EMU_NO_PASID,
+                           &cmd->mock_domain_replace.pt_id);
+}
+
+/* ---- PASID attachments of a mock device ---- */
+
+static int op_pasid_attach(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuStdev *stdev = stdev_get(ctx, cmd->id);
+    uint32_t pt_id = cmd->pasid_attach.pt_id;
+    bool replace = cmd->op == EMU_TEST_OP_PASID_REPLACE;
+    EmuHwpt *cur;
+
+    if (!stdev) {
+        return -ENOENT;
+    }
+    cur = emu_idev_domain(stdev->idev, cmd->pasid_attach.pasid);
+    if (!replace && cur) {
+        return -EBUSY;
+    }
+    if (replace && !cur) {
+        return -EINVAL;
+    }
+    return emu_idev_attach(stdev->idev, cmd->pasid_attach.pasid, &pt_id);
+}
+
+static int op_pasid_detach(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuStdev *stdev = stdev_get(ctx, cmd->id);
+
+    if (!stdev) {
+        return -ENOENT;
+    }
+    return emu_idev_detach(stdev->idev, cmd->pasid_detach.pasid);
+}
+
+static int op_pasid_check_hwpt(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuStdev *stdev = stdev_get(ctx, cmd->id);
+    EmuHwpt *hwpt;
+
+    if (!stdev) {
+        return -ENOENT;
+    }
+    hwpt = emu_idev_domain(stdev->idev, cmd->pasid_check.pasid);
+    if (!cmd->pasid_check.hwpt_id) {
+        return hwpt ? -EINVAL : 0;
+    }
+    return hwpt && hwpt->obj.id == cmd->pasid_check.hwpt_id ? 0 : -EINVAL;
+}
+
+/* ---- looking inside the hardware ---- */
+
+static EmuHwpt *mock_paging(EmuCtx *ctx, uint32_t id)
+{
+    EmuHwpt *hwpt = (EmuHwpt *)emu_obj_get(ctx, id, EMU_OBJ_HWPT_PAGING);
+
+    return hwpt && hwpt->iommu->cfg.kind == EMU_HW_SELFTEST ? hwpt : NULL;
+}
+
+/* Every mock page of [iova, iova+length) maps to the user memory at uptr */
+static int op_md_check_map(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuHwpt *hwpt = mock_paging(ctx, cmd->id);
+    uint64_t iova = cmd->check_map.iova, off;
+
+    if (!hwpt) {
+        return -ENOENT;
+    }
+    if (!cmd->check_map.length ||
+        ((iova | cmd->check_map.length) & (EMU_MOCK_PAGE_SIZE - 1))) {
+        return -EINVAL;
+    }
+    for (off = 0; off < cmd->check_map.length; off += EMU_MOCK_PAGE_SIZE) {
+        uint8_t *hva = emu_ioas_resolve(hwpt->ioas, iova + off, 1, 0);
+
+        if (!hva || (uintptr_t)hva != cmd->check_map.uptr + off) {
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Pins of one user page across the host: areas and access pins. */
+static unsigned user_page_refs(EmuHost *host, uint64_t addr)
+{
+    unsigned n = 0;
+    GList *l;
+    guint i;
+
+    for (l = host->ctxs; l; l = l->next) {
+        EmuCtx *ctx = l->data;
+
+        for (i = 0; i < ctx->objs->len; i++) {
+            EmuObj *obj = g_ptr_array_index(ctx->objs, i);
+
+            if (obj && obj->type == EMU_OBJ_IOAS) {
+                n += emu_ioas_user_refs((EmuIoas *)obj, addr);
+            }
+        }
+        n += emu_access_count_pins(ctx, addr);
+    }
+    return n;
+}
+
+static int op_md_check_refs(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    uint64_t start = cmd->check_refs.uptr & EMU_PAGE_MASK;
+    uint64_t end = cmd->check_refs.uptr + cmd->check_refs.length;
+    uint64_t addr;
+
+    if (end < cmd->check_refs.uptr) {
+        return -EINVAL;
+    }
+    for (addr = start; addr < end; addr += EMU_PAGE_SIZE) {
+        if (user_page_refs(ctx->host, addr) != cmd->check_refs.refs) {
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static int op_md_check_iotlb(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuHwpt *hwpt = (EmuHwpt *)emu_obj_get(ctx, cmd->id,
+                                           EMU_OBJ_HWPT_NESTED);
+    uint32_t *iotlb;
+
+    if (!hwpt || hwpt->iommu->cfg.kind != EMU_HW_SELFTEST) {
+        return -ENOENT;
+    }
+    if (cmd->check_iotlb.id >= EMU_MOCK_IOTLB_NUM) {
+        return -EINVAL;
+    }
+    iotlb = hwpt->data;
+    return iotlb[cmd->check_iotlb.id] == cmd->check_iotlb.iotlb ? 0 : -EINVAL;
+}
+
+static int op_dev_check_cache(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuIdev *idev = emu_idev_get(ctx, cmd->id);
+    uint32_t *cache;
+
+    if (!idev || !idev->dev->hw_priv) {
+        return -ENOENT;
+    }
+    if (cmd->check_dev_cache.id >= EMU_MOCK_DEV_CACHE_NUM) {
+        return -EINVAL;
+    }
+    cache = idev->dev->hw_priv;
+    return cache[cmd->check_dev_cache.id] == cmd->check_dev_cache.cache ?
+           0 : -EINVAL;
+}
+
+/* ---- IOAS helpers ---- */
+
+static int op_add_reserved(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuIoas *ioas = (EmuIoas *)emu_obj_get(ctx, cmd->id, EMU_OBJ_IOAS);
+    uint64_t last;
+
+    if (!ioas) {
+        return -ENOENT;
+    }
+    if (!cmd->add_reserved.length ||
+        __builtin_add_overflow(cmd->add_reserved.start,
+                               cmd->add_reserved.length - 1, &last)) {
+        return -EINVAL;
+    }
+    return emu_ioas_add_reserved(ioas, cmd->add_reserved.start, last);
+}
+
+/* The model keeps no page accounting to limit: accept the setting. */
+static int op_set_temp_memory_limit(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    return 0;
+}
+
+/* ---- dirty tracking: the "device" writes where the bitmap says ---- */
+
+static int op_dirty(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuHwpt *hwpt = mock_paging(ctx, cmd->id);
+    uint64_t psize = cmd->dirty.page_size, nbits, i, word = 0;
+    uint64_t n = 0;
+    int rc;
+
+    if (!hwpt) {
+        return -ENOENT;
+    }
+    if (!psize || (psize & (psize - 1)) || !cmd->dirty.length ||
+        cmd->dirty.length % psize || !hwpt->dirty_tracking) {
+        return -EINVAL;
+    }
+    nbits = cmd->dirty.length / psize;
+    for (i = 0; i < nbits; i++) {
+        uint64_t iova = cmd->dirty.iova + i * psize;
+
+        if (i % 64 == 0) {
+            word = 0;
+            rc = emu_copy_from_user(&word, cmd->dirty.uptr + i / 8,
+                                    MIN(8, EMU_DIV_ROUND_UP(nbits - i, 8)));
+            if (rc) {
+                return rc;
+            }
+        }
+        if ((word >> (i % 64)) & 1 &&
+            emu_ioas_resolve(hwpt->ioas, iova, 1, 0)) {
+            emu_hwpt_mark_dirty(hwpt, iova, psize);
+            n++;
+        }
+    }
+    cmd->dirty.out_nr_dirty = n;
+    return 0;
+}
+
+/* ---- accesses ---- */
+
+static int op_create_access(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    return emu_access_create(ctx, cmd->id, cmd->create_access.flags,
+                             &cmd->create_access.out_access_fd);
+}
+
+static EmuAccess *access_of(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    return emu_access_get(ctx, (int)cmd->id);
+}
+
+static int op_access_replace_ioas(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuAccess *access = access_of(ctx, cmd);
+
+    return access ? emu_access_replace_ioas(access,
+                                            cmd->access_replace_ioas.ioas_id)
+                  : -EBADF;
+}
+
+static int op_access_pages(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuAccess *access = access_of(ctx, cmd);
+
+    if (!access) {
+        return -EBADF;
+    }
+    return emu_access_pin(access, cmd->access_pages.iova,
+                          cmd->access_pages.length, cmd->access_pages.uptr,
+                          cmd->access_pages.flags,
+                          &cmd->access_pages.out_access_pages_id);
+}
+
+static int op_destroy_access_pages(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuAccess *access = access_of(ctx, cmd);
+
+    if (!access) {
+        return -EBADF;
+    }
+    return emu_access_unpin(access,
+                            cmd->destroy_access_pages.access_pages_id);
+}
+
+static int op_access_rw(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuAccess *access = access_of(ctx, cmd);
+
+    if (!access) {
+        return -EBADF;
+    }
+    return emu_access_rw(access, cmd->access_rw.iova, cmd->access_rw.length,
+                         cmd->access_rw.uptr, cmd->access_rw.flags);
+}
+
+/* ---- faults and events ---- */
+
+static int op_trigger_iopf(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuIdev *idev = emu_idev_get(ctx, cmd->trigger_iopf.dev_id);
+    struct iommu_hwpt_pgfault f = { 0 };
+    uint32_t pasid = cmd->trigger_iopf.pasid;
+    EmuHwpt *hwpt;
+
+    if (!idev) {
+        return -ENOENT;
+    }
+    hwpt = emu_idev_domain(idev, pasid);
+    if (!hwpt) {
+        hwpt = emu_idev_domain(idev, EMU_NO_PASID);
+    }
+    if (!hwpt || !hwpt->fault) {
+        return -EINVAL;
+    }
+    f.flags = IOMMU_PGFAULT_FLAGS_PASID_VALID | IOMMU_PGFAULT_FLAGS_LAST_PAGE;
+    f.pasid = pasid;
+    f.grpid = cmd->trigger_iopf.grpid;
+    f.perm = cmd->trigger_iopf.perm;
+    f.addr = cmd->trigger_iopf.addr;
+    emu_fault_queue(hwpt->fault, idev, &f);
+    return 0;
+}
+
+static int op_trigger_vevent(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuIdev *idev = emu_idev_get(ctx, cmd->trigger_vevent.dev_id);
+    EmuTestVevent ev;
+
+    if (!idev) {
+        return -ENOENT;
+    }
+    if (!idev->vdev) {
+        return -EINVAL;
+    }
+    ev.virt_id = idev->vdev->virt_id;
+    emu_veventq_report(idev->vdev->viommu, EMU_VEVENTQ_TYPE_SELFTEST,
+                       &ev, sizeof(ev));
+    return 0;
+}
+
+/* ---- dispatch ---- */
+
+static const TestOpFn test_ops[] = {
+    [EMU_TEST_OP_ADD_RESERVED] = op_add_reserved,
+    [EMU_TEST_OP_MOCK_DOMAIN] = op_mock_domain,
+    [EMU_TEST_OP_MD_CHECK_MAP] = op_md_check_map,
+    [EMU_TEST_OP_MD_CHECK_REFS] = op_md_check_refs,
+    [EMU_TEST_OP_CREATE_ACCESS] = op_create_access,
+    [EMU_TEST_OP_DESTROY_ACCESS_PAGES] = op_destroy_access_pages,
+    [EMU_TEST_OP_ACCESS_PAGES] = op_access_pages,
+    [EMU_TEST_OP_ACCESS_RW] = op_access_rw,
+    [EMU_TEST_OP_SET_TEMP_MEMORY_LIMIT] = op_set_temp_memory_limit,
+    [EMU_TEST_OP_MOCK_DOMAIN_REPLACE] = op_mock_domain_replace,
+    [EMU_TEST_OP_ACCESS_REPLACE_IOAS] = op_access_replace_ioas,
+    [EMU_TEST_OP_MOCK_DOMAIN_FLAGS] = op_mock_domain_flags,
+    [EMU_TEST_OP_DIRTY] = op_dirty,
+    [EMU_TEST_OP_MD_CHECK_IOTLB] = op_md_check_iotlb,
+    [EMU_TEST_OP_TRIGGER_IOPF] = op_trigger_iopf,
+    [EMU_TEST_OP_DEV_CHECK_CACHE] = op_dev_check_cache,
+    [EMU_TEST_OP_TRIGGER_VEVENT] = op_trigger_vevent,
+    [EMU_TEST_OP_PASID_ATTACH] = op_pasid_attach,
+    [EMU_TEST_OP_PASID_REPLACE] = op_pasid_attach,
+    [EMU_TEST_OP_PASID_DETACH] = op_pasid_detach,
+    [EMU_TEST_OP_PASID_CHECK_HWPT] = op_pasid_check_hwpt,
+};
+
+int emu_test_cmd(EmuCtx *ctx, void *arg)
+{
+    EmuTestCmd *cmd = arg;
+
+    if (!mock_iommu(ctx->host)) {
+        return -ENOTTY;
+    }
+    if (cmd->op >= G_N_ELEMENTS(test_ops) || !test_ops[cmd->op]) {
+        return -EOPNOTSUPP;
+    }
+    return test_ops[cmd->op](ctx, cmd);
+}
