@@ -295,8 +295,10 @@ int emu_ctx_close_fd(EmuCtx *ctx, int fd)
         emu_access_close((EmuAccess *)obj);
         return 0;
     }
-    /* The fd holds the object in the kernel; here IOMMU_DESTROY or
+    /*
+     * The fd holds the object in the kernel; here IOMMU_DESTROY or
      * closing the context frees both, so closing early only stops
-     * delivery. */
+     * delivery.
+     */
     return 0;
 }

@@ -394,8 +394,10 @@ void emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t pasid,
 
 /* emu-translate.c */
 void emu_iotlb_insert(EmuIommu *iommu, const EmuTlbEntry *e);
-/* Drop entries whose ftag is @tag (and fasid @asid unless EMU_ANY) with
- * an input page in [first, last]. Returns the number dropped. */
+/*
+ * Drop entries whose ftag is @tag (and fasid @asid unless EMU_ANY) with
+ * an input page in [first, last]. Returns the number dropped.
+ */
 #define EMU_ANY UINT32_MAX
 unsigned emu_iotlb_flush(EmuIommu *iommu, uint32_t tag, uint32_t asid,
                          uint64_t first, uint64_t last);

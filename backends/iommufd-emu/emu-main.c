@@ -125,9 +125,11 @@ int emu_copy_to_user(uint64_t uptr, const void *src, size_t len)
         (ssize_t)len) {
         return -EFAULT;
     }
-    /* Proven writable: store again in plain code, so memory checkers
+    /*
+     * Proven writable: store again in plain code, so memory checkers
      * (which do not follow process_vm_writev into our own pages) see
-     * the data defined. */
+     * the data defined.
+     */
     memcpy((void *)(uintptr_t)uptr, src, len);
     return 0;
 }
@@ -315,6 +317,20 @@ int emu_host_add_iommu(EmuHost *host, const EmuHwConfig *cfg,
     return 0;
 }
 
+EmuDevice *emu_host_find_device(EmuHost *host, EmuIommu *iommu, uint32_t rid)
+{
+    guint i;
+
+    for (i = 0; i < host->devices->len; i++) {
+        EmuDevice *dev = g_ptr_array_index(host->devices, i);
+
+        if (dev->iommu == iommu && dev->rid == rid) {
+            return dev;
+        }
+    }
+    return NULL;
+}
+
 int emu_host_add_device(EmuHost *host, EmuIommu *iommu, uint32_t rid,
                         const char *name, EmuDevice **out)
 {
@@ -376,8 +392,10 @@ void emu_ctx_close(EmuCtx *ctx)
 
     emu_obj_destroy_all(ctx);
     if (emu_obj_leak_report(ctx)) {
-        /* Still referenced (a device bound by an open VFIO cdev): keep
-         * the context so emu_host_free() reports it. */
+        /*
+         * Still referenced (a device bound by an open VFIO cdev): keep
+         * the context so emu_host_free() reports it.
+         */
         return;
     }
     host->ctxs = g_list_remove(host->ctxs, ctx);

@@ -36,8 +36,10 @@ static gboolean flush_match(gpointer key, gpointer value, gpointer opaque)
     if (m->hwpt) {
         return e->hwpt == m->hwpt;
     }
-    /* A 4K entry cached from a large leaf goes with any part of the leaf,
-     * as the hardware's single large-page entry would. */
+    /*
+     * A 4K entry cached from a large leaf goes with any part of the leaf,
+     * as the hardware's single large-page entry would.
+     */
     if (size < EMU_PAGE_SIZE || (size & (size - 1))) {
         size = EMU_PAGE_SIZE;
     }

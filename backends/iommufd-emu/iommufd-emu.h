@@ -76,14 +76,20 @@ int emu_host_add_iommu(EmuHost *host, const EmuHwConfig *cfg,
 int emu_host_add_device(EmuHost *host, EmuIommu *iommu, uint32_t rid,
                         const char *name, EmuDevice **out);
 
+/* The device with requester ID @rid behind @iommu, or NULL. */
+EmuDevice *emu_host_find_device(EmuHost *host, EmuIommu *iommu,
+                                uint32_t rid);
+
 /* One open of /dev/iommu: an object table and its own ids. */
 EmuCtx *emu_ctx_open(EmuHost *host);
 /* Close: destroys every object this context still holds, leaf first. */
 void emu_ctx_close(EmuCtx *ctx);
 /* IOMMU_* ioctls on the context, with the kernel's argument structs. */
 int emu_ctx_ioctl(EmuCtx *ctx, unsigned long cmd, void *arg);
-/* read()/write() on a file descriptor the context returned (vEVENTQ,
- * fault queue). Returns bytes or -1 with errno. */
+/*
+ * read()/write() on a file descriptor the context returned (vEVENTQ,
+ * fault queue). Returns bytes or -1 with errno.
+ */
 ssize_t emu_ctx_read(EmuCtx *ctx, int fd, void *buf, size_t len);
 ssize_t emu_ctx_write(EmuCtx *ctx, int fd, const void *buf, size_t len);
 /* True if @fd is one this context returned and has not closed. */
@@ -93,8 +99,10 @@ int emu_ctx_close_fd(EmuCtx *ctx, int fd);
 
 /* One open of the device's VFIO cdev (/dev/vfio/devices/vfioN). */
 EmuVfio *emu_vfio_open(EmuDevice *dev);
-/* VFIO_DEVICE_BIND_IOMMUFD takes the emulated context in place of an fd:
- * the caller resolves bind.iommufd with emu_vfio_set_ctx() first. */
+/*
+ * VFIO_DEVICE_BIND_IOMMUFD takes the emulated context in place of an fd:
+ * the caller resolves bind.iommufd with emu_vfio_set_ctx() first.
+ */
 void emu_vfio_set_ctx(EmuVfio *vfio, EmuCtx *ctx);
 int emu_vfio_ioctl(EmuVfio *vfio, unsigned long cmd, void *arg);
 void emu_vfio_close(EmuVfio *vfio);
@@ -130,8 +138,10 @@ int emu_device_dma(EmuDevice *dev, uint32_t pasid, uint64_t iova,
 void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
                            size_t len, unsigned access, EmuFaultInfo *fault);
 
-/* Failure injection: the @nth host operation from now fails with -@err
- * (0 disables). Returns how many operations ran since the last call. */
+/*
+ * Failure injection: the @nth host operation from now fails with -@err
+ * (0 disables). Returns how many operations ran since the last call.
+ */
 unsigned long emu_host_fail_nth(EmuHost *host, unsigned long nth, int err);
 
 /* Statistics, for tests and benchmarks. */

@@ -41,9 +41,13 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <linux/vfio.h>
 #include "iommufd-emu.h"
 
 #define IOMMU_PATH      "/dev/iommu"
+#define VFIO_CDEV_PREFIX "/dev/vfio/devices/vfio"
+#define HW_ENV          "VNEST_PRELOAD_HW"      /* kind[,key=value...] */
+#define VFIO_RID_BASE   0x10                    /* vfioN is RID 0x10 + N */
 #define DEBUGFS_PATH    "/sys/kernel/debug"
 #define FAULT_PREFIX    "fail"          /* failslab/, fail_page_alloc/ */
 #define FAIL_NTH_SUFFIX "/fail-nth"
@@ -55,6 +59,7 @@ typedef enum FdKind {
     FD_IOMMU,           /* an open of /dev/iommu */
     FD_FAIL_NTH,        /* a task's fail-nth file */
     FD_SINK,            /* a debugfs fault-injection knob */
+    FD_VFIO,            /* an open of /dev/vfio/devices/vfioN */
 } FdKind;
 
 typedef struct Preload {
@@ -62,6 +67,8 @@ typedef struct Preload {
     EmuHost *host;
     FdKind kind[MAX_FDS];
     EmuCtx *ctx[MAX_FDS];
+    EmuVfio *vfio[MAX_FDS];
+    EmuIommu *iommu;
     unsigned long fail_nth;     /* armed: what was written */
 } Preload;
 
@@ -113,21 +120,69 @@ static void *real(const char *name)
 
 /* ---- the emulated host ---- */
 
+/*
+ * The hardware: the selftest's mock IOMMU unless VNEST_PRELOAD_HW says
+ * otherwise, e.g. "vtd,nesting=0,dirty=0,pasid=0" to match a guest whose
+ * IOMMU is QEMU's intel-iommu in scalable mode.
+ */
+static void hw_config(EmuHwConfig *cfg)
+{
+    const char *env = getenv(HW_ENV);
+    EmuHwKind kind = EMU_HW_SELFTEST;
+    const char *p;
+
+    if (env && !strncmp(env, "vtd", 3)) {
+        kind = EMU_HW_VTD;
+    } else if (env && !strncmp(env, "smmuv3", 6)) {
+        kind = EMU_HW_SMMUV3;
+    } else if (env && !strncmp(env, "paging", 6)) {
+        kind = EMU_HW_PAGING;
+    }
+    emu_hw_config_default(cfg, kind);
+    for (p = env ? strchr(env, ',') : NULL; p; p = strchr(p + 1, ',')) {
+        if (!strncmp(p + 1, "nesting=", 8)) {
+            cfg->nesting = p[9] == '1';
+        } else if (!strncmp(p + 1, "dirty=", 6)) {
+            cfg->dirty_tracking = p[7] == '1';
+        } else if (!strncmp(p + 1, "pasid=", 6)) {
+            cfg->pasid_bits = (uint8_t)atoi(p + 7);
+        }
+    }
+}
+
 static EmuHost *host_get(void)
 {
     EmuHwConfig cfg;
-    EmuIommu *iommu;
 
     if (pl.host) {
         return pl.host;
     }
     pl.host = emu_host_new();
-    emu_hw_config_default(&cfg, EMU_HW_SELFTEST);
-    if (emu_host_add_iommu(pl.host, &cfg, &iommu)) {
-        fprintf(stderr, "iommufd-preload: cannot add the mock IOMMU\n");
+    hw_config(&cfg);
+    if (emu_host_add_iommu(pl.host, &cfg, &pl.iommu)) {
+        fprintf(stderr, "iommufd-preload: cannot add the emulated IOMMU\n");
         abort();
     }
     return pl.host;
+}
+
+/* The emulated device behind /dev/vfio/devices/vfio@n, made on demand. */
+static EmuVfio *vfio_open(unsigned n)
+{
+    char name[32];
+    EmuDevice *dev;
+    int rc;
+
+    snprintf(name, sizeof(name), "vfio%u", n);
+    rc = emu_host_add_device(host_get(), pl.iommu, VFIO_RID_BASE + n, name,
+                             &dev);
+    if (rc && rc != -EEXIST) {
+        return NULL;
+    }
+    if (rc == -EEXIST) {
+        dev = emu_host_find_device(pl.host, pl.iommu, VFIO_RID_BASE + n);
+    }
+    return dev ? emu_vfio_open(dev) : NULL;
 }
 
 static bool fd_valid(int fd)
@@ -182,6 +237,15 @@ static int fake_open(const char *path, int flags, FdKind kind)
     pl.kind[fd] = kind;
     if (kind == FD_IOMMU) {
         pl.ctx[fd] = emu_ctx_open(host_get());
+    } else if (kind == FD_VFIO) {
+        pl.vfio[fd] = vfio_open(atoi(path + strlen(VFIO_CDEV_PREFIX)));
+        if (!pl.vfio[fd]) {
+            pl.kind[fd] = FD_NONE;
+            model_exit();
+            REAL(CloseFn, "close")(fd);
+            errno = EBUSY;
+            return -1;
+        }
     }
     model_exit();
     return fd;
@@ -234,6 +298,9 @@ static FdKind path_kind(const char *path)
     }
     if (!strcmp(path, IOMMU_PATH)) {
         return FD_IOMMU;
+    }
+    if (!strncmp(path, VFIO_CDEV_PREFIX, strlen(VFIO_CDEV_PREFIX))) {
+        return FD_VFIO;
     }
     if (is_fail_nth(path)) {
         return FD_FAIL_NTH;
@@ -309,6 +376,27 @@ int openat64(int dirfd, const char *path, int flags, ...)
     return REAL(OpenatFn, "openat64")(dirfd, path, flags, mode);
 }
 
+/* A VFIO cdev ioctl; BIND names its iommufd by (our) file descriptor. */
+static int vfio_ioctl(int fd, unsigned long req, void *arg)
+{
+    int rc;
+
+    model_enter();
+    if (req == VFIO_DEVICE_BIND_IOMMUFD) {
+        struct vfio_device_bind_iommufd *bind = arg;
+
+        if (fd_kind(bind->iommufd) != FD_IOMMU) {
+            model_exit();
+            errno = EBADF;
+            return -1;
+        }
+        emu_vfio_set_ctx(pl.vfio[fd], pl.ctx[bind->iommufd]);
+    }
+    rc = emu_vfio_ioctl(pl.vfio[fd], req, arg);
+    model_exit();
+    return rc;
+}
+
 int ioctl(int fd, unsigned long req, ...)
 {
     va_list ap;
@@ -318,6 +406,9 @@ int ioctl(int fd, unsigned long req, ...)
     va_start(ap, req);
     arg = va_arg(ap, void *);
     va_end(ap);
+    if (fd_kind(fd) == FD_VFIO) {
+        return vfio_ioctl(fd, req, arg);
+    }
     if (fd_kind(fd) != FD_IOMMU) {
         return REAL(IoctlFn, "ioctl")(fd, req, arg);
     }
@@ -475,6 +566,11 @@ int close(int fd)
 
     model_enter();
     switch (fd_kind(fd)) {
+    case FD_VFIO:
+        emu_vfio_close(pl.vfio[fd]);
+        pl.vfio[fd] = NULL;
+        pl.kind[fd] = FD_NONE;
+        break;
     case FD_IOMMU:
         emu_ctx_close(pl.ctx[fd]);
         pl.ctx[fd] = NULL;
