@@ -29,17 +29,31 @@ if [ -n "$(val iommu.ecap)" ]; then
 else
     echo "   IOMMU seen:    ${iommu:-nothing reported}"
 fi
-echo "   device:        $(val device.bdf) in IOMMU group $(val device.iommu_group)," \
-     "domain type $(val device.domain_type)"
+[ -z "$(val device.bdf)" ] ||
+    echo "   device:        $(val device.bdf) in IOMMU group $(val device.iommu_group)," \
+         "domain type $(val device.domain_type)"
+[ -z "$(val iommufd.dev)" ] ||
+    echo "   uAPI:          iommufd $(val iommufd.dev), vfio-pci $(val vfio.driver)," \
+         "cdev $(val vfio.cdev)"
 bytes=$(val data.bytes)
 w=$(val data.sha256.written) r=$(val data.sha256.read)
 if [ -n "$bytes" ]; then
     if [ "$w" = "$r" ]; then m="match"; else m="MISMATCH"; fi
     echo "   data:          $bytes bytes written and read back by DMA, sha256 $m"
 fi
-err=$(val error)
-[ -z "$err" ] || echo "   error:         $err"
+# TAP streams the guest summed up as "VNEST: tap.NAME=SUMMARY"; run.sh kept
+# each stream beside the log as NAME.tap.
+sed -n 's/^VNEST: tap\.\([^=]*\)=/\1 /p' "$log" | tr -d '\r' |
+    while read -r name summary; do
+        printf '   %-14s %s\n' "$name:" "$summary"
+        printf '   %-14s %s\n' "" "TAP in $(dirname "$log")/$name.tap"
+    done
+[ -z "$(val kernel.warnings)" ] ||
+    echo "   kernel warns:  $(val kernel.warnings) (WARNING/BUG/Oops lines in dmesg)"
+sed -n 's/^VNEST: error=/   error:         /p' "$log" | tr -d '\r'
 sed -n 's/^VNEST: dmar.log=/   DMAR log:      /p' "$log"
+[ -z "$(val boot.seconds)" ] ||
+    echo "   guest boot:    $(val boot.seconds) s of guest uptime when the test started"
 echo "   wall time:     ${wall} s (QEMU start to exit)"
 if [ "$result" = PASS ] && [ "$qrc" = 0 ]; then
     echo "   result:        PASS"

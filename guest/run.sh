@@ -13,17 +13,26 @@
 # size the guest test moves, default 16), VNEST_APPEND (more kernel
 # parameters, e.g. loglevel=7), VNEST_QEMU_ARGS (more QEMU arguments, e.g.
 # -trace 'vnest_*').
+# A profile may set, itself or in a profile_prepare function run here
+# before anything else, PROFILE_KERNEL (a kernel image to boot instead of
+# PROFILE_KERNEL_PKG's, e.g. one built by scripts/build-kernel.sh) and
+# PROFILE_FILES (an array of HOST_PATH:INITRAMFS_PATH, extra files for the
+# initramfs). Guest tests may stream TAP as "VNEST-TAP: NAME: LINE" console
+# lines; each stream is kept in build/guest/PROFILE/NAME.tap.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
 PROFILE=${1:-x86_64-vtd}
 pfile=$VNEST_ROOT/guest/profiles/$PROFILE.sh
+PROFILE_KERNEL=
+PROFILE_FILES=()
 [ -f "$pfile" ] || die "no guest profile '$PROFILE' (have: $(cd "$VNEST_ROOT/guest/profiles" && ls | sed 's/\.sh$//' | tr '\n' ' '))"
 . "$pfile"
 WORK=$VNEST_BUILD/guest/$PROFILE
 QEMU=${VNEST_QEMU:-$QEMU_BUILD/$PROFILE_QEMU}
 [ -x "$QEMU" ] || die "$QEMU is not built; run 'make build' first"
 mkdir -p "$WORK"
+if declare -F profile_prepare >/dev/null; then profile_prepare; fi
 
 # The kernel image of a (meta)package, extracted once into the cache.
 guest_kernel() {
@@ -55,10 +64,20 @@ build_initramfs() {
         "$root/bin/busybox"
     cp "$VNEST_ROOT/guest/init" "$root/init"
     cp "$VNEST_ROOT"/guest/tests/* "$root/vnest/tests/"
+    local f
+    for f in ${PROFILE_FILES[@]+"${PROFILE_FILES[@]}"}; do
+        [ -f "${f%%:*}" ] || die "profile file ${f%%:*} is missing"
+        install -D "${f%%:*}" "$root/${f#*:}"
+    done
     (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$WORK/initramfs.cpio.gz"
 }
 
-kernel=$(guest_kernel "$PROFILE_KERNEL_PKG")
+if [ -n "$PROFILE_KERNEL" ]; then
+    [ -f "$PROFILE_KERNEL" ] || die "profile kernel $PROFILE_KERNEL is missing"
+    kernel=$PROFILE_KERNEL
+else
+    kernel=$(guest_kernel "$PROFILE_KERNEL_PKG")
+fi
 build_initramfs
 disk=$WORK/disk.img
 rm -f "$disk"
@@ -72,7 +91,7 @@ cmdline="console=$PROFILE_CONSOLE panic=-1 quiet $PROFILE_CMDLINE vnest.test=$PR
 # Unknown key=value parameters reach /init as environment variables.
 cmdline="$cmdline VNEST_MIB=${VNEST_MIB:-16} ${VNEST_APPEND:-}"
 msg "booting $PROFILE_DESC"
-msg "kernel $(basename "$kernel"), console log in $log"
+msg "kernel ${PROFILE_KERNEL:-$(basename "$kernel")}, console log in $log"
 start=$(date +%s.%N)
 set +e
 if [ "${VNEST_VERBOSE:-0}" = 1 ]; then tail -n +1 -f "$log" & tailpid=$!; fi
@@ -84,6 +103,12 @@ qrc=$?
 [ -n "${tailpid:-}" ] && kill "$tailpid" 2>/dev/null
 set -e
 end=$(date +%s.%N)
+
+# Split the TAP streams out of the console log, one file per name.
+rm -f "$WORK"/*.tap
+for name in $(tr -d '\r' <"$log" | sed -n 's/^VNEST-TAP: \([A-Za-z0-9_.-]*\): .*/\1/p' | sort -u); do
+    tr -d '\r' <"$log" | sed -n "s/^VNEST-TAP: $name: //p" >"$WORK/$name.tap"
+done
 
 exec "$VNEST_ROOT/guest/report.sh" "$log" "$PROFILE_DESC" "$qrc" \
     "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')"
