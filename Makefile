@@ -3,7 +3,7 @@
 
 PROFILE ?= x86_64-vtd-sim
 
-.PHONY: all deps build run check checkpatch fuzz bench clean help
+.PHONY: all deps build run check checkpatch fuzz bench conformance clean help
 
 all: build
 
@@ -14,6 +14,7 @@ help:
 	@echo "make checkpatch  QEMU's style check on VNest's C files"
 	@echo "make fuzz     fuzz the emulated host's ioctls (FUZZ_SECONDS, default 3600)"
 	@echo "make bench    print the emulated host's translation rates"
+	@echo "make conformance  Linux's iommufd selftests: real kernel vs emulated host"
 	@echo "make clean    remove build/ (downloads and ccache stay in ~/.cache/vnest)"
 
 deps:
@@ -36,6 +37,9 @@ fuzz: deps
 
 bench: deps
 	@scripts/bench.sh
+
+conformance: deps
+	@scripts/conformance.sh
 
 clean:
 	rm -rf build

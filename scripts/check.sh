@@ -67,6 +67,12 @@ rc=$?
 tail -n 4 "$VNEST_BUILD/fuzz-check.log"
 record fuzz-emu-iommufd $rc
 
+msg "conformance: Linux's selftests and uapi-check, real kernel vs emulated host"
+"$VNEST_ROOT/scripts/conformance.sh" --cached >"$VNEST_BUILD/conformance.log" 2>&1
+rc=$?
+grep -E "agree|no cached kernel|error" "$VNEST_BUILD/conformance.log"
+record conformance $rc
+
 for profile in x86_64-vtd x86_64-vtd-sim; do
     msg "guest: $profile"
     "$VNEST_ROOT/guest/run.sh" "$profile"

@@ -54,7 +54,10 @@ int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
         cfg->vtd.errata_spr17 && emu_ioas_has_readonly(ioas)) {
         return -EINVAL;         /* erratum 772415: see emu-ioas.c */
     }
-    rc = emu_host_op(ctx->host);
+    rc = emu_ioas_check_domain(ioas, iommu);
+    if (!rc) {
+        rc = emu_host_op(ctx->host);
+    }
     if (rc) {
         return rc;
     }

@@ -324,6 +324,7 @@ int emu_ioas_change_process(EmuCtx *ctx,
 void emu_ioas_destroy(EmuIoas *ioas);
 int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu);
 bool emu_ioas_has_readonly(EmuIoas *ioas);
+int emu_ioas_check_domain(EmuIoas *ioas, const EmuIommu *iommu);
 /* Usable IOVA ranges (struct iommu_iova_range); caller frees */
 GArray *emu_ioas_usable(EmuIoas *ioas);
 uint64_t emu_ioas_iova_alignment(EmuIoas *ioas);

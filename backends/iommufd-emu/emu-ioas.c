@@ -295,10 +295,17 @@ static GArray *ioas_usable(EmuIoas *ioas)
 
 /* ---- IOVA allocation for maps without FIXED_IOVA ---- */
 
+static int check_user_range(uint64_t uptr, uint64_t length);
+
+static uint64_t iommu_min_page(const EmuIommu *iommu)
+{
+    return iommu->ops->min_page ? iommu->ops->min_page : EMU_PAGE_SIZE;
+}
+
 /*
  * The IOVA alignment of @ioas: the largest of the smallest page sizes of
- * the domains in use (2 KiB for the selftest mock). Linux reports 1 with
- * no domain; the model keeps 4 KiB there (see docs/emulated-host.rst).
+ * the paging domains built on it (2 KiB for the selftest mock); as in
+ * Linux, a domain counts from its allocation, and with none it is 1.
  */
 static uint64_t ioas_domain_alignment(EmuIoas *ioas)
 {
@@ -306,13 +313,7 @@ static uint64_t ioas_domain_alignment(EmuIoas *ioas)
     GList *l;
 
     for (l = ioas->hwpts; l; l = l->next) {
-        EmuHwpt *hwpt = l->data;
-        uint64_t page = hwpt->iommu->ops->min_page ?
-                        hwpt->iommu->ops->min_page : EMU_PAGE_SIZE;
-
-        if (hwpt_in_use(hwpt)) {
-            align = MAX(align, page);
-        }
+        align = MAX(align, iommu_min_page(((EmuHwpt *)l->data)->iommu));
     }
     return align;
 }
@@ -321,7 +322,51 @@ static uint64_t ioas_alignment(EmuIoas *ioas)
 {
     uint64_t align = ioas_domain_alignment(ioas);
 
-    return align ? align : EMU_PAGE_SIZE;
+    return align ? align : 1;
+}
+
+static gboolean area_misaligned(gpointer key, gpointer value, gpointer data)
+{
+    const EmuArea *a = value;
+    uint64_t *page = data;
+
+    if ((a->iova | a->length) & (*page - 1)) {
+        *page = 0;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * A new paging domain of @iommu must be able to map every area: Linux
+ * refuses it (EADDRINUSE) when one is not aligned to its pages.
+ */
+static gboolean area_unpinnable(gpointer key, gpointer value, gpointer data)
+{
+    const EmuArea *a = value;
+
+    if (!a->map_refs &&
+        check_user_range((uintptr_t)a->hva, a->length)) {
+        *(int *)data = -EFAULT;
+        return true;
+    }
+    return false;
+}
+
+int emu_ioas_check_domain(EmuIoas *ioas, const EmuIommu *iommu)
+{
+    uint64_t page = iommu_min_page(iommu);
+    int rc = 0;
+
+    g_tree_foreach(ioas->areas, area_misaligned, &page);
+    if (!page) {
+        return -EADDRINUSE;
+    }
+    /* The first domain pins what was mapped before it. */
+    if (!ioas->hwpts) {
+        g_tree_foreach(ioas->areas, area_unpinnable, &rc);
+    }
+    return rc;
 }
 
 static uint64_t iova_alignment(EmuIoas *ioas, uint64_t length, uint64_t uptr)
@@ -580,7 +625,8 @@ int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
     if ((iova ^ cmd->user_va) & (ioas_alignment(ioas) - 1)) {
         return -EINVAL;
     }
-    rc = check_user_range(cmd->user_va, cmd->length);
+    /* Like Linux, pin (here: check) the pages once a domain needs them. */
+    rc = ioas->hwpts ? check_user_range(cmd->user_va, cmd->length) : 0;
     if (!rc) {
         rc = emu_host_op(ctx->host);
     }

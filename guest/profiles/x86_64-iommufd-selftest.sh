@@ -23,11 +23,20 @@ PROFILE_CMDLINE="$PROFILE_CMDLINE VNEST_SELFTEST_KNOWN_FAIL=dmabuf_simple,dmabuf
 PROFILE_TEST=iommufd-selftest
 PROFILE_DISK_MIB=16
 profile_prepare() {
-    local dir
-    dir=$("$VNEST_ROOT/scripts/build-kernel.sh")
+    local dir uapi=$WORK/uapi-check
+    # VNEST_KERNEL_DIR: a kernel build-kernel.sh made (conformance --cached)
+    dir=${VNEST_KERNEL_DIR:-$("$VNEST_ROOT/scripts/build-kernel.sh")}
     PROFILE_KERNEL=$dir/bzImage
+    # tests/conformance/uapi-check, static, against the 7.3 uAPI headers
+    # the QEMU tree carries (scripts/prepare-qemu.sh installs them).
+    [ -f "$QEMU_TREE/linux-headers/linux/iommufd.h" ] ||
+        "$VNEST_ROOT/scripts/prepare-qemu.sh"
+    gcc -O2 -static -Wall -Werror -isystem "$QEMU_TREE/linux-headers" \
+        "$VNEST_ROOT/tests/conformance/uapi-check.c" -o "$uapi" ||
+        die "cannot build uapi-check"
     PROFILE_FILES=("$dir/iommufd:/vnest/bin/iommufd"
-                   "$dir/iommufd_fail_nth:/vnest/bin/iommufd_fail_nth")
+                   "$dir/iommufd_fail_nth:/vnest/bin/iommufd_fail_nth"
+                   "$uapi:/vnest/bin/uapi-check")
 }
 profile_qemu_args() {
     # $1: disk image (unused: the selftests need no disk)

@@ -117,6 +117,13 @@ run_selftest() {
     [ "$unexpected" = 0 ] && [ "$fail" = "$known" ]
 }
 
+# The project's own real-uAPI check against this kernel (no mock ops):
+# its lines go to the host as uapi-check.tap for scripts/conformance.sh.
+if [ -x /vnest/bin/uapi-check ] && [ -n "${cdev:-}" ]; then
+    /vnest/bin/uapi-check /dev/iommu "/dev/vfio/devices/$cdev" 2>&1 |
+        awk -v p="VNEST-TAP: uapi-check: " '{ print p $0; fflush() }'
+fi
+
 for name in $(echo "${VNEST_SELFTESTS:-iommufd,iommufd_fail_nth}" | tr ',' ' '); do
     [ "$name" = none ] && continue
     if [ ! -x "/vnest/bin/$name" ]; then

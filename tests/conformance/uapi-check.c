@@ -190,14 +190,24 @@ static void check_map_unmap(uint32_t ioas)
     step("map-fixed", map(ioas, IOVA_A, buf, LEN_A, FIXED, NULL), NULL);
     step("map-overlap", map(ioas, IOVA_A + 4096, buf, 4096, FIXED, NULL),
          NULL);
-    step("map-unaligned-iova", map(ioas, IOVA_B + 1, buf, 4096, FIXED, NULL),
-         NULL);
+    err = map(ioas, IOVA_B + 1, buf, 4096, FIXED, NULL);
+    step("map-unaligned-iova", err, NULL);
+    if (!err) {
+        /* Each step leaves the IOAS as it found it. */
+        err = unmap(ioas, IOVA_B + 1, 4096, &out);
+        step("map-unaligned-iova-unmap", err, "length=0x%" PRIx64, out);
+    }
     step("map-no-rw", map(ioas, IOVA_B, buf, 4096,
                           IOMMU_IOAS_MAP_FIXED_IOVA, NULL), NULL);
     step("map-bad-flags", map(ioas, IOVA_B, buf, 4096, FIXED | (1u << 8),
                               NULL), NULL);
     step("map-bad-ioas", map(9999, IOVA_B, buf, 4096, FIXED, NULL), NULL);
-    step("map-null-va", map(ioas, IOVA_B, NULL, 4096, FIXED, NULL), NULL);
+    err = map(ioas, IOVA_B, NULL, 4096, FIXED, NULL);
+    step("map-null-va", err, NULL);
+    if (!err) {
+        err = unmap(ioas, IOVA_B, 4096, &out);
+        step("map-null-va-unmap", err, "length=0x%" PRIx64, out);
+    }
     err = map(ioas, 0, buf + LEN_A, 4096, RW, &out);
     step("map-auto", err, NULL);
     printf("info: map-auto iova=0x%" PRIx64 "\n", out);
