@@ -35,6 +35,10 @@ fi
 [ -z "$(val iommufd.dev)" ] ||
     echo "   uAPI:          iommufd $(val iommufd.dev), vfio-pci $(val vfio.driver)," \
          "cdev $(val vfio.cdev)"
+if [ -n "$(val qemu.kernel_iommufd)" ]; then
+    echo "   QEMU on it:    $(val qemu.kernel_iommufd), VNest's QEMU with the kernel" \
+         "iommufd backend and vfio-pci: $(val qemu.kernel_iommufd.maps) IOAS maps"
+fi
 bytes=$(val data.bytes)
 w=$(val data.sha256.written) r=$(val data.sha256.read)
 if [ -n "$bytes" ]; then

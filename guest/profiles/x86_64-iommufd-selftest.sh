@@ -37,6 +37,23 @@ profile_prepare() {
     PROFILE_FILES=("$dir/iommufd:/vnest/bin/iommufd"
                    "$dir/iommufd_fail_nth:/vnest/bin/iommufd_fail_nth"
                    "$uapi:/vnest/bin/uapi-check")
+    guest_qemu_files
+}
+
+# VNest's own QEMU, its shared libraries and the firmware it needs, so the
+# guest can run it on the real kernel's iommufd (the kernel backend path
+# of backends/, with vfio-pci on the guest's edu device).
+guest_qemu_files() {
+    local qemu=$QEMU_BUILD/qemu-system-x86_64 lib f
+    objcopy --strip-debug "$qemu" "$WORK/qemu-system-x86_64" ||
+        die "cannot strip $qemu"
+    PROFILE_FILES+=("$WORK/qemu-system-x86_64:/vnest/qemu/qemu-system-x86_64")
+    for lib in $(ldd "$qemu" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
+        PROFILE_FILES+=("$(readlink -f "$lib"):/vnest/qemu/lib/$(basename "$lib")")
+    done
+    for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin; do
+        PROFILE_FILES+=("$VNEST_CACHE/firmware/$f:/vnest/qemu/fw/$f")
+    done
 }
 profile_qemu_args() {
     # $1: disk image (unused: the selftests need no disk)

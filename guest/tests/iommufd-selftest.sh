@@ -124,6 +124,33 @@ if [ -x /vnest/bin/uapi-check ] && [ -n "${cdev:-}" ]; then
         awk -v p="VNEST-TAP: uapi-check: " '{ print p $0; fflush() }'
 fi
 
+# VNest's QEMU on this kernel's iommufd (the real-kernel backend path):
+# vfio-pci takes the edu device through its cdev; QEMU maps its RAM into
+# the kernel's IOAS. qtest accel: no guest CPU runs, the setup is the test.
+qemu_on_kernel() {
+    local q=/vnest/qemu out maps fails
+    [ -x "$q/qemu-system-x86_64" ] && [ -n "${edu:-}" ] || return 0
+    out=$(echo quit | timeout 120 "$q/lib/ld-linux-x86-64.so.2" \
+          --library-path "$q/lib" "$q/qemu-system-x86_64" -M q35 -m 64 \
+          -accel qtest -display none -vga none -nodefaults -L "$q/fw" \
+          -object iommufd,id=if0,emulated=off \
+          -device "vfio-pci,sysfsdev=/sys/bus/pci/devices/$edu,iommufd=if0" \
+          -monitor stdio -trace 'iommufd_backend_*' 2>&1)
+    echo "$out" | sed -n 's/^\(iommufd_backend_[a-z_]*\).*/VNEST: qemu.trace=&/p' |
+        head -n 8
+    maps=$(echo "$out" | grep -c 'iommufd_backend_map_dma.* (0)$')
+    fails=$(echo "$out" | grep -c -i 'error\|failed')
+    echo "VNEST: qemu.kernel_iommufd.maps=$maps"
+    if [ "$maps" -gt 0 ] && [ "$fails" = 0 ]; then
+        echo "VNEST: qemu.kernel_iommufd=ok"
+    else
+        echo "$out" | tail -n 5 | sed 's/^/VNEST: qemu.log=/'
+        echo "VNEST: qemu.kernel_iommufd=failed"
+        return 1
+    fi
+}
+qemu_on_kernel || ok=0
+
 for name in $(echo "${VNEST_SELFTESTS:-iommufd,iommufd_fail_nth}" | tr ',' ' '); do
     [ "$name" = none ] && continue
     if [ ! -x "/vnest/bin/$name" ]; then
