@@ -7,7 +7,8 @@ set -euo pipefail
 # Tools and libraries from the machine's own Debian release. The last line
 # is for scripts/build-kernel.sh: bc, libelf (objtool) and libssl
 # (extract-cert) for the kernel, a static libcap for its iommufd selftests.
-PKGS=(ccache flex bison pkg-config ninja-build python3 python3-venv
+PKGS=(gcc make binutils libc6-dev ccache flex bison pkg-config ninja-build
+      python3 python3-venv
       python3-setuptools libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
       dpkg-dev xz-utils cpio debian-archive-keyring git perl clang
       bc libelf-dev libssl-dev libcap-dev)
