@@ -96,7 +96,6 @@ static void model_exit(void)
 
 /* ---- libc entry points ---- */
 
-typedef int (*OpenFn)(const char *, int, ...);
 typedef int (*OpenatFn)(int, const char *, int, ...);
 typedef int (*IoctlFn)(int, unsigned long, ...);
 typedef ssize_t (*ReadFn)(int, void *, size_t);
@@ -316,65 +315,40 @@ static mode_t open_mode(int flags, va_list ap)
     return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
 }
 
-int open(const char *path, int flags, ...)
-{
-    FdKind kind = path_kind(path);
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    if (kind != FD_NONE) {
-        return fake_open(path, flags, kind);
-    }
-    return REAL(OpenFn, "open")(path, flags, mode);
-}
-
-int open64(const char *path, int flags, ...)
-{
-    FdKind kind = path_kind(path);
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    if (kind != FD_NONE) {
-        return fake_open(path, flags, kind);
-    }
-    return REAL(OpenFn, "open64")(path, flags, mode);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
+/*
+ * All four open entry points end here: an emulated file, or libc's
+ * openat() (open(path) is openat(AT_FDCWD, path)).
+ */
+static int open_common(int dirfd, const char *path, int flags, mode_t mode)
 {
     FdKind kind = path_kind_at(dirfd, path);
-    va_list ap;
-    mode_t mode;
 
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
     if (kind != FD_NONE) {
         return fake_open(path, flags, kind);
     }
     return REAL(OpenatFn, "openat")(dirfd, path, flags, mode);
 }
 
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-    FdKind kind = path_kind_at(dirfd, path);
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    if (kind != FD_NONE) {
-        return fake_open(path, flags, kind);
+#define OPEN_ENTRY(name, ...) \
+    int name(__VA_ARGS__, int flags, ...) \
+    { \
+        va_list ap; \
+        mode_t mode; \
+        \
+        va_start(ap, flags); \
+        mode = open_mode(flags, ap); \
+        va_end(ap); \
+        return open_common(OPEN_DIRFD, path, flags, mode); \
     }
-    return REAL(OpenatFn, "openat64")(dirfd, path, flags, mode);
-}
+
+#define OPEN_DIRFD AT_FDCWD
+OPEN_ENTRY(open, const char *path)
+OPEN_ENTRY(open64, const char *path)
+#undef OPEN_DIRFD
+#define OPEN_DIRFD dirfd
+OPEN_ENTRY(openat, int dirfd, const char *path)
+OPEN_ENTRY(openat64, int dirfd, const char *path)
+#undef OPEN_DIRFD
 
 /* A VFIO cdev ioctl; BIND names its iommufd by (our) file descriptor. */
 static int vfio_ioctl(int fd, unsigned long req, void *arg)
