@@ -71,6 +71,10 @@ def main(argv):
             unexplained += 1
             mark = 'DIFFER'
         print('  %-72s %-5s %-5s %s' % (name[:72], k, e, mark))
+    for name in sorted(known):
+        if name in names and kernel.get(name) == emulated.get(name):
+            print('  stale entry in the known differences, now agrees: %s'
+                  % name)
     print('%s: %d of %d cases agree (%d known differences, %d unexplained)'
           % (title, agree, len(names), len(names) - agree - unexplained,
              unexplained))

@@ -222,6 +222,22 @@ int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu)
     return 0;
 }
 
+/* Does [first, last] meet one of @allowed's ranges? */
+static bool allowed_intersects(GArray *allowed, uint64_t first, uint64_t last)
+{
+    guint i;
+
+    for (i = 0; i < allowed->len; i++) {
+        struct iommu_iova_range *r =
+            &g_array_index(allowed, struct iommu_iova_range, i);
+
+        if (r->start <= last && first <= r->last) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last)
 {
     Range r = { .first = first, .last = last };
@@ -229,7 +245,8 @@ int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last)
     if (last < first) {
         return -EINVAL;
     }
-    if (range_has_area(ioas, first, last)) {
+    if (range_has_area(ioas, first, last) ||
+        allowed_intersects(ioas->allowed, first, last)) {
         return -EADDRINUSE;
     }
     g_array_append_val(ioas->reserved, r);
@@ -972,8 +989,8 @@ int emu_ioas_allow_iovas(EmuCtx *ctx, struct iommu_ioas_allow_iovas *cmd)
             &g_array_index(ranges, struct iommu_iova_range, i);
         guint j;
 
-        if (r->start > r->last || (r->start & ~EMU_PAGE_MASK) ||
-            ((r->last + 1) & ~EMU_PAGE_MASK)) {
+        /* Any byte range, as Linux takes (allocation aligns within it). */
+        if (r->start > r->last) {
             return -EINVAL;
         }
         for (j = 0; j < i; j++) {
@@ -983,6 +1000,13 @@ int emu_ioas_allow_iovas(EmuCtx *ctx, struct iommu_ioas_allow_iovas *cmd)
             if (o->start <= r->last && r->start <= o->last) {
                 return -EINVAL;
             }
+        }
+    }
+    for (i = 0; i < ioas->reserved->len; i++) {
+        Range *r = &g_array_index(ioas->reserved, Range, i);
+
+        if (allowed_intersects(ranges, r->first, r->last)) {
+            return -EADDRINUSE;
         }
     }
     g_array_set_size(ioas->allowed, 0);
