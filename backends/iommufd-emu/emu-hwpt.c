@@ -71,6 +71,18 @@ int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
     return 0;
 }
 
+/* The driver data of a HWPT_ALLOC, in the hardware's own struct size. */
+static int hwpt_data_copy(const EmuHwOps *ops, struct iommu_hwpt_alloc *cmd,
+                          void **data)
+{
+    if (cmd->data_len < ops->nested_data_min) {
+        return -EINVAL;
+    }
+    *data = g_malloc0(ops->nested_data_min);
+    return emu_copy_struct(*data, ops->nested_data_min, cmd->data_uptr,
+                           cmd->data_len);
+}
+
 static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
                            struct iommu_hwpt_alloc *cmd, EmuHwpt **out)
 {
@@ -101,12 +113,7 @@ static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
         !ops->nested_alloc || cmd->data_type != ops->nested_data_type) {
         return -EOPNOTSUPP;
     }
-    if (cmd->data_len < ops->nested_data_min) {
-        return -EINVAL;
-    }
-    data = g_malloc0(ops->nested_data_min);
-    rc = emu_copy_struct(data, ops->nested_data_min, cmd->data_uptr,
-                         cmd->data_len);
+    rc = hwpt_data_copy(ops, cmd, &data);
     if (!rc) {
         rc = emu_host_op(ctx->host);
     }
@@ -147,12 +154,7 @@ static int paging_data_check(EmuIommu *iommu, struct iommu_hwpt_alloc *cmd)
     if (!ops->paging_data || cmd->data_type != ops->nested_data_type) {
         return -EOPNOTSUPP;
     }
-    if (cmd->data_len < ops->nested_data_min) {
-        return -EINVAL;
-    }
-    data = g_malloc0(ops->nested_data_min);
-    rc = emu_copy_struct(data, ops->nested_data_min, cmd->data_uptr,
-                         cmd->data_len);
+    rc = hwpt_data_copy(ops, cmd, &data);
     return rc ? rc : ops->paging_data(iommu, data);
 }
 

@@ -3,15 +3,8 @@
 # nest here, so the assigned device's IOAS shadows the guest's second-stage
 # mappings (caching mode), as vfio-pci does; every DMA of the disk is
 # translated by the emulated host IOMMU.
+. "$(dirname "${BASH_SOURCE[0]}")/x86_64-vtd.sh"
 PROFILE_DESC="x86_64 q35 + intel-iommu (scalable, second-stage, caching mode) + NVMe assigned through the emulated iommufd"
-PROFILE_ARCH=amd64
-PROFILE_QEMU=qemu-system-x86_64
-PROFILE_KERNEL_PKG=linux-image-cloud-amd64
-PROFILE_KERNEL_GLOB='boot/vmlinuz-*'
-PROFILE_CONSOLE=ttyS0
-PROFILE_CMDLINE="intel_iommu=on iommu.passthrough=0 iommu.strict=1"
-PROFILE_TEST=nvme-pattern
-PROFILE_DISK_MIB=64
 profile_qemu_args() {
     # $1: disk image
     echo -M q35 -accel tcg -m 512 -smp 1 -bios qboot.rom -vga none \
