@@ -393,19 +393,32 @@ static EmuHwpt *paging_get(EmuCtx *ctx, uint32_t id)
     return (EmuHwpt *)emu_obj_get(ctx, id, EMU_OBJ_HWPT_PAGING);
 }
 
-int emu_hwpt_set_dirty(EmuCtx *ctx, struct iommu_hwpt_set_dirty_tracking *cmd)
+/* A paging HWPT allocated with DIRTY_TRACKING, by id. */
+static int dirty_hwpt_get(EmuCtx *ctx, uint32_t id, EmuHwpt **out)
 {
-    EmuHwpt *hwpt;
+    EmuHwpt *hwpt = paging_get(ctx, id);
 
-    if ((cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) || cmd->__reserved) {
-        return -EOPNOTSUPP;
-    }
-    hwpt = paging_get(ctx, cmd->hwpt_id);
     if (!hwpt) {
         return -ENOENT;
     }
     if (!(hwpt->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
         return -EINVAL;
+    }
+    *out = hwpt;
+    return 0;
+}
+
+int emu_hwpt_set_dirty(EmuCtx *ctx, struct iommu_hwpt_set_dirty_tracking *cmd)
+{
+    EmuHwpt *hwpt;
+    int rc;
+
+    if ((cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) || cmd->__reserved) {
+        return -EOPNOTSUPP;
+    }
+    rc = dirty_hwpt_get(ctx, cmd->hwpt_id, &hwpt);
+    if (rc) {
+        return rc;
     }
     hwpt->dirty_tracking = cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
     if (!hwpt->dirty_tracking) {
@@ -478,12 +491,9 @@ int emu_hwpt_get_dirty(EmuCtx *ctx, struct iommu_hwpt_get_dirty_bitmap *cmd)
         cmd->__reserved) {
         return -EOPNOTSUPP;
     }
-    hwpt = paging_get(ctx, cmd->hwpt_id);
-    if (!hwpt) {
-        return -ENOENT;
-    }
-    if (!(hwpt->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
-        return -EINVAL;
+    rc = dirty_hwpt_get(ctx, cmd->hwpt_id, &hwpt);
+    if (rc) {
+        return rc;
     }
     if (!cmd->page_size || (cmd->page_size & (cmd->page_size - 1)) ||
         !cmd->length ||
