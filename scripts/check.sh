@@ -57,6 +57,10 @@ run_meson vnest-tests --suite vnest
 msg "running QEMU's IOMMU and PCI qtests: ${names[*]}"
 run_meson qemu-qtests "${names[@]}"
 
+msg "sanitizers: the emulated host's unit suites under ASan and UBSan"
+"$VNEST_ROOT/scripts/unit-san.sh"
+record unit-san $?
+
 msg "style: QEMU's checkpatch.pl on VNest's C files"
 "$VNEST_ROOT/scripts/checkpatch.sh"
 record checkpatch $?

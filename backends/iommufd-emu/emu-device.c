@@ -112,6 +112,10 @@ static void domain_set(EmuIdev *idev, uint32_t pasid, EmuHwpt *hwpt)
     } else {
         g_hash_table_remove(idev->attach, pasid_key(pasid));
     }
+    if (old && old->obj.type == EMU_OBJ_HWPT_NESTED &&
+        old->iommu->ops->domain_unset) {
+        old->iommu->ops->domain_unset(old, idev, pasid);
+    }
     if (old) {
         old->attached--;
         emu_obj_unref(old);

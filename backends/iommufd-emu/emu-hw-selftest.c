@@ -164,6 +164,6 @@ const EmuHwOps emu_hw_selftest_ops = {
     .hw_queue_max = EMU_TEST_HW_QUEUE_MAX,
     .min_page = EMU_MOCK_PAGE_SIZE,
     .reserved = mock_reserved,
-    .walk = NULL,                   /* the mock has no stage-1 tables */
+    .s1_translate = NULL,           /* the mock has no stage-1 tables */
     .report_fault = NULL,
 };

@@ -268,24 +268,27 @@ typedef struct SmmuCdKey {
     uint32_t ssid;
 } SmmuCdKey;
 
+typedef struct SmmuState SmmuState;
+
 typedef struct SmmuCdEntry {
     SmmuCdKey key;
     uint32_t hwpt_tag;          /* the nested HWPT (STE) it came through */
     SmmuCd cd;
+    SmmuState *state;
+    GList link;                 /* in SmmuState.cd_order */
 } SmmuCdEntry;
 
 /* Per physical SMMU: its configuration cache. */
-typedef struct SmmuState {
+struct SmmuState {
     unsigned users;             /* nested HWPTs alive on this SMMU */
     GHashTable *cds;            /* SmmuCdKey -> SmmuCdEntry */
-} SmmuState;
+    GQueue cd_order;            /* SmmuCdEntry of cds, oldest first */
+};
 
-/*
- * EmuIommu -> SmmuState. An SMMU's state exists while nested HWPTs do,
- * so none outlives its EmuIommu (all are destroyed before the host).
- * The model, like the core, is driven from one thread at a time.
- */
-static GHashTable *smmu_states;
+/* The configuration cache holds this many CDs, replacing the oldest. */
+#define SMMU_CD_CACHE_ENTRIES   256
+
+/* An SMMU's state (iommu->hw_state) exists while nested HWPTs do. */
 
 /* One device request being translated. */
 typedef struct SmmuReq {
@@ -397,25 +400,30 @@ static gboolean cd_key_equal(gconstpointer a, gconstpointer b)
     return x->vmid == y->vmid && x->sid == y->sid && x->ssid == y->ssid;
 }
 
+static void cd_entry_free(gpointer p)
+{
+    SmmuCdEntry *e = p;
+
+    g_queue_unlink(&e->state->cd_order, &e->link);
+    g_free(e);
+}
+
 static SmmuState *state_find(const EmuIommu *iommu)
 {
-    return smmu_states ? g_hash_table_lookup(smmu_states, iommu) : NULL;
+    return iommu->hw_state;
 }
 
 /* A nested HWPT now lives on @iommu; dropped by state_unref(). */
 static void state_ref(EmuIommu *iommu)
 {
-    SmmuState *s;
+    SmmuState *s = iommu->hw_state;
 
-    if (!smmu_states) {
-        smmu_states = g_hash_table_new(g_direct_hash, g_direct_equal);
-    }
-    s = g_hash_table_lookup(smmu_states, iommu);
     if (!s) {
         s = g_new0(SmmuState, 1);
         s->cds = g_hash_table_new_full(cd_key_hash, cd_key_equal, NULL,
-                                       g_free);
-        g_hash_table_insert(smmu_states, iommu, s);
+                                       cd_entry_free);
+        g_queue_init(&s->cd_order);
+        iommu->hw_state = s;
     }
     s->users++;
 }
@@ -428,13 +436,10 @@ static void state_unref(EmuIommu *iommu)
     if (--s->users) {
         return;
     }
-    g_hash_table_remove(smmu_states, iommu);
+    iommu->hw_state = NULL;
     g_hash_table_destroy(s->cds);
+    g_assert(!s->cd_order.length);
     g_free(s);
-    if (!g_hash_table_size(smmu_states)) {
-        g_hash_table_destroy(smmu_states);
-        smmu_states = NULL;
-    }
 }
 
 static gboolean cd_entry_of_hwpt(gpointer key, gpointer value, gpointer tag)
@@ -465,32 +470,6 @@ static void cd_cache_drop(EmuViommu *viommu, EmuIdev *idev, uint32_t ssid)
 
     if (s) {
         g_hash_table_foreach_remove(s->cds, cd_entry_match, &d);
-    }
-}
-
-/* The IOTLB entries a device's requests for @ssid were walked into. */
-typedef struct TlbDrop {
-    const EmuHwpt *hwpt;
-    uint32_t ssid;
-} TlbDrop;
-
-static gboolean tlb_entry_match(gpointer key, gpointer value, gpointer opaque)
-{
-    const EmuTlbEntry *e = value;
-    const TlbDrop *d = opaque;
-    /* key.asid is the request's PASID; none selects CD 0 (or bypass) */
-    uint32_t ssid = e->key.asid == EMU_NO_PASID ? 0 : e->key.asid;
-
-    return e->hwpt == d->hwpt && (d->ssid == EMU_ANY || ssid == d->ssid);
-}
-
-static void tlb_drop_ssid(EmuViommu *viommu, EmuIdev *idev, uint32_t ssid)
-{
-    TlbDrop d = { emu_idev_domain(idev, EMU_NO_PASID), ssid };
-
-    if (d.hwpt && d.hwpt->viommu == viommu) {
-        g_hash_table_foreach_remove(viommu->iommu->iotlb, tlb_entry_match,
-                                    &d);
     }
 }
 
@@ -830,11 +809,19 @@ static int cd_get(SmmuReq *r, const SmmuSte *ste, uint32_t ssid,
     if (rc) {
         return rc;              /* invalid CDs are not cached */
     }
-    e = g_new(SmmuCdEntry, 1);
+    if (s->cd_order.length >= SMMU_CD_CACHE_ENTRIES) {
+        SmmuCdEntry *old = s->cd_order.head->data;
+
+        g_hash_table_remove(s->cds, &old->key);
+    }
+    e = g_new0(SmmuCdEntry, 1);
     e->key = key;
     e->hwpt_tag = hwpt->tag;
     e->cd = *cd;
+    e->state = s;
+    e->link.data = e;
     g_hash_table_replace(s->cds, &e->key, e);
+    g_queue_push_tail_link(&s->cd_order, &e->link);
     return 0;
 }
 
@@ -939,13 +926,9 @@ static int tt_leaf(SmmuReq *r, const TtWalk *t, uint64_t pte)
         return s1_fault(r, EVT_F_ACCESS, "access flag clear");
     }
     prot = leaf_prot(t, pte);
-    if ((prot & r->access) != r->access) {
-        return s1_fault(r, EVT_F_PERMISSION, "stage-1 permission");
-    }
     r->w->out = oa | (r->iova & (size - 1));
     r->w->size = size;
     r->w->prot = prot;
-    r->w->asid = cd->asid;
     return 0;
 }
 
@@ -984,13 +967,52 @@ static int tt_walk(SmmuReq *r, const SmmuCd *cd)
 
 /* ---- a request through the STE ---- */
 
-/* Stage 1 bypassed: the IPA is the input address (stage 2 still runs). */
+/*
+ * Stage 1 bypassed: the IPA is the input address (stage 2 still runs,
+ * live). Nothing is cached under an ASID.
+ */
 static int s1_bypass(SmmuReq *r)
 {
     r->w->out = r->iova;
     r->w->size = EMU_PAGE_SIZE;
     r->w->prot = EMU_DMA_READ | EMU_DMA_WRITE;
-    r->w->asid = 0;
+    return 0;
+}
+
+/*
+ * The TLB for a request under @cd: entries are tagged (VMID of the
+ * stage-2 parent, ASID) and looked up by address alone, whatever STE or
+ * CD led there; a miss walks and caches the leaf, also when it then
+ * fails the permission check. A permission fault is taken on the cached
+ * entry without a new walk, as the architecture allows (no HTTU here).
+ */
+static int tlb_translate(SmmuReq *r, const SmmuCd *cd)
+{
+    EmuIotlb *tlb = r->hwpt->iommu->iotlb;
+    uint32_t vmid = r->hwpt->viommu->vmid;
+    EmuWalk *w = r->w;
+    unsigned shift;
+    const EmuTlbData *hit = emu_iotlb_lookup(tlb, EMU_TLB_LEAF, vmid,
+                                             cd->asid, r->iova, &shift);
+    EmuTlbData d;
+    int rc;
+
+    if (hit) {
+        w->size = 1ULL << shift;
+        w->out = hit->out | (r->iova & (w->size - 1));
+        w->prot = hit->prot;
+    } else {
+        rc = tt_walk(r, cd);
+        if (rc) {
+            return rc;
+        }
+        d = (EmuTlbData) { .out = w->out & ~(w->size - 1), .prot = w->prot };
+        emu_iotlb_insert(tlb, EMU_TLB_LEAF, vmid, cd->asid, r->iova,
+                         __builtin_ctzll(w->size), &d);
+    }
+    if ((w->prot & r->access) != r->access) {
+        return s1_fault(r, EVT_F_PERMISSION, "stage-1 permission");
+    }
     return 0;
 }
 
@@ -1015,7 +1037,7 @@ static int s1_translate(SmmuReq *r, const SmmuSte *ste)
         return rc;
     }
     r->record = cd.record;
-    return tt_walk(r, &cd);
+    return tlb_translate(r, &cd);
 }
 
 static int smmu_walk(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
@@ -1086,7 +1108,8 @@ static int tlbi_va(EmuViommu *viommu, const uint64_t *cmd, uint32_t asid)
     }
     va = cmd[1] & CMD1_TLBI_VA & ~(BIT64(gshift) - 1);
     last = va + len - 1 < va ? UINT64_MAX : va + len - 1;
-    emu_iotlb_flush(viommu->iommu, viommu->vmid, asid, va, last);
+    emu_iotlb_flush(viommu->iommu->iotlb, EMU_TLB_ALL, viommu->vmid, asid,
+                    va, last);
     return 0;
 }
 
@@ -1110,8 +1133,11 @@ static int cfgi_cd(EmuViommu *viommu, const uint64_t *cmd, bool all)
     if (!idev || (!all && !ssid_implemented(viommu->iommu, ssid))) {
         return -EIO;
     }
+    /*
+     * Configuration only: TLB entries are tagged by ASID, not by stream,
+     * so translations cached under the old CD's ASID stay until a TLBI.
+     */
     cd_cache_drop(viommu, idev, ssid);
-    tlb_drop_ssid(viommu, idev, ssid);
     return 0;
 }
 
@@ -1127,10 +1153,11 @@ static int smmu_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
     switch (field_get(CMD0_OP, cmd[0])) {
     case CMD_TLBI_NH_ALL:
     case CMD_TLBI_NSNH_ALL:
-        emu_iotlb_flush(iommu, viommu->vmid, EMU_ANY, 0, UINT64_MAX);
+        emu_iotlb_flush(iommu->iotlb, EMU_TLB_ALL, viommu->vmid, EMU_ANY, 0,
+                        UINT64_MAX);
         return 0;
     case CMD_TLBI_NH_ASID:
-        emu_iotlb_flush(iommu, viommu->vmid,
+        emu_iotlb_flush(iommu->iotlb, EMU_TLB_ALL, viommu->vmid,
                         field_get(CMD0_TLBI_ASID, cmd[0]), 0, UINT64_MAX);
         return 0;
     case CMD_TLBI_NH_VA:
@@ -1162,6 +1189,6 @@ const EmuHwOps emu_hw_smmuv3_ops = {
     .invalidate = smmu_invalidate,
     .viommu_type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
     .veventq_type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
-    .walk = smmu_walk,
+    .s1_translate = smmu_walk,
     .report_fault = smmu_report_fault,
 };

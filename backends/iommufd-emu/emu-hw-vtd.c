@@ -13,14 +13,20 @@
  *   requests, every table access itself translated by the nest parent,
  *   with A/D (and EA) updates made as the hardware makes them: atomically,
  *   in guest memory;
- * - IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 over the nested HWPT's domain.
+ * - the IOTLB and the first-stage paging-structure caches (emu-iotlb.c),
+ *   tagged (DID of the nested domain, PASID): leaves of every size and
+ *   the non-leaf entries a walk used, so a missed invalidation, or a
+ *   leaf-only (IH) one after a non-leaf change, is a stale translation;
+ * - IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 over the nested HWPT's domain, as
+ *   the kernel turns it into page-selective-within-PASID descriptors;
+ * - the domain-selective flush the kernel does when a PASID entry that
+ *   held the domain is torn down (detach, replace).
  *
- * Not modelled: paging-structure caches (only leaf translations are
- * cached, so a leaf-only invalidation drops exactly what a full one
- * does), supervisor and execute requests (the device model only issues
- * untranslated user-mode reads and writes), device TLBs (no ATS), and
- * fault recording registers (the walk hands the architected fault reason
- * to the core, which reports to a fault queue if the HWPT has one).
+ * Not modelled: supervisor and execute requests (the device model only
+ * issues untranslated user-mode reads and writes), device TLBs (no ATS),
+ * and fault recording registers (the walk hands the architected fault
+ * reason to the core, which reports to a fault queue if the HWPT has
+ * one).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -266,29 +272,56 @@ static int vtd_nested_attach(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid)
 
 /* ---- IOMMU_HWPT_INVALIDATE ---- */
 
-/* Last byte of [addr, addr + npages * 4 KiB), saturating at the top. */
-static uint64_t vtd_inv_last(uint64_t addr, uint64_t npages)
+/* The IOTLB tag of a request: requests without PASID use RID_PASID 0. */
+static uint32_t vtd_tlb_pasid(uint32_t pasid)
 {
-    uint64_t room = ((UINT64_MAX - addr) >> EMU_PAGE_SHIFT) + 1;
-
-    if (npages >= room) {
-        return UINT64_MAX;
-    }
-    return addr + (npages << EMU_PAGE_SHIFT) - 1;
+    return pasid == EMU_NO_PASID ? 0 : pasid;
 }
 
 /*
- * One struct iommu_hwpt_vtd_s1_invalidate, with the driver's errnos.
- * The nested HWPT is one domain (DID) whatever PASIDs it is attached to,
- * so every PASID's entries in the range go. The LEAF hint changes nothing
- * here: only leaf translations are cached. npages 0 is accepted, as the
- * kernel accepts it, and flushes nothing (what the kernel then flushes is
- * an accident of its end-address arithmetic; a VMM relying on it should
- * see stale DMA here). A range running past 2^64 is flushed to the top.
+ * The block a page-selective-within-PASID descriptor names for the range
+ * [start, last], as the kernel computes ADDR and AM for it
+ * (calculate_psi_aligned_address() in drivers/iommu/intel/cache.c): the
+ * smallest naturally aligned power-of-two block holding both ends, or
+ * false when that is the whole address space (the kernel then sends a
+ * PASID-selective descriptor, qi_batch_add_piotlb_all()).
+ */
+static bool vtd_psi_block(uint64_t start, uint64_t last, uint64_t *first,
+                          uint64_t *end)
+{
+    unsigned sz_lg2;
+
+    start &= EMU_PAGE_MASK;
+    sz_lg2 = (start ^ last) ? 64 - __builtin_clzll(start ^ last) : 0;
+    if (sz_lg2 <= EMU_PAGE_SHIFT) {
+        *first = start;
+        *end = start + EMU_PAGE_SIZE - 1;
+        return true;
+    }
+    if (sz_lg2 >= 64) {
+        return false;
+    }
+    *first = start & ~((1ULL << sz_lg2) - 1);
+    *end = *first + (1ULL << sz_lg2) - 1;
+    return true;
+}
+
+/*
+ * One struct iommu_hwpt_vtd_s1_invalidate, with the driver's errnos
+ * (intel_nested_cache_invalidate_user()). The range is the kernel's:
+ * [addr, addr + npages * 4 KiB - 1] in unsigned arithmetic, so npages 0
+ * names the block below addr and, from address 0, everything. The
+ * kernel sends one descriptor per PASID the domain is attached with
+ * (cache_tag_flush_range()); the hardware then drops the leaves in the
+ * block and, unless LEAF (IH) is set, the paging-structure entries for
+ * it (VT-d spec 6.5.2.4). A whole-space request drops both kinds.
  */
 static int vtd_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
 {
     const struct iommu_hwpt_vtd_s1_invalidate *inv = entry;
+    EmuIotlb *tlb = hwpt->iommu->iotlb;
+    uint64_t first, last;
+    unsigned kinds = EMU_TLB_ALL;
 
     if ((inv->flags & ~IOMMU_VTD_INV_FLAGS_LEAF) || inv->__reserved) {
         return -EOPNOTSUPP;
@@ -297,12 +330,30 @@ static int vtd_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
         (inv->npages == UINT64_MAX && inv->addr)) {
         return -EINVAL;
     }
-    if (!inv->npages) {
+    if (!vtd_psi_block(inv->addr,
+                       inv->addr + (inv->npages << EMU_PAGE_SHIFT) - 1,
+                       &first, &last)) {
+        emu_iotlb_flush(tlb, EMU_TLB_ALL, hwpt->tag, EMU_ANY, 0,
+                        UINT64_MAX);
         return 0;
     }
-    emu_iotlb_flush(hwpt->iommu, hwpt->tag, EMU_ANY, inv->addr,
-                    vtd_inv_last(inv->addr, inv->npages));
+    if (inv->flags & IOMMU_VTD_INV_FLAGS_LEAF) {
+        kinds = 1u << EMU_TLB_LEAF;
+    }
+    emu_iotlb_flush(tlb, kinds, hwpt->tag, EMU_ANY, first, last);
     return 0;
+}
+
+/*
+ * The device's PASID entry that held @old is torn down (detach, or
+ * replace with another domain): intel_pasid_tear_down_entry() then
+ * flushes the old domain's IOTLB and paging-structure caches, domain
+ * selective (every PASID of its DID) for a nested entry.
+ */
+static void vtd_domain_unset(EmuHwpt *old, EmuIdev *idev, uint32_t pasid)
+{
+    emu_iotlb_flush(old->iommu->iotlb, EMU_TLB_ALL, old->tag, EMU_ANY, 0,
+                    UINT64_MAX);
 }
 
 /* ---- the first-stage walk ---- */
@@ -320,6 +371,10 @@ typedef struct VtdWalker {
     bool writable;              /* R/W set in every entry so far */
     EmuWalk *w;
 } VtdWalker;
+
+/* EmuTlbData.attr of a paging-structure entry: the walk state below it */
+#define VTD_PSC_USER            1u
+#define VTD_PSC_WRITABLE        2u
 
 static unsigned vtd_level_shift(unsigned level)
 {
@@ -548,39 +603,109 @@ static void vtd_walker_init(VtdWalker *vw, EmuHwpt *hwpt, uint32_t pasid,
     vw->w = w;
 }
 
-static int vtd_walk(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
-                    uint64_t iova, unsigned access, EmuWalk *w)
+/*
+ * Where the walk starts: below the deepest paging-structure entry cached
+ * for the address, else at the root. Returns the level to fetch next.
+ */
+static unsigned vtd_walk_start(VtdWalker *vw, uint32_t tag, uint32_t asid,
+                               uint64_t *table)
 {
-    VtdWalker vw;
+    EmuIotlb *tlb = vw->hwpt->iommu->iotlb;
+    unsigned shift;
+    const EmuTlbData *psc = emu_iotlb_lookup(tlb, EMU_TLB_PSC, tag, asid,
+                                             vw->iova, &shift);
+
+    if (!psc) {
+        *table = vw->s1->pgtbl_addr;
+        return vw->top;
+    }
+    vw->user = psc->attr & VTD_PSC_USER;
+    vw->writable = psc->attr & VTD_PSC_WRITABLE;
+    *table = psc->out;
+    /* The cached entry sits at the level whose entries span 2^shift. */
+    return (shift - EMU_PAGE_SHIFT) / VTD_LEVEL_BITS;
+}
+
+/* Cache a non-leaf entry the walk used at @level. */
+static void vtd_psc_insert(VtdWalker *vw, uint32_t tag, uint32_t asid,
+                           unsigned level, uint64_t table)
+{
+    EmuTlbData d = {
+        .out = table,
+        .attr = (vw->user ? VTD_PSC_USER : 0) |
+                (vw->writable ? VTD_PSC_WRITABLE : 0),
+    };
+
+    emu_iotlb_insert(vw->hwpt->iommu->iotlb, EMU_TLB_PSC, tag, asid,
+                     vw->iova, vtd_level_shift(level), &d);
+}
+
+static int vtd_walk(VtdWalker *vw, uint32_t tag, uint32_t asid)
+{
+    EmuWalk *w = vw->w;
     uint64_t table, ent = 0;
     unsigned level;
     int rc;
 
-    vtd_walker_init(&vw, hwpt, pasid, iova, access, w);
-    w->asid = pasid;
-    if (!vtd_canonical(iova, vw.s1->addr_width)) {
-        return vtd_fault(&vw, vw.top, VTD_FR_NON_CANONICAL, -EFAULT,
+    if (!vtd_canonical(vw->iova, vw->s1->addr_width)) {
+        return vtd_fault(vw, vw->top, VTD_FR_NON_CANONICAL, -EFAULT,
                          "first-stage input address not canonical");
     }
-    table = vw.s1->pgtbl_addr;
-    for (level = vw.top; ; level--) {
-        rc = vtd_step(&vw, table, level, &ent);
+    for (level = vtd_walk_start(vw, tag, asid, &table); ; level--) {
+        rc = vtd_step(vw, table, level, &ent);
         if (rc) {
             return rc;
         }
-        vw.user = vw.user && (ent & VTD_FS_US);
-        vw.writable = vw.writable && (ent & VTD_FS_RW);
+        vw->user = vw->user && (ent & VTD_FS_US);
+        vw->writable = vw->writable && (ent & VTD_FS_RW);
         if (vtd_is_leaf(ent, level)) {
             break;
         }
         table = ent & VTD_FS_ADDR_MASK;
+        vtd_psc_insert(vw, tag, asid, level, table);
     }
     w->size = 1ULL << vtd_level_shift(level);
     w->out = (ent & VTD_FS_ADDR_MASK & ~(w->size - 1)) |
-             (iova & (w->size - 1));
-    w->prot = vtd_prot(&vw, ent);
-    vtd_check_access(&vw, level);
+             (vw->iova & (w->size - 1));
+    w->prot = vtd_prot(vw, ent);
     return 0;
+}
+
+/*
+ * Stage 1 for a request: the IOTLB, else a walk whose leaf is cached
+ * (with the permissions it grants; a clean leaf as read-only, as the
+ * IOTLB caches the D state). An entry that does not grant the access is
+ * walked again: the walk sets D for a write, or faults.
+ */
+static int vtd_s1_translate(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
+                            uint64_t iova, unsigned access, EmuWalk *w)
+{
+    EmuIotlb *tlb = hwpt->iommu->iotlb;
+    uint32_t asid = vtd_tlb_pasid(pasid);
+    unsigned shift;
+    const EmuTlbData *hit = emu_iotlb_lookup(tlb, EMU_TLB_LEAF, hwpt->tag,
+                                             asid, iova, &shift);
+    VtdWalker vw;
+    EmuTlbData d;
+    int rc;
+
+    if (hit && (hit->prot & access) == access) {
+        w->size = 1ULL << shift;
+        w->out = hit->out | (iova & (w->size - 1));
+        w->prot = hit->prot;
+        return 0;
+    }
+    vtd_walker_init(&vw, hwpt, pasid, iova, access, w);
+    rc = vtd_walk(&vw, hwpt->tag, asid);
+    if (rc) {
+        return rc;
+    }
+    d = (EmuTlbData) { .out = w->out & ~(w->size - 1), .prot = w->prot };
+    emu_iotlb_insert(tlb, EMU_TLB_LEAF, hwpt->tag, asid, iova,
+                     __builtin_ctzll(w->size), &d);
+    vtd_check_access(&vw, (__builtin_ctzll(w->size) - EMU_PAGE_SHIFT) /
+                          VTD_LEVEL_BITS + 1);
+    return w->fault.err;
 }
 
 const EmuHwOps emu_hw_vtd_ops = {
@@ -596,6 +721,7 @@ const EmuHwOps emu_hw_vtd_ops = {
     .inv_entry_min = sizeof(struct iommu_hwpt_vtd_s1_invalidate),
     .invalidate = vtd_invalidate,
     .viommu_type = 0,               /* VT-d nests on a parent HWPT */
-    .walk = vtd_walk,
+    .s1_translate = vtd_s1_translate,
+    .domain_unset = vtd_domain_unset,
     .report_fault = NULL,           /* no vEVENTQ: the fault queue only */
 };

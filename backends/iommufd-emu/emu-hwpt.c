@@ -236,7 +236,6 @@ void emu_hwpt_destroy(EmuHwpt *hwpt)
         emu_obj_unref(hwpt->fault);
     }
     if (hwpt->obj.type == EMU_OBJ_HWPT_NESTED) {
-        emu_iotlb_flush_hwpt(hwpt->iommu, hwpt);
         if (hwpt->iommu->ops->nested_free) {
             hwpt->iommu->ops->nested_free(hwpt);
         }
@@ -248,6 +247,13 @@ void emu_hwpt_destroy(EmuHwpt *hwpt)
         }
         return;
     }
+    /*
+     * Cache entries tagged with this domain (SMMUv3 nested translations
+     * under its VMID) can no longer be reached: the model never reuses a
+     * tag. Drop them so they do not wait for eviction.
+     */
+    emu_iotlb_flush(hwpt->iommu->iotlb, EMU_TLB_ALL, hwpt->tag, EMU_ANY, 0,
+                    UINT64_MAX);
     hwpt->ioas->hwpts = g_list_remove(hwpt->ioas->hwpts, hwpt);
     emu_obj_unref(hwpt->ioas);
     g_hash_table_destroy(hwpt->dirty);

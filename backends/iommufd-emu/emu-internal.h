@@ -158,33 +158,53 @@ struct EmuEventq {
 /* ---- Hardware ---- */
 
 /*
- * A cached stage-1 translation (input page -> IPA), keyed the way the
- * hardware keys its IOTLB. Stage 2 is always resolved live from the
- * parent IOAS, which is what a flush on every S2 unmap amounts to; paging
- * HWPTs are resolved live for the same reason.
+ * The IOTLB (emu-iotlb.c): one per physical IOMMU, tagged as the hardware
+ * tags it. A leaf entry maps an input block of 2^shift bytes to an output
+ * block; a paging-structure entry (PSC) caches a non-leaf table entry for
+ * the input block it covers. Stage 2 is always resolved live from the
+ * parent IOAS (what a flush on every S2 unmap amounts to); paging HWPTs
+ * are resolved live for the same reason.
  */
+typedef enum EmuTlbKind {
+    EMU_TLB_LEAF,
+    EMU_TLB_PSC,
+    EMU_TLB_KINDS,
+} EmuTlbKind;
+#define EMU_TLB_ALL     ((1u << EMU_TLB_LEAF) | (1u << EMU_TLB_PSC))
+
 typedef struct EmuTlbKey {
-    uint32_t tag;               /* domain tag (DID / VMID) */
-    uint32_t asid;              /* PASID (VT-d) or ASID (SMMUv3) */
-    uint64_t page;              /* input address >> 12 */
+    uint64_t base;              /* input address of the block */
+    uint32_t tag;               /* domain tag: DID (VT-d), VMID (SMMUv3) */
+    uint32_t asid;              /* PASID (VT-d), ASID (SMMUv3) */
+    uint8_t shift;              /* block size: 2^shift */
+    uint8_t kind;               /* EmuTlbKind */
 } EmuTlbKey;
 
-typedef struct EmuTlbEntry {
-    EmuTlbKey key;
-    uint64_t out;               /* output address of the page (IPA/GPA) */
-    uint64_t size;              /* page size of the leaf */
-    unsigned prot;
-    uint32_t ftag;              /* what invalidations match: DID / VMID */
-    uint32_t fasid;             /* ... and PASID / ASID */
-    const EmuHwpt *hwpt;        /* nested HWPT the entry was walked for */
-} EmuTlbEntry;
+typedef struct EmuTlbData {
+    uint64_t out;               /* output base (leaf) or next table (PSC) */
+    unsigned prot;              /* EMU_DMA_* the entry grants */
+    uint32_t attr;              /* model-specific (e.g. SMMUv3 CD.R) */
+} EmuTlbData;
+
+typedef struct EmuTlbEntry EmuTlbEntry;
+typedef struct EmuIotlb EmuIotlb;
+
+typedef struct EmuIotlbStats {
+    uint64_t hits[EMU_TLB_KINDS];
+    uint64_t misses[EMU_TLB_KINDS];
+    uint64_t inserts;
+    uint64_t evictions;
+    uint64_t flushes;           /* invalidation requests */
+    uint64_t flush_work;        /* probes + entries scanned by them */
+    uint64_t entries;           /* now */
+    uint64_t capacity;
+} EmuIotlbStats;
 
 /* One translation through a stage-1 (nested) configuration. */
 typedef struct EmuWalk {
     uint64_t out;               /* IPA/GPA of iova */
     uint64_t size;              /* leaf size */
     unsigned prot;
-    uint32_t asid;              /* IOTLB tag for the request */
     EmuFaultInfo fault;
     uint64_t hw[4];             /* model-specific fault record */
 } EmuWalk;
@@ -225,9 +245,18 @@ struct EmuHwOps {
     uint64_t min_page;
     /* Apertures and reserved ranges (Range) beyond the IAS, may be NULL */
     void (*reserved)(const EmuIommu *iommu, GArray *out);
-    /* Stage-1 walk of a nested HWPT for a device request. */
-    int (*walk)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
-                uint64_t iova, unsigned access, EmuWalk *w);
+    /*
+     * Stage 1 of a nested HWPT for a device request, as the hardware does
+     * it: configuration caches, the IOTLB, else a walk. Fills w->out (the
+     * IPA/GPA of iova) and w->prot, or returns the fault.
+     */
+    int (*s1_translate)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
+                        uint64_t iova, unsigned access, EmuWalk *w);
+    /*
+     * The device's @pasid no longer uses @old (detach or replace): what
+     * the kernel's driver then invalidates (may be NULL).
+     */
+    void (*domain_unset)(EmuHwpt *old, EmuIdev *idev, uint32_t pasid);
     /* Report a stage-1 fault (vEVENTQ record...). */
     void (*report_fault)(EmuHwpt *hwpt, EmuIdev *idev, const EmuWalk *w);
 };
@@ -237,7 +266,8 @@ struct EmuIommu {
     EmuHwConfig cfg;
     const EmuHwOps *ops;
     unsigned index;
-    GHashTable *iotlb;          /* EmuTlbKey -> EmuTlbEntry */
+    EmuIotlb *iotlb;
+    void *hw_state;             /* hardware model's per-unit state */
     uint32_t next_tag;
 };
 
@@ -267,7 +297,19 @@ struct EmuHost {
     unsigned long fail_at;      /* 0: off */
     int fail_err;
     EmuStats stats;
+    /*
+     * Held by every entry point (ioctls, reads, device DMA): QEMU does
+     * DMA from iothreads while the main thread issues ioctls. Recursive:
+     * a DMA callback may re-enter through another entry point.
+     */
+    GRecMutex lock;
 };
+
+/* The host lock, for entry points; g_auto cleanup releases it. */
+typedef GRecMutexLocker EmuHostLocker;
+#define EMU_HOST_LOCK(host) \
+    g_autoptr(GRecMutexLocker) G_GNUC_UNUSED G_PASTE(emu_locker_, __LINE__) = \
+        g_rec_mutex_locker_new(&(host)->lock)
 
 struct EmuCtx {
     EmuHost *host;
@@ -393,17 +435,30 @@ void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
 void emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t pasid,
                       uint64_t iova, unsigned access);
 
-/* emu-translate.c */
-void emu_iotlb_insert(EmuIommu *iommu, const EmuTlbEntry *e);
+/* emu-iotlb.c */
+EmuIotlb *emu_iotlb_new(unsigned capacity);
+void emu_iotlb_free(EmuIotlb *tlb);
 /*
- * Drop entries whose ftag is @tag (and fasid @asid unless EMU_ANY) with
- * an input page in [first, last]. Returns the number dropped.
+ * The entry of @kind for (@tag, @asid) whose block holds @addr, or NULL;
+ * @shift (may be NULL) gets its size. A hit makes it most recently used.
+ */
+const EmuTlbData *emu_iotlb_lookup(EmuIotlb *tlb, EmuTlbKind kind,
+                                   uint32_t tag, uint32_t asid,
+                                   uint64_t addr, unsigned *shift);
+/* Cache the block of 2^@shift holding @addr; may evict the LRU entry. */
+void emu_iotlb_insert(EmuIotlb *tlb, EmuTlbKind kind, uint32_t tag,
+                      uint32_t asid, uint64_t addr, unsigned shift,
+                      const EmuTlbData *data);
+/*
+ * Drop the entries of @kinds (EMU_TLB_* bits) tagged @tag (and @asid
+ * unless EMU_ANY) whose block overlaps [first, last]. Returns how many.
  */
 #define EMU_ANY UINT32_MAX
-unsigned emu_iotlb_flush(EmuIommu *iommu, uint32_t tag, uint32_t asid,
-                         uint64_t first, uint64_t last);
-/* Drop every entry walked for @hwpt (it is being freed). */
-void emu_iotlb_flush_hwpt(EmuIommu *iommu, const EmuHwpt *hwpt);
+unsigned emu_iotlb_flush(EmuIotlb *tlb, unsigned kinds, uint32_t tag,
+                         uint32_t asid, uint64_t first, uint64_t last);
+void emu_iotlb_stats(EmuIotlb *tlb, EmuIotlbStats *st);
+
+/* emu-translate.c */
 /* Translate through a HWPT's parent (S2) for a stage-1 table access */
 uint8_t *emu_s2_resolve(EmuHwpt *nested, uint64_t ipa, size_t len,
                         unsigned access);

@@ -204,6 +204,7 @@ int emu_host_op(EmuHost *host)
 
 unsigned long emu_host_fail_nth(EmuHost *host, unsigned long nth, int err)
 {
+    EMU_HOST_LOCK(host);
     unsigned long ran = host->ops_count;
 
     host->ops_count = 0;
@@ -220,6 +221,7 @@ EmuHost *emu_host_new(void)
 
     host->iommus = g_ptr_array_new();
     host->devices = g_ptr_array_new();
+    g_rec_mutex_init(&host->lock);
     return host;
 }
 
@@ -227,7 +229,7 @@ static void iommu_free(gpointer p)
 {
     EmuIommu *iommu = p;
 
-    g_hash_table_destroy(iommu->iotlb);
+    emu_iotlb_free(iommu->iotlb);
     g_free(iommu);
 }
 
@@ -266,22 +268,9 @@ unsigned emu_host_free(EmuHost *host)
     g_ptr_array_set_free_func(host->iommus, iommu_free);
     g_ptr_array_free(host->devices, true);
     g_ptr_array_free(host->iommus, true);
+    g_rec_mutex_clear(&host->lock);
     g_free(host);
     return 0;
-}
-
-static guint tlb_key_hash(gconstpointer p)
-{
-    const EmuTlbKey *k = p;
-
-    return g_int64_hash(&k->page) ^ (k->tag * 0x9e3779b1u) ^ k->asid;
-}
-
-static gboolean tlb_key_equal(gconstpointer a, gconstpointer b)
-{
-    const EmuTlbKey *x = a, *y = b;
-
-    return x->tag == y->tag && x->asid == y->asid && x->page == y->page;
 }
 
 int emu_host_add_iommu(EmuHost *host, const EmuHwConfig *cfg,
@@ -309,8 +298,8 @@ int emu_host_add_iommu(EmuHost *host, const EmuHwConfig *cfg,
     iommu->host = host;
     iommu->cfg = *cfg;
     iommu->index = host->iommus->len;
-    iommu->iotlb = g_hash_table_new_full(tlb_key_hash, tlb_key_equal,
-                                         NULL, g_free);
+    iommu->iotlb = emu_iotlb_new(cfg->iotlb_entries ? cfg->iotlb_entries :
+                                 EMU_IOTLB_DEFAULT_ENTRIES);
     iommu->next_tag = 1;
     g_ptr_array_add(host->iommus, iommu);
     *out = iommu;
@@ -366,17 +355,29 @@ void emu_host_stats(EmuHost *host, EmuStats *st)
 {
     guint i;
 
-    *st = host->stats;
-    st->iotlb_entries = 0;
+    EMU_HOST_LOCK(host);
+
+    memset(st, 0, sizeof(*st));
+    st->translations = host->stats.translations;
+    st->faults = host->stats.faults;
+    st->objects = host->stats.objects;
     for (i = 0; i < host->iommus->len; i++) {
         EmuIommu *iommu = g_ptr_array_index(host->iommus, i);
+        EmuIotlbStats ts;
 
-        st->iotlb_entries += g_hash_table_size(iommu->iotlb);
+        emu_iotlb_stats(iommu->iotlb, &ts);
+        st->iotlb_hits += ts.hits[EMU_TLB_LEAF];
+        st->iotlb_misses += ts.misses[EMU_TLB_LEAF];
+        st->iotlb_entries += ts.entries;
+        st->iotlb_evictions += ts.evictions;
+        st->iotlb_flush_work += ts.flush_work;
+        st->psc_hits += ts.hits[EMU_TLB_PSC];
     }
 }
 
 EmuCtx *emu_ctx_open(EmuHost *host)
 {
+    EMU_HOST_LOCK(host);
     EmuCtx *ctx = g_new0(EmuCtx, 1);
 
     ctx->host = host;
@@ -389,6 +390,7 @@ EmuCtx *emu_ctx_open(EmuHost *host)
 void emu_ctx_close(EmuCtx *ctx)
 {
     EmuHost *host = ctx->host;
+    EMU_HOST_LOCK(host);
 
     emu_obj_destroy_all(ctx);
     if (emu_obj_leak_report(ctx)) {
@@ -412,6 +414,7 @@ int emu_ctx_ioctl(EmuCtx *ctx, unsigned long cmd, void *arg)
     uint8_t kbuf[128];
     uint32_t usize;
     int rc;
+    EMU_HOST_LOCK(ctx->host);
 
     if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < IOMMUFD_CMD_BASE) {
         rc = emu_vfio_compat_ioctl(ctx, cmd, arg);

@@ -3,65 +3,19 @@
  *
  * A device request (RID or PASID, IOVA, access) goes to the HWPT its
  * RID/PASID is attached to. A paging HWPT resolves the IOVA in its IOAS.
- * A nested HWPT first looks in the IOTLB; on a miss the hardware model
- * walks the stage-1 tables (each table read itself translated by the nest
- * parent) and the result is cached until a matching invalidation drops it.
- * The stage-1 output is then resolved through the parent's IOAS, live.
+ * A nested HWPT goes to the hardware model's stage 1, which looks in its
+ * caches (emu-iotlb.c) and on a miss walks the guest's tables (each table
+ * read itself translated by the nest parent), caching the result until a
+ * matching invalidation drops it. The stage-1 output is then resolved
+ * through the parent's IOAS, live.
+ *
+ * Every entry point here holds the host lock: QEMU's iothreads do DMA
+ * while its main thread issues ioctls.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "emu-internal.h"
-
-void emu_iotlb_insert(EmuIommu *iommu, const EmuTlbEntry *e)
-{
-    EmuTlbEntry *copy = g_memdup2(e, sizeof(*e));
-
-    g_hash_table_replace(iommu->iotlb, &copy->key, copy);
-}
-
-typedef struct FlushMatch {
-    uint32_t tag, asid;
-    uint64_t first, last;
-    const EmuHwpt *hwpt;
-} FlushMatch;
-
-static gboolean flush_match(gpointer key, gpointer value, gpointer opaque)
-{
-    const EmuTlbEntry *e = value;
-    const FlushMatch *m = opaque;
-    uint64_t size = e->size;
-    uint64_t first;
-
-    if (m->hwpt) {
-        return e->hwpt == m->hwpt;
-    }
-    /*
-     * A 4K entry cached from a large leaf goes with any part of the leaf,
-     * as the hardware's single large-page entry would.
-     */
-    if (size < EMU_PAGE_SIZE || (size & (size - 1))) {
-        size = EMU_PAGE_SIZE;
-    }
-    first = (e->key.page << EMU_PAGE_SHIFT) & ~(size - 1);
-    return e->ftag == m->tag && (m->asid == EMU_ANY || e->fasid == m->asid) &&
-           first <= m->last && first + size - 1 >= m->first;
-}
-
-unsigned emu_iotlb_flush(EmuIommu *iommu, uint32_t tag, uint32_t asid,
-                         uint64_t first, uint64_t last)
-{
-    FlushMatch m = { tag, asid, first, last, NULL };
-
-    return g_hash_table_foreach_remove(iommu->iotlb, flush_match, &m);
-}
-
-void emu_iotlb_flush_hwpt(EmuIommu *iommu, const EmuHwpt *hwpt)
-{
-    FlushMatch m = { .hwpt = hwpt };
-
-    g_hash_table_foreach_remove(iommu->iotlb, flush_match, &m);
-}
 
 uint8_t *emu_s2_resolve(EmuHwpt *nested, uint64_t ipa, size_t len,
                         unsigned access)
@@ -85,51 +39,6 @@ static void fault_set(EmuFaultInfo *f, int err, uint32_t pasid,
     f->reason = reason;
 }
 
-/* Stage 1 of a nested HWPT for one page: IOTLB, else a walk. */
-static int nested_lookup(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
-                         uint64_t iova, unsigned access, EmuWalk *w)
-{
-    EmuIommu *iommu = hwpt->iommu;
-    EmuHost *host = iommu->host;
-    EmuTlbKey key = {
-        .tag = hwpt->tag,
-        .asid = pasid,
-        .page = iova >> EMU_PAGE_SHIFT,
-    };
-    EmuTlbEntry *hit = g_hash_table_lookup(iommu->iotlb, &key);
-    EmuTlbEntry e;
-    int rc;
-
-    if (hit && (hit->prot & access) == access) {
-        host->stats.iotlb_hits++;
-        w->out = hit->out + (iova & (EMU_PAGE_SIZE - 1));
-        w->prot = hit->prot;
-        return 0;
-    }
-    host->stats.iotlb_misses++;
-    memset(w, 0, sizeof(*w));
-    rc = iommu->ops->walk(hwpt, idev, pasid, iova, access, w);
-    if (rc) {
-        return rc;
-    }
-    e = (EmuTlbEntry) {
-        .key = key,
-        .out = (w->out & EMU_PAGE_MASK),
-        .size = w->size,
-        .prot = w->prot,
-        .ftag = hwpt->viommu ? hwpt->viommu->vmid : hwpt->tag,
-        .fasid = w->asid,
-        .hwpt = hwpt,
-    };
-    emu_iotlb_insert(iommu, &e);
-    if ((w->prot & access) != access) {
-        fault_set(&w->fault, -EPERM, pasid, iova, access,
-                  "stage-1 permission");
-        return -EPERM;
-    }
-    return 0;
-}
-
 /* The host address of one page-bounded chunk, or a fault. */
 static uint8_t *translate_chunk(EmuIdev *idev, EmuHwpt *hwpt, uint32_t pasid,
                                 uint64_t iova, size_t len, unsigned access,
@@ -147,7 +56,13 @@ static uint8_t *translate_chunk(EmuIdev *idev, EmuHwpt *hwpt, uint32_t pasid,
         }
         return hva;
     }
-    if (nested_lookup(hwpt, idev, pasid, iova, access, &w)) {
+    memset(&w, 0, sizeof(w));
+    if (!hwpt->iommu->ops->s1_translate) {
+        fault_set(f, -EFAULT, pasid, iova, access, "no stage-1 tables");
+        return NULL;
+    }
+    if (hwpt->iommu->ops->s1_translate(hwpt, idev, pasid, iova, access,
+                                       &w)) {
         *f = w.fault;
         if (!f->err) {
             fault_set(f, -EFAULT, pasid, iova, access, "stage-1 walk");
@@ -186,6 +101,7 @@ void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
 {
     EmuHost *host = dev->host;
     EmuFaultInfo local, *f = fault ? fault : &local;
+    EMU_HOST_LOCK(host);
     EmuIdev *idev = dev->idev;
     EmuHwpt *hwpt = idev ? dma_domain(idev, pasid) : NULL;
     uint8_t *hva;
@@ -215,6 +131,7 @@ int emu_device_dma(EmuDevice *dev, uint32_t pasid, uint64_t iova,
 {
     EmuFaultInfo local, *f = fault ? fault : &local;
     size_t done = 0;
+    EMU_HOST_LOCK(dev->host);
 
     memset(f, 0, sizeof(*f));
     while (done < len) {

@@ -49,7 +49,11 @@ int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd)
     viommu->iommu = iommu;
     viommu->parent = parent;
     viommu->type = cmd->type;
-    viommu->vmid = iommu->next_tag++;
+    /*
+     * The VMID is the stage-2 parent's (arm_vsmmu_init: s2_cfg.vmid):
+     * vIOMMUs sharing a parent share its TLB entries, as on hardware.
+     */
+    viommu->vmid = parent->tag;
     viommu->vdevs = g_hash_table_new(g_int64_hash, g_int64_equal);
     if (iommu->ops->viommu_data) {
         rc = iommu->ops->viommu_data(viommu, cmd);
@@ -69,7 +73,6 @@ int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd)
 void emu_viommu_destroy(EmuViommu *viommu)
 {
     g_assert(!g_hash_table_size(viommu->vdevs) && !viommu->veventq);
-    emu_iotlb_flush(viommu->iommu, viommu->vmid, EMU_ANY, 0, UINT64_MAX);
     g_hash_table_destroy(viommu->vdevs);
     viommu->parent->children--;
     emu_obj_unref(viommu->parent);

@@ -42,6 +42,8 @@ typedef struct EmuHwConfig {
     bool dirty_tracking;        /* IOMMU_HW_CAP_DIRTY_TRACKING */
     uint8_t pasid_bits;         /* 0: no PASID support */
     uint8_t ias;                /* input address bits of paging domains */
+    unsigned iotlb_entries;     /* IOTLB + paging-structure cache size,
+                                 * 0: EMU_IOTLB_DEFAULT_ENTRIES */
     union {
         struct {
             bool five_level;    /* 57-bit first stage (FS5LP) */
@@ -56,6 +58,9 @@ typedef struct EmuHwConfig {
         } smmu;
     };
 } EmuHwConfig;
+
+/* A hardware IOTLB's order of magnitude (entries, all sizes and kinds) */
+#define EMU_IOTLB_DEFAULT_ENTRIES   4096
 
 /* Fill @cfg with a typical configuration for @kind. */
 void emu_hw_config_default(EmuHwConfig *cfg, EmuHwKind kind);
@@ -149,7 +154,10 @@ typedef struct EmuStats {
     uint64_t translations;
     uint64_t iotlb_hits;
     uint64_t iotlb_misses;
-    uint64_t iotlb_entries;
+    uint64_t iotlb_entries;     /* now, leaves and table entries */
+    uint64_t iotlb_evictions;   /* capacity replacements */
+    uint64_t iotlb_flush_work;  /* entries probed or scanned by flushes */
+    uint64_t psc_hits;          /* walks shortened by cached tables */
     uint64_t faults;
     uint64_t objects;
 } EmuStats;

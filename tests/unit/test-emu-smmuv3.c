@@ -899,9 +899,17 @@ static void test_cd_bad(SmmuTest *t, gconstpointer data)
     /* invalid CDs are not cached: the good one now works */
     s1_cd_write(&t->mem, cd, cd0, &pt);
     g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA, &v), ==, 0);
-    /* TTB0 where stage 2 maps nothing */
+    /*
+     * TTB0 where stage 2 maps nothing, same ASID: CFGI_CD refreshes the
+     * CD, but the TLB entry tagged (VMID, ASID) still translates (the
+     * hardware's TLB is not tagged by CD); the TLBI makes the walk use
+     * the new TTB0.
+     */
     s1_wr64(&t->mem, cd + 8, IOVA_UNMAPPED);
     g_assert_cmpint(inv1_err(t, s1_cmd_sid(S1_CMD_CFGI_CD, VSID, 0, false)),
+                    ==, 0);
+    g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA, &v), ==, 0);
+    g_assert_cmpint(inv1_err(t, s1_cmd_asid(S1_CMD_TLBI_NH_ASID, ASID)),
                     ==, 0);
     g_assert_cmpint(emu_device_dma(t->f.dev, EMU_NO_PASID, IOVA, &v,
                                    sizeof(v), R, &fi), ==, -EFAULT);
@@ -1108,6 +1116,80 @@ static void test_ste_rewrite(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(t_attach(&t->f, &pt), ==, 0);
     g_assert_cmpint(xyz_lands(t, &tt, 2), ==, 2);   /* CD fetched again */
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);   /* TLB entry kept */
+}
+
+/*
+ * A new nested HWPT (the guest's new STE) with a CD of the same ASID
+ * over other tables, installed with no TLBI, and the old HWPT freed: the
+ * TLB is tagged (VMID, ASID), not by STE or HWPT, and freeing a nested
+ * domain flushes nothing (arm_smmu_domain_nested_free()), so the cached
+ * translation is still used until a TLBI names the ASID.
+ */
+static void test_stale_ste_replace(SmmuTest *t, gconstpointer data)
+{
+    uint64_t cd1, cd2;
+    TwoTables tt;
+
+    nest_up(t, true, EVQ_DEPTH);
+    two_tables_init(t, &tt);
+    cd1 = s1_alloc(&t->mem, S1_CD_SIZE);
+    cd2 = s1_alloc(&t->mem, S1_CD_SIZE);
+    s1_cd_write(&t->mem, cd1, s1_cd0(&tt.pt1, ASID), &tt.pt1);
+    s1_cd_write(&t->mem, cd2, s1_cd0(&tt.pt2, ASID), &tt.pt2);
+    ste_install_cfg(t, S1_STE_CFG_S1, cd1, S1_FMT_LINEAR, 0, 0);
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
+    ste_install_cfg(t, S1_STE_CFG_S1, cd2, S1_FMT_LINEAR, 0, 0);
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);   /* stale, old STE */
+    g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 2);   /* walked: new CD */
+    inv1(t, s1_cmd_asid(S1_CMD_TLBI_NH_ASID, ASID));
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 2);
+}
+
+/*
+ * The CD changes its TTB0 but keeps its ASID: CFGI_CD refreshes the CD
+ * cache only. Addresses cached under the ASID keep the old tables; an
+ * address not cached walks the new ones; TLBI_NH_VA fixes one address.
+ */
+static void test_stale_cfgi_cd_same_asid(SmmuTest *t, gconstpointer data)
+{
+    uint64_t cd;
+    TwoTables tt;
+
+    nest_up(t, true, EVQ_DEPTH);
+    two_tables_init(t, &tt);
+    cd = s1_alloc(&t->mem, S1_CD_SIZE);
+    s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt1, ASID), &tt.pt1);
+    ste_install_cfg(t, S1_STE_CFG_S1, cd, S1_FMT_LINEAR, 0, 0);
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
+    s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt2, ASID), &tt.pt2);
+    inv1(t, s1_cmd_sid(S1_CMD_CFGI_CD, VSID, 0, false));
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);   /* stale */
+    g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 2);   /* new TTB0 */
+    inv1(t, s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, xyz[0], 0, 0, 0));
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 2);
+}
+
+/*
+ * A read-only leaf made writable without a TLBI: the write faults on the
+ * cached entry (F_PERMISSION, recorded), with no new walk; after the
+ * TLBI the write goes through.
+ */
+static void test_perm_cached(SmmuTest *t, gconstpointer data)
+{
+    uint64_t page, v;
+    S1Pt pt;
+
+    nest_up(t, true, EVQ_DEPTH);
+    s1_up(t, &pt, S1_GRANULE_4K, 48, ASID);
+    page = s1_alloc(&t->mem, PAGE);
+    s1_pt_map(&pt, IOVA, page, 3, S1_RO);
+    g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA, &v), ==, 0);
+    s1_pt_map(&pt, IOVA, page, 3, S1_RW);
+    g_assert_cmpint(dma_w(t, EMU_NO_PASID, IOVA, 7), ==, -EPERM);
+    expect_s1_fault(t, S1_EVT_F_PERMISSION, EMU_NO_PASID, IOVA, false);
+    inv1(t, s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, 0, 0, 0));
+    g_assert_cmpint(dma_w(t, EMU_NO_PASID, IOVA, 7), ==, 0);
+    g_assert_cmphex(s1_rd64(&t->mem, page), ==, 7);
 }
 
 /* A batch stops at the first bad command and says how far it got */
@@ -1333,6 +1415,9 @@ int main(int argc, char **argv)
     SMMU_TEST("inv/tlbi-block", test_tlbi_block);
     SMMU_TEST("inv/cd-cache", test_cd_cache);
     SMMU_TEST("inv/ste-rewrite", test_ste_rewrite);
+    SMMU_TEST("inv/stale-ste-replace", test_stale_ste_replace);
+    SMMU_TEST("inv/stale-cfgi-cd-same-asid", test_stale_cfgi_cd_same_asid);
+    SMMU_TEST("inv/perm-cached", test_perm_cached);
     SMMU_TEST("inv/batch-partial", test_batch_partial);
     SMMU_TEST("inv/commands", test_inv_commands);
     g_test_add("/emu/smmuv3/small-smmu", SmmuTest, NULL, setup_small,

@@ -166,7 +166,7 @@ static int walk_direct(VtdFixture *vf, uint32_t hwpt_id, uint64_t iova,
     g_assert_nonnull(hwpt);
     g_assert_nonnull(idev);
     memset(w, 0, sizeof(*w));
-    return emu_hw_vtd_ops.walk(hwpt, idev, vf->pasid, iova, access, w);
+    return emu_hw_vtd_ops.s1_translate(hwpt, idev, vf->pasid, iova, access, w);
 }
 
 /*
@@ -190,7 +190,9 @@ static void assert_fault(VtdFixture *vf, uint64_t iova, unsigned access,
     g_assert_nonnull(fi.reason);
     rc = walk_direct(vf, vf->nested_id, iova, access, &w);
     if (err == -EPERM) {
-        g_assert_cmpint(rc, ==, 0);
+        /* a translation whose rights do not allow the access */
+        g_assert_cmpint(rc, ==, -EPERM);
+        g_assert_cmpint(w.fault.err, ==, -EPERM);
         g_assert_cmphex(w.prot & access, !=, access);
     } else {
         g_assert_cmpint(rc, ==, err);
@@ -395,6 +397,8 @@ static void test_reserved_bits(VtdFixture *vf, gconstpointer data)
     /* A large-page bit at the top level */
     top = vtd_s1_entry(&vf->s1, IOVA_2M, vf->s1.levels);
     *top |= FS_PS;
+    /* a non-leaf change: the paging-structure caches must drop it */
+    inv_range(vf, IOVA_2M, 1);
     assert_fault(vf, IOVA_2M, EMU_DMA_READ, -EFAULT, FR_FS_RESERVED);
     *top &= ~FS_PS;
     /* The bits between PAT and the address of a 2 MiB leaf */
@@ -511,11 +515,9 @@ static void test_stale_iotlb(VtdFixture *vf, gconstpointer data)
     dma_write_ok(vf, IOVA_4K, "old2");
     assert_bytes(data_hva(vf, 0), "old2");
     g_assert_cmpuint(data_hva(vf, 1)[0], ==, 0);
-    /* Invalidating the neighbouring pages, or nothing, does not help. */
-    inv_range(vf, IOVA_4K + PAGE, 16);
+    /* Invalidating the neighbouring pages does not help. */
+    inv_range(vf, IOVA_4K + PAGE, 1);
     inv_range(vf, IOVA_4K - PAGE, 1);
-    inv_range(vf, IOVA_4K, 0);
-    inv_range(vf, 0, 0);
     dma_write_ok(vf, IOVA_4K, "old3");
     assert_bytes(data_hva(vf, 0), "old3");
     /* The right page does. */
@@ -530,6 +532,125 @@ static void test_stale_iotlb(VtdFixture *vf, gconstpointer data)
     inv_range(vf, 0, UINT64_MAX);
     dma_write_ok(vf, IOVA_4K, "all!");
     assert_bytes(data_hva(vf, 2), "all!");
+}
+
+/*
+ * npages 0 is the kernel's end-address arithmetic (addr - 1) turned into
+ * an aligned block (calculate_psi_aligned_address()): the two pages
+ * around a 4 KiB-aligned addr whose bit 12 is set, everything from 0.
+ */
+static void test_inv_npages_zero(VtdFixture *vf, gconstpointer data)
+{
+    uint64_t *leaf;
+
+    leaf = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
+                      FS_LEAF_RW | FS_A | FS_D);
+    dma_write_ok(vf, IOVA_4K, "old0");
+    *leaf = (*leaf & ~FS_ADDR_MASK) | VTD_S1_DATA_GPA(1);
+    /* [IOVA_4K + 8K - 4K, IOVA_4K + 8K]: the 8 KiB block above */
+    inv_range(vf, IOVA_4K + 2 * PAGE, 0);
+    dma_write_ok(vf, IOVA_4K, "old1");
+    assert_bytes(data_hva(vf, 0), "old1");
+    /* [IOVA_4K - 4K, IOVA_4K]: IOVA_4K ends in 0x1000, an 8 KiB block */
+    inv_range(vf, IOVA_4K, 0);
+    dma_write_ok(vf, IOVA_4K, "new1");
+    assert_bytes(data_hva(vf, 1), "new1");
+    *leaf = (*leaf & ~FS_ADDR_MASK) | VTD_S1_DATA_GPA(2);
+    inv_range(vf, 0, 0);
+    dma_write_ok(vf, IOVA_4K, "new2");
+    assert_bytes(data_hva(vf, 2), "new2");
+}
+
+/*
+ * The kernel widens a range to the aligned power-of-two block that holds
+ * it, and the hardware drops everything in the block: 16 pages starting
+ * one page above IOVA_4K cross a 1 MiB boundary, so the 2 MiB block
+ * around them goes, IOVA_4K with it.
+ */
+static void test_inv_psi_block(VtdFixture *vf, gconstpointer data)
+{
+    uint64_t *leaf;
+
+    leaf = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
+                      FS_LEAF_RW | FS_A | FS_D);
+    dma_write_ok(vf, IOVA_4K, "old0");
+    *leaf = (*leaf & ~FS_ADDR_MASK) | VTD_S1_DATA_GPA(1);
+    inv_range(vf, IOVA_4K + PAGE, 1);
+    dma_write_ok(vf, IOVA_4K, "old1");
+    assert_bytes(data_hva(vf, 0), "old1");
+    inv_range(vf, IOVA_4K + PAGE, 16);
+    dma_write_ok(vf, IOVA_4K, "new1");
+    assert_bytes(data_hva(vf, 1), "new1");
+}
+
+/*
+ * A non-leaf change (the PDE pointed at a new page table) followed by a
+ * leaf-only (LEAF / IH) invalidation: the paging-structure cache keeps
+ * the old PDE, so DMA still goes where the old table says. A non-leaf
+ * invalidation of the same range fixes it.
+ */
+static void test_psc_leaf_hint(VtdFixture *vf, gconstpointer data)
+{
+    struct iommu_hwpt_vtd_s1_invalidate inv = {
+        .addr = IOVA_4K, .npages = 1, .flags = IOMMU_VTD_INV_FLAGS_LEAF,
+    };
+    uint64_t *pde, *leaf, old_pde, new_pt;
+    uint32_t n = 1;
+    EmuStats st;
+
+    vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
+               FS_LEAF_RW | FS_A | FS_D);
+    dma_write_ok(vf, IOVA_4K, "old0");
+    /* a new page table for the 2 MiB around IOVA_4K */
+    pde = vtd_s1_entry(&vf->s1, IOVA_4K, 2);
+    old_pde = *pde;
+    new_pt = vtd_s1_new_table(&vf->s1);
+    leaf = (uint64_t *)vtd_s1_hva(&vf->s1, new_pt) +
+           ((IOVA_4K >> 12) & 511);
+    *leaf = VTD_S1_DATA_GPA(1) | FS_LEAF_RW | FS_A | FS_D;
+    *pde = (old_pde & ~FS_ADDR_MASK) | new_pt;
+    g_assert_cmpint(t_invalidate(&vf->f, vf->nested_id,
+                                 IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, &inv,
+                                 sizeof(inv), &n), ==, 0);
+    dma_write_ok(vf, IOVA_4K, "old1");
+    assert_bytes(data_hva(vf, 0), "old1");
+    emu_host_stats(vf->f.host, &st);
+    g_assert_cmpuint(st.psc_hits, >=, 1);
+    /* the same range without the hint drops the cached PDE too */
+    inv_range(vf, IOVA_4K, 1);
+    dma_write_ok(vf, IOVA_4K, "new1");
+    assert_bytes(data_hva(vf, 1), "new1");
+}
+
+/*
+ * Replacing the domain of the device's PASID (or RID) tears the PASID
+ * entry down, and the kernel then flushes the old domain's DID
+ * (intel_pasid_tear_down_entry()): coming back to the first domain, the
+ * retargeted leaf is walked afresh even though no invalidation named it.
+ * While attached, no flush happens: the stale entry is used.
+ */
+static void test_replace_flushes(VtdFixture *vf, gconstpointer data)
+{
+    struct iommu_hwpt_vtd_s1 s1 = s1_data(0, vf->s1.root, vf->s1.levels);
+    uint32_t pflags = vf->pasid == EMU_NO_PASID ? 0 : IOMMU_HWPT_ALLOC_PASID;
+    uint32_t other, pt;
+    uint64_t *leaf;
+
+    leaf = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
+                      FS_LEAF_RW | FS_A | FS_D);
+    dma_write_ok(vf, IOVA_4K, "old0");
+    *leaf = (*leaf & ~FS_ADDR_MASK) | VTD_S1_DATA_GPA(1);
+    dma_write_ok(vf, IOVA_4K, "old1");
+    assert_bytes(data_hva(vf, 0), "old1");
+    g_assert_cmpint(t_nested_alloc(&vf->f, vf->parent_id, pflags, &s1,
+                                   &other), ==, 0);
+    pt = other;
+    g_assert_cmpint(t_attach_pasid(&vf->f, vf->pasid, &pt), ==, 0);
+    pt = vf->nested_id;
+    g_assert_cmpint(t_attach_pasid(&vf->f, vf->pasid, &pt), ==, 0);
+    dma_write_ok(vf, IOVA_4K, "new1");
+    assert_bytes(data_hva(vf, 1), "new1");
+    g_assert_cmpint(t_destroy(&vf->f, other), ==, 0);
 }
 
 /* Invalidating any 4 KiB of a large leaf drops the whole leaf. */
@@ -1107,11 +1228,63 @@ static const VtdTest vtd_tests[] = {
     { "extended-accessed", test_extended_accessed },
     { "iotlb/stale", test_stale_iotlb },
     { "iotlb/large-leaf", test_large_leaf_inv },
+    { "iotlb/npages-zero", test_inv_npages_zero },
+    { "iotlb/psi-block", test_inv_psi_block },
+    { "iotlb/psc-leaf-hint", test_psc_leaf_hint },
+    { "iotlb/replace-flushes", test_replace_flushes },
     { "iotlb/top-of-space", test_top_of_space },
     { "iotlb/partial-failure", test_inv_partial },
     { "pasid/rid-on-parent", test_pasid_rid_on_parent, true },
     { "pasid/shared-domain", test_pasid_shared_domain, true },
 };
+
+/*
+ * The IOTLB is a bounded cache: a guest touching many pages replaces
+ * entries (least recently used) instead of growing host memory; a large
+ * leaf is one entry however many of its pages are used; an invalidation
+ * costs what it covers, not the size of the cache.
+ */
+static void test_iotlb_bounded(void)
+{
+    VtdFixture vf = { 0 };
+    EmuHwConfig cfg;
+    EmuStats st0, st;
+    unsigned i;
+    char tag[8];
+
+    emu_hw_config_default(&cfg, EMU_HW_VTD);
+    cfg.iotlb_entries = 16;
+    vtd_setup_cfg(&vf, &cfg, 4, EMU_NO_PASID);
+    for (i = 0; i < 64; i++) {
+        vtd_s1_map(&vf.s1, IOVA_4K + i * PAGE, VTD_S1_DATA_GPA(i % 8),
+                   VTD_S1_SIZE_4K, FS_LEAF_RW | FS_A | FS_D);
+    }
+    for (i = 0; i < 64; i++) {
+        g_snprintf(tag, sizeof(tag), "p%02u", i);
+        dma_write_ok(&vf, IOVA_4K + i * PAGE + 16 * (i / 8), tag);
+        assert_bytes(data_hva(&vf, i % 8) + 16 * (i / 8), tag);
+    }
+    emu_host_stats(vf.f.host, &st);
+    g_assert_cmpuint(st.iotlb_entries, <=, 16);
+    g_assert_cmpuint(st.iotlb_evictions, >=, 64 - 16);
+    /* one 2 MiB leaf, each of its data pages: one walk, then hits */
+    vtd_s1_map(&vf.s1, IOVA_2M, VTD_S1_GPA_BASE, VTD_S1_SIZE_2M,
+               FS_LEAF_RW | FS_A | FS_D);
+    emu_host_stats(vf.f.host, &st0);
+    for (i = 0; i < VTD_S1_DATA_PAGES; i++) {
+        dma_write_ok(&vf, IOVA_2M + DATA_OFF(i), "big");
+    }
+    emu_host_stats(vf.f.host, &st);
+    g_assert_cmpuint(st.iotlb_misses - st0.iotlb_misses, ==, 1);
+    g_assert_cmpuint(st.iotlb_hits - st0.iotlb_hits, ==,
+                     VTD_S1_DATA_PAGES - 1);
+    /* a one-page flush probes one block per size and kind present (5
+     * here), it does not scan the 16 entries */
+    inv_range(&vf, IOVA_4K, 1);
+    emu_host_stats(vf.f.host, &st0);
+    g_assert_cmpuint(st0.iotlb_flush_work - st.iotlb_flush_work, <=, 5);
+    emu_fixture_teardown(&vf.f);
+}
 
 static void add_variant_tests(void)
 {
@@ -1161,6 +1334,7 @@ int main(int argc, char **argv)
     g_test_add_func("/emu/vtd/hwpt/nest-parent-refused",
                     test_nest_parent_refused);
     g_test_add_func("/emu/vtd/hwpt/attach-5level", test_attach_5level);
+    g_test_add_func("/emu/vtd/iotlb/bounded", test_iotlb_bounded);
     g_test_add_func("/emu/vtd/fault/no-fs1gp", test_no_fs1gp);
     g_test_add_func("/emu/vtd/fail-nth", test_fail_nth);
     add_variant_tests();
