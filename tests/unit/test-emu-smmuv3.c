@@ -1192,6 +1192,71 @@ static void test_perm_cached(SmmuTest *t, gconstpointer data)
     g_assert_cmphex(s1_rd64(&t->mem, page), ==, 7);
 }
 
+/*
+ * Two vIOMMUs on two nest parents (two VMIDs), each with a device whose
+ * CD uses the same ASID for the same IOVA over different tables: neither
+ * sees the other's cached translation, and a TLBI through one vIOMMU
+ * (its VMID) leaves the other's stale entry alone.
+ */
+static void test_two_viommus(SmmuTest *t, gconstpointer data)
+{
+    EmuFixture *f = &t->f;
+    struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+    struct iommu_hwpt_arm_smmuv3 ste;
+    uint32_t dev1, s2b, viommu_b, vdev_b, nested_b;
+    uint64_t cd_a, cd_b, v;
+    EmuDevice *dev_b;
+    EmuVfio *vfio_b;
+    S1Cmd tlbi = s1_cmd_asid(S1_CMD_TLBI_NH_ASID, ASID);
+    uint32_t done;
+    TwoTables tt;
+
+    nest_up(t, true, EVQ_DEPTH);
+    two_tables_init(t, &tt);
+    cd_a = s1_alloc(&t->mem, S1_CD_SIZE);
+    cd_b = s1_alloc(&t->mem, S1_CD_SIZE);
+    s1_cd_write(&t->mem, cd_a, s1_cd0(&tt.pt1, ASID), &tt.pt1);
+    s1_cd_write(&t->mem, cd_b, s1_cd0(&tt.pt2, ASID), &tt.pt2);
+    ste_install_cfg(t, S1_STE_CFG_S1, cd_a, S1_FMT_LINEAR, 0, 0);
+    /* the second device, parent, vIOMMU and nested STE */
+    vfio_b = second_device(t, &dev1);
+    dev_b = emu_host_find_device(f->host, f->iommu, 0x0018);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                 IOMMU_HWPT_DATA_NONE, NULL, 0, &s2b), ==, 0);
+    g_assert_cmpint(s1_viommu_alloc(f, dev1, IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+                                    s2b, &viommu_b), ==, 0);
+    g_assert_cmpint(s1_vdevice_alloc(f, viommu_b, dev1, VSID + 1, &vdev_b),
+                    ==, 0);
+    s1_vste(&ste, S1_STE_CFG_S1, cd_b, S1_FMT_LINEAR, 0, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, viommu_b, 0, IOMMU_HWPT_DATA_ARM_SMMUV3,
+                                 &ste, sizeof(ste), &nested_b), ==, 0);
+    at.pt_id = nested_b;
+    g_assert_cmpint(emu_vfio_ioctl(vfio_b, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+                                   &at), ==, 0);
+    /* each device its own tables */
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
+    v = 0xb0b;
+    g_assert_cmpint(emu_device_dma(dev_b, EMU_NO_PASID, xyz[0], &v,
+                                   sizeof(v), EMU_DMA_WRITE, NULL), ==, 0);
+    g_assert_cmphex(s1_rd64(&t->mem, tt.b[0]), ==, 0xb0b);
+    /* both retargeted; TLBI through vIOMMU B only */
+    s1_pt_map(&tt.pt1, xyz[0], tt.a[1], 3, S1_RW);
+    s1_pt_map(&tt.pt2, xyz[0], tt.b[1], 3, S1_RW);
+    g_assert_cmpint(s1_invalidate(f, viommu_b, &tlbi, 1, &done), ==, 0);
+    v = 0xb0b2;
+    g_assert_cmpint(emu_device_dma(dev_b, EMU_NO_PASID, xyz[0], &v,
+                                   sizeof(v), EMU_DMA_WRITE, NULL), ==, 0);
+    g_assert_cmphex(s1_rd64(&t->mem, tt.b[1]), ==, 0xb0b2);
+    /* A is stale: its VMID was not named */
+    g_assert_cmpint(lands(t, EMU_NO_PASID, xyz[0], tt.a[0], tt.a[1]), ==, 1);
+    inv1(t, tlbi);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, xyz[0], tt.a[0], tt.a[1]), ==, 2);
+    emu_vfio_close(vfio_b);     /* unbinds: detached, vDEVICE gone */
+    g_assert_cmpint(t_destroy(f, nested_b), ==, 0);
+    g_assert_cmpint(t_destroy(f, viommu_b), ==, 0);
+    g_assert_cmpint(t_destroy(f, s2b), ==, 0);
+}
+
 /* A batch stops at the first bad command and says how far it got */
 static void test_batch_partial(SmmuTest *t, gconstpointer data)
 {
@@ -1418,6 +1483,7 @@ int main(int argc, char **argv)
     SMMU_TEST("inv/stale-ste-replace", test_stale_ste_replace);
     SMMU_TEST("inv/stale-cfgi-cd-same-asid", test_stale_cfgi_cd_same_asid);
     SMMU_TEST("inv/perm-cached", test_perm_cached);
+    SMMU_TEST("isolation/two-viommus", test_two_viommus);
     SMMU_TEST("inv/batch-partial", test_batch_partial);
     SMMU_TEST("inv/commands", test_inv_commands);
     g_test_add("/emu/smmuv3/small-smmu", SmmuTest, NULL, setup_small,

@@ -204,8 +204,10 @@ static void assert_fault(VtdFixture *vf, uint64_t iova, unsigned access,
 
 /* ---- the DMA fixture ---- */
 
-static void vtd_setup_cfg(VtdFixture *vf, const EmuHwConfig *cfg,
-                          unsigned levels, uint32_t pasid)
+/* The DMA fixture, its nest parent allocated with @parent_flags too. */
+static void vtd_setup_flags(VtdFixture *vf, const EmuHwConfig *cfg,
+                            unsigned levels, uint32_t pasid,
+                            uint32_t parent_flags)
 {
     EmuFixture *f = &vf->f;
     uint32_t pflags = pasid == EMU_NO_PASID ? 0 : IOMMU_HWPT_ALLOC_PASID;
@@ -218,8 +220,9 @@ static void vtd_setup_cfg(VtdFixture *vf, const EmuHwConfig *cfg,
                                 VTD_S1_GPA_BASE), ==, 0);
     vtd_s1_init(&vf->s1, f->buf, levels);
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
-                                 IOMMU_HWPT_ALLOC_NEST_PARENT | pflags, 0,
-                                 NULL, 0, &vf->parent_id), ==, 0);
+                                 IOMMU_HWPT_ALLOC_NEST_PARENT | pflags |
+                                 parent_flags, 0, NULL, 0, &vf->parent_id),
+                    ==, 0);
     s1 = s1_data(0, vf->s1.root, levels);
     g_assert_cmpint(t_nested_alloc(f, vf->parent_id, pflags, &s1,
                                    &vf->nested_id), ==, 0);
@@ -231,6 +234,12 @@ static void vtd_setup_cfg(VtdFixture *vf, const EmuHwConfig *cfg,
     pt = vf->nested_id;
     g_assert_cmpint(t_attach_pasid(f, pasid, &pt), ==, 0);
     g_assert_cmpuint(pt, ==, vf->nested_id);
+}
+
+static void vtd_setup_cfg(VtdFixture *vf, const EmuHwConfig *cfg,
+                          unsigned levels, uint32_t pasid)
+{
+    vtd_setup_flags(vf, cfg, levels, pasid, 0);
 }
 
 static void vtd_setup(VtdFixture *vf, gconstpointer data)
@@ -345,14 +354,17 @@ static void test_write_readonly(VtdFixture *vf, gconstpointer data)
     uint64_t *leaf;
     char buf[4];
 
+    /*
+     * A and D already set: only R/W can refuse the write (a clean leaf
+     * would be refused for want of D whatever R/W says).
+     */
     leaf = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
-                      FS_LEAF_RO);
+                      FS_LEAF_RO | FS_A | FS_D);
     memcpy(data_hva(vf, 0), "keep", 4);
     g_assert_cmpint(vdma(vf, IOVA_4K, buf, 4, EMU_DMA_READ, NULL), ==, 0);
     g_assert_cmpmem(buf, 4, "keep", 4);
     assert_fault(vf, IOVA_4K, EMU_DMA_WRITE, -EPERM, FR_WRITE);
     assert_bytes(data_hva(vf, 0), "keep");
-    g_assert_cmphex(*leaf & FS_D, ==, 0);
     /* R/W clear in a table entry above makes the leaf read-only too. */
     *leaf |= FS_RW;
     *vtd_s1_entry(&vf->s1, IOVA_4K, 2) &= ~FS_RW;
@@ -1201,6 +1213,129 @@ static void test_fail_nth(void)
     g_assert_cmpuint(nth, >, 4);
 }
 
+/* ---- isolation ---- */
+
+/*
+ * Two nested domains (two DIDs) on one parent, on two PASIDs of the
+ * device, the same IOVA in different tables: each PASID sees its own
+ * translation, and an invalidation of one domain leaves the other's
+ * cached (stale) entry alone.
+ */
+static void test_two_domains(VtdFixture *vf, gconstpointer data)
+{
+    uint64_t root1 = vf->s1.root, root2 = vtd_s1_new_table(&vf->s1);
+    uint32_t pasid2 = vf->pasid + 1, dom2, pt;
+    struct iommu_hwpt_vtd_s1 s1 = s1_data(0, root2, vf->s1.levels);
+    struct iommu_hwpt_vtd_s1_invalidate inv = { .addr = IOVA_4K, .npages = 1 };
+    uint64_t *leaf1, *leaf2;
+    uint32_t n = 1;
+    char v[4];
+
+    leaf1 = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
+                       FS_LEAF_RW | FS_A | FS_D);
+    vf->s1.root = root2;
+    leaf2 = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(1), VTD_S1_SIZE_4K,
+                       FS_LEAF_RW | FS_A | FS_D);
+    vf->s1.root = root1;
+    g_assert_cmpint(t_nested_alloc(&vf->f, vf->parent_id,
+                                   IOMMU_HWPT_ALLOC_PASID, &s1, &dom2), ==, 0);
+    pt = dom2;
+    g_assert_cmpint(t_attach_pasid(&vf->f, pasid2, &pt), ==, 0);
+    dma_write_ok(vf, IOVA_4K, "one1");
+    memcpy(v, "two1", 4);
+    g_assert_cmpint(emu_device_dma(vf->f.dev, pasid2, IOVA_4K, v, 4,
+                                   EMU_DMA_WRITE, NULL), ==, 0);
+    assert_bytes(data_hva(vf, 0), "one1");
+    assert_bytes(data_hva(vf, 1), "two1");
+    *leaf1 = (*leaf1 & ~FS_ADDR_MASK) | VTD_S1_DATA_GPA(2);
+    *leaf2 = (*leaf2 & ~FS_ADDR_MASK) | VTD_S1_DATA_GPA(3);
+    inv_range(vf, IOVA_4K, 1);                  /* domain 1 only */
+    dma_write_ok(vf, IOVA_4K, "one2");
+    memcpy(v, "two2", 4);
+    g_assert_cmpint(emu_device_dma(vf->f.dev, pasid2, IOVA_4K, v, 4,
+                                   EMU_DMA_WRITE, NULL), ==, 0);
+    assert_bytes(data_hva(vf, 2), "one2");
+    assert_bytes(data_hva(vf, 1), "two2");     /* still stale */
+    g_assert_cmpint(t_invalidate(&vf->f, dom2,
+                                 IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, &inv,
+                                 sizeof(inv), &n), ==, 0);
+    memcpy(v, "two3", 4);
+    g_assert_cmpint(emu_device_dma(vf->f.dev, pasid2, IOVA_4K, v, 4,
+                                   EMU_DMA_WRITE, NULL), ==, 0);
+    assert_bytes(data_hva(vf, 3), "two3");
+    g_assert_cmpint(t_detach_pasid(&vf->f, pasid2), ==, 0);
+    g_assert_cmpint(t_destroy(&vf->f, dom2), ==, 0);
+}
+
+/* Dirty bits of the parent over guest RAM, as GET_DIRTY_BITMAP reads. */
+static uint64_t parent_dirty(VtdFixture *vf)
+{
+    uint64_t bitmap = 0;
+    struct iommu_hwpt_get_dirty_bitmap get = {
+        .size = sizeof(get), .hwpt_id = vf->parent_id,
+        .iova = VTD_S1_GPA_BASE, .length = BUF_SIZE, .page_size = PAGE,
+        .data = (uintptr_t)&bitmap,
+    };
+
+    G_STATIC_ASSERT(BUF_SIZE / PAGE == 64);
+    g_assert_cmpint(ctx_ioctl(&vf->f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get),
+                    ==, 0);
+    return bitmap;
+}
+
+static uint64_t gpa_bit(VtdFixture *vf, uint64_t gpa)
+{
+    return 1ULL << ((gpa - VTD_S1_GPA_BASE) / PAGE);
+}
+
+/*
+ * The first-stage walk writes A (and D) into the guest's tables through
+ * the parent: those writes are DMA writes to the stage 2, which a
+ * dirty-tracking parent records, as the hardware's second-stage D bit
+ * would. A read marks only table pages; a write marks the data page too.
+ */
+static void test_ad_dirties_parent(void)
+{
+    struct iommu_hwpt_set_dirty_tracking set = {
+        .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+    };
+    VtdFixture vf = { 0 };
+    EmuHwConfig cfg;
+    uint64_t tables, dirty;
+    unsigned level;
+    char buf[4];
+
+    emu_hw_config_default(&cfg, EMU_HW_VTD);
+    vtd_setup_flags(&vf, &cfg, 4, EMU_NO_PASID,
+                    IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+    vtd_s1_map(&vf.s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
+               FS_LEAF_RW);
+    set.hwpt_id = vf.parent_id;
+    g_assert_cmpint(ctx_ioctl(&vf.f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set),
+                    ==, 0);
+    parent_dirty(&vf);          /* reading clears */
+    g_assert_cmphex(parent_dirty(&vf), ==, 0);
+    g_assert_cmpint(vdma(&vf, IOVA_4K, buf, 4, EMU_DMA_READ, NULL), ==, 0);
+    tables = 0;
+    for (level = 4; level >= 1; level--) {
+        uint64_t *e = vtd_s1_entry(&vf.s1, IOVA_4K, level);
+
+        tables |= gpa_bit(&vf, VTD_S1_GPA_BASE +
+                          ((uint8_t *)e - vf.f.buf));
+    }
+    dirty = parent_dirty(&vf);
+    g_assert_cmphex(dirty, ==, tables);
+    dma_write_ok(&vf, IOVA_4K, "dirt");
+    dirty = parent_dirty(&vf);
+    /* D in the leaf's table page, and the data page itself */
+    g_assert_cmphex(dirty, ==,
+                    gpa_bit(&vf, VTD_S1_GPA_BASE +
+                            ((uint8_t *)vtd_s1_entry(&vf.s1, IOVA_4K, 1) -
+                             vf.f.buf)) |
+                    gpa_bit(&vf, VTD_S1_DATA_GPA(0)));
+    emu_fixture_teardown(&vf.f);
+}
+
 /* ---- registration ---- */
 
 typedef void (*VtdTestFn)(VtdFixture *vf, gconstpointer data);
@@ -1235,6 +1370,7 @@ static const VtdTest vtd_tests[] = {
     { "iotlb/top-of-space", test_top_of_space },
     { "iotlb/partial-failure", test_inv_partial },
     { "pasid/rid-on-parent", test_pasid_rid_on_parent, true },
+    { "isolation/two-domains", test_two_domains, true },
     { "pasid/shared-domain", test_pasid_shared_domain, true },
 };
 
@@ -1335,6 +1471,8 @@ int main(int argc, char **argv)
                     test_nest_parent_refused);
     g_test_add_func("/emu/vtd/hwpt/attach-5level", test_attach_5level);
     g_test_add_func("/emu/vtd/iotlb/bounded", test_iotlb_bounded);
+    g_test_add_func("/emu/vtd/dirty/ad-dirties-parent",
+                    test_ad_dirties_parent);
     g_test_add_func("/emu/vtd/fault/no-fs1gp", test_no_fs1gp);
     g_test_add_func("/emu/vtd/fail-nth", test_fail_nth);
     add_variant_tests();
