@@ -35,6 +35,7 @@ typedef struct TlbSpace {
     uint32_t tag, asid;
     GQueue entries;                     /* EmuTlbEntry, via space_link */
     unsigned count[2][EMU_TLB_SHIFTS];  /* entries per kind and size */
+    uint64_t sizes[2];                  /* bit n: count[kind][n] != 0 */
     GList tag_link;                     /* in EmuIotlb.tags[tag] */
 } TlbSpace;
 
@@ -149,7 +150,9 @@ static void entry_drop(EmuIotlb *tlb, EmuTlbEntry *e)
     g_hash_table_remove(tlb->entries, &e->key);
     g_queue_unlink(&tlb->lru, &e->lru_link);
     g_queue_unlink(&s->entries, &e->space_link);
-    s->count[e->key.kind][e->key.shift]--;
+    if (!--s->count[e->key.kind][e->key.shift]) {
+        s->sizes[e->key.kind] &= ~(1ULL << e->key.shift);
+    }
     g_free(e);
     space_put(tlb, s);
 }
@@ -174,14 +177,14 @@ const EmuTlbData *emu_iotlb_lookup(EmuIotlb *tlb, EmuTlbKind kind,
     unsigned sh;
 
     if (s) {
+        uint64_t sizes = s->sizes[kind];
+
         /* Smallest size first: a stale small entry wins over a newer
          * large one, as a TLB that holds both may use either. */
-        for (sh = EMU_PAGE_SHIFT; sh < EMU_TLB_SHIFTS; sh++) {
+        for (; sizes; sizes &= sizes - 1) {
             EmuTlbEntry *e;
 
-            if (!s->count[kind][sh]) {
-                continue;
-            }
+            sh = __builtin_ctzll(sizes);
             key.shift = sh;
             key.base = addr & ~((1ULL << sh) - 1);
             e = g_hash_table_lookup(tlb->entries, &key);
@@ -233,6 +236,7 @@ void emu_iotlb_insert(EmuIotlb *tlb, EmuTlbKind kind, uint32_t tag,
     g_queue_push_head_link(&tlb->lru, &e->lru_link);
     g_queue_push_tail_link(&s->entries, &e->space_link);
     s->count[kind][shift]++;
+    s->sizes[kind] |= 1ULL << shift;
     tlb->stats.inserts++;
 }
 
@@ -264,10 +268,10 @@ static unsigned space_flush(EmuIotlb *tlb, TlbSpace *s, unsigned kinds,
         if (!(kinds & (1u << kind))) {
             continue;
         }
-        for (sh = EMU_PAGE_SHIFT; sh < EMU_TLB_SHIFTS && probes <= n; sh++) {
-            if (s->count[kind][sh]) {
-                probes += blocks(first, last, sh);
-            }
+        uint64_t sizes = s->sizes[kind];
+
+        for (; sizes && probes <= n; sizes &= sizes - 1) {
+            probes += blocks(first, last, __builtin_ctzll(sizes));
         }
     }
     tlb->stats.flush_work += MIN(probes, n);
@@ -278,11 +282,7 @@ static unsigned space_flush(EmuIotlb *tlb, TlbSpace *s, unsigned kinds,
             next = l->next;
             if (entry_in(e, kinds, first, last)) {
                 dropped++;
-                if (!next) {
-                    entry_drop(tlb, e);  /* may free the space */
-                    break;
-                }
-                entry_drop(tlb, e);
+                entry_drop(tlb, e);     /* the last one frees the space */
             }
         }
         return dropped;
@@ -291,15 +291,16 @@ static unsigned space_flush(EmuIotlb *tlb, TlbSpace *s, unsigned kinds,
         if (!(kinds & (1u << kind))) {
             continue;
         }
-        for (sh = EMU_PAGE_SHIFT; sh < EMU_TLB_SHIFTS; sh++) {
+        uint64_t sizes = s->sizes[kind];
+
+        for (; sizes; sizes &= sizes - 1) {
             uint64_t b, nb;
             EmuTlbKey key = {
-                .tag = s->tag, .asid = s->asid, .kind = kind, .shift = sh,
+                .tag = s->tag, .asid = s->asid, .kind = kind,
             };
 
-            if (!s->count[kind][sh]) {
-                continue;
-            }
+            sh = __builtin_ctzll(sizes);
+            key.shift = sh;
             nb = blocks(first, last, sh);
             key.base = first & ~((1ULL << sh) - 1);
             for (b = 0; b < nb; b++, key.base += 1ULL << sh) {
