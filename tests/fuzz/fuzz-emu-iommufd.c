@@ -4,8 +4,13 @@
  * Each input is a program: a hardware model, then a sequence of iommufd
  * ioctls (argument structs taken from the input, user pointers aimed into
  * a scratch "guest RAM" guarded by an inaccessible region, or at NULL, or
- * at the guard), VFIO attach/detach, device DMA and event reads. After the
- * program everything is closed and the leak check must find nothing.
+ * at the guard), VFIO attach/detach, device DMA and event reads; and, so
+ * that deep state is reached at all, writes of input bytes into the RAM
+ * (guest page tables, CDs, invalidation entries), a nesting set-up built
+ * from input parameters (nest parent, vIOMMU, vDEVICE, vEVENTQ, nested
+ * HWPT, attach), invalidation arrays of several entries and dirty
+ * tracking on real objects. After the program everything is closed and
+ * the leak check must find nothing.
  * Build and run with: make fuzz [FUZZ_SECONDS=N]
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -206,6 +211,150 @@ static void do_dma(EmuDevice **dev, Input *in)
                    (op & 4) ? EMU_DMA_WRITE : EMU_DMA_READ, NULL);
 }
 
+/* Input bytes into the RAM: tables, descriptors, entries. */
+static void do_poke(Input *in)
+{
+    uint32_t off = take32(in) % RAM_SIZE;
+    size_t n = take8(in);
+
+    if (n > in->left) {
+        n = in->left;
+    }
+    if (n > RAM_SIZE - off) {
+        n = RAM_SIZE - off;
+    }
+    take(in, ram + off, n);
+}
+
+#define GPA_BASE        0x40000000ULL   /* where do_nest() maps the RAM */
+
+static uint32_t ioctl_id(EmuCtx *ctx, unsigned long cmd, void *arg,
+                         size_t id_off)
+{
+    uint32_t id = 0;
+
+    if (!emu_ctx_ioctl(ctx, cmd, arg)) {
+        memcpy(&id, (uint8_t *)arg + id_off, sizeof(id));
+    }
+    return id;
+}
+
+/*
+ * A whole nesting set-up with input parameters: the RAM mapped at
+ * GPA_BASE in a new IOAS, a nest parent (maybe dirty tracking), for
+ * SMMUv3 a vIOMMU, vDEVICE and vEVENTQ, a nested HWPT whose driver data
+ * is input bytes, and the device attached to it (RID or a PASID).
+ */
+static void do_nest(EmuCtx *ctx, EmuVfio **vfio, const uint32_t *dev_ids,
+                    EmuHwKind kind, Input *in)
+{
+    uint8_t op = take8(in);
+    unsigned d = op % NDEV;
+    struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+    struct iommu_ioas_map map = {
+        .size = sizeof(map), .flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+        IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+        .user_va = (uintptr_t)ram, .length = RAM_SIZE, .iova = GPA_BASE,
+    };
+    struct iommu_hwpt_alloc hw = { .size = sizeof(hw) };
+    struct iommu_viommu_alloc vi = { .size = sizeof(vi) };
+    struct iommu_vdevice_alloc vd = { .size = sizeof(vd) };
+    struct iommu_veventq_alloc vq = { .size = sizeof(vq) };
+    struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+    uint32_t parent, pt;
+    uint8_t data[64];
+
+    map.ioas_id = ioctl_id(ctx, IOMMU_IOAS_ALLOC, &ioas,
+                           offsetof(struct iommu_ioas_alloc, out_ioas_id));
+    emu_ctx_ioctl(ctx, IOMMU_IOAS_MAP, &map);
+    hw.dev_id = dev_ids[d];
+    hw.pt_id = map.ioas_id;
+    hw.flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
+               ((op & 0x10) ? IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0) |
+               ((op & 0x20) ? IOMMU_HWPT_ALLOC_PASID : 0);
+    parent = ioctl_id(ctx, IOMMU_HWPT_ALLOC, &hw,
+                      offsetof(struct iommu_hwpt_alloc, out_hwpt_id));
+    pt = parent;
+    if (kind == EMU_HW_SMMUV3) {
+        vi.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+        vi.dev_id = dev_ids[d];
+        vi.hwpt_id = parent;
+        pt = ioctl_id(ctx, IOMMU_VIOMMU_ALLOC, &vi,
+                      offsetof(struct iommu_viommu_alloc, out_viommu_id));
+        vd.viommu_id = pt;
+        vd.dev_id = dev_ids[d];
+        vd.virt_id = take8(in);
+        emu_ctx_ioctl(ctx, IOMMU_VDEVICE_ALLOC, &vd);
+        vq.viommu_id = pt;
+        vq.type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3;
+        vq.veventq_depth = take8(in) % 8 + 1;
+        emu_ctx_ioctl(ctx, IOMMU_VEVENTQ_ALLOC, &vq);
+    }
+    memset(data, 0, sizeof(data));
+    take(in, data, kind == EMU_HW_SMMUV3 ?
+         sizeof(struct iommu_hwpt_arm_smmuv3) :
+         sizeof(struct iommu_hwpt_vtd_s1));
+    memcpy(ram, data, sizeof(data));
+    hw = (struct iommu_hwpt_alloc) {
+        .size = sizeof(hw), .dev_id = dev_ids[d], .pt_id = pt,
+        .flags = (op & 0x20) ? IOMMU_HWPT_ALLOC_PASID : 0,
+        .data_type = kind == EMU_HW_SMMUV3 ? IOMMU_HWPT_DATA_ARM_SMMUV3 :
+                     IOMMU_HWPT_DATA_VTD_S1,
+        .data_len = kind == EMU_HW_SMMUV3 ?
+                    sizeof(struct iommu_hwpt_arm_smmuv3) :
+                    sizeof(struct iommu_hwpt_vtd_s1),
+        .data_uptr = (uintptr_t)ram,
+    };
+    at.pt_id = ioctl_id(ctx, IOMMU_HWPT_ALLOC, &hw,
+                        offsetof(struct iommu_hwpt_alloc, out_hwpt_id));
+    if (op & 0x40) {
+        at.flags = VFIO_DEVICE_ATTACH_PASID;
+        at.pasid = take8(in) % 16;
+    }
+    emu_vfio_ioctl(vfio[d], VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+}
+
+/* An invalidation array of input entries (already poked into RAM). */
+static void do_invalidate(EmuCtx *ctx, EmuHwKind kind, Input *in)
+{
+    static const uint32_t lens[] = { 8, 16, 24, 32 };
+    uint8_t op = take8(in);
+    struct iommu_hwpt_invalidate inv = {
+        .size = sizeof(inv), .hwpt_id = take8(in) % 16,
+        .data_uptr = (uintptr_t)ram + (take32(in) % RAM_SIZE & ~7u),
+        .data_type = kind == EMU_HW_SMMUV3 ?
+                     IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 :
+                     IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+        .entry_len = lens[op & 3],
+        .entry_num = (op >> 2) % 16,
+    };
+
+    emu_ctx_ioctl(ctx, IOMMU_HWPT_INVALIDATE, &inv);
+}
+
+/* Dirty tracking on an object of the program, the bitmap in RAM. */
+static void do_dirty(EmuCtx *ctx, Input *in)
+{
+    uint8_t op = take8(in);
+    struct iommu_hwpt_set_dirty_tracking set = {
+        .size = sizeof(set), .hwpt_id = op % 16,
+        .flags = (op & 0x10) ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0,
+    };
+    struct iommu_hwpt_get_dirty_bitmap get = {
+        .size = sizeof(get), .hwpt_id = op % 16,
+        .iova = GPA_BASE + ((uint64_t)take8(in) << 12),
+        .length = ((uint64_t)take8(in) + 1) << 12,
+        .page_size = 4096u << (take8(in) % 3),
+        .flags = (op & 0x20) ? IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0,
+        .data = (uintptr_t)ram + RAM_SIZE - 4096,
+    };
+
+    if (op & 0x40) {
+        emu_ctx_ioctl(ctx, IOMMU_HWPT_SET_DIRTY_TRACKING, &set);
+    }
+    emu_ctx_ioctl(ctx, IOMMU_HWPT_GET_DIRTY_BITMAP, &get);
+}
+
 static void do_read(EmuCtx *ctx, Input *in)
 {
     uint8_t buf[512];
@@ -225,9 +374,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     EmuVfio *vfio[NDEV];
     EmuCtx *ctx;
     EmuHwConfig cfg;
+    uint32_t dev_ids[NDEV];
     int i, ops;
 
     setup_once();
+    memset(ram, 0, RAM_SIZE);
     emu_hw_config_default(&cfg, take8(&in) % 3);
     host = emu_host_new();
     if (emu_host_add_iommu(host, &cfg, &iommu)) {
@@ -243,17 +394,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vfio[i] = emu_vfio_open(dev[i]);
         emu_vfio_set_ctx(vfio[i], ctx);
         emu_vfio_ioctl(vfio[i], VFIO_DEVICE_BIND_IOMMUFD, &bind);
+        dev_ids[i] = bind.out_devid;
     }
     for (ops = 0; ops < MAX_OPS && in.left; ops++) {
-        switch (take8(&in) % 8) {
-        case 0 ... 4:
+        switch (take8(&in) % 12) {
+        case 0 ... 3:
             do_ioctl(ctx, &in);
             break;
-        case 5:
+        case 4:
             do_vfio(vfio, &in);
             break;
-        case 6:
+        case 5:
             do_dma(dev, &in);
+            break;
+        case 6:
+            do_poke(&in);
+            break;
+        case 7:
+            do_nest(ctx, vfio, dev_ids, cfg.kind, &in);
+            break;
+        case 8:
+            do_invalidate(ctx, cfg.kind, &in);
+            break;
+        case 9:
+            do_dirty(ctx, &in);
             break;
         default:
             do_read(ctx, &in);
