@@ -744,6 +744,20 @@ static void test_ste_bypass(SmmuTest *t, gconstpointer data)
     /* a stage-2 fault stays with the host */
     g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA_UNMAPPED, &v), ==, -EFAULT);
     expect_no_event(t);
+    /*
+     * Bypassed requests leave nothing in the TLB: a translating STE whose
+     * CD has ASID 0 walks its tables for the address just bypassed.
+     */
+    {
+        uint64_t a = s1_alloc(&t->mem, PAGE);
+        S1Pt pt;
+
+        s1_up(t, &pt, S1_GRANULE_4K, 48, 0);
+        s1_pt_map(&pt, S1_GPA_BASE + 0x1000, a, 3, S1_RW);
+        g_assert_cmpint(dma_w(t, EMU_NO_PASID, S1_GPA_BASE + 0x1008, 0xb2),
+                        ==, 0);
+        g_assert_cmphex(s1_rd64(&t->mem, a + 8), ==, 0xb2);
+    }
 }
 
 /* Abort: no event; V=0: C_BAD_STE, if there is a vSID to report under */
