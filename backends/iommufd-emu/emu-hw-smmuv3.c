@@ -193,10 +193,17 @@ static const uint8_t pa_size_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
 #define CMD0_SSID               BITS64(31, 12)
 #define CMD0_SID                BITS64(63, 32)
 #define CMD0_TLBI_NUM           BITS64(16, 12)
-#define CMD0_TLBI_SCALE         BITS64(24, 20)
+#define CMD0_TLBI_SCALE         BITS64(24, 20)  /* bit 25: RES0 (no DS) */
+#define CMD0_TLBI_VMID          BITS64(47, 32)
 #define CMD0_TLBI_ASID          BITS64(63, 48)
+#define CMD0_ATC_GLOBAL         BIT64(9)
+#define CMD1_TLBI_LEAF          BIT64(0)
+#define CMD1_TLBI_TTL           BITS64(9, 8)
 #define CMD1_TLBI_TG            BITS64(11, 10)
 #define CMD1_TLBI_VA            BITS64(63, 12)
+#define CMD1_CFGI_LEAF          BIT64(0)
+#define CMD1_ATC_SIZE           BITS64(5, 0)
+#define CMD1_ATC_ADDR           BITS64(63, 12)
 
 #define CMD_CFGI_CD             0x05
 #define CMD_CFGI_CD_ALL         0x06
@@ -1068,76 +1075,114 @@ static int smmu_walk(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
 
 /* ---- invalidation commands (IOMMU_HWPT_INVALIDATE on the vIOMMU) ---- */
 
-static bool ssid_implemented(const EmuIommu *iommu, uint64_t ssid)
+/*
+ * The fields a guest command may set, per opcode, as Linux 7.3.4 checks
+ * them before a command reaches the shared command queue
+ * (arm_vsmmu_validate_user_cmd(), arm_vsmmu_validate_range()): any other
+ * bit (RES0, Secure) is -EIO; so are the reserved range encodings and an
+ * ATC_INV on an SMMU without ATS (this model has none). Out-of-range
+ * addresses and IDs are CONSTRAINED UNPREDICTABLE for the guest alone
+ * and pass. This SMMU has 16-bit ASIDs and no IDR5.DS.
+ */
+static int cmd_validate(const EmuIommu *iommu, const uint64_t *cmd)
 {
-    return !(ssid >> iommu->cfg.smmu.ssid_bits);
-}
+    const EmuHwConfig *cfg = &iommu->cfg;
+    uint64_t ok0 = CMD0_OP, ok1 = 0;
 
-/* Granule of a TLBI TG value, 0 if this SMMU does not implement it. */
-static unsigned tlbi_tg_shift(const EmuHwConfig *cfg, unsigned tg)
-{
-    switch (tg) {
-    case TLBI_TG_4K:
-        return GRANULE_4K;
-    case TLBI_TG_16K:
-        return cfg->smmu.gran16k ? GRANULE_16K : 0;
+    switch (field_get(CMD0_OP, cmd[0])) {
+    case CMD_TLBI_NSNH_ALL:
+        break;
+    case CMD_TLBI_NH_VA:
+    case CMD_TLBI_NH_VAA:
+        if (field_get(CMD0_OP, cmd[0]) == CMD_TLBI_NH_VA) {
+            ok0 |= CMD0_TLBI_ASID;
+        }
+        if (cfg->smmu.ril) {
+            unsigned tg = field_get(CMD1_TLBI_TG, cmd[1]);
+            unsigned ttl = field_get(CMD1_TLBI_TTL, cmd[1]);
+            bool range = cmd[0] & (CMD0_TLBI_NUM | CMD0_TLBI_SCALE);
+
+            /* NUM, SCALE, TTL are RES0 without TG; TG with neither a
+             * range nor a level is reserved; TTL 1 at 16K needs DS */
+            if (tg ? (!range && !ttl) || (tg == TLBI_TG_16K && ttl == 1)
+                   : (range || ttl)) {
+                return -EIO;
+            }
+            ok0 |= CMD0_TLBI_NUM | CMD0_TLBI_SCALE;
+            ok1 |= CMD1_TLBI_TG | CMD1_TLBI_TTL;
+        }
+        ok0 |= CMD0_TLBI_VMID;
+        ok1 |= CMD1_TLBI_LEAF | CMD1_TLBI_VA;
+        break;
+    case CMD_TLBI_NH_ASID:
+        ok0 |= CMD0_TLBI_ASID | CMD0_TLBI_VMID;
+        break;
+    case CMD_TLBI_NH_ALL:
+        ok0 |= CMD0_TLBI_VMID;
+        break;
+    case CMD_CFGI_CD:
+        /* no SSV; an SSID only where substreams exist */
+        if (cfg->smmu.ssid_bits) {
+            ok0 |= CMD0_SSID;
+        }
+        ok1 |= CMD1_CFGI_LEAF;
+        ok0 |= CMD0_SID;
+        break;
+    case CMD_CFGI_CD_ALL:
+        ok0 |= CMD0_SID;
+        break;
     default:
-        return cfg->smmu.gran64k ? GRANULE_64K : 0;
+        return -EIO;            /* ATC_INV included: no ATS here */
     }
+    return (cmd[0] & ~ok0) || (cmd[1] & ~ok1) ? -EIO : 0;
 }
 
-/* TLBI_NH_VA / TLBI_NH_VAA: one leaf, or a range with RIL. */
-static int tlbi_va(EmuViommu *viommu, const uint64_t *cmd, uint32_t asid)
+/* Granule of a TLBI TG value (1: 4K, 2: 16K, 3: 64K). */
+static unsigned tlbi_tg_shift(unsigned tg)
 {
-    const EmuHwConfig *cfg = &viommu->iommu->cfg;
+    return tg == TLBI_TG_4K ? GRANULE_4K :
+           tg == TLBI_TG_16K ? GRANULE_16K : GRANULE_64K;
+}
+
+/*
+ * TLBI_NH_VA / TLBI_NH_VAA: every entry holding VA, or with RIL and a TG
+ * the range (NUM + 1) << (SCALE + granule) from VA. A TTL level hint
+ * limits the flush to leaves of that level, as an SMMU may: a guest that
+ * gives the wrong level keeps its stale entry.
+ */
+static void tlbi_va(EmuViommu *viommu, const uint64_t *cmd, uint32_t asid)
+{
     unsigned tg = field_get(CMD1_TLBI_TG, cmd[1]);
+    unsigned ttl = field_get(CMD1_TLBI_TTL, cmd[1]);
     uint64_t num = field_get(CMD0_TLBI_NUM, cmd[0]);
     uint64_t scale = field_get(CMD0_TLBI_SCALE, cmd[0]);
-    unsigned gshift = tg ? tlbi_tg_shift(cfg, tg) : GRANULE_4K;
+    unsigned gshift = tg ? tlbi_tg_shift(tg) : GRANULE_4K;
     uint64_t va, len, last;
 
-    if (!gshift) {
-        return -EIO;            /* a granule the SMMU lacks */
-    }
-    if (cfg->smmu.ril && tg) {
+    if (tg && (num || scale)) {
         len = (num + 1) << (scale + gshift);
-    } else if (num || scale) {
-        return -EIO;            /* range fields without RIL */
     } else {
         len = BIT64(gshift);
     }
     va = cmd[1] & CMD1_TLBI_VA & ~(BIT64(gshift) - 1);
     last = va + len - 1 < va ? UINT64_MAX : va + len - 1;
-    emu_iotlb_flush(viommu->iommu->iotlb, EMU_TLB_ALL, viommu->vmid, asid,
-                    va, last);
-    return 0;
-}
-
-static int atc_inv(EmuViommu *viommu, const uint64_t *cmd)
-{
-    if (!emu_viommu_find_dev(viommu, field_get(CMD0_SID, cmd[0]))) {
-        return -EIO;
-    }
-    if ((cmd[0] & CMD0_SSV) &&
-        !ssid_implemented(viommu->iommu, field_get(CMD0_SSID, cmd[0]))) {
-        return -EIO;
-    }
-    return 0;                   /* no ATC in this model */
+    emu_iotlb_flush_size(viommu->iommu->iotlb, EMU_TLB_ALL, viommu->vmid,
+                         asid, va, last,
+                         tg && ttl ? level_shift(gshift, ttl) : 0);
 }
 
 static int cfgi_cd(EmuViommu *viommu, const uint64_t *cmd, bool all)
 {
     EmuIdev *idev = emu_viommu_find_dev(viommu, field_get(CMD0_SID, cmd[0]));
-    uint32_t ssid = all ? EMU_ANY : field_get(CMD0_SSID, cmd[0]);
 
-    if (!idev || (!all && !ssid_implemented(viommu->iommu, ssid))) {
-        return -EIO;
+    if (!idev) {
+        return -EIO;            /* arm_vsmmu_vsid_to_sid() */
     }
     /*
      * Configuration only: TLB entries are tagged by ASID, not by stream,
      * so translations cached under the old CD's ASID stay until a TLBI.
      */
-    cd_cache_drop(viommu, idev, ssid);
+    cd_cache_drop(viommu, idev, all ? EMU_ANY : field_get(CMD0_SSID, cmd[0]));
     return 0;
 }
 
@@ -1147,31 +1192,33 @@ static int smmu_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
     uint64_t cmd[2] = {
         GUINT64_FROM_LE(inv->cmd[0]), GUINT64_FROM_LE(inv->cmd[1]),
     };
-    EmuIommu *iommu = viommu->iommu;
+    EmuIotlb *tlb = viommu->iommu->iotlb;
+    int rc = cmd_validate(viommu->iommu, cmd);
 
-    /* The guest's VMID field is ignored: the vIOMMU's VMID applies. */
+    if (rc) {
+        return rc;
+    }
+    /* The guest's VMID field is replaced: the vIOMMU's VMID applies. */
     switch (field_get(CMD0_OP, cmd[0])) {
     case CMD_TLBI_NH_ALL:
     case CMD_TLBI_NSNH_ALL:
-        emu_iotlb_flush(iommu->iotlb, EMU_TLB_ALL, viommu->vmid, EMU_ANY, 0,
+        emu_iotlb_flush(tlb, EMU_TLB_ALL, viommu->vmid, EMU_ANY, 0,
                         UINT64_MAX);
         return 0;
     case CMD_TLBI_NH_ASID:
-        emu_iotlb_flush(iommu->iotlb, EMU_TLB_ALL, viommu->vmid,
+        emu_iotlb_flush(tlb, EMU_TLB_ALL, viommu->vmid,
                         field_get(CMD0_TLBI_ASID, cmd[0]), 0, UINT64_MAX);
         return 0;
     case CMD_TLBI_NH_VA:
-        return tlbi_va(viommu, cmd, field_get(CMD0_TLBI_ASID, cmd[0]));
+        tlbi_va(viommu, cmd, field_get(CMD0_TLBI_ASID, cmd[0]));
+        return 0;
     case CMD_TLBI_NH_VAA:
-        return tlbi_va(viommu, cmd, EMU_ANY);
-    case CMD_ATC_INV:
-        return atc_inv(viommu, cmd);
+        tlbi_va(viommu, cmd, EMU_ANY);
+        return 0;
     case CMD_CFGI_CD:
         return cfgi_cd(viommu, cmd, false);
-    case CMD_CFGI_CD_ALL:
-        return cfgi_cd(viommu, cmd, true);
     default:
-        return -EIO;
+        return cfgi_cd(viommu, cmd, true);
     }
 }
 

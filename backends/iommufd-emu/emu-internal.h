@@ -456,6 +456,10 @@ void emu_iotlb_insert(EmuIotlb *tlb, EmuTlbKind kind, uint32_t tag,
 #define EMU_ANY UINT32_MAX
 unsigned emu_iotlb_flush(EmuIotlb *tlb, unsigned kinds, uint32_t tag,
                          uint32_t asid, uint64_t first, uint64_t last);
+/* The same, only blocks of 2^@shift (a level hint); 0: any size. */
+unsigned emu_iotlb_flush_size(EmuIotlb *tlb, unsigned kinds, uint32_t tag,
+                              uint32_t asid, uint64_t first, uint64_t last,
+                              unsigned shift);
 void emu_iotlb_stats(EmuIotlb *tlb, EmuIotlbStats *st);
 
 /* emu-translate.c */

@@ -240,13 +240,20 @@ void emu_iotlb_insert(EmuIotlb *tlb, EmuTlbKind kind, uint32_t tag,
     tlb->stats.inserts++;
 }
 
-static bool entry_in(const EmuTlbEntry *e, unsigned kinds, uint64_t first,
-                     uint64_t last)
+/* What one flush selects within an address space. */
+typedef struct TlbSel {
+    unsigned kinds;             /* EMU_TLB_* bits */
+    uint64_t first, last;
+    uint64_t sizes;             /* bit n: blocks of 2^n, all bits: any */
+} TlbSel;
+
+static bool entry_in(const EmuTlbEntry *e, const TlbSel *sel)
 {
     uint64_t end = e->key.base + ((1ULL << e->key.shift) - 1);
 
-    return (kinds & (1u << e->key.kind)) && e->key.base <= last &&
-           end >= first;
+    return (sel->kinds & (1u << e->key.kind)) &&
+           (sel->sizes & (1ULL << e->key.shift)) &&
+           e->key.base <= sel->last && end >= sel->first;
 }
 
 /* Number of aligned blocks of 2^@shift that [first, last] touches. */
@@ -255,9 +262,10 @@ static uint64_t blocks(uint64_t first, uint64_t last, unsigned shift)
     return (last >> shift) - (first >> shift) + 1;
 }
 
-static unsigned space_flush(EmuIotlb *tlb, TlbSpace *s, unsigned kinds,
-                            uint64_t first, uint64_t last)
+static unsigned space_flush(EmuIotlb *tlb, TlbSpace *s, const TlbSel *sel)
 {
+    unsigned kinds = sel->kinds;
+    uint64_t first = sel->first, last = sel->last;
     uint64_t probes = 0, n = s->entries.length;
     unsigned dropped = 0, kind, sh;
     GList *l, *next;
@@ -268,7 +276,7 @@ static unsigned space_flush(EmuIotlb *tlb, TlbSpace *s, unsigned kinds,
         if (!(kinds & (1u << kind))) {
             continue;
         }
-        uint64_t sizes = s->sizes[kind];
+        uint64_t sizes = s->sizes[kind] & sel->sizes;
 
         for (; sizes && probes <= n; sizes &= sizes - 1) {
             probes += blocks(first, last, __builtin_ctzll(sizes));
@@ -280,7 +288,7 @@ static unsigned space_flush(EmuIotlb *tlb, TlbSpace *s, unsigned kinds,
             EmuTlbEntry *e = l->data;
 
             next = l->next;
-            if (entry_in(e, kinds, first, last)) {
+            if (entry_in(e, sel)) {
                 dropped++;
                 entry_drop(tlb, e);     /* the last one frees the space */
             }
@@ -291,7 +299,7 @@ static unsigned space_flush(EmuIotlb *tlb, TlbSpace *s, unsigned kinds,
         if (!(kinds & (1u << kind))) {
             continue;
         }
-        uint64_t sizes = s->sizes[kind];
+        uint64_t sizes = s->sizes[kind] & sel->sizes;
 
         for (; sizes; sizes &= sizes - 1) {
             uint64_t b, nb;
@@ -321,9 +329,14 @@ static unsigned space_flush(EmuIotlb *tlb, TlbSpace *s, unsigned kinds,
     return dropped;
 }
 
-unsigned emu_iotlb_flush(EmuIotlb *tlb, unsigned kinds, uint32_t tag,
-                         uint32_t asid, uint64_t first, uint64_t last)
+unsigned emu_iotlb_flush_size(EmuIotlb *tlb, unsigned kinds, uint32_t tag,
+                              uint32_t asid, uint64_t first, uint64_t last,
+                              unsigned shift)
 {
+    TlbSel sel = {
+        .kinds = kinds, .first = first, .last = last,
+        .sizes = shift ? 1ULL << shift : UINT64_MAX,
+    };
     unsigned dropped = 0;
     GQueue *q;
     GList *l, *next;
@@ -332,7 +345,7 @@ unsigned emu_iotlb_flush(EmuIotlb *tlb, unsigned kinds, uint32_t tag,
     if (asid != EMU_ANY) {
         TlbSpace *s = space_find(tlb, tag, asid);
 
-        return s ? space_flush(tlb, s, kinds, first, last) : 0;
+        return s ? space_flush(tlb, s, &sel) : 0;
     }
     q = g_hash_table_lookup(tlb->tags, GUINT_TO_POINTER(tag));
     if (!q) {
@@ -343,12 +356,18 @@ unsigned emu_iotlb_flush(EmuIotlb *tlb, unsigned kinds, uint32_t tag,
         bool last_space = !l->next;
 
         next = l->next;
-        dropped += space_flush(tlb, l->data, kinds, first, last);
+        dropped += space_flush(tlb, l->data, &sel);
         if (last_space) {
             break;
         }
     }
     return dropped;
+}
+
+unsigned emu_iotlb_flush(EmuIotlb *tlb, unsigned kinds, uint32_t tag,
+                         uint32_t asid, uint64_t first, uint64_t last)
+{
+    return emu_iotlb_flush_size(tlb, kinds, tag, asid, first, last, 0);
 }
 
 void emu_iotlb_stats(EmuIotlb *tlb, EmuIotlbStats *st)

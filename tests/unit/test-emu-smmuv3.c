@@ -156,6 +156,16 @@ static int lands(SmmuTest *t, uint32_t pasid, uint64_t iova, uint64_t a,
     return s1_rd64(&t->mem, b) == v ? 2 : 0;
 }
 
+/* @c with more bits set in its two words */
+static S1Cmd cmd_or(S1Cmd c, uint64_t w0, uint64_t w1)
+{
+    c.cmd[0] |= GUINT64_TO_LE(w0);
+    c.cmd[1] |= GUINT64_TO_LE(w1);
+    return c;
+}
+
+#define TTL(l)          ((uint64_t)(l) << 8)
+
 static void inv1(SmmuTest *t, S1Cmd cmd)
 {
     uint32_t done;
@@ -967,7 +977,9 @@ static void test_tlbi_kinds(SmmuTest *t, gconstpointer data)
         s1_cmd(S1_CMD_TLBI_NH_ALL),
         s1_cmd(S1_CMD_TLBI_NSNH_ALL),
         s1_cmd_va(S1_CMD_TLBI_NH_VAA, 0, IOVA, 0, 0, 0),
-        s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, S1_TLBI_TG_4K, 0, 0),
+        /* a TG needs a range or a level (TTL) */
+        cmd_or(s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, S1_TLBI_TG_4K, 0,
+                         0), 0, TTL(3)),
     };
     uint64_t page[2];
     unsigned i;
@@ -1271,6 +1283,30 @@ static void test_two_viommus(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(t_destroy(f, s2b), ==, 0);
 }
 
+/*
+ * A TTL level hint limits a range TLBI to leaves of that level: a 4K leaf
+ * (level 3) survives a TLBI that says level 2, and goes with level 3.
+ */
+static void test_tlbi_ttl(SmmuTest *t, gconstpointer data)
+{
+    uint64_t a, b;
+    S1Pt pt;
+
+    nest_up(t, true, EVQ_DEPTH);
+    s1_up(t, &pt, S1_GRANULE_4K, 48, ASID);
+    a = s1_alloc(&t->mem, PAGE);
+    b = s1_alloc(&t->mem, PAGE);
+    s1_pt_map(&pt, IOVA, a, 3, S1_RW);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
+    s1_pt_map(&pt, IOVA, b, 3, S1_RW);
+    inv1(t, cmd_or(s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, S1_TLBI_TG_4K,
+                             0, 0), 0, TTL(2)));
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
+    inv1(t, cmd_or(s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, S1_TLBI_TG_4K,
+                             0, 0), 0, TTL(3)));
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 2);
+}
+
 /* A batch stops at the first bad command and says how far it got */
 static void test_batch_partial(SmmuTest *t, gconstpointer data)
 {
@@ -1299,13 +1335,35 @@ static void test_batch_partial(SmmuTest *t, gconstpointer data)
 }
 
 /* Commands a vIOMMU refuses, and the ones it takes */
+/*
+ * Which commands the kernel refuses with EIO before they reach the
+ * command queue (arm_vsmmu_validate_user_cmd(), 7.3.4): unknown opcodes
+ * and vSIDs, any field the opcode does not have (RES0 bits included),
+ * the reserved range encodings, ATC_INV on an SMMU without ATS. Out of
+ * range values of fields it has (a 20-bit SSID) pass.
+ */
 static void test_inv_commands(SmmuTest *t, gconstpointer data)
 {
     const S1Cmd bad[] = {
         s1_cmd_sid(S1_CMD_CFGI_CD, VSID + 1, 0, false),
         s1_cmd_sid(S1_CMD_CFGI_CD_ALL, VSID + 1, 0, false),
         s1_cmd_sid(S1_CMD_ATC_INV, VSID + 1, 0, false),
+        s1_cmd_sid(S1_CMD_ATC_INV, VSID, 5, true),      /* no ATS */
         s1_cmd_sid(S1_CMD_CFGI_STE, VSID, 0, false),
+        s1_cmd_sid(S1_CMD_CFGI_CD, VSID, 0, true),      /* no SSV */
+        s1_cmd_sid(S1_CMD_CFGI_CD_ALL, VSID, 1, false), /* no SSID */
+        s1_cmd_asid(S1_CMD_TLBI_NH_ALL, ASID),          /* no ASID */
+        cmd_or(s1_cmd(S1_CMD_TLBI_NSNH_ALL), 1ULL << 32, 0),
+        cmd_or(s1_cmd_asid(S1_CMD_TLBI_NH_ASID, ASID), 0, 1),
+        /* TG without a range or a level; TTL or NUM without TG */
+        s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, S1_TLBI_TG_4K, 0, 0),
+        cmd_or(s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, 0, 0, 0), 0,
+               TTL(3)),
+        s1_cmd_va(S1_CMD_TLBI_NH_VAA, 0, IOVA, 0, 1, 0),
+        /* TTL 1 with a 16K granule needs IDR5.DS */
+        cmd_or(s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, S1_TLBI_TG_16K, 0,
+                         0), 0, TTL(1)),
+        cmd_or(s1_cmd(S1_CMD_TLBI_NH_VAA), 1ULL << 8, 0),   /* RES0 */
         s1_cmd(S1_CMD_TLBI_S12_VMALL),
         s1_cmd(S1_CMD_SYNC),
         s1_cmd(0x04),           /* CFGI_STE_RANGE / CFGI_ALL */
@@ -1313,9 +1371,13 @@ static void test_inv_commands(SmmuTest *t, gconstpointer data)
     };
     const S1Cmd good[] = {
         s1_cmd_sid(S1_CMD_CFGI_CD, VSID, 0xfffff, false),
+        cmd_or(s1_cmd_sid(S1_CMD_CFGI_CD, VSID, 0, false), 0, 1), /* Leaf */
         s1_cmd_sid(S1_CMD_CFGI_CD_ALL, VSID, 0, false),
-        s1_cmd_sid(S1_CMD_ATC_INV, VSID, 5, true),
         s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, S1_TLBI_TG_64K, 31, 31),
+        s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, 0, 0, 0),
+        cmd_or(s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, S1_TLBI_TG_4K, 0,
+                         0), 1ULL << 32, TTL(3) | 1),   /* VMID, Leaf */
+        cmd_or(s1_cmd_asid(S1_CMD_TLBI_NH_ASID, ASID), 7ULL << 32, 0),
     };
     struct iommu_hwpt_invalidate cmd = {
         .size = sizeof(cmd),
@@ -1362,10 +1424,15 @@ static void test_small_smmu(SmmuTest *t, gconstpointer data)
                                           S1_TLBI_TG_16K, 0, 0)), ==, EIO);
     g_assert_cmpint(inv1_err(t, s1_cmd_va(S1_CMD_TLBI_NH_VAA, 0, IOVA,
                                           S1_TLBI_TG_64K, 0, 0)), ==, EIO);
+    /* without RIL, TG/TTL are RES0 too: only TG 0 passes */
+    g_assert_cmpint(inv1_err(t, cmd_or(s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID,
+                                                 IOVA, S1_TLBI_TG_4K, 0, 0),
+                                       0, TTL(3))), ==, EIO);
     g_assert_cmpint(inv1_err(t, s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA,
-                                          S1_TLBI_TG_4K, 0, 0)), ==, 0);
+                                          0, 0, 0)), ==, 0);
+    /* an SSID beyond SSIDSIZE is the guest's own unpredictability */
     g_assert_cmpint(inv1_err(t, s1_cmd_sid(S1_CMD_CFGI_CD, VSID,
-                                           SSID_TOO_BIG, false)), ==, EIO);
+                                           SSID_TOO_BIG, false)), ==, 0);
     g_assert_cmpint(inv1_err(t, s1_cmd_sid(S1_CMD_ATC_INV, VSID,
                                            SSID_TOO_BIG, true)), ==, EIO);
     g_assert_cmpint(inv1_err(t, s1_cmd_sid(S1_CMD_CFGI_CD, VSID,
@@ -1497,6 +1564,7 @@ int main(int argc, char **argv)
     SMMU_TEST("inv/stale-ste-replace", test_stale_ste_replace);
     SMMU_TEST("inv/stale-cfgi-cd-same-asid", test_stale_cfgi_cd_same_asid);
     SMMU_TEST("inv/perm-cached", test_perm_cached);
+    SMMU_TEST("inv/tlbi-ttl", test_tlbi_ttl);
     SMMU_TEST("isolation/two-viommus", test_two_viommus);
     SMMU_TEST("inv/batch-partial", test_batch_partial);
     SMMU_TEST("inv/commands", test_inv_commands);
