@@ -43,6 +43,22 @@ build() {   # suite
     fi
 }
 
+# ThreadSanitizer: the suites' tests that run threads (the host lock).
+TSAN_TESTS=(test-emu-vtd:/emu/vtd/threads)
+
+build_tsan() {   # suite
+    local name=$1 bin=$OUT/$1-tsan srcs=() s
+    for s in ${SUITES[$name]}; do srcs+=("$VNEST_ROOT/tests/unit/$s"); done
+    srcs+=("$VNEST_ROOT"/backends/iommufd-emu/*.c
+           "$VNEST_ROOT/tests/unit/emu-test.c" "$VNEST_ROOT/tests/unit/$name.c")
+    if [ ! -x "$bin" ] || [ -n "$(find "${srcs[@]}" "$VNEST_ROOT"/backends/iommufd-emu/*.h \
+            "$VNEST_ROOT"/tests/unit/*.h -newer "$bin" 2>/dev/null)" ]; then
+        "$CC" "${CFLAGS[@]/-fsanitize=address,undefined/-fsanitize=thread}" \
+            "${GLIB_CFLAGS[@]}" "${srcs[@]}" "${GLIB_LIBS[@]}" -o "$bin"
+    fi
+}
+
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=66}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if [ $# -gt 0 ]; then
@@ -60,6 +76,17 @@ for name in $(printf '%s\n' "${!SUITES[@]}" | sort); do
         rc=1
         tail -n 30 "$OUT/$name.log"
         echo "FAILED: $name (see $OUT/$name.log)"
+    fi
+done
+for t in "${TSAN_TESTS[@]}"; do
+    name=${t%%:*}
+    build_tsan "$name" || { rc=1; continue; }
+    if "$OUT/$name-tsan" -p "${t#*:}" >"$OUT/$name-tsan.log" 2>&1; then
+        echo "ok: $name ${t#*:} (ThreadSanitizer)"
+    else
+        rc=1
+        grep -A 12 'WARNING: ThreadSanitizer' "$OUT/$name-tsan.log" | head -n 40
+        echo "FAILED: $name ${t#*:} under ThreadSanitizer (see $OUT/$name-tsan.log)"
     fi
 done
 exit $rc

@@ -198,6 +198,7 @@ void emu_idev_destroy(EmuIdev *idev)
 
 EmuVfio *emu_vfio_open(EmuDevice *dev)
 {
+    EMU_HOST_LOCK(dev->host);
     EmuVfio *vfio;
 
     if (dev->vfio) {
@@ -212,6 +213,8 @@ EmuVfio *emu_vfio_open(EmuDevice *dev)
 
 void emu_vfio_set_ctx(EmuVfio *vfio, EmuCtx *ctx)
 {
+    EMU_HOST_LOCK(vfio->dev->host);
+
     vfio->ctx = ctx;
 }
 
@@ -262,6 +265,8 @@ int emu_idev_bind(EmuCtx *ctx, EmuDevice *dev, EmuIdev **out)
 
 void emu_vfio_close(EmuVfio *vfio)
 {
+    EMU_HOST_LOCK(vfio->dev->host);
+
     vfio_unbind(vfio);
     vfio->dev->vfio = NULL;
     g_free(vfio);
@@ -337,6 +342,7 @@ static int vfio_detach(EmuVfio *vfio, struct vfio_device_detach_iommufd_pt *d)
 
 int emu_vfio_ioctl(EmuVfio *vfio, unsigned long cmd, void *arg)
 {
+    EMU_HOST_LOCK(vfio->dev->host);
     uint8_t kbuf[64] = { 0 };
     uint32_t argsz;
     size_t ksize;

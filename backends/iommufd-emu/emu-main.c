@@ -276,6 +276,7 @@ unsigned emu_host_free(EmuHost *host)
 int emu_host_add_iommu(EmuHost *host, const EmuHwConfig *cfg,
                        EmuIommu **out)
 {
+    EMU_HOST_LOCK(host);
     EmuIommu *iommu = g_new0(EmuIommu, 1);
 
     switch (cfg->kind) {
@@ -308,6 +309,7 @@ int emu_host_add_iommu(EmuHost *host, const EmuHwConfig *cfg,
 
 EmuDevice *emu_host_find_device(EmuHost *host, EmuIommu *iommu, uint32_t rid)
 {
+    EMU_HOST_LOCK(host);
     guint i;
 
     for (i = 0; i < host->devices->len; i++) {
@@ -323,6 +325,7 @@ EmuDevice *emu_host_find_device(EmuHost *host, EmuIommu *iommu, uint32_t rid)
 int emu_host_add_device(EmuHost *host, EmuIommu *iommu, uint32_t rid,
                         const char *name, EmuDevice **out)
 {
+    EMU_HOST_LOCK(host);
     EmuDevice *dev;
     guint i;
 
