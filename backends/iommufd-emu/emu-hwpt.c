@@ -14,7 +14,11 @@
 #define PAGING_FLAGS    (IOMMU_HWPT_ALLOC_NEST_PARENT | \
                          IOMMU_HWPT_ALLOC_DIRTY_TRACKING | \
                          IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
-/* Linux bounds a batch: entries and their size */
+/*
+ * iommufd_hwpt_invalidate() bounds a non-empty batch: entries
+ * (IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX) and their size (PAGE_SIZE: the
+ * model is a 4 KiB-page host)
+ */
 #define INV_ENTRY_NUM_MAX   (1u << 19)
 #define INV_ENTRY_LEN_MAX   4096u
 #define NESTED_FLAGS    (IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
@@ -255,30 +259,33 @@ void emu_hwpt_destroy(EmuHwpt *hwpt)
 
 /* ---- IOMMU_HWPT_INVALIDATE ---- */
 
-static int invalidate_entries(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
-                              EmuHwpt *hwpt, EmuViommu *viommu,
-                              const EmuHwOps *ops)
+/*
+ * A nested HWPT's cache_invalidate_user op (intel_nested_cache_invalidate_
+ * user(), the selftest's mock_domain_cache_invalidate_user()): each entry
+ * is copied when its turn comes by iommu_copy_struct_from_user_array(),
+ * whose min_last is the last member, so entry_len must be the struct size
+ * (EINVAL otherwise, shorter or longer). Entries before a failing one
+ * took effect; entry_num says how many.
+ */
+static int invalidate_each(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
+                           EmuHwpt *hwpt, const EmuHwOps *ops, uint32_t n)
 {
-    size_t min = viommu && ops->viommu_inv_entry_min ?
-                 ops->viommu_inv_entry_min : ops->inv_entry_min;
-    g_autofree void *entry = g_malloc0(min);
-    uint32_t i, n = cmd->entry_num;
+    size_t size = ops->inv_entry_size;
+    g_autofree void *entry = g_malloc0(size);
+    uint32_t i;
     int rc = 0;
 
-    cmd->entry_num = 0;
-    if (cmd->entry_len < min ||
-        (ops->inv_entry_exact && cmd->entry_len != min)) {
+    if (n && cmd->entry_len != size) {
         return -EINVAL;
     }
     for (i = 0; i < n; i++) {
-        rc = emu_copy_struct(entry, min,
-                             cmd->data_uptr + (uint64_t)i * cmd->entry_len,
-                             cmd->entry_len);
+        rc = emu_copy_from_user(entry,
+                                cmd->data_uptr + (uint64_t)i * size, size);
         if (!rc) {
             rc = emu_host_op(ctx->host);
         }
         if (!rc) {
-            rc = ops->invalidate(hwpt, viommu, entry);
+            rc = ops->invalidate(hwpt, NULL, entry);
         }
         if (rc) {
             break;
@@ -288,6 +295,59 @@ static int invalidate_entries(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
     return rc;
 }
 
+/*
+ * A vIOMMU's cache_invalidate op (arm_vsmmu_cache_invalidate(), the
+ * selftest's mock_viommu_cache_invalidate()): the whole array is copied
+ * before any entry runs, by iommu_copy_struct_from_full_user_array():
+ * an empty array is EINVAL, any entry_len is taken with
+ * copy_struct_from_user() rules (a shorter entry is zero-extended, a
+ * longer one needs a zero tail, else E2BIG), and a bad pointer is EFAULT;
+ * any of these leaves entry_num 0 with nothing run. The array is held as
+ * the kernel holds it; entry_num is bounded, so is its size.
+ */
+static int invalidate_array(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
+                            EmuViommu *viommu, const EmuHwOps *ops,
+                            uint32_t n)
+{
+    size_t size = ops->viommu_inv_entry_size ? ops->viommu_inv_entry_size :
+                  ops->inv_entry_size;
+    g_autofree uint8_t *entries = NULL;
+    uint32_t i;
+    int rc;
+
+    if (!n) {
+        return ops->viommu_inv_probe ? 0 : -EINVAL;
+    }
+    rc = emu_host_op(ctx->host);        /* the kernel allocates the copy */
+    if (rc) {
+        return rc;
+    }
+    entries = g_malloc0_n(n, size);
+    for (i = 0; i < n; i++) {
+        rc = emu_copy_struct(entries + i * size, size,
+                             cmd->data_uptr + (uint64_t)i * cmd->entry_len,
+                             cmd->entry_len);
+        if (rc) {
+            return rc;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        rc = emu_host_op(ctx->host);
+        if (!rc) {
+            rc = ops->invalidate(NULL, viommu, entries + i * size);
+        }
+        if (rc) {
+            break;
+        }
+        cmd->entry_num = i + 1;
+    }
+    return rc;
+}
+
+/*
+ * iommufd_hwpt_invalidate(): entry_num is written back on every return,
+ * 0 unless the driver handled entries.
+ */
 int emu_hwpt_invalidate(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd)
 {
     EmuObj *obj;
@@ -300,10 +360,8 @@ int emu_hwpt_invalidate(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd)
     if (cmd->__reserved) {
         return -EOPNOTSUPP;
     }
-    if (n && (!cmd->data_uptr || !cmd->entry_len)) {
-        return -EINVAL;
-    }
-    if (n > INV_ENTRY_NUM_MAX || cmd->entry_len > INV_ENTRY_LEN_MAX) {
+    if (n && (!cmd->data_uptr || !cmd->entry_len ||
+              cmd->entry_len > INV_ENTRY_LEN_MAX || n > INV_ENTRY_NUM_MAX)) {
         return -EINVAL;
     }
     obj = emu_obj_get(ctx, cmd->hwpt_id, EMU_OBJ_NONE);
@@ -328,11 +386,8 @@ int emu_hwpt_invalidate(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd)
     if (cmd->data_type != ops->inv_data_type) {
         return -EINVAL;
     }
-    if (!n) {
-        return 0;                   /* probe for the data type */
-    }
-    cmd->entry_num = n;
-    return invalidate_entries(ctx, cmd, hwpt, viommu, ops);
+    return viommu ? invalidate_array(ctx, cmd, viommu, ops, n) :
+                    invalidate_each(ctx, cmd, hwpt, ops, n);
 }
 
 /* ---- IOMMU_GET_HW_INFO ---- */

@@ -203,17 +203,29 @@ struct EmuHwOps {
     /* Attach-time checks of a nested HWPT for a device (may be NULL). */
     int (*nested_attach)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid);
     void (*nested_free)(EmuHwpt *hwpt);
-    /* HWPT_INVALIDATE on a nested HWPT or a vIOMMU: one entry. */
+    /*
+     * HWPT_INVALIDATE on a nested HWPT or a vIOMMU: one entry. A nested
+     * HWPT's array is copied entry by entry, each exactly the kernel
+     * struct (iommu_copy_struct_from_user_array(), min_last being the
+     * last member); a vIOMMU's array is copied whole first with
+     * copy_struct_from_user() rules per entry
+     * (iommu_copy_struct_from_full_user_array()). See emu-hwpt.c.
+     */
     uint32_t inv_data_type;
-    size_t inv_entry_min;
-    bool inv_entry_exact;       /* entry_len must be the struct size */
+    size_t inv_entry_size;
     int (*invalidate)(EmuHwpt *hwpt, EmuViommu *viommu, void *entry);
     /* vIOMMU type this hardware offers (0: none) */
     uint32_t viommu_type;
     /* Nested HWPTs also on a plain nest parent (without a vIOMMU) */
     bool nest_on_parent;
-    /* vIOMMU invalidation entry size, if not inv_entry_min */
-    size_t viommu_inv_entry_min;
+    /* vIOMMU invalidation entry size, if not inv_entry_size */
+    size_t viommu_inv_entry_size;
+    /*
+     * vIOMMU: entry_num 0 only checks the data type (the selftest mock's
+     * mock_viommu_cache_invalidate()); otherwise it is EINVAL, as
+     * iommu_copy_struct_from_full_user_array() refuses an empty array.
+     */
+    bool viommu_inv_probe;
     /* vIOMMU type-specific data (data_uptr/data_len), may be NULL */
     int (*viommu_data)(EmuViommu *viommu, struct iommu_viommu_alloc *cmd);
     /* vEVENTQ type this hardware reports (0: none) */

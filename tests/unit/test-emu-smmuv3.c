@@ -1172,20 +1172,104 @@ static void test_inv_commands(SmmuTest *t, gconstpointer data)
     for (i = 0; i < G_N_ELEMENTS(good); i++) {
         g_assert_cmpint(inv1_err(t, good[i]), ==, 0);
     }
-    g_assert_cmpint(s1_invalidate(&t->f, t->viommu_id, good, 0, NULL), ==, 0);
+    /*
+     * No probe with an empty array: arm_vsmmu_cache_invalidate() copies
+     * it with iommu_copy_struct_from_full_user_array(), EINVAL for 0.
+     */
+    g_assert_cmpint(s1_invalidate(&t->f, t->viommu_id, good, 0, NULL), ==,
+                    EINVAL);
     cmd.hwpt_id = t->viommu_id;
     cmd.data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1;
     g_assert_cmpint(ctx_ioctl(&t->f, IOMMU_HWPT_INVALIDATE, &cmd), ==, EINVAL);
     cmd.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
+    /* A shorter entry is zero-extended (copy_struct_from_user()) */
     cmd.entry_len = 8;
-    cmd.entry_num = 1;          /* written back as 0 by the failed call */
-    g_assert_cmpint(ctx_ioctl(&t->f, IOMMU_HWPT_INVALIDATE, &cmd), ==, EINVAL);
+    cmd.entry_num = 1;
+    g_assert_cmpint(ctx_ioctl(&t->f, IOMMU_HWPT_INVALIDATE, &cmd), ==, 0);
+    g_assert_cmpuint(cmd.entry_num, ==, 1);
     cmd.entry_len = sizeof(S1Cmd);
     ste_install_cfg(t, S1_STE_CFG_ABORT, 0, 0, 0, 0);
     cmd.hwpt_id = t->nested_id;     /* SMMUv3 invalidates via the vIOMMU */
     cmd.entry_num = 1;
     g_assert_cmpint(ctx_ioctl(&t->f, IOMMU_HWPT_INVALIDATE, &cmd), ==,
                     EOPNOTSUPP);
+}
+
+static int inv_raw(SmmuTest *t, const void *entries, uint32_t entry_len,
+                   uint32_t entry_num, uint32_t *done)
+{
+    struct iommu_hwpt_invalidate cmd = {
+        .size = sizeof(cmd),
+        .hwpt_id = t->viommu_id,
+        .data_uptr = (uintptr_t)entries,
+        .data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+        .entry_len = entry_len,
+        .entry_num = entry_num,
+    };
+    int rc = ctx_ioctl(&t->f, IOMMU_HWPT_INVALIDATE, &cmd);
+
+    *done = cmd.entry_num;
+    return rc;
+}
+
+/*
+ * The vIOMMU's array is copied whole before any command runs
+ * (arm_vsmmu_cache_invalidate() through
+ * iommu_copy_struct_from_full_user_array()): an entry longer than 16
+ * bytes needs a zero tail (else E2BIG), a bad pointer anywhere is EFAULT,
+ * both with entry_num 0 and no command run, not even the good first one;
+ * an entry shorter than 16 bytes is zero-extended.
+ */
+static void test_inv_array(SmmuTest *t, gconstpointer data)
+{
+    const S1Cmd all = s1_cmd(S1_CMD_TLBI_NH_ALL);
+    uint8_t wide[2][24] = { { 0 } };
+    uint8_t *pages;
+    uint64_t a, b;
+    uint32_t done;
+    S1Pt pt;
+
+    nest_up(t, true, EVQ_DEPTH);
+    s1_up(t, &pt, S1_GRANULE_4K, 48, ASID);
+    a = s1_alloc(&t->mem, PAGE);
+    b = s1_alloc(&t->mem, PAGE);
+    s1_pt_map(&pt, IOVA, a, 3, S1_RW);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
+    s1_pt_map(&pt, IOVA, b, 3, S1_RW);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);  /* stale */
+
+    /* 24-byte entries, the second with a non-zero tail */
+    memcpy(wide[0], &all, sizeof(all));
+    memcpy(wide[1], &all, sizeof(all));
+    wide[1][sizeof(all)] = 1;
+    g_assert_cmpint(inv_raw(t, wide, sizeof(wide[0]), 2, &done), ==, E2BIG);
+    g_assert_cmpuint(done, ==, 0);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
+
+    /* the second entry in an inaccessible page */
+    pages = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    g_assert_true(pages != MAP_FAILED);
+    g_assert_cmpint(mprotect(pages + PAGE, PAGE, PROT_NONE), ==, 0);
+    memcpy(pages + PAGE - sizeof(all), &all, sizeof(all));
+    g_assert_cmpint(inv_raw(t, pages + PAGE - sizeof(all), sizeof(all), 2,
+                            &done), ==, EFAULT);
+    g_assert_cmpuint(done, ==, 0);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
+    munmap(pages, 2 * PAGE);
+
+    /* zero tails: both run */
+    wide[1][sizeof(all)] = 0;
+    g_assert_cmpint(inv_raw(t, wide, sizeof(wide[0]), 2, &done), ==, 0);
+    g_assert_cmpuint(done, ==, 2);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 2);
+
+    /* 8-byte entries: the opcode dword, the other one zero */
+    s1_pt_map(&pt, IOVA, a, 3, S1_RW);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 2);  /* stale */
+    g_assert_cmpint(inv_raw(t, &all, 8, 1, &done), ==, 0);
+    g_assert_cmpuint(done, ==, 1);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
 }
 
 /* What a smaller SMMU (no RIL, 4K only, 4-bit SSIDs, 40-bit OAS) refuses */
@@ -1335,6 +1419,7 @@ int main(int argc, char **argv)
     SMMU_TEST("inv/ste-rewrite", test_ste_rewrite);
     SMMU_TEST("inv/batch-partial", test_batch_partial);
     SMMU_TEST("inv/commands", test_inv_commands);
+    SMMU_TEST("inv/array", test_inv_array);
     g_test_add("/emu/smmuv3/small-smmu", SmmuTest, NULL, setup_small,
                test_small_smmu, teardown);
     g_test_add_func("/emu/smmuv3/fail-nth", test_fail_nth);

@@ -1020,13 +1020,18 @@ static void test_invalidate_entries(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(t_invalidate(f, nested, type, all, sizeof(all[0]), &n),
                     ==, 0);
     g_assert_cmpuint(n, ==, good);
-    /* A longer entry must have a zero tail. */
+    /*
+     * entry_len must be the struct size, even with a zero tail or for a
+     * shorter entry: iommu_copy_struct_from_user_array() with min_last
+     * __reserved (intel_nested_cache_invalidate_user()) is EINVAL.
+     */
     n = 1;
     g_assert_cmpint(t_invalidate(f, nested, type, longer, sizeof(longer),
-                                 &n), ==, 0);
-    longer[sizeof(all[0])] = 1;
-    g_assert_cmpint(t_invalidate(f, nested, type, longer, sizeof(longer),
-                                 &n), ==, E2BIG);
+                                 &n), ==, EINVAL);
+    g_assert_cmpuint(n, ==, 0);
+    n = 1;
+    g_assert_cmpint(t_invalidate(f, nested, type, longer,
+                                 sizeof(all[0]) - 8, &n), ==, EINVAL);
     g_assert_cmpuint(n, ==, 0);
 }
 
