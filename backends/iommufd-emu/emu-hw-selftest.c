@@ -146,7 +146,10 @@ const EmuHwOps emu_hw_selftest_ops = {
     .hw_info_type = EMU_HW_INFO_TYPE_SELFTEST,
     .hw_info = mock_hw_info,
     .nested_data_type = EMU_HWPT_DATA_SELFTEST,
-    .nested_data_min = sizeof(EmuTestHwptData),
+    /* __mock_domain_alloc_nested(): min_last iotlb */
+    .nested_data_min = offsetof(EmuTestHwptData, iotlb) + sizeof(__u32),
+    .nested_data_size = sizeof(EmuTestHwptData),
+    .nested_flags = IOMMU_HWPT_ALLOC_PASID,
     .nested_alloc = mock_nested_alloc,
     .paging_data = mock_paging_data,
     .nested_attach = mock_nested_attach,

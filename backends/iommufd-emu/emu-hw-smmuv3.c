@@ -1153,7 +1153,11 @@ const EmuHwOps emu_hw_smmuv3_ops = {
     .hw_info_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
     .hw_info = smmu_hw_info,
     .nested_data_type = IOMMU_HWPT_DATA_ARM_SMMUV3,
+    /* arm_vsmmu_alloc_domain_nested(): min_last ste, no flags */
     .nested_data_min = sizeof(struct iommu_hwpt_arm_smmuv3),
+    .nested_data_size = sizeof(struct iommu_hwpt_arm_smmuv3),
+    .nested_type_einval = true,
+    .nested_flags = 0,
     .nested_alloc = smmu_nested_alloc,
     .nested_attach = smmu_nested_attach,
     .nested_free = smmu_nested_free,

@@ -588,7 +588,10 @@ const EmuHwOps emu_hw_vtd_ops = {
     .hw_info_type = IOMMU_HW_INFO_TYPE_INTEL_VTD,
     .hw_info = vtd_hw_info,
     .nested_data_type = IOMMU_HWPT_DATA_VTD_S1,
+    /* intel_iommu_domain_alloc_nested(): min_last __reserved */
     .nested_data_min = sizeof(struct iommu_hwpt_vtd_s1),
+    .nested_data_size = sizeof(struct iommu_hwpt_vtd_s1),
+    .nested_flags = IOMMU_HWPT_ALLOC_PASID,
     .nested_alloc = vtd_nested_alloc,
     .nested_attach = vtd_nested_attach,
     .nested_free = NULL,            /* hwpt->data is all there is */

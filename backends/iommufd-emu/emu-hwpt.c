@@ -75,16 +75,21 @@ int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
     return 0;
 }
 
-/* The driver data of a HWPT_ALLOC, in the hardware's own struct size. */
+/*
+ * The driver data of a HWPT_ALLOC, in the hardware's own struct size:
+ * __iommu_copy_struct_from_user() takes data_len from the struct's first
+ * layout to the whole struct and refuses anything else with EINVAL, a
+ * longer one too (no copy_struct_from_user() tail rule for driver data).
+ */
 static int hwpt_data_copy(const EmuHwOps *ops, struct iommu_hwpt_alloc *cmd,
                           void **data)
 {
-    if (cmd->data_len < ops->nested_data_min) {
+    if (cmd->data_len < ops->nested_data_min ||
+        cmd->data_len > ops->nested_data_size) {
         return -EINVAL;
     }
-    *data = g_malloc0(ops->nested_data_min);
-    return emu_copy_struct(*data, ops->nested_data_min, cmd->data_uptr,
-                           cmd->data_len);
+    *data = g_malloc0(ops->nested_data_size);
+    return emu_copy_from_user(*data, cmd->data_uptr, cmd->data_len);
 }
 
 static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
@@ -114,8 +119,15 @@ static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
         parent = viommu->parent;
     }
     if ((cmd->flags & ~NESTED_FLAGS) || !cmd->data_len ||
-        !ops->nested_alloc || cmd->data_type != ops->nested_data_type) {
+        !ops->nested_alloc) {
         return -EOPNOTSUPP;
+    }
+    /* The driver's own checks (arm_vsmmu_alloc_domain_nested() ...) */
+    if (cmd->flags & ~(IOMMU_HWPT_FAULT_ID_VALID | ops->nested_flags)) {
+        return -EOPNOTSUPP;
+    }
+    if (cmd->data_type != ops->nested_data_type) {
+        return ops->nested_type_einval ? -EINVAL : -EOPNOTSUPP;
     }
     rc = hwpt_data_copy(ops, cmd, &data);
     if (!rc) {
@@ -128,7 +140,7 @@ static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
     hwpt->parent = parent;
     hwpt->viommu = viommu;
     hwpt->data_type = cmd->data_type;
-    rc = ops->nested_alloc(hwpt, data, ops->nested_data_min);
+    rc = ops->nested_alloc(hwpt, data, ops->nested_data_size);
     if (rc) {
         emu_obj_abort(&hwpt->obj);
         return rc;

@@ -194,9 +194,21 @@ struct EmuHwOps {
     uint32_t hw_info_type;
     /* Fill the type-specific GET_HW_INFO payload; returns its length. */
     size_t (*hw_info)(EmuIommu *iommu, void *buf, size_t len);
-    /* Nested HWPT: validate and keep the stage-1 config (data_type). */
+    /*
+     * Nested HWPT: validate and keep the stage-1 config (data_type). The
+     * driver copies it with iommu_copy_struct_from_user(): data_len from
+     * nested_data_min (offsetofend of its min_last) to nested_data_size
+     * (the struct), EINVAL outside. A data type it does not take is
+     * EOPNOTSUPP where the driver checks it first (VT-d, the mock), EINVAL
+     * where only the copy helper does (nested_type_einval: SMMUv3).
+     * nested_flags: the allocation flags the driver takes besides
+     * FAULT_ID_VALID (which the core keeps), others are EOPNOTSUPP.
+     */
     uint32_t nested_data_type;
     size_t nested_data_min;
+    size_t nested_data_size;
+    bool nested_type_einval;
+    uint32_t nested_flags;
     int (*nested_alloc)(EmuHwpt *hwpt, const void *data, size_t len);
     /* Paging HWPT with driver data of nested_data_type (may be NULL) */
     int (*paging_data)(EmuIommu *iommu, const void *data);
