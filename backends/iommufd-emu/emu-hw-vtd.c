@@ -234,9 +234,9 @@ static int vtd_check_addr_width(const EmuHwConfig *cfg, uint32_t width)
 
 /*
  * What the kernel checks when it programs the PASID entry for a nested
- * domain: the address width (4-level, or 5-level with FS5LP), SRE only
- * with ECAP.SRS, EAFE only with ECAP.EAFS; and, on a PASID, no dirty
- * tracking on the parent (the 7.x driver refuses that combination).
+ * domain (intel_pasid_setup_nested()): the address width (4-level, or
+ * 5-level with FS5LP), SRE only with ECAP.SRS, EAFE only with ECAP.EAFS.
+ * Nothing about dirty tracking on the parent, on the RID or a PASID.
  * FSPTPTR must be a 4 KiB aligned address the parent can take; the
  * kernel silently drops low bits instead, the model is stricter.
  */
@@ -255,10 +255,6 @@ static int vtd_nested_attach(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid)
     }
     if ((s1->pgtbl_addr & ~EMU_PAGE_MASK) ||
         (cfg->ias < 64 && (s1->pgtbl_addr >> cfg->ias))) {
-        return -EINVAL;
-    }
-    if (pasid != EMU_NO_PASID &&
-        (hwpt->parent->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
         return -EINVAL;
     }
     return 0;
