@@ -501,7 +501,12 @@ static int ste_decode(uint64_t w0, uint64_t w1, SmmuSte *ste)
     unsigned eats;
 
     if (!(w0 & STE0_V)) {
-        return 0;               /* not valid: aborts with C_BAD_STE */
+        /*
+         * arm_smmu_validate_vste() zeroes a V=0 vSTE and
+         * arm_smmu_make_nested_domain_ste() installs an abort STE for
+         * it: Cfg stays 0 (abort), no event reaches the guest.
+         */
+        return 0;
     }
     if ((w0 & ~STE0_NESTED_FIELDS) || (w1 & ~STE1_NESTED_FIELDS)) {
         return -EIO;
@@ -1027,9 +1032,6 @@ static int smmu_walk(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
         .access = access, .record = true, .w = w,
     };
 
-    if (!ste->valid) {
-        return config_event(&r, EVT_C_BAD_STE, "STE not valid");
-    }
     switch (ste->cfg) {
     case STE_CFG_ABORT:
         return fault_info(&r, -EFAULT, "STE aborts");   /* no event */
