@@ -140,19 +140,21 @@ struct EmuVdevice {
     uint64_t virt_id;
 };
 
-/* vEVENTQ or fault queue: records readable through a file descriptor. */
+/*
+ * vEVENTQ or fault queue: records readable through a file descriptor,
+ * fd -1 once the caller closed it (the object lives until destroyed).
+ */
 struct EmuEventq {
     EmuObj obj;
-    int fd;                     /* eventfd: readable while records wait */
+    int fd;                     /* eventfd, readable while records wait */
     bool is_fault;
     EmuViommu *viommu;          /* vEVENTQ */
     uint32_t type;
     uint32_t depth;
     uint32_t seq;
-    bool lost;
+    bool lost;                  /* the last record is LOST_EVENTS */
     GQueue records;             /* GBytes */
-    GHashTable *pending;        /* fault: cookie -> device (responses) */
-    uint32_t next_cookie;
+    GHashTable *pending;        /* fault: cookies read, not answered */
 };
 
 /* ---- Hardware ---- */
@@ -410,12 +412,15 @@ void emu_eventq_destroy(EmuEventq *q);
 /* Queue a vEVENT (payload) on the vIOMMU's queue of @type, if any. */
 void emu_veventq_report(EmuViommu *viommu, uint32_t type,
                         const void *payload, size_t len);
-/* Queue @rec (flags, pasid, grpid, perm, addr) on @q for @idev. */
+/*
+ * Queue a page request @rec (flags, pasid, grpid, perm, addr) on @q for
+ * @idev: only what iommu_report_device_fault() reports, a PRI page
+ * request or a stall; an unrecoverable DMA fault never comes here.
+ */
 void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
                      const struct iommu_hwpt_pgfault *rec);
-/* Queue a page fault record on @q for @idev. */
-void emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t pasid,
-                      uint64_t iova, unsigned access);
+/* Close the fds of @ctx's queues (the context is closing). */
+void emu_eventq_close_fds(EmuCtx *ctx);
 
 /* emu-translate.c */
 void emu_iotlb_insert(EmuIommu *iommu, const EmuTlbEntry *e);

@@ -390,6 +390,7 @@ void emu_ctx_close(EmuCtx *ctx)
 {
     EmuHost *host = ctx->host;
 
+    emu_eventq_close_fds(ctx);
     emu_obj_destroy_all(ctx);
     if (emu_obj_leak_report(ctx)) {
         /*

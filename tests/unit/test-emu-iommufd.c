@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "emu-test.h"
+#include "emu-selftest-abi.h"
 
 #define RW  (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
@@ -641,50 +642,123 @@ static void test_dirty_tracking(EmuFixture *f, gconstpointer data)
 
 /* ---- fault queue ---- */
 
-static void test_fault_queue(EmuFixture *f, gconstpointer data)
+static void fault_alloc(EmuFixture *f, struct iommu_fault_alloc *fa,
+                        uint32_t *hwpt)
 {
-    struct iommu_fault_alloc fa = { .size = sizeof(fa) };
-    struct iommu_hwpt_pgfault pf[2];
-    struct iommu_hwpt_page_response resp = { 0 };
-    uint32_t hwpt, pt;
-    uint8_t v;
-    ssize_t n;
+    struct iommu_hwpt_alloc cmd = {
+        .size = sizeof(cmd), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+        .dev_id = f->dev_id, .pt_id = f->ioas_id,
+    };
+    uint32_t pt;
 
-    g_assert_cmpint(ctx_ioctl(f, IOMMU_FAULT_QUEUE_ALLOC, &fa), ==, 0);
-    g_assert_true(emu_ctx_owns_fd(f->ctx, fa.out_fault_fd));
-    {
-        struct iommu_hwpt_alloc cmd = {
-            .size = sizeof(cmd), .flags = IOMMU_HWPT_FAULT_ID_VALID,
-            .dev_id = f->dev_id, .pt_id = f->ioas_id,
-            .fault_id = fa.out_fault_id,
-        };
-
-        g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, 0);
-        hwpt = cmd.out_hwpt_id;
-    }
-    g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
-    pt = hwpt;
+    *fa = (struct iommu_fault_alloc) { .size = sizeof(*fa) };
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_FAULT_QUEUE_ALLOC, fa), ==, 0);
+    g_assert_true(emu_ctx_owns_fd(f->ctx, fa->out_fault_fd));
+    cmd.fault_id = fa->out_fault_id;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, 0);
+    *hwpt = pt = cmd.out_hwpt_id;
     g_assert_cmpint(t_attach(f, &pt), ==, 0);
-    g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, pf, sizeof(pf)),
-                    ==, 0);
+}
+
+/*
+ * An unrecoverable DMA fault puts nothing on the HWPT's fault queue: only
+ * PRI page requests and stalls go through iommu_report_device_fault() to
+ * iommufd_fault_iopf_handler(), and the model's devices issue none.
+ */
+static void test_fault_not_a_page_request(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_hwpt_pgfault pf[2];
+    struct iommu_fault_alloc fa;
+    uint32_t hwpt;
+    EmuStats st;
+    uint8_t v;
+
+    fault_alloc(f, &fa, &hwpt);
     g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x7123, &v, 1, EMU_DMA_WRITE),
                     ==, -EFAULT);
-    /* Too small a buffer reads nothing; a whole record reads one. */
-    g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, pf, 8), ==, 0);
-    n = emu_ctx_read(f->ctx, fa.out_fault_fd, pf, sizeof(pf));
-    g_assert_cmpint(n, ==, sizeof(pf[0]));
+    emu_host_stats(f->host, &st);
+    g_assert_cmpuint(st.faults, ==, 1);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, pf, sizeof(pf)),
+                    ==, 0);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+static int trigger_iopf(EmuFixture *f, uint32_t pasid, uint32_t grpid,
+                        uint64_t addr)
+{
+    EmuTestCmd cmd = {
+        .size = sizeof(cmd), .op = EMU_TEST_OP_TRIGGER_IOPF,
+        .trigger_iopf = {
+            .dev_id = f->dev_id, .pasid = pasid, .grpid = grpid,
+            .perm = IOMMU_PGFAULT_PERM_READ, .addr = addr,
+        },
+    };
+
+    return ctx_ioctl(f, EMU_IOMMU_TEST_CMD, &cmd);
+}
+
+/*
+ * The fault queue's file, fed by page requests (the selftest mock's
+ * TRIGGER_IOPF): iommufd_fault_fops_read() takes a multiple of the record
+ * (ESPIPE otherwise) big enough for one (EINVAL), gives each record read
+ * a cookie, lowest free from 1, with length 0
+ * (iommufd_compose_fault_message()); iommufd_fault_fops_write() takes
+ * whole responses (ESPIPE) to cookies read (EINVAL). The open fd holds
+ * the object: IOMMU_DESTROY is EBUSY until it is closed.
+ */
+static void test_fault_queue(void)
+{
+    struct iommu_hwpt_page_response resp = { 0 };
+    struct iommu_hwpt_pgfault pf[2];
+    struct iommu_fault_alloc fa;
+    EmuFixture fix, *f = &fix;
+    uint32_t hwpt;
+    int fd;
+
+    emu_fixture_setup(f, EMU_HW_SELFTEST);
+    fault_alloc(f, &fa, &hwpt);
+    fd = fa.out_fault_fd;
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==, 0);
+    g_assert_cmpint(trigger_iopf(f, 5, 7, 0x7000), ==, 0);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, 8), ==, -1);
+    g_assert_cmpint(errno, ==, ESPIPE);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, 0), ==, -1);
+    g_assert_cmpint(errno, ==, EINVAL);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==,
+                    sizeof(pf[0]));
     g_assert_cmphex(pf[0].addr, ==, 0x7000);
     g_assert_cmpuint(pf[0].dev_id, ==, f->dev_id);
-    g_assert_cmpuint(pf[0].perm, ==, IOMMU_PGFAULT_PERM_WRITE);
-    g_assert_cmpuint(pf[0].flags & IOMMU_PGFAULT_FLAGS_PASID_VALID, ==, 0);
+    g_assert_cmpuint(pf[0].pasid, ==, 5);
+    g_assert_cmpuint(pf[0].grpid, ==, 7);
+    g_assert_cmpuint(pf[0].perm, ==, IOMMU_PGFAULT_PERM_READ);
+    g_assert_cmpuint(pf[0].length, ==, 0);
+    g_assert_cmpuint(pf[0].cookie, ==, 1);
+    g_assert_cmpint(trigger_iopf(f, 5, 8, 0x8000), ==, 0);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==,
+                    sizeof(pf[0]));
+    g_assert_cmpuint(pf[0].cookie, ==, 2);
     /* Respond once; a second response to the same cookie is invalid. */
-    resp.cookie = pf[0].cookie;
-    g_assert_cmpint(emu_ctx_write(f->ctx, fa.out_fault_fd, &resp,
-                                  sizeof(resp)), ==, sizeof(resp));
-    g_assert_cmpint(emu_ctx_write(f->ctx, fa.out_fault_fd, &resp,
-                                  sizeof(resp)), ==, -1);
+    resp.cookie = 1;
+    g_assert_cmpint(emu_ctx_write(f->ctx, fd, &resp, 4), ==, -1);
+    g_assert_cmpint(errno, ==, ESPIPE);
+    g_assert_cmpint(emu_ctx_write(f->ctx, fd, &resp, sizeof(resp)), ==,
+                    sizeof(resp));
+    g_assert_cmpint(emu_ctx_write(f->ctx, fd, &resp, sizeof(resp)), ==, -1);
     g_assert_cmpint(errno, ==, EINVAL);
+    /* cookie 1 is free again */
+    g_assert_cmpint(trigger_iopf(f, 5, 9, 0x9000), ==, 0);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==,
+                    sizeof(pf[0]));
+    g_assert_cmpuint(pf[0].cookie, ==, 1);
+    /* the HWPT holds the queue, then its fd does */
+    g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
     g_assert_cmpint(t_detach(f), ==, 0);
+    g_assert_cmpint(t_destroy(f, hwpt), ==, 0);
+    g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
+    g_assert_cmpint(emu_ctx_close_fd(f->ctx, fd), ==, 0);
+    g_assert_false(emu_ctx_owns_fd(f->ctx, fd));
+    g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, 0);
+    emu_fixture_teardown(f);
 }
 
 /* ---- lifetimes and leaks ---- */
@@ -757,11 +831,13 @@ int main(int argc, char **argv)
     T("device/map-readonly", test_map_readonly, setup_paging);
     T("hw-info/paging", test_hw_info_paging, setup_paging);
     T("dirty/tracking", test_dirty_tracking, setup_vtd);
-    T("fault/queue", test_fault_queue, setup_paging);
+    T("fault/not-a-page-request", test_fault_not_a_page_request,
+      setup_vtd);
 #undef T
     g_test_add_func("/emu/iommufd/close-destroys-everything",
                     test_close_destroys_everything);
     g_test_add_func("/emu/iommufd/leak-report", test_leak_report);
+    g_test_add_func("/emu/iommufd/fault/queue", test_fault_queue);
     g_test_add_func("/emu/iommufd/hwpt/spr17-readonly", test_spr17_readonly);
     return g_test_run();
 }

@@ -26,6 +26,8 @@
 #define IPS_MASK        (7ULL << S1_CD0_IPS_SHIFT)
 #define CD0_ENDI        (1ULL << 15)
 #define SSID_TOO_BIG    16              /* the small config has 4 bits */
+#define EVT_RECORD      (sizeof(struct iommufd_vevent_header) + \
+                         sizeof(struct iommu_vevent_arm_smmuv3))
 
 typedef struct SmmuTest {
     EmuFixture f;
@@ -429,6 +431,9 @@ static void test_destroy_order(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(t_destroy(&t->f, t->viommu_id), ==, EBUSY); /* vdev */
     g_assert_cmpint(t_destroy(&t->f, t->vdev_id), ==, 0);
     g_assert_cmpint(t_destroy(&t->f, t->viommu_id), ==, EBUSY); /* evq */
+    /* its open fd holds the vEVENTQ (iommufd_eventq_init()) */
+    g_assert_cmpint(t_destroy(&t->f, t->veventq_id), ==, EBUSY);
+    g_assert_cmpint(emu_ctx_close_fd(t->f.ctx, t->evfd), ==, 0);
     g_assert_cmpint(t_destroy(&t->f, t->veventq_id), ==, 0);
     g_assert_cmpint(t_destroy(&t->f, t->s2_id), ==, EBUSY);  /* viommu */
     g_assert_cmpint(t_destroy(&t->f, t->viommu_id), ==, 0);
@@ -705,7 +710,11 @@ static void test_fault(SmmuTest *t, gconstpointer data)
     expect_no_event(t);
 }
 
-/* Sequence numbers, the vSID in every record, overflow */
+/*
+ * Sequence numbers, the vSID in every record, overflow. The LOST_EVENTS
+ * header carries the sequence number of the last event lost
+ * (iommufd_vevent_handler() numbers it as the event it replaces).
+ */
 static void test_eventq_overflow(SmmuTest *t, gconstpointer data)
 {
     S1Event ev[4];
@@ -728,12 +737,77 @@ static void test_eventq_overflow(SmmuTest *t, gconstpointer data)
     }
     g_assert_false(ev[2].payload);
     g_assert_cmphex(ev[2].flags, ==, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+    g_assert_cmpuint(ev[2].seq, ==, 3);
     g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA + 4 * PAGE, &v), ==,
                     -EFAULT);
     g_assert_cmpuint(s1_read_events(&t->f, t->evfd, ev, 4), ==, 1);
     g_assert_true(ev[0].payload);
     g_assert_cmpuint(ev[0].seq, ==, 4);         /* 2 and 3 were lost */
     g_assert_cmphex(ev[0].evt[2], ==, IOVA + 4 * PAGE);
+}
+
+/*
+ * A LOST_EVENTS header only ever sits last: a newer event deletes it
+ * (iommufd_vevent_handler()), the gap in sequence numbers tells the loss.
+ */
+static void test_eventq_lost_deleted(SmmuTest *t, gconstpointer data)
+{
+    S1Event ev[4];
+    uint64_t v;
+    unsigned i;
+    S1Pt pt;
+
+    nest_up(t, true, 2);
+    s1_up(t, &pt, S1_GRANULE_4K, 48, ASID);
+    for (i = 0; i < 3; i++) {               /* 0, 1 queued, 2 lost */
+        g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA + i * PAGE, &v), ==,
+                        -EFAULT);
+    }
+    g_assert_cmpuint(s1_read_events(&t->f, t->evfd, ev, 1), ==, 1);
+    g_assert_cmpuint(ev[0].seq, ==, 0);
+    g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA + 3 * PAGE, &v), ==,
+                    -EFAULT);                /* 3 queued, header gone */
+    g_assert_cmpuint(s1_read_events(&t->f, t->evfd, ev, 4), ==, 2);
+    g_assert_true(ev[0].payload && ev[1].payload);
+    g_assert_cmpuint(ev[0].seq, ==, 1);
+    g_assert_cmpuint(ev[1].seq, ==, 3);
+    g_assert_cmphex(ev[1].evt[2], ==, IOVA + 3 * PAGE);
+    expect_no_event(t);
+}
+
+/*
+ * iommufd_veventq_fops_read(): fewer bytes than a header is EINVAL, empty
+ * queue or not; too few for the first event is EINVAL; a LOST_EVENTS
+ * header alone needs only its 8 bytes.
+ */
+static void test_eventq_read_sizes(SmmuTest *t, gconstpointer data)
+{
+    uint8_t buf[EVT_RECORD + 8];
+    struct iommufd_vevent_header hdr;
+    uint64_t v;
+    unsigned i;
+    S1Pt pt;
+
+    nest_up(t, true, 1);
+    s1_up(t, &pt, S1_GRANULE_4K, 48, ASID);
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf, 7), ==, -1);
+    g_assert_cmpint(errno, ==, EINVAL);
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf, 8), ==, 0);
+    for (i = 0; i < 2; i++) {               /* 0 queued, 1 lost */
+        g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA + i * PAGE, &v), ==,
+                        -EFAULT);
+    }
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf, 8), ==, -1);
+    g_assert_cmpint(errno, ==, EINVAL);
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf,
+                                 EVT_RECORD + 4), ==, EVT_RECORD);
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf, 8), ==, 8);
+    memcpy(&hdr, buf, sizeof(hdr));
+    g_assert_cmphex(hdr.flags, ==, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+    g_assert_cmpuint(hdr.sequence, ==, 1);
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf, 8), ==, 0);
+    g_assert_cmpint(emu_ctx_write(t->f.ctx, t->evfd, buf, 8), ==, -1);
+    g_assert_cmpint(errno, ==, EINVAL);
 }
 
 /* ---- STE configurations ---- */
@@ -1432,6 +1506,8 @@ int main(int argc, char **argv)
     SMMU_TEST("nest/vste-validation", test_vste_validation);
     SMMU_TEST("nest/attach-needs-vdevice", test_attach_needs_vdevice);
     SMMU_TEST("event/overflow", test_eventq_overflow);
+    SMMU_TEST("event/lost-deleted", test_eventq_lost_deleted);
+    SMMU_TEST("event/read-sizes", test_eventq_read_sizes);
     SMMU_TEST("ste/bypass", test_ste_bypass);
     SMMU_TEST("ste/abort", test_ste_abort);
     SMMU_TEST("cd/substreams", test_substreams);

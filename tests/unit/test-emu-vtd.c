@@ -635,6 +635,12 @@ static void test_pasid_shared_domain(VtdFixture *vf, gconstpointer data)
 
 /* ---- the fault queue (VT-d has no vEVENTQ) ---- */
 
+/*
+ * A first-stage fault of a device without PRI is unrecoverable: the
+ * hardware records it (fault reason), the HWPT's fault queue gets
+ * nothing. Only page requests (intel/prq.c through
+ * iommu_report_device_fault()) reach iommufd_fault_iopf_handler().
+ */
 static void test_fault_queue(VtdFixture *vf, gconstpointer data)
 {
     EmuFixture *f = &vf->f;
@@ -647,7 +653,6 @@ static void test_fault_queue(VtdFixture *vf, gconstpointer data)
         .data_uptr = (uintptr_t)&s1,
     };
     struct iommu_hwpt_pgfault pf;
-    struct iommu_hwpt_page_response resp = { 0 };
     uint32_t pt;
 
     g_assert_cmpint(ctx_ioctl(f, IOMMU_FAULT_QUEUE_ALLOC, &fa), ==, 0);
@@ -662,15 +667,7 @@ static void test_fault_queue(VtdFixture *vf, gconstpointer data)
     assert_fault(vf, IOVA_4K + 0x10, EMU_DMA_WRITE, -EFAULT,
                  FR_FS_NOT_PRESENT);
     g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, &pf, sizeof(pf)),
-                    ==, sizeof(pf));
-    g_assert_cmphex(pf.addr, ==, IOVA_4K);
-    g_assert_cmpuint(pf.perm, ==, IOMMU_PGFAULT_PERM_WRITE);
-    g_assert_cmpuint(pf.dev_id, ==, f->dev_id);
-    g_assert_cmpuint(!!(pf.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID), ==,
-                     vf->pasid != EMU_NO_PASID);
-    resp.cookie = pf.cookie;
-    g_assert_cmpint(emu_ctx_write(f->ctx, fa.out_fault_fd, &resp,
-                                  sizeof(resp)), ==, sizeof(resp));
+                    ==, 0);
 }
 
 /* ---- GET_HW_INFO ---- */
