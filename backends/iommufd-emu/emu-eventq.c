@@ -43,28 +43,45 @@ static int eventq_new(EmuCtx *ctx, EmuObjType type, EmuEventq **out)
     return 0;
 }
 
+/* The vIOMMU's queue of @type (iommufd_viommu_find_veventq()) */
+static EmuEventq *veventq_find(EmuViommu *viommu, uint32_t type)
+{
+    GList *l;
+
+    for (l = viommu->veventqs; l; l = l->next) {
+        EmuEventq *q = l->data;
+
+        if (q->type == type) {
+            return q;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * iommufd_veventq_alloc(): flags, __reserved and the DEFAULT type, then
+ * the depth, then the vIOMMU. Any other type is taken, whether or not the
+ * driver reports it (iommufd_viommu_report_event() finds the queue by
+ * type); one queue per type.
+ */
 int emu_veventq_alloc(EmuCtx *ctx, struct iommu_veventq_alloc *cmd)
 {
     EmuViommu *viommu;
     EmuEventq *q;
     int rc;
 
-    if (cmd->flags || cmd->__reserved) {
+    if (cmd->flags || cmd->__reserved ||
+        cmd->type == IOMMU_VEVENTQ_TYPE_DEFAULT) {
         return -EOPNOTSUPP;
+    }
+    if (!cmd->veventq_depth || cmd->veventq_depth > VEVENTQ_MAX_DEPTH) {
+        return -EINVAL;
     }
     viommu = (EmuViommu *)emu_obj_get(ctx, cmd->viommu_id, EMU_OBJ_VIOMMU);
     if (!viommu) {
         return -ENOENT;
     }
-    if (!cmd->veventq_depth || cmd->veventq_depth > VEVENTQ_MAX_DEPTH) {
-        return -EINVAL;
-    }
-    if (cmd->type == IOMMU_VEVENTQ_TYPE_DEFAULT ||
-        !viommu->iommu->ops->veventq_type ||
-        cmd->type != viommu->iommu->ops->veventq_type) {
-        return -EOPNOTSUPP;
-    }
-    if (viommu->veventq) {
+    if (veventq_find(viommu, cmd->type)) {
         return -EEXIST;
     }
     rc = eventq_new(ctx, EMU_OBJ_VEVENTQ, &q);
@@ -74,7 +91,7 @@ int emu_veventq_alloc(EmuCtx *ctx, struct iommu_veventq_alloc *cmd)
     q->viommu = viommu;
     q->type = cmd->type;
     q->depth = cmd->veventq_depth;
-    viommu->veventq = q;
+    viommu->veventqs = g_list_append(viommu->veventqs, q);
     emu_obj_ref(viommu);        /* put in emu_eventq_destroy() */
     cmd->out_veventq_id = q->obj.id;
     cmd->out_veventq_fd = q->fd;
@@ -145,7 +162,7 @@ void emu_eventq_destroy(EmuEventq *q)
         g_hash_table_destroy(q->pending);
     }
     if (q->viommu) {
-        q->viommu->veventq = NULL;
+        q->viommu->veventqs = g_list_remove(q->viommu->veventqs, q);
         emu_obj_unref(q->viommu);
     }
 }
@@ -181,12 +198,12 @@ static void eventq_drain_signal(EmuEventq *q)
 void emu_veventq_report(EmuViommu *viommu, uint32_t type,
                         const void *payload, size_t len)
 {
-    EmuEventq *q = viommu->veventq;
+    EmuEventq *q = veventq_find(viommu, type);
     struct iommufd_vevent_header hdr = { 0 };
     guint events;
     GByteArray *rec;
 
-    if (!q || q->type != type) {
+    if (!q) {
         return;
     }
     hdr.sequence = q->seq;

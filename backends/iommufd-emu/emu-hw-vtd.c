@@ -113,9 +113,6 @@
 #define VTD_FR_WRITE            0x85    /* write, R/W clear */
 #define VTD_FR_AD_UPDATE        0x91    /* A/D/EA update failed */
 
-#define VTD_S1_FLAGS    (IOMMU_VTD_S1_SRE | IOMMU_VTD_S1_EAFE | \
-                         IOMMU_VTD_S1_WPE)
-
 /* ---- GET_HW_INFO ---- */
 
 static uint64_t vtd_sagaw(unsigned ias)
@@ -209,14 +206,16 @@ static size_t vtd_hw_info(EmuIommu *iommu, void *buf, size_t len)
  * __reserved); the model enforces the documented contract, so a VMM that
  * passes junk is caught here rather than silently accepted.
  */
+/*
+ * intel_iommu_domain_alloc_nested() keeps the stage-1 data as it came:
+ * unknown flags and __reserved are not checked (only SRE, EAFE and WPE
+ * are ever read, by pasid_pte_config_nested()).
+ */
 static int vtd_nested_alloc(EmuHwpt *hwpt, const void *data, size_t len)
 {
     const struct iommu_hwpt_vtd_s1 *s1 = data;
 
     g_assert(len >= sizeof(*s1));
-    if ((s1->flags & ~(uint64_t)VTD_S1_FLAGS) || s1->__reserved) {
-        return -EOPNOTSUPP;
-    }
     hwpt->data = g_memdup2(s1, sizeof(*s1));
     return 0;
 }

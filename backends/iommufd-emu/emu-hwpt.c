@@ -179,49 +179,47 @@ EmuIdev *emu_idev_get(EmuCtx *ctx, uint32_t dev_id)
     return (EmuIdev *)emu_obj_get(ctx, dev_id, EMU_OBJ_DEVICE);
 }
 
+/*
+ * iommufd_hwpt_alloc(): __reserved is checked, __reserved2 is not; then
+ * the device (ENOENT), pt_id (any object, EINVAL if none), the domain
+ * (iommufd_hwpt_paging_alloc(): flags before the driver sees its data),
+ * and only then the fault object (ENOENT), the new HWPT being dropped.
+ */
 int emu_hwpt_alloc(EmuCtx *ctx, struct iommu_hwpt_alloc *cmd)
 {
     EmuIdev *idev;
     EmuObj *pt;
-    EmuEventq *fault = NULL;
+    EmuEventq *fault;
     EmuHwpt *hwpt = NULL;
     int rc;
 
-    if (cmd->__reserved || cmd->__reserved2) {
+    if (cmd->__reserved) {
         return -EOPNOTSUPP;
     }
     if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
         (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len)) {
         return -EINVAL;
     }
-    if ((cmd->flags & ~PAGING_FLAGS) ||
-        ((cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
-         (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID))) {
-        return -EOPNOTSUPP;     /* before any lookup, as the kernel does */
-    }
     idev = emu_idev_get(ctx, cmd->dev_id);
     if (!idev) {
         return -ENOENT;
     }
-    if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
-        fault = (EmuEventq *)emu_obj_get(ctx, cmd->fault_id, EMU_OBJ_FAULT);
-        if (!fault) {
-            return -ENOENT;
-        }
-    }
     pt = emu_obj_get(ctx, cmd->pt_id, EMU_OBJ_NONE);
     if (!pt) {
-        return -ENOENT;
+        return -EINVAL;
     }
     switch (pt->type) {
     case EMU_OBJ_IOAS:
+        if ((cmd->flags & ~PAGING_FLAGS) ||
+            ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+             idev->dev->no_dirty) ||
+            ((cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
+             (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID))) {
+            return -EOPNOTSUPP;
+        }
         rc = paging_data_check(idev->dev->iommu, cmd);
         if (rc) {
             return rc;
-        }
-        if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
-            idev->dev->no_dirty) {
-            return -EOPNOTSUPP;
         }
         rc = emu_hwpt_paging_new(ctx, (EmuIoas *)pt, idev->dev->iommu,
                                  cmd->flags, &hwpt);
@@ -236,7 +234,13 @@ int emu_hwpt_alloc(EmuCtx *ctx, struct iommu_hwpt_alloc *cmd)
     if (rc) {
         return rc;
     }
-    if (fault) {
+    if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+        fault = (EmuEventq *)emu_obj_get(ctx, cmd->fault_id, EMU_OBJ_FAULT);
+        if (!fault) {
+            emu_hwpt_destroy(hwpt);
+            emu_obj_abort(&hwpt->obj);
+            return -ENOENT;
+        }
         hwpt->fault = fault;
         emu_obj_ref(fault);     /* put in emu_hwpt_destroy() */
     }
@@ -449,6 +453,14 @@ int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd)
         cmd->out_capabilities |= IOMMU_HW_CAP_PCI_PASID_EXEC |
                                  IOMMU_HW_CAP_PCI_PASID_PRIV;
     }
+    /*
+     * device_iommu_capable(IOMMU_CAP_PCI_ATS_SUPPORTED) is false for every
+     * modelled IOMMU: VT-d's needs ECAP.DT (intel_iommu_probe_device()
+     * sets ats_supported only then), SMMUv3's IDR0.ATS
+     * (arm_smmu_ats_supported()), and neither is offered; the paging and
+     * selftest drivers do not report it (mock_domain_capable()).
+     */
+    cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
     cmd->out_max_pasid_log2 = idev->dev->pasid_bits;
     return 0;
 }

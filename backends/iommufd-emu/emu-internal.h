@@ -128,7 +128,7 @@ struct EmuViommu {
     uint32_t type;
     uint32_t vmid;              /* hardware tag of the S2 */
     GHashTable *vdevs;          /* virt_id -> EmuVdevice */
-    EmuEventq *veventq;
+    GList *veventqs;            /* EmuEventq, at most one per type */
 #define EMU_HW_QUEUE_MAX 8
     EmuHwQueue *hw_queues[EMU_HW_QUEUE_MAX];
 };

@@ -65,7 +65,8 @@ static const SizeCase size_cases[] = {
     SZ(IOMMU_IOAS_MAP_FILE, iommu_ioas_map_file, iova),
     SZ(IOMMU_VIOMMU_ALLOC, iommu_viommu_alloc, out_viommu_id),
     SZ(IOMMU_VDEVICE_ALLOC, iommu_vdevice_alloc, virt_id),
-    SZ(IOMMU_VEVENTQ_ALLOC, iommu_veventq_alloc, __reserved),
+    /* iommufd_ioctl_ops[]: out_veventq_fd, not __reserved */
+    SZ(IOMMU_VEVENTQ_ALLOC, iommu_veventq_alloc, out_veventq_fd),
 };
 
 /*
@@ -390,9 +391,22 @@ static void test_hwpt_alloc_errors(EmuFixture *f, gconstpointer data)
         .size = sizeof(cmd), .dev_id = 999, .pt_id = f->ioas_id,
     };
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, ENOENT);
-    g_assert_cmpint(t_hwpt_alloc(f, 999, 0, 0, NULL, 0, &id), ==, ENOENT);
+    /* iommufd_hwpt_alloc(): the device before the flags */
+    cmd.flags = 1u << 9;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, ENOENT);
+    /* a pt_id naming no object is EINVAL, as one of the wrong kind */
+    g_assert_cmpint(t_hwpt_alloc(f, 999, 0, 0, NULL, 0, &id), ==, EINVAL);
+    g_assert_cmpint(t_hwpt_alloc(f, 999, 1u << 9, 0, NULL, 0, &id), ==,
+                    EINVAL);
     g_assert_cmpint(t_hwpt_alloc(f, f->dev_id, 0, 0, NULL, 0, &id),
                     ==, EINVAL);
+    /* __reserved2 is not checked */
+    cmd = (struct iommu_hwpt_alloc) {
+        .size = sizeof(cmd), .dev_id = f->dev_id, .pt_id = f->ioas_id,
+        .__reserved2 = 1,
+    };
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, 0);
+    g_assert_cmpint(t_destroy(f, cmd.out_hwpt_id), ==, 0);
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 1u << 9, 0, NULL, 0, &id),
                     ==, EOPNOTSUPP);
     /* Paging-only hardware: no nest parent, dirty tracking or PASID. */
@@ -403,8 +417,14 @@ static void test_hwpt_alloc_errors(EmuFixture *f, gconstpointer data)
                                  &id), ==, EOPNOTSUPP);
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_PASID,
                                  0, NULL, 0, &id), ==, EOPNOTSUPP);
+    /* the fault object is looked up last, the new HWPT dropped */
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_FAULT_ID_VALID,
                                  0, NULL, 0, &id), ==, ENOENT);
+    g_assert_cmpint(t_hwpt_alloc(f, 999, IOMMU_HWPT_FAULT_ID_VALID,
+                                 0, NULL, 0, &id), ==, EINVAL);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &id), ==, 0);
+    g_assert_cmpuint(id, ==, cmd.out_hwpt_id);      /* no id leaked */
+    g_assert_cmpint(t_destroy(f, id), ==, 0);
 }
 
 /* DMA lands where the IOAS maps it and is refused where it does not. */
@@ -512,6 +532,13 @@ static void test_hw_info_paging(EmuFixture *f, gconstpointer data)
     g_assert_cmpuint(cmd.data_len, ==, 0);
     g_assert_cmphex(buf[0] | buf[15], ==, 0);   /* zero-filled */
     g_assert_cmpuint(cmd.out_max_pasid_log2, ==, 0);
+    /*
+     * No modelled IOMMU offers ATS: the device is not
+     * device_iommu_capable(IOMMU_CAP_PCI_ATS_SUPPORTED)
+     * (iommufd_get_hw_info())
+     */
+    g_assert_cmphex(cmd.out_capabilities, ==,
+                    IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
     /* A huge buffer length is zeroed as far as the memory goes, then
      * EFAULT (found by the fuzzer: the model once allocated data_len
      * bytes). The buffer ends at an inaccessible page. */

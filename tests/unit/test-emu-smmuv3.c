@@ -318,6 +318,8 @@ static void test_hw_info_sizes(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(ctx_ioctl(&t->f, IOMMU_GET_HW_INFO, &cmd), ==, 0);
     g_assert_cmpuint(cmd.data_len, ==,
                      sizeof(struct iommu_hw_info_arm_smmuv3));
+    /* no IDR0.ATS: arm_smmu_ats_supported() is false for every device */
+    g_assert_true(cmd.out_capabilities & IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
     g_assert_cmphex(small[0], ==, 0);           /* flags */
     g_assert_cmphex(small[1], ==, 0);           /* __reserved */
     memset(big, 0xa5, sizeof(big));
@@ -409,6 +411,63 @@ static void test_viommu_errors(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(s1_veventq_alloc(f, viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
                                      EVQ_DEPTH, &id, &fd), ==, EEXIST);
     emu_vfio_close(vfio1);      /* unbinds dev1, its vDEVICE goes too */
+}
+
+/*
+ * What the kernel does not check, or checks in another order:
+ * iommufd_viommu_alloc_ioctl() ignores __reserved, checks the type before
+ * the parent, and arm_vsmmu_init() ignores data for ARM_SMMUV3;
+ * iommufd_vdevice_alloc_ioctl() takes any virt_id up to ULONG_MAX;
+ * iommufd_veventq_alloc() checks the depth before the vIOMMU, takes any
+ * type but DEFAULT, one queue per type, and its oldest layout ends at
+ * out_veventq_fd.
+ */
+static void test_viommu_unchecked(SmmuTest *t, gconstpointer data)
+{
+    EmuFixture *f = &t->f;
+    uint32_t s2, vdev;
+    uint64_t junk = 0;
+    struct iommu_viommu_alloc va = {
+        .size = sizeof(va), .dev_id = f->dev_id,
+        .type = IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, .hwpt_id = 999,
+    };
+    struct iommu_veventq_alloc ea = {
+        .size = sizeof(ea), .viommu_id = 999,
+        .type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+    };
+    struct iommu_vdevice_alloc da = {
+        .size = sizeof(da), .dev_id = f->dev_id,
+        .virt_id = 0x123456789abcdefULL,
+    };
+
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                 IOMMU_HWPT_DATA_NONE, NULL, 0, &s2), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &va), ==, EOPNOTSUPP);
+    va.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &va), ==, ENOENT);
+    va.hwpt_id = s2;
+    va.__reserved = 1;
+    va.data_len = sizeof(junk);
+    va.data_uptr = (uintptr_t)&junk;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &va), ==, 0);
+    t->viommu_id = va.out_viommu_id;
+
+    da.viommu_id = t->viommu_id;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VDEVICE_ALLOC, &da), ==, 0);
+    vdev = da.out_vdevice_id;
+
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &ea), ==, EINVAL);
+    ea.veventq_depth = EVQ_DEPTH;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &ea), ==, ENOENT);
+    ea.viommu_id = t->viommu_id;
+    ea.size = offsetof(struct iommu_veventq_alloc, __reserved);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &ea), ==, 0);
+    t->evfd = ea.out_veventq_fd;
+    ea.size = sizeof(ea);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &ea), ==, EEXIST);
+    ea.type = IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &ea), ==, 0);
+    g_assert_cmpint(t_destroy(f, vdev), ==, 0);
 }
 
 /* IOMMU_DESTROY refuses what something still uses, leaves first works */
@@ -1502,6 +1561,7 @@ int main(int argc, char **argv)
     SMMU_TEST("hw-info/sizes", test_hw_info_sizes);
     SMMU_TEST("nest/setup", test_nest_setup);
     SMMU_TEST("nest/viommu-errors", test_viommu_errors);
+    SMMU_TEST("nest/viommu-unchecked", test_viommu_unchecked);
     SMMU_TEST("nest/destroy-order", test_destroy_order);
     SMMU_TEST("nest/vste-validation", test_vste_validation);
     SMMU_TEST("nest/attach-needs-vdevice", test_attach_needs_vdevice);
