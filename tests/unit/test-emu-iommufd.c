@@ -427,6 +427,22 @@ static void test_hwpt_alloc_errors(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(t_destroy(f, id), ==, 0);
 }
 
+/*
+ * A PASID attach on hardware and a device without PASID: the HWPT is no
+ * ALLOC_PASID one, EINVAL (iommufd_hwpt_pasid_compat()), was EOPNOTSUPP.
+ */
+static void test_attach_pasid_no_pasid(EmuFixture *f, gconstpointer data)
+{
+    uint32_t hwpt, pt;
+
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &hwpt), ==, 0);
+    pt = hwpt;
+    g_assert_cmpint(t_attach_pasid(f, 1, &pt), ==, EINVAL);
+    pt = f->ioas_id;
+    g_assert_cmpint(t_attach_pasid(f, 1, &pt), ==, EINVAL);
+    g_assert_cmpint(t_destroy(f, hwpt), ==, 0);
+}
+
 /* DMA lands where the IOAS maps it and is refused where it does not. */
 static void test_attach_dma(EmuFixture *f, gconstpointer data)
 {
@@ -854,6 +870,8 @@ int main(int argc, char **argv)
     T("hwpt/alloc-errors", test_hwpt_alloc_errors, setup_paging);
     T("hwpt/invalidate-paging", test_invalidate_paging, setup_vtd);
     T("device/attach-dma", test_attach_dma, setup_paging);
+    T("device/attach-pasid-no-pasid", test_attach_pasid_no_pasid,
+      setup_paging);
     T("device/unmap-blocks-dma", test_unmap_blocks_dma, setup_paging);
     T("device/map-readonly", test_map_readonly, setup_paging);
     T("hw-info/paging", test_hw_info_paging, setup_paging);
