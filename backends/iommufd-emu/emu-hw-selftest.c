@@ -119,20 +119,25 @@ static int mock_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
 }
 
 /* vIOMMU data: in_data comes back as out_data. */
+/*
+ * mock_viommu_init(): iommu_copy_struct_from_user() with min_last
+ * out_data, so data_len from the end of out_data to the whole struct,
+ * EINVAL otherwise (longer too); the reply goes back in data_len bytes.
+ */
 static int mock_viommu_data(EmuViommu *viommu,
                             struct iommu_viommu_alloc *cmd)
 {
-    size_t min = offsetof(EmuTestViommuData, out_data);
-    EmuTestViommuData d;
+    size_t min = offsetof(EmuTestViommuData, out_data) + sizeof(__u32);
+    EmuTestViommuData d = { 0 };
     int rc;
 
     if (!cmd->data_len) {
         return 0;
     }
-    if (cmd->data_len < min) {
+    if (cmd->data_len < min || cmd->data_len > sizeof(d)) {
         return -EINVAL;
     }
-    rc = emu_copy_struct(&d, sizeof(d), cmd->data_uptr, cmd->data_len);
+    rc = emu_copy_from_user(&d, cmd->data_uptr, cmd->data_len);
     if (rc) {
         return rc;
     }

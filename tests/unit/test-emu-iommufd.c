@@ -804,6 +804,40 @@ static void test_fault_queue(void)
     emu_fixture_teardown(f);
 }
 
+/*
+ * The selftest mock's vIOMMU data (mock_viommu_init()): data_len from the
+ * end of out_data to the whole struct, EINVAL outside, longer with a zero
+ * tail too (__iommu_copy_struct_from_user()); in_data comes back.
+ */
+static void test_mock_viommu_data(void)
+{
+    EmuTestViommuData d[2];
+    EmuFixture fix, *f = &fix;
+    struct iommu_viommu_alloc cmd = {
+        .size = sizeof(cmd), .type = EMU_VIOMMU_TYPE_SELFTEST,
+        .data_uptr = (uintptr_t)d,
+    };
+    uint32_t s2;
+
+    emu_fixture_setup(f, EMU_HW_SELFTEST);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                 0, NULL, 0, &s2), ==, 0);
+    cmd.dev_id = f->dev_id;
+    cmd.hwpt_id = s2;
+    memset(d, 0, sizeof(d));
+    d[0].in_data = 0x1234;
+    cmd.data_len = offsetof(EmuTestViommuData, out_data) + 3;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &cmd), ==, EINVAL);
+    cmd.data_len = sizeof(d[0]) + 8;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &cmd), ==, EINVAL);
+    cmd.data_len = offsetof(EmuTestViommuData, out_data) + 4;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &cmd), ==, 0);
+    g_assert_cmphex(d[0].out_data, ==, 0x1234);
+    g_assert_cmpint(t_destroy(f, cmd.out_viommu_id), ==, 0);
+    g_assert_cmpint(t_destroy(f, s2), ==, 0);
+    emu_fixture_teardown(f);
+}
+
 /* ---- lifetimes and leaks ---- */
 
 static void test_close_destroys_everything(void)
@@ -883,6 +917,8 @@ int main(int argc, char **argv)
                     test_close_destroys_everything);
     g_test_add_func("/emu/iommufd/leak-report", test_leak_report);
     g_test_add_func("/emu/iommufd/fault/queue", test_fault_queue);
+    g_test_add_func("/emu/iommufd/selftest/viommu-data",
+                    test_mock_viommu_data);
     g_test_add_func("/emu/iommufd/hwpt/spr17-readonly", test_spr17_readonly);
     return g_test_run();
 }
