@@ -560,9 +560,11 @@ static void test_hw_info_paging(EmuFixture *f, gconstpointer data)
      */
     g_assert_cmphex(cmd.out_capabilities, ==,
                     IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
-    /* A huge buffer length is zeroed as far as the memory goes, then
+    /*
+     * A huge buffer length is zeroed as far as the memory goes, then
      * EFAULT (found by the fuzzer: the model once allocated data_len
-     * bytes). The buffer ends at an inaccessible page. */
+     * bytes). The buffer ends at an inaccessible page.
+     */
     g_assert_cmpint(mprotect(f->buf + PAGE, PAGE, PROT_NONE), ==, 0);
     cmd.data_uptr = (uintptr_t)f->buf + PAGE - 16;
     cmd.data_len = 0x80000000u;

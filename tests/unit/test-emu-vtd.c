@@ -1074,8 +1074,10 @@ static int nth_sequence(EmuFixture *f)
     return rc;
 }
 
-/* Every host operation on the way to a nested attach fails once: each
- * failure is clean and nothing leaks. */
+/*
+ * Every host operation on the way to a nested attach fails once: each
+ * failure is clean and nothing leaks.
+ */
 static void test_fail_nth(void)
 {
     unsigned long nth;
