@@ -72,15 +72,23 @@ static int attach_check(EmuIdev *idev, EmuHwpt *hwpt, uint32_t pasid)
         return -EINVAL;
     }
     if (pasid != EMU_NO_PASID) {
-        if (!idev->dev->pasid_bits) {
-            return -EOPNOTSUPP;
-        }
-        if (pasid >= (1u << idev->dev->pasid_bits) ||
-            !(hwpt->flags & IOMMU_HWPT_ALLOC_PASID)) {
+        /*
+         * iommufd_hwpt_pasid_compat() first: the HWPT and the RID's must
+         * be ALLOC_PASID ones (EINVAL); then the PASID range
+         * (iommu_attach_device_pasid(), EINVAL). For a device without
+         * PASID the kernel skips that range check and leaves it to the
+         * driver; the model refuses it with the same EINVAL (such a
+         * device issues no PASID-tagged DMA).
+         */
+        if (!(hwpt->flags & IOMMU_HWPT_ALLOC_PASID)) {
             return -EINVAL;
         }
         rid_domain = emu_idev_domain(idev, EMU_NO_PASID);
         if (rid_domain && !(rid_domain->flags & IOMMU_HWPT_ALLOC_PASID)) {
+            return -EINVAL;
+        }
+        if (!idev->dev->pasid_bits ||
+            pasid >= (1u << idev->dev->pasid_bits)) {
             return -EINVAL;
         }
     } else if (g_hash_table_size(idev->attach) >

@@ -6,6 +6,9 @@
  * a vEVENTQ yields (header, payload) pairs with a sequence number and a
  * LOST_EVENTS header when it overflowed, a fault queue yields
  * struct iommu_hwpt_pgfault and takes struct iommu_hwpt_page_response.
+ * As the kernel's anon-inode file, the open fd holds a reference on its
+ * object (iommufd_eventq_init()): IOMMU_DESTROY is EBUSY until the caller
+ * closes it with emu_ctx_close_fd() (iommufd_eventq_fops_release()).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -32,6 +35,7 @@ static int eventq_new(EmuCtx *ctx, EmuObjType type, EmuEventq **out)
     }
     q = emu_obj_reserve(ctx, type, sizeof(*q));
     q->fd = fd;
+    emu_obj_ref(q);             /* the open fd's, put by eventq_close_fd() */
     q->is_fault = type == EMU_OBJ_FAULT;
     g_queue_init(&q->records);
     g_hash_table_insert(ctx->fds, GINT_TO_POINTER(fd), q);
@@ -39,28 +43,45 @@ static int eventq_new(EmuCtx *ctx, EmuObjType type, EmuEventq **out)
     return 0;
 }
 
+/* The vIOMMU's queue of @type (iommufd_viommu_find_veventq()) */
+static EmuEventq *veventq_find(EmuViommu *viommu, uint32_t type)
+{
+    GList *l;
+
+    for (l = viommu->veventqs; l; l = l->next) {
+        EmuEventq *q = l->data;
+
+        if (q->type == type) {
+            return q;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * iommufd_veventq_alloc(): flags, __reserved and the DEFAULT type, then
+ * the depth, then the vIOMMU. Any other type is taken, whether or not the
+ * driver reports it (iommufd_viommu_report_event() finds the queue by
+ * type); one queue per type.
+ */
 int emu_veventq_alloc(EmuCtx *ctx, struct iommu_veventq_alloc *cmd)
 {
     EmuViommu *viommu;
     EmuEventq *q;
     int rc;
 
-    if (cmd->flags || cmd->__reserved) {
+    if (cmd->flags || cmd->__reserved ||
+        cmd->type == IOMMU_VEVENTQ_TYPE_DEFAULT) {
         return -EOPNOTSUPP;
+    }
+    if (!cmd->veventq_depth || cmd->veventq_depth > VEVENTQ_MAX_DEPTH) {
+        return -EINVAL;
     }
     viommu = (EmuViommu *)emu_obj_get(ctx, cmd->viommu_id, EMU_OBJ_VIOMMU);
     if (!viommu) {
         return -ENOENT;
     }
-    if (!cmd->veventq_depth || cmd->veventq_depth > VEVENTQ_MAX_DEPTH) {
-        return -EINVAL;
-    }
-    if (cmd->type == IOMMU_VEVENTQ_TYPE_DEFAULT ||
-        !viommu->iommu->ops->veventq_type ||
-        cmd->type != viommu->iommu->ops->veventq_type) {
-        return -EOPNOTSUPP;
-    }
-    if (viommu->veventq) {
+    if (veventq_find(viommu, cmd->type)) {
         return -EEXIST;
     }
     rc = eventq_new(ctx, EMU_OBJ_VEVENTQ, &q);
@@ -70,7 +91,7 @@ int emu_veventq_alloc(EmuCtx *ctx, struct iommu_veventq_alloc *cmd)
     q->viommu = viommu;
     q->type = cmd->type;
     q->depth = cmd->veventq_depth;
-    viommu->veventq = q;
+    viommu->veventqs = g_list_append(viommu->veventqs, q);
     emu_obj_ref(viommu);        /* put in emu_eventq_destroy() */
     cmd->out_veventq_id = q->obj.id;
     cmd->out_veventq_fd = q->fd;
@@ -98,16 +119,50 @@ int emu_fault_alloc(EmuCtx *ctx, struct iommu_fault_alloc *cmd)
     return 0;
 }
 
-void emu_eventq_destroy(EmuEventq *q)
+/* close() of the queue's fd: the object stays until IOMMU_DESTROY. */
+static void eventq_close_fd(EmuEventq *q)
 {
     g_hash_table_remove(q->obj.ctx->fds, GINT_TO_POINTER(q->fd));
     close(q->fd);
+    q->fd = -1;
+    emu_obj_unref(q);
+}
+
+/*
+ * The context is closing: its queues' fds go with it (the kernel would
+ * keep the context until the last one is closed; the model's caller
+ * gives up every fd of the context at once).
+ */
+void emu_eventq_close_fds(EmuCtx *ctx)
+{
+    GHashTableIter it;
+    gpointer obj;
+    GPtrArray *qs = g_ptr_array_new();
+    guint i;
+
+    g_hash_table_iter_init(&it, ctx->fds);
+    while (g_hash_table_iter_next(&it, NULL, &obj)) {
+        EmuObj *o = obj;
+
+        if (o->type == EMU_OBJ_VEVENTQ || o->type == EMU_OBJ_FAULT) {
+            g_ptr_array_add(qs, o);
+        }
+    }
+    for (i = 0; i < qs->len; i++) {
+        eventq_close_fd(g_ptr_array_index(qs, i));
+    }
+    g_ptr_array_free(qs, true);
+}
+
+void emu_eventq_destroy(EmuEventq *q)
+{
+    g_assert(q->fd < 0);        /* the fd holds the object */
     g_queue_clear_full(&q->records, (GDestroyNotify)g_bytes_unref);
     if (q->pending) {
         g_hash_table_destroy(q->pending);
     }
     if (q->viommu) {
-        q->viommu->veventq = NULL;
+        q->viommu->veventqs = g_list_remove(q->viommu->veventqs, q);
         emu_obj_unref(q->viommu);
     }
 }
@@ -116,7 +171,7 @@ static void eventq_signal(EmuEventq *q)
 {
     uint64_t one = 1;
 
-    if (write(q->fd, &one, sizeof(one)) != sizeof(one)) {
+    if (q->fd >= 0 && write(q->fd, &one, sizeof(one)) != sizeof(one)) {
         /* counter saturated: it is readable anyway */
     }
 }
@@ -125,54 +180,57 @@ static void eventq_drain_signal(EmuEventq *q)
 {
     uint64_t v;
 
-    if (g_queue_is_empty(&q->records) && !q->lost) {
-        if (read(q->fd, &v, sizeof(v)) < 0) {
+    if (g_queue_is_empty(&q->records)) {
+        if (q->fd >= 0 && read(q->fd, &v, sizeof(v)) < 0) {
             /* already clear */
         }
     }
 }
 
+/*
+ * iommufd_viommu_report_event() and iommufd_vevent_handler(): every
+ * report takes the next sequence number, a lost one too. A full queue
+ * (depth normal events) gets the LOST_EVENTS header, with the sequence
+ * number of the event it stands for, and only ever as its last record:
+ * any newer report first deletes it, the gap in the numbers then says
+ * how many were lost.
+ */
 void emu_veventq_report(EmuViommu *viommu, uint32_t type,
                         const void *payload, size_t len)
 {
-    EmuEventq *q = viommu->veventq;
+    EmuEventq *q = veventq_find(viommu, type);
     struct iommufd_vevent_header hdr = { 0 };
+    guint events;
     GByteArray *rec;
 
-    if (!q || q->type != type) {
+    if (!q) {
         return;
     }
     hdr.sequence = q->seq;
-    q->seq = q->seq == INT32_MAX ? 0 : q->seq + 1;
-    if (g_queue_get_length(&q->records) >= q->depth) {
-        q->lost = true;         /* the gap in sequence numbers says how many */
-        eventq_signal(q);
-        return;
+    q->seq = (q->seq + 1) & INT32_MAX;
+    if (q->lost) {
+        g_bytes_unref(g_queue_pop_tail(&q->records));
+        q->lost = false;
     }
+    events = g_queue_get_length(&q->records);
     rec = g_byte_array_sized_new(sizeof(hdr) + len);
+    if (events >= q->depth) {
+        hdr.flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS;
+        q->lost = true;
+    }
     g_byte_array_append(rec, (const guint8 *)&hdr, sizeof(hdr));
-    g_byte_array_append(rec, payload, len);
+    if (!q->lost) {
+        g_byte_array_append(rec, payload, len);
+    }
     g_queue_push_tail(&q->records, g_byte_array_free_to_bytes(rec));
     eventq_signal(q);
 }
 
-void emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t pasid,
-                      uint64_t iova, unsigned access)
-{
-    struct iommu_hwpt_pgfault f = { 0 };
-
-    f.flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE;
-    if (pasid != EMU_NO_PASID) {
-        f.flags |= IOMMU_PGFAULT_FLAGS_PASID_VALID;
-        f.pasid = pasid;
-    }
-    f.grpid = q->next_cookie;
-    f.perm = ((access & EMU_DMA_READ) ? IOMMU_PGFAULT_PERM_READ : 0) |
-             ((access & EMU_DMA_WRITE) ? IOMMU_PGFAULT_PERM_WRITE : 0);
-    f.addr = iova & EMU_PAGE_MASK;
-    emu_fault_queue(q, idev, &f);
-}
-
+/*
+ * A page request (PRI) or stall for @idev on @q, as
+ * iommufd_fault_iopf_handler() queues the group iommu_report_device_fault()
+ * built. The cookie is given when it is read.
+ */
 void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
                      const struct iommu_hwpt_pgfault *rec)
 {
@@ -182,9 +240,8 @@ void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
         return;                 /* the hardware's page request queue is full */
     }
     f.dev_id = idev->obj.id;
-    f.length = EMU_PAGE_SIZE;
-    f.cookie = q->next_cookie++;
-    g_hash_table_insert(q->pending, GUINT_TO_POINTER(f.cookie), idev);
+    f.length = 0;               /* iommufd_compose_fault_message() */
+    f.cookie = 0;
     g_queue_push_tail(&q->records, g_bytes_new(&f, sizeof(f)));
     eventq_signal(q);
 }
@@ -211,14 +268,70 @@ bool emu_ctx_owns_fd(EmuCtx *ctx, int fd)
     return fd_obj(ctx, fd) != NULL;
 }
 
-/* Whole records only; a buffer too small for the next one reads 0. */
-ssize_t emu_ctx_read(EmuCtx *ctx, int fd, void *buf, size_t len)
+/* The lowest free response cookie from 1 (xa_alloc() on XA_FLAGS_ALLOC1) */
+static uint32_t fault_cookie(EmuEventq *q)
 {
-    EmuEventq *q = fd_queue(ctx, fd);
+    uint32_t c = 1;
+
+    while (g_hash_table_contains(q->pending, GUINT_TO_POINTER(c))) {
+        c++;
+    }
+    return c;
+}
+
+/*
+ * iommufd_fault_fops_read(): a count that is not a multiple of the record
+ * is ESPIPE; whole records only, and a count too small for the first one
+ * is EINVAL. Each record read gets its response cookie.
+ */
+static ssize_t fault_read(EmuEventq *q, void *buf, size_t len)
+{
+    const size_t rsize = sizeof(struct iommu_hwpt_pgfault);
     size_t done = 0;
 
-    if (!q) {
-        errno = EBADF;
+    if (len % rsize) {
+        errno = ESPIPE;
+        return -1;
+    }
+    while (!g_queue_is_empty(&q->records)) {
+        struct iommu_hwpt_pgfault f;
+
+        if (done >= len) {
+            if (!done) {
+                errno = EINVAL;
+                return -1;
+            }
+            break;
+        }
+        memcpy(&f, g_bytes_get_data(g_queue_peek_head(&q->records), NULL),
+               sizeof(f));
+        f.cookie = fault_cookie(q);
+        if (emu_copy_to_user((uintptr_t)buf + done, &f, sizeof(f))) {
+            if (!done) {
+                errno = EFAULT;
+                return -1;
+            }
+            break;
+        }
+        g_hash_table_add(q->pending, GUINT_TO_POINTER(f.cookie));
+        g_bytes_unref(g_queue_pop_head(&q->records));
+        done += rsize;
+    }
+    eventq_drain_signal(q);
+    return done;
+}
+
+/*
+ * iommufd_veventq_fops_read(): at least a header's worth (EINVAL); whole
+ * records only, a LOST_EVENTS header needing just its own 8 bytes; a
+ * count too small for the first event is EINVAL.
+ */
+static ssize_t veventq_read(EmuEventq *q, void *buf, size_t len)
+{
+    size_t done = 0;
+
+    if (len < sizeof(struct iommufd_vevent_header)) {
+        errno = EINVAL;
         return -1;
     }
     while (!g_queue_is_empty(&q->records)) {
@@ -226,33 +339,46 @@ ssize_t emu_ctx_read(EmuCtx *ctx, int fd, void *buf, size_t len)
         gsize n;
         const void *data = g_bytes_get_data(rec, &n);
 
-        if (done + n > len) {
+        if (n > len - done) {
+            if (!done) {
+                errno = EINVAL;
+                return -1;
+            }
             break;
         }
         if (emu_copy_to_user((uintptr_t)buf + done, data, n)) {
-            errno = EFAULT;
-            return done ? (ssize_t)done : -1;
+            if (!done) {
+                errno = EFAULT;
+                return -1;
+            }
+            break;
         }
         done += n;
-        g_bytes_unref(g_queue_pop_head(&q->records));
-    }
-    if (q->lost && g_queue_is_empty(&q->records) && !q->is_fault) {
-        struct iommufd_vevent_header hdr = {
-            .flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS,
-            .sequence = q->seq,
-        };
-
-        if (done + sizeof(hdr) <= len &&
-            !emu_copy_to_user((uintptr_t)buf + done, &hdr, sizeof(hdr))) {
-            done += sizeof(hdr);
-            q->lost = false;
+        if (q->lost && g_queue_get_length(&q->records) == 1) {
+            q->lost = false;    /* the LOST_EVENTS header was read */
         }
+        g_bytes_unref(g_queue_pop_head(&q->records));
     }
     eventq_drain_signal(q);
     return done;
 }
 
-/* Page responses to a fault queue. */
+ssize_t emu_ctx_read(EmuCtx *ctx, int fd, void *buf, size_t len)
+{
+    EmuEventq *q = fd_queue(ctx, fd);
+
+    if (!q) {
+        errno = EBADF;
+        return -1;
+    }
+    return q->is_fault ? fault_read(q, buf, len) : veventq_read(q, buf, len);
+}
+
+/*
+ * Page responses to a fault queue (iommufd_fault_fops_write()): whole
+ * responses (ESPIPE otherwise), each to a cookie read and not yet
+ * answered. A vEVENTQ has no write op: EINVAL, as vfs_write() says.
+ */
 ssize_t emu_ctx_write(EmuCtx *ctx, int fd, const void *buf, size_t len)
 {
     EmuEventq *q = fd_queue(ctx, fd);
@@ -263,8 +389,12 @@ ssize_t emu_ctx_write(EmuCtx *ctx, int fd, const void *buf, size_t len)
         errno = EBADF;
         return -1;
     }
-    if (!q->is_fault || len % sizeof(resp)) {
+    if (!q->is_fault) {
         errno = EINVAL;
+        return -1;
+    }
+    if (len % sizeof(resp)) {
+        errno = ESPIPE;
         return -1;
     }
     while (done < len) {
@@ -295,10 +425,7 @@ int emu_ctx_close_fd(EmuCtx *ctx, int fd)
         emu_access_close((EmuAccess *)obj);
         return 0;
     }
-    /*
-     * The fd holds the object in the kernel; here IOMMU_DESTROY or
-     * closing the context frees both, so closing early only stops
-     * delivery.
-     */
+    /* The object stays (IOMMU_DESTROY frees it), no longer busy. */
+    eventq_close_fd((EmuEventq *)obj);
     return 0;
 }

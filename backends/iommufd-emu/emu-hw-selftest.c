@@ -119,20 +119,25 @@ static int mock_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
 }
 
 /* vIOMMU data: in_data comes back as out_data. */
+/*
+ * mock_viommu_init(): iommu_copy_struct_from_user() with min_last
+ * out_data, so data_len from the end of out_data to the whole struct,
+ * EINVAL otherwise (longer too); the reply goes back in data_len bytes.
+ */
 static int mock_viommu_data(EmuViommu *viommu,
                             struct iommu_viommu_alloc *cmd)
 {
-    size_t min = offsetof(EmuTestViommuData, out_data);
-    EmuTestViommuData d;
+    size_t min = offsetof(EmuTestViommuData, out_data) + sizeof(__u32);
+    EmuTestViommuData d = { 0 };
     int rc;
 
     if (!cmd->data_len) {
         return 0;
     }
-    if (cmd->data_len < min) {
+    if (cmd->data_len < min || cmd->data_len > sizeof(d)) {
         return -EINVAL;
     }
-    rc = emu_copy_struct(&d, sizeof(d), cmd->data_uptr, cmd->data_len);
+    rc = emu_copy_from_user(&d, cmd->data_uptr, cmd->data_len);
     if (rc) {
         return rc;
     }
@@ -146,18 +151,21 @@ const EmuHwOps emu_hw_selftest_ops = {
     .hw_info_type = EMU_HW_INFO_TYPE_SELFTEST,
     .hw_info = mock_hw_info,
     .nested_data_type = EMU_HWPT_DATA_SELFTEST,
-    .nested_data_min = sizeof(EmuTestHwptData),
+    /* __mock_domain_alloc_nested(): min_last iotlb */
+    .nested_data_min = offsetof(EmuTestHwptData, iotlb) + sizeof(__u32),
+    .nested_data_size = sizeof(EmuTestHwptData),
+    .nested_flags = IOMMU_HWPT_ALLOC_PASID,
     .nested_alloc = mock_nested_alloc,
     .paging_data = mock_paging_data,
     .nested_attach = mock_nested_attach,
     .nested_free = NULL,            /* hwpt->data is all there is */
     .inv_data_type = EMU_INV_DATA_SELFTEST,
-    .inv_entry_min = sizeof(EmuTestHwptInv),
-    .inv_entry_exact = true,
+    .inv_entry_size = sizeof(EmuTestHwptInv),
     .invalidate = mock_invalidate,
     .viommu_type = EMU_VIOMMU_TYPE_SELFTEST,
     .nest_on_parent = true,
-    .viommu_inv_entry_min = sizeof(EmuTestViommuInv),
+    .viommu_inv_entry_size = sizeof(EmuTestViommuInv),
+    .viommu_inv_probe = true,
     .viommu_data = mock_viommu_data,
     .veventq_type = EMU_VEVENTQ_TYPE_SELFTEST,
     .hw_queue_type = EMU_HW_QUEUE_TYPE_SELFTEST,

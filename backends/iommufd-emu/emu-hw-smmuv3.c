@@ -487,7 +487,12 @@ static int ste_decode(uint64_t w0, uint64_t w1, SmmuSte *ste)
     unsigned eats;
 
     if (!(w0 & STE0_V)) {
-        return 0;               /* not valid: aborts with C_BAD_STE */
+        /*
+         * arm_smmu_validate_vste() zeroes a V=0 vSTE and
+         * arm_smmu_make_nested_domain_ste() installs an abort STE for
+         * it: Cfg stays 0 (abort), no event reaches the guest.
+         */
+        return 0;
     }
     if ((w0 & ~STE0_NESTED_FIELDS) || (w1 & ~STE1_NESTED_FIELDS)) {
         return -EIO;
@@ -1056,9 +1061,6 @@ static int smmu_walk(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
         .access = access, .record = true, .w = w,
     };
 
-    if (!ste->valid) {
-        return config_event(&r, EVT_C_BAD_STE, "STE not valid");
-    }
     switch (ste->cfg) {
     case STE_CFG_ABORT:
         return fault_info(&r, -EFAULT, "STE aborts");   /* no event */
@@ -1227,12 +1229,16 @@ const EmuHwOps emu_hw_smmuv3_ops = {
     .hw_info_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
     .hw_info = smmu_hw_info,
     .nested_data_type = IOMMU_HWPT_DATA_ARM_SMMUV3,
+    /* arm_vsmmu_alloc_domain_nested(): min_last ste, no flags */
     .nested_data_min = sizeof(struct iommu_hwpt_arm_smmuv3),
+    .nested_data_size = sizeof(struct iommu_hwpt_arm_smmuv3),
+    .nested_type_einval = true,
+    .nested_flags = 0,
     .nested_alloc = smmu_nested_alloc,
     .nested_attach = smmu_nested_attach,
     .nested_free = smmu_nested_free,
     .inv_data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
-    .inv_entry_min = sizeof(struct iommu_viommu_arm_smmuv3_invalidate),
+    .inv_entry_size = sizeof(struct iommu_viommu_arm_smmuv3_invalidate),
     .invalidate = smmu_invalidate,
     .viommu_type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
     .veventq_type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,

@@ -119,9 +119,6 @@
 #define VTD_FR_WRITE            0x85    /* write, R/W clear */
 #define VTD_FR_AD_UPDATE        0x91    /* A/D/EA update failed */
 
-#define VTD_S1_FLAGS    (IOMMU_VTD_S1_SRE | IOMMU_VTD_S1_EAFE | \
-                         IOMMU_VTD_S1_WPE)
-
 /* ---- GET_HW_INFO ---- */
 
 static uint64_t vtd_sagaw(unsigned ias)
@@ -215,14 +212,16 @@ static size_t vtd_hw_info(EmuIommu *iommu, void *buf, size_t len)
  * __reserved); the model enforces the documented contract, so a VMM that
  * passes junk is caught here rather than silently accepted.
  */
+/*
+ * intel_iommu_domain_alloc_nested() keeps the stage-1 data as it came:
+ * unknown flags and __reserved are not checked (only SRE, EAFE and WPE
+ * are ever read, by pasid_pte_config_nested()).
+ */
 static int vtd_nested_alloc(EmuHwpt *hwpt, const void *data, size_t len)
 {
     const struct iommu_hwpt_vtd_s1 *s1 = data;
 
     g_assert(len >= sizeof(*s1));
-    if ((s1->flags & ~(uint64_t)VTD_S1_FLAGS) || s1->__reserved) {
-        return -EOPNOTSUPP;
-    }
     hwpt->data = g_memdup2(s1, sizeof(*s1));
     return 0;
 }
@@ -240,9 +239,9 @@ static int vtd_check_addr_width(const EmuHwConfig *cfg, uint32_t width)
 
 /*
  * What the kernel checks when it programs the PASID entry for a nested
- * domain: the address width (4-level, or 5-level with FS5LP), SRE only
- * with ECAP.SRS, EAFE only with ECAP.EAFS; and, on a PASID, no dirty
- * tracking on the parent (the 7.x driver refuses that combination).
+ * domain (intel_pasid_setup_nested()): the address width (4-level, or
+ * 5-level with FS5LP), SRE only with ECAP.SRS, EAFE only with ECAP.EAFS.
+ * Nothing about dirty tracking on the parent, on the RID or a PASID.
  * FSPTPTR must be a 4 KiB aligned address the parent can take; the
  * kernel silently drops low bits instead, the model is stricter.
  */
@@ -261,10 +260,6 @@ static int vtd_nested_attach(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid)
     }
     if ((s1->pgtbl_addr & ~EMU_PAGE_MASK) ||
         (cfg->ias < 64 && (s1->pgtbl_addr >> cfg->ias))) {
-        return -EINVAL;
-    }
-    if (pasid != EMU_NO_PASID &&
-        (hwpt->parent->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
         return -EINVAL;
     }
     return 0;
@@ -713,12 +708,15 @@ const EmuHwOps emu_hw_vtd_ops = {
     .hw_info_type = IOMMU_HW_INFO_TYPE_INTEL_VTD,
     .hw_info = vtd_hw_info,
     .nested_data_type = IOMMU_HWPT_DATA_VTD_S1,
+    /* intel_iommu_domain_alloc_nested(): min_last __reserved */
     .nested_data_min = sizeof(struct iommu_hwpt_vtd_s1),
+    .nested_data_size = sizeof(struct iommu_hwpt_vtd_s1),
+    .nested_flags = IOMMU_HWPT_ALLOC_PASID,
     .nested_alloc = vtd_nested_alloc,
     .nested_attach = vtd_nested_attach,
     .nested_free = NULL,            /* hwpt->data is all there is */
     .inv_data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
-    .inv_entry_min = sizeof(struct iommu_hwpt_vtd_s1_invalidate),
+    .inv_entry_size = sizeof(struct iommu_hwpt_vtd_s1_invalidate),
     .invalidate = vtd_invalidate,
     .viommu_type = 0,               /* VT-d nests on a parent HWPT */
     .s1_translate = vtd_s1_translate,

@@ -14,7 +14,11 @@
 #define PAGING_FLAGS    (IOMMU_HWPT_ALLOC_NEST_PARENT | \
                          IOMMU_HWPT_ALLOC_DIRTY_TRACKING | \
                          IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
-/* Linux bounds a batch: entries and their size */
+/*
+ * iommufd_hwpt_invalidate() bounds a non-empty batch: entries
+ * (IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX) and their size (PAGE_SIZE: the
+ * model is a 4 KiB-page host)
+ */
 #define INV_ENTRY_NUM_MAX   (1u << 19)
 #define INV_ENTRY_LEN_MAX   4096u
 #define NESTED_FLAGS    (IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
@@ -71,16 +75,21 @@ int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
     return 0;
 }
 
-/* The driver data of a HWPT_ALLOC, in the hardware's own struct size. */
+/*
+ * The driver data of a HWPT_ALLOC, in the hardware's own struct size:
+ * __iommu_copy_struct_from_user() takes data_len from the struct's first
+ * layout to the whole struct and refuses anything else with EINVAL, a
+ * longer one too (no copy_struct_from_user() tail rule for driver data).
+ */
 static int hwpt_data_copy(const EmuHwOps *ops, struct iommu_hwpt_alloc *cmd,
                           void **data)
 {
-    if (cmd->data_len < ops->nested_data_min) {
+    if (cmd->data_len < ops->nested_data_min ||
+        cmd->data_len > ops->nested_data_size) {
         return -EINVAL;
     }
-    *data = g_malloc0(ops->nested_data_min);
-    return emu_copy_struct(*data, ops->nested_data_min, cmd->data_uptr,
-                           cmd->data_len);
+    *data = g_malloc0(ops->nested_data_size);
+    return emu_copy_from_user(*data, cmd->data_uptr, cmd->data_len);
 }
 
 static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
@@ -110,8 +119,15 @@ static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
         parent = viommu->parent;
     }
     if ((cmd->flags & ~NESTED_FLAGS) || !cmd->data_len ||
-        !ops->nested_alloc || cmd->data_type != ops->nested_data_type) {
+        !ops->nested_alloc) {
         return -EOPNOTSUPP;
+    }
+    /* The driver's own checks (arm_vsmmu_alloc_domain_nested() ...) */
+    if (cmd->flags & ~(IOMMU_HWPT_FAULT_ID_VALID | ops->nested_flags)) {
+        return -EOPNOTSUPP;
+    }
+    if (cmd->data_type != ops->nested_data_type) {
+        return ops->nested_type_einval ? -EINVAL : -EOPNOTSUPP;
     }
     rc = hwpt_data_copy(ops, cmd, &data);
     if (!rc) {
@@ -124,7 +140,7 @@ static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
     hwpt->parent = parent;
     hwpt->viommu = viommu;
     hwpt->data_type = cmd->data_type;
-    rc = ops->nested_alloc(hwpt, data, ops->nested_data_min);
+    rc = ops->nested_alloc(hwpt, data, ops->nested_data_size);
     if (rc) {
         emu_obj_abort(&hwpt->obj);
         return rc;
@@ -163,49 +179,47 @@ EmuIdev *emu_idev_get(EmuCtx *ctx, uint32_t dev_id)
     return (EmuIdev *)emu_obj_get(ctx, dev_id, EMU_OBJ_DEVICE);
 }
 
+/*
+ * iommufd_hwpt_alloc(): __reserved is checked, __reserved2 is not; then
+ * the device (ENOENT), pt_id (any object, EINVAL if none), the domain
+ * (iommufd_hwpt_paging_alloc(): flags before the driver sees its data),
+ * and only then the fault object (ENOENT), the new HWPT being dropped.
+ */
 int emu_hwpt_alloc(EmuCtx *ctx, struct iommu_hwpt_alloc *cmd)
 {
     EmuIdev *idev;
     EmuObj *pt;
-    EmuEventq *fault = NULL;
+    EmuEventq *fault;
     EmuHwpt *hwpt = NULL;
     int rc;
 
-    if (cmd->__reserved || cmd->__reserved2) {
+    if (cmd->__reserved) {
         return -EOPNOTSUPP;
     }
     if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
         (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len)) {
         return -EINVAL;
     }
-    if ((cmd->flags & ~PAGING_FLAGS) ||
-        ((cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
-         (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID))) {
-        return -EOPNOTSUPP;     /* before any lookup, as the kernel does */
-    }
     idev = emu_idev_get(ctx, cmd->dev_id);
     if (!idev) {
         return -ENOENT;
     }
-    if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
-        fault = (EmuEventq *)emu_obj_get(ctx, cmd->fault_id, EMU_OBJ_FAULT);
-        if (!fault) {
-            return -ENOENT;
-        }
-    }
     pt = emu_obj_get(ctx, cmd->pt_id, EMU_OBJ_NONE);
     if (!pt) {
-        return -ENOENT;
+        return -EINVAL;
     }
     switch (pt->type) {
     case EMU_OBJ_IOAS:
+        if ((cmd->flags & ~PAGING_FLAGS) ||
+            ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+             idev->dev->no_dirty) ||
+            ((cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
+             (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID))) {
+            return -EOPNOTSUPP;
+        }
         rc = paging_data_check(idev->dev->iommu, cmd);
         if (rc) {
             return rc;
-        }
-        if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
-            idev->dev->no_dirty) {
-            return -EOPNOTSUPP;
         }
         rc = emu_hwpt_paging_new(ctx, (EmuIoas *)pt, idev->dev->iommu,
                                  cmd->flags, &hwpt);
@@ -220,7 +234,13 @@ int emu_hwpt_alloc(EmuCtx *ctx, struct iommu_hwpt_alloc *cmd)
     if (rc) {
         return rc;
     }
-    if (fault) {
+    if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+        fault = (EmuEventq *)emu_obj_get(ctx, cmd->fault_id, EMU_OBJ_FAULT);
+        if (!fault) {
+            emu_hwpt_destroy(hwpt);
+            emu_obj_abort(&hwpt->obj);
+            return -ENOENT;
+        }
         hwpt->fault = fault;
         emu_obj_ref(fault);     /* put in emu_hwpt_destroy() */
     }
@@ -261,30 +281,33 @@ void emu_hwpt_destroy(EmuHwpt *hwpt)
 
 /* ---- IOMMU_HWPT_INVALIDATE ---- */
 
-static int invalidate_entries(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
-                              EmuHwpt *hwpt, EmuViommu *viommu,
-                              const EmuHwOps *ops)
+/*
+ * A nested HWPT's cache_invalidate_user op (intel_nested_cache_invalidate_
+ * user(), the selftest's mock_domain_cache_invalidate_user()): each entry
+ * is copied when its turn comes by iommu_copy_struct_from_user_array(),
+ * whose min_last is the last member, so entry_len must be the struct size
+ * (EINVAL otherwise, shorter or longer). Entries before a failing one
+ * took effect; entry_num says how many.
+ */
+static int invalidate_each(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
+                           EmuHwpt *hwpt, const EmuHwOps *ops, uint32_t n)
 {
-    size_t min = viommu && ops->viommu_inv_entry_min ?
-                 ops->viommu_inv_entry_min : ops->inv_entry_min;
-    g_autofree void *entry = g_malloc0(min);
-    uint32_t i, n = cmd->entry_num;
+    size_t size = ops->inv_entry_size;
+    g_autofree void *entry = g_malloc0(size);
+    uint32_t i;
     int rc = 0;
 
-    cmd->entry_num = 0;
-    if (cmd->entry_len < min ||
-        (ops->inv_entry_exact && cmd->entry_len != min)) {
+    if (n && cmd->entry_len != size) {
         return -EINVAL;
     }
     for (i = 0; i < n; i++) {
-        rc = emu_copy_struct(entry, min,
-                             cmd->data_uptr + (uint64_t)i * cmd->entry_len,
-                             cmd->entry_len);
+        rc = emu_copy_from_user(entry,
+                                cmd->data_uptr + (uint64_t)i * size, size);
         if (!rc) {
             rc = emu_host_op(ctx->host);
         }
         if (!rc) {
-            rc = ops->invalidate(hwpt, viommu, entry);
+            rc = ops->invalidate(hwpt, NULL, entry);
         }
         if (rc) {
             break;
@@ -294,6 +317,59 @@ static int invalidate_entries(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
     return rc;
 }
 
+/*
+ * A vIOMMU's cache_invalidate op (arm_vsmmu_cache_invalidate(), the
+ * selftest's mock_viommu_cache_invalidate()): the whole array is copied
+ * before any entry runs, by iommu_copy_struct_from_full_user_array():
+ * an empty array is EINVAL, any entry_len is taken with
+ * copy_struct_from_user() rules (a shorter entry is zero-extended, a
+ * longer one needs a zero tail, else E2BIG), and a bad pointer is EFAULT;
+ * any of these leaves entry_num 0 with nothing run. The array is held as
+ * the kernel holds it; entry_num is bounded, so is its size.
+ */
+static int invalidate_array(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
+                            EmuViommu *viommu, const EmuHwOps *ops,
+                            uint32_t n)
+{
+    size_t size = ops->viommu_inv_entry_size ? ops->viommu_inv_entry_size :
+                  ops->inv_entry_size;
+    g_autofree uint8_t *entries = NULL;
+    uint32_t i;
+    int rc;
+
+    if (!n) {
+        return ops->viommu_inv_probe ? 0 : -EINVAL;
+    }
+    rc = emu_host_op(ctx->host);        /* the kernel allocates the copy */
+    if (rc) {
+        return rc;
+    }
+    entries = g_malloc0_n(n, size);
+    for (i = 0; i < n; i++) {
+        rc = emu_copy_struct(entries + i * size, size,
+                             cmd->data_uptr + (uint64_t)i * cmd->entry_len,
+                             cmd->entry_len);
+        if (rc) {
+            return rc;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        rc = emu_host_op(ctx->host);
+        if (!rc) {
+            rc = ops->invalidate(NULL, viommu, entries + i * size);
+        }
+        if (rc) {
+            break;
+        }
+        cmd->entry_num = i + 1;
+    }
+    return rc;
+}
+
+/*
+ * iommufd_hwpt_invalidate(): entry_num is written back on every return,
+ * 0 unless the driver handled entries.
+ */
 int emu_hwpt_invalidate(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd)
 {
     EmuObj *obj;
@@ -306,10 +382,8 @@ int emu_hwpt_invalidate(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd)
     if (cmd->__reserved) {
         return -EOPNOTSUPP;
     }
-    if (n && (!cmd->data_uptr || !cmd->entry_len)) {
-        return -EINVAL;
-    }
-    if (n > INV_ENTRY_NUM_MAX || cmd->entry_len > INV_ENTRY_LEN_MAX) {
+    if (n && (!cmd->data_uptr || !cmd->entry_len ||
+              cmd->entry_len > INV_ENTRY_LEN_MAX || n > INV_ENTRY_NUM_MAX)) {
         return -EINVAL;
     }
     obj = emu_obj_get(ctx, cmd->hwpt_id, EMU_OBJ_NONE);
@@ -334,11 +408,8 @@ int emu_hwpt_invalidate(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd)
     if (cmd->data_type != ops->inv_data_type) {
         return -EINVAL;
     }
-    if (!n) {
-        return 0;                   /* probe for the data type */
-    }
-    cmd->entry_num = n;
-    return invalidate_entries(ctx, cmd, hwpt, viommu, ops);
+    return viommu ? invalidate_array(ctx, cmd, viommu, ops, n) :
+                    invalidate_each(ctx, cmd, hwpt, ops, n);
 }
 
 /* ---- IOMMU_GET_HW_INFO ---- */
@@ -388,6 +459,14 @@ int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd)
         cmd->out_capabilities |= IOMMU_HW_CAP_PCI_PASID_EXEC |
                                  IOMMU_HW_CAP_PCI_PASID_PRIV;
     }
+    /*
+     * device_iommu_capable(IOMMU_CAP_PCI_ATS_SUPPORTED) is false for every
+     * modelled IOMMU: VT-d's needs ECAP.DT (intel_iommu_probe_device()
+     * sets ats_supported only then), SMMUv3's IDR0.ATS
+     * (arm_smmu_ats_supported()), and neither is offered; the paging and
+     * selftest drivers do not report it (mock_domain_capable()).
+     */
+    cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
     cmd->out_max_pasid_log2 = idev->dev->pasid_bits;
     return 0;
 }

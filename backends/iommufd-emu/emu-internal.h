@@ -128,7 +128,7 @@ struct EmuViommu {
     uint32_t type;
     uint32_t vmid;              /* hardware tag of the S2 */
     GHashTable *vdevs;          /* virt_id -> EmuVdevice */
-    EmuEventq *veventq;
+    GList *veventqs;            /* EmuEventq, at most one per type */
 #define EMU_HW_QUEUE_MAX 8
     EmuHwQueue *hw_queues[EMU_HW_QUEUE_MAX];
 };
@@ -140,19 +140,21 @@ struct EmuVdevice {
     uint64_t virt_id;
 };
 
-/* vEVENTQ or fault queue: records readable through a file descriptor. */
+/*
+ * vEVENTQ or fault queue: records readable through a file descriptor,
+ * fd -1 once the caller closed it (the object lives until destroyed).
+ */
 struct EmuEventq {
     EmuObj obj;
-    int fd;                     /* eventfd: readable while records wait */
+    int fd;                     /* eventfd, readable while records wait */
     bool is_fault;
     EmuViommu *viommu;          /* vEVENTQ */
     uint32_t type;
     uint32_t depth;
     uint32_t seq;
-    bool lost;
+    bool lost;                  /* the last record is LOST_EVENTS */
     GQueue records;             /* GBytes */
-    GHashTable *pending;        /* fault: cookie -> device (responses) */
-    uint32_t next_cookie;
+    GHashTable *pending;        /* fault: cookies read, not answered */
 };
 
 /* ---- Hardware ---- */
@@ -214,26 +216,50 @@ struct EmuHwOps {
     uint32_t hw_info_type;
     /* Fill the type-specific GET_HW_INFO payload; returns its length. */
     size_t (*hw_info)(EmuIommu *iommu, void *buf, size_t len);
-    /* Nested HWPT: validate and keep the stage-1 config (data_type). */
+    /*
+     * Nested HWPT: validate and keep the stage-1 config (data_type). The
+     * driver copies it with iommu_copy_struct_from_user(): data_len from
+     * nested_data_min (offsetofend of its min_last) to nested_data_size
+     * (the struct), EINVAL outside. A data type it does not take is
+     * EOPNOTSUPP where the driver checks it first (VT-d, the mock), EINVAL
+     * where only the copy helper does (nested_type_einval: SMMUv3).
+     * nested_flags: the allocation flags the driver takes besides
+     * FAULT_ID_VALID (which the core keeps), others are EOPNOTSUPP.
+     */
     uint32_t nested_data_type;
     size_t nested_data_min;
+    size_t nested_data_size;
+    bool nested_type_einval;
+    uint32_t nested_flags;
     int (*nested_alloc)(EmuHwpt *hwpt, const void *data, size_t len);
     /* Paging HWPT with driver data of nested_data_type (may be NULL) */
     int (*paging_data)(EmuIommu *iommu, const void *data);
     /* Attach-time checks of a nested HWPT for a device (may be NULL). */
     int (*nested_attach)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid);
     void (*nested_free)(EmuHwpt *hwpt);
-    /* HWPT_INVALIDATE on a nested HWPT or a vIOMMU: one entry. */
+    /*
+     * HWPT_INVALIDATE on a nested HWPT or a vIOMMU: one entry. A nested
+     * HWPT's array is copied entry by entry, each exactly the kernel
+     * struct (iommu_copy_struct_from_user_array(), min_last being the
+     * last member); a vIOMMU's array is copied whole first with
+     * copy_struct_from_user() rules per entry
+     * (iommu_copy_struct_from_full_user_array()). See emu-hwpt.c.
+     */
     uint32_t inv_data_type;
-    size_t inv_entry_min;
-    bool inv_entry_exact;       /* entry_len must be the struct size */
+    size_t inv_entry_size;
     int (*invalidate)(EmuHwpt *hwpt, EmuViommu *viommu, void *entry);
     /* vIOMMU type this hardware offers (0: none) */
     uint32_t viommu_type;
     /* Nested HWPTs also on a plain nest parent (without a vIOMMU) */
     bool nest_on_parent;
-    /* vIOMMU invalidation entry size, if not inv_entry_min */
-    size_t viommu_inv_entry_min;
+    /* vIOMMU invalidation entry size, if not inv_entry_size */
+    size_t viommu_inv_entry_size;
+    /*
+     * vIOMMU: entry_num 0 only checks the data type (the selftest mock's
+     * mock_viommu_cache_invalidate()); otherwise it is EINVAL, as
+     * iommu_copy_struct_from_full_user_array() refuses an empty array.
+     */
+    bool viommu_inv_probe;
     /* vIOMMU type-specific data (data_uptr/data_len), may be NULL */
     int (*viommu_data)(EmuViommu *viommu, struct iommu_viommu_alloc *cmd);
     /* vEVENTQ type this hardware reports (0: none) */
@@ -428,12 +454,15 @@ void emu_eventq_destroy(EmuEventq *q);
 /* Queue a vEVENT (payload) on the vIOMMU's queue of @type, if any. */
 void emu_veventq_report(EmuViommu *viommu, uint32_t type,
                         const void *payload, size_t len);
-/* Queue @rec (flags, pasid, grpid, perm, addr) on @q for @idev. */
+/*
+ * Queue a page request @rec (flags, pasid, grpid, perm, addr) on @q for
+ * @idev: only what iommu_report_device_fault() reports, a PRI page
+ * request or a stall; an unrecoverable DMA fault never comes here.
+ */
 void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
                      const struct iommu_hwpt_pgfault *rec);
-/* Queue a page fault record on @q for @idev. */
-void emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t pasid,
-                      uint64_t iova, unsigned access);
+/* Close the fds of @ctx's queues (the context is closing). */
+void emu_eventq_close_fds(EmuCtx *ctx);
 
 /* emu-iotlb.c */
 EmuIotlb *emu_iotlb_new(unsigned capacity);

@@ -79,7 +79,7 @@ static const EmuCmdOp cmd_ops[] = {
     OP(IOMMU_IOAS_CHANGE_PROCESS, emu_ioas_change_process,
        struct iommu_ioas_change_process, __reserved, false),
     OP(IOMMU_VEVENTQ_ALLOC, emu_veventq_alloc, struct iommu_veventq_alloc,
-       __reserved, false),
+       out_veventq_fd, false),
     OP(IOMMU_HW_QUEUE_ALLOC, emu_hw_queue_alloc,
        struct iommu_hw_queue_alloc, length, false),
     /* Only hosts with a selftest mock IOMMU answer it (else ENOTTY). */
@@ -395,6 +395,7 @@ void emu_ctx_close(EmuCtx *ctx)
     EmuHost *host = ctx->host;
     EMU_HOST_LOCK(host);
 
+    emu_eventq_close_fds(ctx);
     emu_obj_destroy_all(ctx);
     if (emu_obj_leak_report(ctx)) {
         /*

@@ -117,10 +117,15 @@ void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
     }
     hva = translate_chunk(idev, hwpt, pasid, iova, len, access, f);
     if (!hva) {
+        /*
+         * An unrecoverable DMA fault: nothing for the HWPT's fault queue.
+         * Only a PRI page request (intel/prq.c) or a stall
+         * (arm_smmu_handle_event() on a stall-enabled master) goes through
+         * iommu_report_device_fault() to iommufd_fault_iopf_handler();
+         * no emulated device issues page requests, and a stage-1 event
+         * was reported by the hardware model above.
+         */
         host->stats.faults++;
-        if (hwpt->fault) {
-            emu_fault_report(hwpt->fault, idev, pasid, iova, access);
-        }
     }
     return hva;
 }

@@ -11,6 +11,14 @@
 
 #include "emu-internal.h"
 
+/*
+ * iommufd_viommu_alloc_ioctl(): flags and the DEFAULT type first
+ * (__reserved is not checked), the device, the type the driver offers
+ * (get_viommu_size(): none without nesting), then the parent (ENOENT,
+ * EINVAL if not a nest parent), then the driver's init:
+ * arm_vsmmu_init() refuses a parent of another SMMU (EINVAL) and takes
+ * no data for IOMMU_VIOMMU_TYPE_ARM_SMMUV3 (data_len is ignored).
+ */
 int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd)
 {
     EmuIdev *idev;
@@ -19,27 +27,25 @@ int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd)
     EmuIommu *iommu;
     int rc;
 
-    if (cmd->flags || cmd->__reserved) {
+    if (cmd->flags || cmd->type == IOMMU_VIOMMU_TYPE_DEFAULT) {
         return -EOPNOTSUPP;
     }
     idev = emu_idev_get(ctx, cmd->dev_id);
     if (!idev) {
         return -ENOENT;
     }
+    iommu = idev->dev->iommu;
+    if (!iommu->ops->viommu_type || cmd->type != iommu->ops->viommu_type ||
+        !iommu->cfg.nesting) {
+        return -EOPNOTSUPP;
+    }
     parent = (EmuHwpt *)emu_obj_get(ctx, cmd->hwpt_id, EMU_OBJ_HWPT_PAGING);
     if (!parent) {
         return -ENOENT;
     }
     if (!(parent->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) ||
-        parent->auto_domain) {
+        parent->auto_domain || parent->iommu != iommu) {
         return -EINVAL;
-    }
-    iommu = idev->dev->iommu;
-    if (!iommu->ops->viommu_type || cmd->type != iommu->ops->viommu_type) {
-        return -EOPNOTSUPP;
-    }
-    if (cmd->data_len && !iommu->ops->viommu_data) {
-        return -EOPNOTSUPP;     /* no type-specific data for SMMUv3 */
     }
     rc = emu_host_op(ctx->host);
     if (rc) {
@@ -72,12 +78,16 @@ int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd)
 
 void emu_viommu_destroy(EmuViommu *viommu)
 {
-    g_assert(!g_hash_table_size(viommu->vdevs) && !viommu->veventq);
+    g_assert(!g_hash_table_size(viommu->vdevs) && !viommu->veventqs);
     g_hash_table_destroy(viommu->vdevs);
     viommu->parent->children--;
     emu_obj_unref(viommu->parent);
 }
 
+/*
+ * iommufd_vdevice_alloc_ioctl(): virt_id indexes an xarray, so anything
+ * beyond ULONG_MAX is EINVAL, first; on a 64-bit host every value goes.
+ */
 int emu_vdevice_alloc(EmuCtx *ctx, struct iommu_vdevice_alloc *cmd)
 {
     EmuViommu *viommu;
@@ -85,15 +95,15 @@ int emu_vdevice_alloc(EmuCtx *ctx, struct iommu_vdevice_alloc *cmd)
     EmuVdevice *vdev;
     int rc;
 
+    if ((unsigned long)cmd->virt_id != cmd->virt_id) {
+        return -EINVAL;
+    }
     viommu = (EmuViommu *)emu_obj_get(ctx, cmd->viommu_id, EMU_OBJ_VIOMMU);
     idev = emu_idev_get(ctx, cmd->dev_id);
     if (!viommu || !idev) {
         return -ENOENT;
     }
     if (idev->dev->iommu != viommu->iommu) {
-        return -EINVAL;
-    }
-    if (cmd->virt_id > UINT32_MAX) {
         return -EINVAL;
     }
     if (idev->vdev || g_hash_table_contains(viommu->vdevs, &cmd->virt_id)) {

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "emu-test.h"
+#include "emu-selftest-abi.h"
 
 #define RW  (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
@@ -25,6 +26,11 @@ static void setup_paging(EmuFixture *f, gconstpointer data)
 static void setup_vtd(EmuFixture *f, gconstpointer data)
 {
     emu_fixture_setup(f, EMU_HW_VTD);
+}
+
+static void setup_smmuv3(EmuFixture *f, gconstpointer data)
+{
+    emu_fixture_setup(f, EMU_HW_SMMUV3);
 }
 
 static void teardown(EmuFixture *f, gconstpointer data)
@@ -64,7 +70,8 @@ static const SizeCase size_cases[] = {
     SZ(IOMMU_IOAS_MAP_FILE, iommu_ioas_map_file, iova),
     SZ(IOMMU_VIOMMU_ALLOC, iommu_viommu_alloc, out_viommu_id),
     SZ(IOMMU_VDEVICE_ALLOC, iommu_vdevice_alloc, virt_id),
-    SZ(IOMMU_VEVENTQ_ALLOC, iommu_veventq_alloc, __reserved),
+    /* iommufd_ioctl_ops[]: out_veventq_fd, not __reserved */
+    SZ(IOMMU_VEVENTQ_ALLOC, iommu_veventq_alloc, out_veventq_fd),
 };
 
 /*
@@ -389,9 +396,22 @@ static void test_hwpt_alloc_errors(EmuFixture *f, gconstpointer data)
         .size = sizeof(cmd), .dev_id = 999, .pt_id = f->ioas_id,
     };
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, ENOENT);
-    g_assert_cmpint(t_hwpt_alloc(f, 999, 0, 0, NULL, 0, &id), ==, ENOENT);
+    /* iommufd_hwpt_alloc(): the device before the flags */
+    cmd.flags = 1u << 9;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, ENOENT);
+    /* a pt_id naming no object is EINVAL, as one of the wrong kind */
+    g_assert_cmpint(t_hwpt_alloc(f, 999, 0, 0, NULL, 0, &id), ==, EINVAL);
+    g_assert_cmpint(t_hwpt_alloc(f, 999, 1u << 9, 0, NULL, 0, &id), ==,
+                    EINVAL);
     g_assert_cmpint(t_hwpt_alloc(f, f->dev_id, 0, 0, NULL, 0, &id),
                     ==, EINVAL);
+    /* __reserved2 is not checked */
+    cmd = (struct iommu_hwpt_alloc) {
+        .size = sizeof(cmd), .dev_id = f->dev_id, .pt_id = f->ioas_id,
+        .__reserved2 = 1,
+    };
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, 0);
+    g_assert_cmpint(t_destroy(f, cmd.out_hwpt_id), ==, 0);
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 1u << 9, 0, NULL, 0, &id),
                     ==, EOPNOTSUPP);
     /* Paging-only hardware: no nest parent, dirty tracking or PASID. */
@@ -402,8 +422,30 @@ static void test_hwpt_alloc_errors(EmuFixture *f, gconstpointer data)
                                  &id), ==, EOPNOTSUPP);
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_PASID,
                                  0, NULL, 0, &id), ==, EOPNOTSUPP);
+    /* the fault object is looked up last, the new HWPT dropped */
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_FAULT_ID_VALID,
                                  0, NULL, 0, &id), ==, ENOENT);
+    g_assert_cmpint(t_hwpt_alloc(f, 999, IOMMU_HWPT_FAULT_ID_VALID,
+                                 0, NULL, 0, &id), ==, EINVAL);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &id), ==, 0);
+    g_assert_cmpuint(id, ==, cmd.out_hwpt_id);      /* no id leaked */
+    g_assert_cmpint(t_destroy(f, id), ==, 0);
+}
+
+/*
+ * A PASID attach on hardware and a device without PASID: the HWPT is no
+ * ALLOC_PASID one, EINVAL (iommufd_hwpt_pasid_compat()), was EOPNOTSUPP.
+ */
+static void test_attach_pasid_no_pasid(EmuFixture *f, gconstpointer data)
+{
+    uint32_t hwpt, pt;
+
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &hwpt), ==, 0);
+    pt = hwpt;
+    g_assert_cmpint(t_attach_pasid(f, 1, &pt), ==, EINVAL);
+    pt = f->ioas_id;
+    g_assert_cmpint(t_attach_pasid(f, 1, &pt), ==, EINVAL);
+    g_assert_cmpint(t_destroy(f, hwpt), ==, 0);
 }
 
 /* DMA lands where the IOAS maps it and is refused where it does not. */
@@ -511,9 +553,18 @@ static void test_hw_info_paging(EmuFixture *f, gconstpointer data)
     g_assert_cmpuint(cmd.data_len, ==, 0);
     g_assert_cmphex(buf[0] | buf[15], ==, 0);   /* zero-filled */
     g_assert_cmpuint(cmd.out_max_pasid_log2, ==, 0);
-    /* A huge buffer length is zeroed as far as the memory goes, then
+    /*
+     * No modelled IOMMU offers ATS: the device is not
+     * device_iommu_capable(IOMMU_CAP_PCI_ATS_SUPPORTED)
+     * (iommufd_get_hw_info())
+     */
+    g_assert_cmphex(cmd.out_capabilities, ==,
+                    IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
+    /*
+     * A huge buffer length is zeroed as far as the memory goes, then
      * EFAULT (found by the fuzzer: the model once allocated data_len
-     * bytes). The buffer ends at an inaccessible page. */
+     * bytes). The buffer ends at an inaccessible page.
+     */
     g_assert_cmpint(mprotect(f->buf + PAGE, PAGE, PROT_NONE), ==, 0);
     cmd.data_uptr = (uintptr_t)f->buf + PAGE - 16;
     cmd.data_len = 0x80000000u;
@@ -641,50 +692,159 @@ static void test_dirty_tracking(EmuFixture *f, gconstpointer data)
 
 /* ---- fault queue ---- */
 
-static void test_fault_queue(EmuFixture *f, gconstpointer data)
+static void fault_alloc(EmuFixture *f, struct iommu_fault_alloc *fa,
+                        uint32_t *hwpt)
 {
-    struct iommu_fault_alloc fa = { .size = sizeof(fa) };
-    struct iommu_hwpt_pgfault pf[2];
-    struct iommu_hwpt_page_response resp = { 0 };
-    uint32_t hwpt, pt;
-    uint8_t v;
-    ssize_t n;
+    struct iommu_hwpt_alloc cmd = {
+        .size = sizeof(cmd), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+        .dev_id = f->dev_id, .pt_id = f->ioas_id,
+    };
+    uint32_t pt;
 
-    g_assert_cmpint(ctx_ioctl(f, IOMMU_FAULT_QUEUE_ALLOC, &fa), ==, 0);
-    g_assert_true(emu_ctx_owns_fd(f->ctx, fa.out_fault_fd));
-    {
-        struct iommu_hwpt_alloc cmd = {
-            .size = sizeof(cmd), .flags = IOMMU_HWPT_FAULT_ID_VALID,
-            .dev_id = f->dev_id, .pt_id = f->ioas_id,
-            .fault_id = fa.out_fault_id,
-        };
-
-        g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, 0);
-        hwpt = cmd.out_hwpt_id;
-    }
-    g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
-    pt = hwpt;
+    *fa = (struct iommu_fault_alloc) { .size = sizeof(*fa) };
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_FAULT_QUEUE_ALLOC, fa), ==, 0);
+    g_assert_true(emu_ctx_owns_fd(f->ctx, fa->out_fault_fd));
+    cmd.fault_id = fa->out_fault_id;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, 0);
+    *hwpt = pt = cmd.out_hwpt_id;
     g_assert_cmpint(t_attach(f, &pt), ==, 0);
-    g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, pf, sizeof(pf)),
-                    ==, 0);
+}
+
+/*
+ * An unrecoverable DMA fault puts nothing on the HWPT's fault queue: only
+ * PRI page requests and stalls go through iommu_report_device_fault() to
+ * iommufd_fault_iopf_handler(), and the model's devices issue none. On
+ * SMMUv3, where arm_smmu_enable_iopf() lets a master without stalls
+ * attach such a HWPT (VT-d would refuse a device without PRI).
+ */
+static void test_fault_not_a_page_request(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_hwpt_pgfault pf[2];
+    struct iommu_fault_alloc fa;
+    uint32_t hwpt;
+    EmuStats st;
+    uint8_t v;
+
+    fault_alloc(f, &fa, &hwpt);
     g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x7123, &v, 1, EMU_DMA_WRITE),
                     ==, -EFAULT);
-    /* Too small a buffer reads nothing; a whole record reads one. */
-    g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, pf, 8), ==, 0);
-    n = emu_ctx_read(f->ctx, fa.out_fault_fd, pf, sizeof(pf));
-    g_assert_cmpint(n, ==, sizeof(pf[0]));
+    emu_host_stats(f->host, &st);
+    g_assert_cmpuint(st.faults, ==, 1);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, pf, sizeof(pf)),
+                    ==, 0);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+static int trigger_iopf(EmuFixture *f, uint32_t pasid, uint32_t grpid,
+                        uint64_t addr)
+{
+    EmuTestCmd cmd = {
+        .size = sizeof(cmd), .op = EMU_TEST_OP_TRIGGER_IOPF,
+        .trigger_iopf = {
+            .dev_id = f->dev_id, .pasid = pasid, .grpid = grpid,
+            .perm = IOMMU_PGFAULT_PERM_READ, .addr = addr,
+        },
+    };
+
+    return ctx_ioctl(f, EMU_IOMMU_TEST_CMD, &cmd);
+}
+
+/*
+ * The fault queue's file, fed by page requests (the selftest mock's
+ * TRIGGER_IOPF): iommufd_fault_fops_read() takes a multiple of the record
+ * (ESPIPE otherwise) big enough for one (EINVAL), gives each record read
+ * a cookie, lowest free from 1, with length 0
+ * (iommufd_compose_fault_message()); iommufd_fault_fops_write() takes
+ * whole responses (ESPIPE) to cookies read (EINVAL). The open fd holds
+ * the object: IOMMU_DESTROY is EBUSY until it is closed.
+ */
+static void test_fault_queue(void)
+{
+    struct iommu_hwpt_page_response resp = { 0 };
+    struct iommu_hwpt_pgfault pf[2];
+    struct iommu_fault_alloc fa;
+    EmuFixture fix, *f = &fix;
+    uint32_t hwpt;
+    int fd;
+
+    emu_fixture_setup(f, EMU_HW_SELFTEST);
+    fault_alloc(f, &fa, &hwpt);
+    fd = fa.out_fault_fd;
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==, 0);
+    g_assert_cmpint(trigger_iopf(f, 5, 7, 0x7000), ==, 0);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, 8), ==, -1);
+    g_assert_cmpint(errno, ==, ESPIPE);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, 0), ==, -1);
+    g_assert_cmpint(errno, ==, EINVAL);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==,
+                    sizeof(pf[0]));
     g_assert_cmphex(pf[0].addr, ==, 0x7000);
     g_assert_cmpuint(pf[0].dev_id, ==, f->dev_id);
-    g_assert_cmpuint(pf[0].perm, ==, IOMMU_PGFAULT_PERM_WRITE);
-    g_assert_cmpuint(pf[0].flags & IOMMU_PGFAULT_FLAGS_PASID_VALID, ==, 0);
+    g_assert_cmpuint(pf[0].pasid, ==, 5);
+    g_assert_cmpuint(pf[0].grpid, ==, 7);
+    g_assert_cmpuint(pf[0].perm, ==, IOMMU_PGFAULT_PERM_READ);
+    g_assert_cmpuint(pf[0].length, ==, 0);
+    g_assert_cmpuint(pf[0].cookie, ==, 1);
+    g_assert_cmpint(trigger_iopf(f, 5, 8, 0x8000), ==, 0);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==,
+                    sizeof(pf[0]));
+    g_assert_cmpuint(pf[0].cookie, ==, 2);
     /* Respond once; a second response to the same cookie is invalid. */
-    resp.cookie = pf[0].cookie;
-    g_assert_cmpint(emu_ctx_write(f->ctx, fa.out_fault_fd, &resp,
-                                  sizeof(resp)), ==, sizeof(resp));
-    g_assert_cmpint(emu_ctx_write(f->ctx, fa.out_fault_fd, &resp,
-                                  sizeof(resp)), ==, -1);
+    resp.cookie = 1;
+    g_assert_cmpint(emu_ctx_write(f->ctx, fd, &resp, 4), ==, -1);
+    g_assert_cmpint(errno, ==, ESPIPE);
+    g_assert_cmpint(emu_ctx_write(f->ctx, fd, &resp, sizeof(resp)), ==,
+                    sizeof(resp));
+    g_assert_cmpint(emu_ctx_write(f->ctx, fd, &resp, sizeof(resp)), ==, -1);
     g_assert_cmpint(errno, ==, EINVAL);
+    /* cookie 1 is free again */
+    g_assert_cmpint(trigger_iopf(f, 5, 9, 0x9000), ==, 0);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==,
+                    sizeof(pf[0]));
+    g_assert_cmpuint(pf[0].cookie, ==, 1);
+    /* the HWPT holds the queue, then its fd does */
+    g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
     g_assert_cmpint(t_detach(f), ==, 0);
+    g_assert_cmpint(t_destroy(f, hwpt), ==, 0);
+    g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
+    g_assert_cmpint(emu_ctx_close_fd(f->ctx, fd), ==, 0);
+    g_assert_false(emu_ctx_owns_fd(f->ctx, fd));
+    g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, 0);
+    emu_fixture_teardown(f);
+}
+
+/*
+ * The selftest mock's vIOMMU data (mock_viommu_init()): data_len from the
+ * end of out_data to the whole struct, EINVAL outside, longer with a zero
+ * tail too (__iommu_copy_struct_from_user()); in_data comes back.
+ */
+static void test_mock_viommu_data(void)
+{
+    EmuTestViommuData d[2];
+    EmuFixture fix, *f = &fix;
+    struct iommu_viommu_alloc cmd = {
+        .size = sizeof(cmd), .type = EMU_VIOMMU_TYPE_SELFTEST,
+        .data_uptr = (uintptr_t)d,
+    };
+    uint32_t s2;
+
+    emu_fixture_setup(f, EMU_HW_SELFTEST);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                 0, NULL, 0, &s2), ==, 0);
+    cmd.dev_id = f->dev_id;
+    cmd.hwpt_id = s2;
+    memset(d, 0, sizeof(d));
+    d[0].in_data = 0x1234;
+    cmd.data_len = offsetof(EmuTestViommuData, out_data) + 3;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &cmd), ==, EINVAL);
+    cmd.data_len = sizeof(d[0]) + 8;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &cmd), ==, EINVAL);
+    cmd.data_len = offsetof(EmuTestViommuData, out_data) + 4;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &cmd), ==, 0);
+    g_assert_cmphex(d[0].out_data, ==, 0x1234);
+    g_assert_cmpint(t_destroy(f, cmd.out_viommu_id), ==, 0);
+    g_assert_cmpint(t_destroy(f, s2), ==, 0);
+    emu_fixture_teardown(f);
 }
 
 /* ---- lifetimes and leaks ---- */
@@ -753,15 +913,21 @@ int main(int argc, char **argv)
     T("hwpt/alloc-errors", test_hwpt_alloc_errors, setup_paging);
     T("hwpt/invalidate-paging", test_invalidate_paging, setup_vtd);
     T("device/attach-dma", test_attach_dma, setup_paging);
+    T("device/attach-pasid-no-pasid", test_attach_pasid_no_pasid,
+      setup_paging);
     T("device/unmap-blocks-dma", test_unmap_blocks_dma, setup_paging);
     T("device/map-readonly", test_map_readonly, setup_paging);
     T("hw-info/paging", test_hw_info_paging, setup_paging);
     T("dirty/tracking", test_dirty_tracking, setup_vtd);
-    T("fault/queue", test_fault_queue, setup_paging);
+    T("fault/not-a-page-request", test_fault_not_a_page_request,
+      setup_smmuv3);
 #undef T
     g_test_add_func("/emu/iommufd/close-destroys-everything",
                     test_close_destroys_everything);
     g_test_add_func("/emu/iommufd/leak-report", test_leak_report);
+    g_test_add_func("/emu/iommufd/fault/queue", test_fault_queue);
+    g_test_add_func("/emu/iommufd/selftest/viommu-data",
+                    test_mock_viommu_data);
     g_test_add_func("/emu/iommufd/hwpt/spr17-readonly", test_spr17_readonly);
     return g_test_run();
 }

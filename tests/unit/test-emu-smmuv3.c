@@ -26,6 +26,8 @@
 #define IPS_MASK        (7ULL << S1_CD0_IPS_SHIFT)
 #define CD0_ENDI        (1ULL << 15)
 #define SSID_TOO_BIG    16              /* the small config has 4 bits */
+#define EVT_RECORD      (sizeof(struct iommufd_vevent_header) + \
+                         sizeof(struct iommu_vevent_arm_smmuv3))
 
 typedef struct SmmuTest {
     EmuFixture f;
@@ -326,6 +328,8 @@ static void test_hw_info_sizes(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(ctx_ioctl(&t->f, IOMMU_GET_HW_INFO, &cmd), ==, 0);
     g_assert_cmpuint(cmd.data_len, ==,
                      sizeof(struct iommu_hw_info_arm_smmuv3));
+    /* no IDR0.ATS: arm_smmu_ats_supported() is false for every device */
+    g_assert_true(cmd.out_capabilities & IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
     g_assert_cmphex(small[0], ==, 0);           /* flags */
     g_assert_cmphex(small[1], ==, 0);           /* __reserved */
     memset(big, 0xa5, sizeof(big));
@@ -419,6 +423,63 @@ static void test_viommu_errors(SmmuTest *t, gconstpointer data)
     emu_vfio_close(vfio1);      /* unbinds dev1, its vDEVICE goes too */
 }
 
+/*
+ * What the kernel does not check, or checks in another order:
+ * iommufd_viommu_alloc_ioctl() ignores __reserved, checks the type before
+ * the parent, and arm_vsmmu_init() ignores data for ARM_SMMUV3;
+ * iommufd_vdevice_alloc_ioctl() takes any virt_id up to ULONG_MAX;
+ * iommufd_veventq_alloc() checks the depth before the vIOMMU, takes any
+ * type but DEFAULT, one queue per type, and its oldest layout ends at
+ * out_veventq_fd.
+ */
+static void test_viommu_unchecked(SmmuTest *t, gconstpointer data)
+{
+    EmuFixture *f = &t->f;
+    uint32_t s2, vdev;
+    uint64_t junk = 0;
+    struct iommu_viommu_alloc va = {
+        .size = sizeof(va), .dev_id = f->dev_id,
+        .type = IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, .hwpt_id = 999,
+    };
+    struct iommu_veventq_alloc ea = {
+        .size = sizeof(ea), .viommu_id = 999,
+        .type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+    };
+    struct iommu_vdevice_alloc da = {
+        .size = sizeof(da), .dev_id = f->dev_id,
+        .virt_id = 0x123456789abcdefULL,
+    };
+
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                 IOMMU_HWPT_DATA_NONE, NULL, 0, &s2), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &va), ==, EOPNOTSUPP);
+    va.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &va), ==, ENOENT);
+    va.hwpt_id = s2;
+    va.__reserved = 1;
+    va.data_len = sizeof(junk);
+    va.data_uptr = (uintptr_t)&junk;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &va), ==, 0);
+    t->viommu_id = va.out_viommu_id;
+
+    da.viommu_id = t->viommu_id;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VDEVICE_ALLOC, &da), ==, 0);
+    vdev = da.out_vdevice_id;
+
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &ea), ==, EINVAL);
+    ea.veventq_depth = EVQ_DEPTH;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &ea), ==, ENOENT);
+    ea.viommu_id = t->viommu_id;
+    ea.size = offsetof(struct iommu_veventq_alloc, __reserved);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &ea), ==, 0);
+    t->evfd = ea.out_veventq_fd;
+    ea.size = sizeof(ea);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &ea), ==, EEXIST);
+    ea.type = IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &ea), ==, 0);
+    g_assert_cmpint(t_destroy(f, vdev), ==, 0);
+}
+
 /* IOMMU_DESTROY refuses what something still uses, leaves first works */
 static void test_destroy_order(SmmuTest *t, gconstpointer data)
 {
@@ -439,6 +500,9 @@ static void test_destroy_order(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(t_destroy(&t->f, t->viommu_id), ==, EBUSY); /* vdev */
     g_assert_cmpint(t_destroy(&t->f, t->vdev_id), ==, 0);
     g_assert_cmpint(t_destroy(&t->f, t->viommu_id), ==, EBUSY); /* evq */
+    /* its open fd holds the vEVENTQ (iommufd_eventq_init()) */
+    g_assert_cmpint(t_destroy(&t->f, t->veventq_id), ==, EBUSY);
+    g_assert_cmpint(emu_ctx_close_fd(t->f.ctx, t->evfd), ==, 0);
     g_assert_cmpint(t_destroy(&t->f, t->veventq_id), ==, 0);
     g_assert_cmpint(t_destroy(&t->f, t->s2_id), ==, EBUSY);  /* viommu */
     g_assert_cmpint(t_destroy(&t->f, t->viommu_id), ==, 0);
@@ -502,14 +566,22 @@ static void test_vste_validation(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(t_hwpt_alloc(&t->f, t->viommu_id, 0,
                                  IOMMU_HWPT_DATA_ARM_SMMUV3, &ste, 8, &id),
                     ==, EINVAL);
+    /*
+     * arm_vsmmu_alloc_domain_nested() leaves the data type and length to
+     * iommu_copy_struct_from_user() (min_last ste): another type is
+     * EINVAL, and so is a longer vSTE, even with a zero tail.
+     */
     g_assert_cmpint(t_hwpt_alloc(&t->f, t->viommu_id, 0,
                                  IOMMU_HWPT_DATA_VTD_S1, &ste, sizeof(ste),
-                                 &id), ==, EOPNOTSUPP);
+                                 &id), ==, EINVAL);
     memcpy(longer, &ste, sizeof(ste));
+    g_assert_cmpint(t_hwpt_alloc(&t->f, t->viommu_id, 0,
+                                 IOMMU_HWPT_DATA_ARM_SMMUV3, longer,
+                                 sizeof(longer), &id), ==, EINVAL);
     longer[20] = 1;
     g_assert_cmpint(t_hwpt_alloc(&t->f, t->viommu_id, 0,
                                  IOMMU_HWPT_DATA_ARM_SMMUV3, longer,
-                                 sizeof(longer), &id), ==, E2BIG);
+                                 sizeof(longer), &id), ==, EINVAL);
 }
 
 /* Cfg=translate needs the device's vDEVICE before attach; others not. */
@@ -529,11 +601,16 @@ static void test_attach_needs_vdevice(SmmuTest *t, gconstpointer data)
                                      &t->vdev_id), ==, 0);
     pt = id;
     g_assert_cmpint(t_attach(&t->f, &pt), ==, 0);
-    /* The STE covers every SubstreamID: no nested domain per PASID */
-    g_assert_cmpint(nested_alloc(t, &ste, IOMMU_HWPT_ALLOC_PASID, &id), ==, 0);
+    /*
+     * The STE covers every SubstreamID: no nested domain per PASID.
+     * arm_vsmmu_alloc_domain_nested() takes no flag, ALLOC_PASID is
+     * EOPNOTSUPP; without it a PASID attach is EINVAL
+     * (iommufd_hwpt_pasid_compat()).
+     */
+    g_assert_cmpint(nested_alloc(t, &ste, IOMMU_HWPT_ALLOC_PASID, &pt), ==,
+                    EOPNOTSUPP);
     pt = id;
-    g_assert_cmpint(t_attach(&t->f, &pt), ==, 0);
-    g_assert_cmpint(t_attach_pasid(&t->f, 1, &pt), ==, EOPNOTSUPP);
+    g_assert_cmpint(t_attach_pasid(&t->f, 1, &pt), ==, EINVAL);
 }
 
 /* ---- translation ---- */
@@ -702,7 +779,11 @@ static void test_fault(SmmuTest *t, gconstpointer data)
     expect_no_event(t);
 }
 
-/* Sequence numbers, the vSID in every record, overflow */
+/*
+ * Sequence numbers, the vSID in every record, overflow. The LOST_EVENTS
+ * header carries the sequence number of the last event lost
+ * (iommufd_vevent_handler() numbers it as the event it replaces).
+ */
 static void test_eventq_overflow(SmmuTest *t, gconstpointer data)
 {
     S1Event ev[4];
@@ -725,12 +806,77 @@ static void test_eventq_overflow(SmmuTest *t, gconstpointer data)
     }
     g_assert_false(ev[2].payload);
     g_assert_cmphex(ev[2].flags, ==, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+    g_assert_cmpuint(ev[2].seq, ==, 3);
     g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA + 4 * PAGE, &v), ==,
                     -EFAULT);
     g_assert_cmpuint(s1_read_events(&t->f, t->evfd, ev, 4), ==, 1);
     g_assert_true(ev[0].payload);
     g_assert_cmpuint(ev[0].seq, ==, 4);         /* 2 and 3 were lost */
     g_assert_cmphex(ev[0].evt[2], ==, IOVA + 4 * PAGE);
+}
+
+/*
+ * A LOST_EVENTS header only ever sits last: a newer event deletes it
+ * (iommufd_vevent_handler()), the gap in sequence numbers tells the loss.
+ */
+static void test_eventq_lost_deleted(SmmuTest *t, gconstpointer data)
+{
+    S1Event ev[4];
+    uint64_t v;
+    unsigned i;
+    S1Pt pt;
+
+    nest_up(t, true, 2);
+    s1_up(t, &pt, S1_GRANULE_4K, 48, ASID);
+    for (i = 0; i < 3; i++) {               /* 0, 1 queued, 2 lost */
+        g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA + i * PAGE, &v), ==,
+                        -EFAULT);
+    }
+    g_assert_cmpuint(s1_read_events(&t->f, t->evfd, ev, 1), ==, 1);
+    g_assert_cmpuint(ev[0].seq, ==, 0);
+    g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA + 3 * PAGE, &v), ==,
+                    -EFAULT);                /* 3 queued, header gone */
+    g_assert_cmpuint(s1_read_events(&t->f, t->evfd, ev, 4), ==, 2);
+    g_assert_true(ev[0].payload && ev[1].payload);
+    g_assert_cmpuint(ev[0].seq, ==, 1);
+    g_assert_cmpuint(ev[1].seq, ==, 3);
+    g_assert_cmphex(ev[1].evt[2], ==, IOVA + 3 * PAGE);
+    expect_no_event(t);
+}
+
+/*
+ * iommufd_veventq_fops_read(): fewer bytes than a header is EINVAL, empty
+ * queue or not; too few for the first event is EINVAL; a LOST_EVENTS
+ * header alone needs only its 8 bytes.
+ */
+static void test_eventq_read_sizes(SmmuTest *t, gconstpointer data)
+{
+    uint8_t buf[EVT_RECORD + 8];
+    struct iommufd_vevent_header hdr;
+    uint64_t v;
+    unsigned i;
+    S1Pt pt;
+
+    nest_up(t, true, 1);
+    s1_up(t, &pt, S1_GRANULE_4K, 48, ASID);
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf, 7), ==, -1);
+    g_assert_cmpint(errno, ==, EINVAL);
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf, 8), ==, 0);
+    for (i = 0; i < 2; i++) {               /* 0 queued, 1 lost */
+        g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA + i * PAGE, &v), ==,
+                        -EFAULT);
+    }
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf, 8), ==, -1);
+    g_assert_cmpint(errno, ==, EINVAL);
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf,
+                                 EVT_RECORD + 4), ==, EVT_RECORD);
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf, 8), ==, 8);
+    memcpy(&hdr, buf, sizeof(hdr));
+    g_assert_cmphex(hdr.flags, ==, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+    g_assert_cmpuint(hdr.sequence, ==, 1);
+    g_assert_cmpint(emu_ctx_read(t->f.ctx, t->evfd, buf, 8), ==, 0);
+    g_assert_cmpint(emu_ctx_write(t->f.ctx, t->evfd, buf, 8), ==, -1);
+    g_assert_cmpint(errno, ==, EINVAL);
 }
 
 /* ---- STE configurations ---- */
@@ -770,7 +916,13 @@ static void test_ste_bypass(SmmuTest *t, gconstpointer data)
     }
 }
 
-/* Abort: no event; V=0: C_BAD_STE, if there is a vSID to report under */
+/*
+ * Abort: no event. V=0 too: the kernel installs an abort STE for it
+ * (arm_smmu_validate_vste() zeroes the vSTE,
+ * arm_smmu_make_nested_domain_ste() makes it abort), so the hardware
+ * records nothing and no C_BAD_STE reaches the vEVENTQ; a VMM that
+ * wants one for its guest raises it itself.
+ */
 static void test_ste_abort(SmmuTest *t, gconstpointer data)
 {
     struct iommu_hwpt_arm_smmuv3 ste = { { 0, 0 } };
@@ -781,8 +933,15 @@ static void test_ste_abort(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(dma_r(t, EMU_NO_PASID, S1_GPA_BASE, &v), ==, -EFAULT);
     expect_no_event(t);
     ste_install(t, &ste);
-    expect_config_event(t, EMU_NO_PASID, S1_GPA_BASE, S1_EVT_C_BAD_STE);
-    expect_config_event(t, 7, S1_GPA_BASE, S1_EVT_C_BAD_STE);
+    g_assert_cmpint(dma_r(t, EMU_NO_PASID, S1_GPA_BASE, &v), ==, -EFAULT);
+    g_assert_cmpint(dma_r(t, 7, S1_GPA_BASE, &v), ==, -EFAULT);
+    expect_no_event(t);
+    /* V=0 with other fields set: zeroed, still an abort */
+    ste.ste[0] = GUINT64_TO_LE(~1ULL);
+    ste.ste[1] = GUINT64_TO_LE(~0ULL);
+    ste_install(t, &ste);
+    g_assert_cmpint(dma_r(t, EMU_NO_PASID, S1_GPA_BASE, &v), ==, -EFAULT);
+    expect_no_event(t);
     g_assert_cmpint(t_destroy(&t->f, t->vdev_id), ==, 0);
     g_assert_cmpint(dma_r(t, EMU_NO_PASID, S1_GPA_BASE, &v), ==, -EFAULT);
     expect_no_event(t);
@@ -1395,20 +1554,104 @@ static void test_inv_commands(SmmuTest *t, gconstpointer data)
     for (i = 0; i < G_N_ELEMENTS(good); i++) {
         g_assert_cmpint(inv1_err(t, good[i]), ==, 0);
     }
-    g_assert_cmpint(s1_invalidate(&t->f, t->viommu_id, good, 0, NULL), ==, 0);
+    /*
+     * No probe with an empty array: arm_vsmmu_cache_invalidate() copies
+     * it with iommu_copy_struct_from_full_user_array(), EINVAL for 0.
+     */
+    g_assert_cmpint(s1_invalidate(&t->f, t->viommu_id, good, 0, NULL), ==,
+                    EINVAL);
     cmd.hwpt_id = t->viommu_id;
     cmd.data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1;
     g_assert_cmpint(ctx_ioctl(&t->f, IOMMU_HWPT_INVALIDATE, &cmd), ==, EINVAL);
     cmd.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
+    /* A shorter entry is zero-extended (copy_struct_from_user()) */
     cmd.entry_len = 8;
-    cmd.entry_num = 1;          /* written back as 0 by the failed call */
-    g_assert_cmpint(ctx_ioctl(&t->f, IOMMU_HWPT_INVALIDATE, &cmd), ==, EINVAL);
+    cmd.entry_num = 1;
+    g_assert_cmpint(ctx_ioctl(&t->f, IOMMU_HWPT_INVALIDATE, &cmd), ==, 0);
+    g_assert_cmpuint(cmd.entry_num, ==, 1);
     cmd.entry_len = sizeof(S1Cmd);
     ste_install_cfg(t, S1_STE_CFG_ABORT, 0, 0, 0, 0);
     cmd.hwpt_id = t->nested_id;     /* SMMUv3 invalidates via the vIOMMU */
     cmd.entry_num = 1;
     g_assert_cmpint(ctx_ioctl(&t->f, IOMMU_HWPT_INVALIDATE, &cmd), ==,
                     EOPNOTSUPP);
+}
+
+static int inv_raw(SmmuTest *t, const void *entries, uint32_t entry_len,
+                   uint32_t entry_num, uint32_t *done)
+{
+    struct iommu_hwpt_invalidate cmd = {
+        .size = sizeof(cmd),
+        .hwpt_id = t->viommu_id,
+        .data_uptr = (uintptr_t)entries,
+        .data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+        .entry_len = entry_len,
+        .entry_num = entry_num,
+    };
+    int rc = ctx_ioctl(&t->f, IOMMU_HWPT_INVALIDATE, &cmd);
+
+    *done = cmd.entry_num;
+    return rc;
+}
+
+/*
+ * The vIOMMU's array is copied whole before any command runs
+ * (arm_vsmmu_cache_invalidate() through
+ * iommu_copy_struct_from_full_user_array()): an entry longer than 16
+ * bytes needs a zero tail (else E2BIG), a bad pointer anywhere is EFAULT,
+ * both with entry_num 0 and no command run, not even the good first one;
+ * an entry shorter than 16 bytes is zero-extended.
+ */
+static void test_inv_array(SmmuTest *t, gconstpointer data)
+{
+    const S1Cmd all = s1_cmd(S1_CMD_TLBI_NH_ALL);
+    uint8_t wide[2][24] = { { 0 } };
+    uint8_t *pages;
+    uint64_t a, b;
+    uint32_t done;
+    S1Pt pt;
+
+    nest_up(t, true, EVQ_DEPTH);
+    s1_up(t, &pt, S1_GRANULE_4K, 48, ASID);
+    a = s1_alloc(&t->mem, PAGE);
+    b = s1_alloc(&t->mem, PAGE);
+    s1_pt_map(&pt, IOVA, a, 3, S1_RW);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
+    s1_pt_map(&pt, IOVA, b, 3, S1_RW);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);  /* stale */
+
+    /* 24-byte entries, the second with a non-zero tail */
+    memcpy(wide[0], &all, sizeof(all));
+    memcpy(wide[1], &all, sizeof(all));
+    wide[1][sizeof(all)] = 1;
+    g_assert_cmpint(inv_raw(t, wide, sizeof(wide[0]), 2, &done), ==, E2BIG);
+    g_assert_cmpuint(done, ==, 0);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
+
+    /* the second entry in an inaccessible page */
+    pages = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    g_assert_true(pages != MAP_FAILED);
+    g_assert_cmpint(mprotect(pages + PAGE, PAGE, PROT_NONE), ==, 0);
+    memcpy(pages + PAGE - sizeof(all), &all, sizeof(all));
+    g_assert_cmpint(inv_raw(t, pages + PAGE - sizeof(all), sizeof(all), 2,
+                            &done), ==, EFAULT);
+    g_assert_cmpuint(done, ==, 0);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
+    munmap(pages, 2 * PAGE);
+
+    /* zero tails: both run */
+    wide[1][sizeof(all)] = 0;
+    g_assert_cmpint(inv_raw(t, wide, sizeof(wide[0]), 2, &done), ==, 0);
+    g_assert_cmpuint(done, ==, 2);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 2);
+
+    /* 8-byte entries: the opcode dword, the other one zero */
+    s1_pt_map(&pt, IOVA, a, 3, S1_RW);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 2);  /* stale */
+    g_assert_cmpint(inv_raw(t, &all, 8, 1, &done), ==, 0);
+    g_assert_cmpuint(done, ==, 1);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
 }
 
 /* What a smaller SMMU (no RIL, 4K only, 4-bit SSIDs, 40-bit OAS) refuses */
@@ -1546,10 +1789,13 @@ int main(int argc, char **argv)
     SMMU_TEST("hw-info/sizes", test_hw_info_sizes);
     SMMU_TEST("nest/setup", test_nest_setup);
     SMMU_TEST("nest/viommu-errors", test_viommu_errors);
+    SMMU_TEST("nest/viommu-unchecked", test_viommu_unchecked);
     SMMU_TEST("nest/destroy-order", test_destroy_order);
     SMMU_TEST("nest/vste-validation", test_vste_validation);
     SMMU_TEST("nest/attach-needs-vdevice", test_attach_needs_vdevice);
     SMMU_TEST("event/overflow", test_eventq_overflow);
+    SMMU_TEST("event/lost-deleted", test_eventq_lost_deleted);
+    SMMU_TEST("event/read-sizes", test_eventq_read_sizes);
     SMMU_TEST("ste/bypass", test_ste_bypass);
     SMMU_TEST("ste/abort", test_ste_abort);
     SMMU_TEST("cd/substreams", test_substreams);
@@ -1568,6 +1814,7 @@ int main(int argc, char **argv)
     SMMU_TEST("isolation/two-viommus", test_two_viommus);
     SMMU_TEST("inv/batch-partial", test_batch_partial);
     SMMU_TEST("inv/commands", test_inv_commands);
+    SMMU_TEST("inv/array", test_inv_array);
     g_test_add("/emu/smmuv3/small-smmu", SmmuTest, NULL, setup_small,
                test_small_smmu, teardown);
     g_test_add_func("/emu/smmuv3/fail-nth", test_fail_nth);

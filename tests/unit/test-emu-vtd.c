@@ -768,6 +768,12 @@ static void test_pasid_shared_domain(VtdFixture *vf, gconstpointer data)
 
 /* ---- the fault queue (VT-d has no vEVENTQ) ---- */
 
+/*
+ * A first-stage fault of a device without PRI is unrecoverable: the
+ * hardware records it (fault reason), the HWPT's fault queue gets
+ * nothing. Only page requests (intel/prq.c through
+ * iommu_report_device_fault()) reach iommufd_fault_iopf_handler().
+ */
 static void test_fault_queue(VtdFixture *vf, gconstpointer data)
 {
     EmuFixture *f = &vf->f;
@@ -780,7 +786,6 @@ static void test_fault_queue(VtdFixture *vf, gconstpointer data)
         .data_uptr = (uintptr_t)&s1,
     };
     struct iommu_hwpt_pgfault pf;
-    struct iommu_hwpt_page_response resp = { 0 };
     uint32_t pt;
 
     g_assert_cmpint(ctx_ioctl(f, IOMMU_FAULT_QUEUE_ALLOC, &fa), ==, 0);
@@ -795,15 +800,7 @@ static void test_fault_queue(VtdFixture *vf, gconstpointer data)
     assert_fault(vf, IOVA_4K + 0x10, EMU_DMA_WRITE, -EFAULT,
                  FR_FS_NOT_PRESENT);
     g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, &pf, sizeof(pf)),
-                    ==, sizeof(pf));
-    g_assert_cmphex(pf.addr, ==, IOVA_4K);
-    g_assert_cmpuint(pf.perm, ==, IOMMU_PGFAULT_PERM_WRITE);
-    g_assert_cmpuint(pf.dev_id, ==, f->dev_id);
-    g_assert_cmpuint(!!(pf.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID), ==,
-                     vf->pasid != EMU_NO_PASID);
-    resp.cookie = pf.cookie;
-    g_assert_cmpint(emu_ctx_write(f->ctx, fa.out_fault_fd, &resp,
-                                  sizeof(resp)), ==, sizeof(resp));
+                    ==, 0);
 }
 
 /* ---- GET_HW_INFO ---- */
@@ -884,6 +881,8 @@ static void test_hw_info(gconstpointer data)
     g_assert_cmpuint(cmd.out_data_type, ==, IOMMU_HW_INFO_TYPE_INTEL_VTD);
     g_assert_cmpuint(cmd.data_len, ==, sizeof(vtd));
     g_assert_cmpuint(cmd.out_max_pasid_log2, ==, c->pasid_bits);
+    /* no ECAP.DT: no device is ATS capable (intel_iommu_probe_device()) */
+    g_assert_true(cmd.out_capabilities & IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
     check_hw_info(c, &vtd);
     emu_fixture_teardown(&f);
 }
@@ -960,11 +959,15 @@ static void test_nested_alloc_errors(EmuFixture *f, gconstpointer data)
     struct iommu_hwpt_vtd_s1 s1 = s1_data(0, VTD_S1_GPA_BASE, 4);
     uint8_t longer[sizeof(s1) + 8] = { 0 };
 
+    /*
+     * Unknown flags and __reserved are not checked
+     * (intel_iommu_domain_alloc_nested()).
+     */
     s1.flags = 1u << 3;
-    g_assert_cmpint(t_nested_alloc(f, parent, 0, &s1, &id), ==, EOPNOTSUPP);
-    s1.flags = IOMMU_VTD_S1_SRE | IOMMU_VTD_S1_EAFE | IOMMU_VTD_S1_WPE;
     s1.__reserved = 1;
-    g_assert_cmpint(t_nested_alloc(f, parent, 0, &s1, &id), ==, EOPNOTSUPP);
+    g_assert_cmpint(t_nested_alloc(f, parent, 0, &s1, &id), ==, 0);
+    g_assert_cmpint(t_destroy(f, id), ==, 0);
+    s1.flags = IOMMU_VTD_S1_SRE | IOMMU_VTD_S1_EAFE | IOMMU_VTD_S1_WPE;
     s1.__reserved = 0;
     g_assert_cmpint(t_hwpt_alloc(f, parent, 0, IOMMU_HWPT_DATA_ARM_SMMUV3,
                                  &s1, sizeof(s1), &id), ==, EOPNOTSUPP);
@@ -972,13 +975,17 @@ static void test_nested_alloc_errors(EmuFixture *f, gconstpointer data)
                                  sizeof(s1) - 8, &id), ==, EINVAL);
     g_assert_cmpint(t_hwpt_alloc(f, parent, 0, IOMMU_HWPT_DATA_VTD_S1,
                                  (void *)8, sizeof(s1), &id), ==, EFAULT);
+    /*
+     * Longer than the struct is EINVAL even with a zero tail:
+     * __iommu_copy_struct_from_user() (intel_iommu_domain_alloc_nested()
+     * copies with min_last __reserved) takes no more than sizeof.
+     */
     memcpy(longer, &s1, sizeof(s1));
+    g_assert_cmpint(t_hwpt_alloc(f, parent, 0, IOMMU_HWPT_DATA_VTD_S1,
+                                 longer, sizeof(longer), &id), ==, EINVAL);
     longer[sizeof(s1) + 3] = 1;
     g_assert_cmpint(t_hwpt_alloc(f, parent, 0, IOMMU_HWPT_DATA_VTD_S1,
-                                 longer, sizeof(longer), &id), ==, E2BIG);
-    longer[sizeof(s1) + 3] = 0;
-    g_assert_cmpint(t_hwpt_alloc(f, parent, 0, IOMMU_HWPT_DATA_VTD_S1,
-                                 longer, sizeof(longer), &id), ==, 0);
+                                 longer, sizeof(longer), &id), ==, EINVAL);
     /* A parent must be a NEST_PARENT paging HWPT; a nested one is not. */
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &plain),
                     ==, 0);
@@ -1057,15 +1064,19 @@ static void test_attach_5level(void)
     emu_fixture_teardown(&f);
 }
 
-/* The 7.x driver refuses a nested PASID attach over a dirty-tracking
- * parent; the RID attach is fine. */
+/*
+ * A nested attach over a dirty-tracking parent works on a PASID as on
+ * the RID: intel_nested_set_dev_pasid() checks the parent with
+ * paging_domain_compatible() (dirty tracking needs SSADS, as for the
+ * RID) and intel_pasid_setup_nested() checks no dirty tracking at all.
+ */
 static void test_attach_pasid_dirty_parent(EmuFixture *f, gconstpointer data)
 {
     uint32_t parent = alloc_parent(f, IOMMU_HWPT_ALLOC_PASID |
                                    IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
     struct iommu_hwpt_vtd_s1 s1 = s1_data(0, VTD_S1_GPA_BASE, 4);
 
-    g_assert_cmpint(attach_with(f, parent, TEST_PASID, &s1), ==, EINVAL);
+    g_assert_cmpint(attach_with(f, parent, TEST_PASID, &s1), ==, 0);
     g_assert_cmpint(attach_with(f, parent, EMU_NO_PASID, &s1), ==, 0);
 }
 
@@ -1153,13 +1164,18 @@ static void test_invalidate_entries(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(t_invalidate(f, nested, type, all, sizeof(all[0]), &n),
                     ==, 0);
     g_assert_cmpuint(n, ==, good);
-    /* A longer entry must have a zero tail. */
+    /*
+     * entry_len must be the struct size, even with a zero tail or for a
+     * shorter entry: iommu_copy_struct_from_user_array() with min_last
+     * __reserved (intel_nested_cache_invalidate_user()) is EINVAL.
+     */
     n = 1;
     g_assert_cmpint(t_invalidate(f, nested, type, longer, sizeof(longer),
-                                 &n), ==, 0);
-    longer[sizeof(all[0])] = 1;
-    g_assert_cmpint(t_invalidate(f, nested, type, longer, sizeof(longer),
-                                 &n), ==, E2BIG);
+                                 &n), ==, EINVAL);
+    g_assert_cmpuint(n, ==, 0);
+    n = 1;
+    g_assert_cmpint(t_invalidate(f, nested, type, longer,
+                                 sizeof(all[0]) - 8, &n), ==, EINVAL);
     g_assert_cmpuint(n, ==, 0);
 }
 
@@ -1191,8 +1207,10 @@ static int nth_sequence(EmuFixture *f)
     return rc;
 }
 
-/* Every host operation on the way to a nested attach fails once: each
- * failure is clean and nothing leaks. */
+/*
+ * Every host operation on the way to a nested attach fails once: each
+ * failure is clean and nothing leaks.
+ */
 static void test_fail_nth(void)
 {
     unsigned long nth;
