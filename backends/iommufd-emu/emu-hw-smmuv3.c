@@ -213,6 +213,8 @@ static const uint8_t pa_size_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
 #define CMD_TLBI_NH_VAA         0x13
 #define CMD_TLBI_NSNH_ALL       0x30
 #define CMD_ATC_INV             0x40
+/* Commands per host command-queue submission: CMDQ_BATCH_ENTRIES - 1 */
+#define SMMU_CMDQ_BATCH         63
 
 /* TLBI TG: the granule of a range (or hint); 0 means none given. */
 #define TLBI_TG_4K              1
@@ -1188,6 +1190,27 @@ static int cfgi_cd(EmuViommu *viommu, const uint64_t *cmd, bool all)
     return 0;
 }
 
+/*
+ * arm_vsmmu_convert_user_cmd(): the checks of cmd_validate(), and the
+ * vSID of CFGI_CD(_ALL) must name a vDEVICE (arm_vsmmu_vsid_to_sid()).
+ */
+static int smmu_inv_check(EmuViommu *viommu, const void *entry)
+{
+    const struct iommu_viommu_arm_smmuv3_invalidate *inv = entry;
+    uint64_t cmd[2] = {
+        GUINT64_FROM_LE(inv->cmd[0]), GUINT64_FROM_LE(inv->cmd[1]),
+    };
+    int rc = cmd_validate(viommu->iommu, cmd);
+    unsigned op = field_get(CMD0_OP, cmd[0]);
+
+    if (!rc && (op == CMD_CFGI_CD || op == CMD_CFGI_CD_ALL) &&
+        !emu_viommu_find_dev(viommu, field_get(CMD0_SID, cmd[0]))) {
+        rc = -EIO;
+    }
+    return rc;
+}
+
+/* One command smmu_inv_check() accepted, as the SMMU executes it. */
 static int smmu_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
 {
     const struct iommu_viommu_arm_smmuv3_invalidate *inv = entry;
@@ -1195,11 +1218,7 @@ static int smmu_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
         GUINT64_FROM_LE(inv->cmd[0]), GUINT64_FROM_LE(inv->cmd[1]),
     };
     EmuIotlb *tlb = viommu->iommu->iotlb;
-    int rc = cmd_validate(viommu->iommu, cmd);
 
-    if (rc) {
-        return rc;
-    }
     /* The guest's VMID field is replaced: the vIOMMU's VMID applies. */
     switch (field_get(CMD0_OP, cmd[0])) {
     case CMD_TLBI_NH_ALL:
@@ -1240,6 +1259,8 @@ const EmuHwOps emu_hw_smmuv3_ops = {
     .inv_data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
     .inv_entry_size = sizeof(struct iommu_viommu_arm_smmuv3_invalidate),
     .invalidate = smmu_invalidate,
+    .viommu_inv_check = smmu_inv_check,
+    .viommu_inv_batch = SMMU_CMDQ_BATCH,
     .viommu_type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
     .veventq_type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
     .s1_translate = smmu_walk,

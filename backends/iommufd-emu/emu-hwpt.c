@@ -318,6 +318,53 @@ static int invalidate_each(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
 }
 
 /*
+ * Run the checked commands of a vIOMMU array as the driver issues them:
+ * with a batch size (SMMUv3: arm_vsmmu_cache_invalidate() sends up to
+ * CMDQ_BATCH_ENTRIES - 1 commands per command-queue submission), each
+ * command is checked (converted) in turn and a full batch, or the last
+ * one, is issued. A command that fails its check stops the array:
+ * entry_num counts every command before it, but those of its batch were
+ * never issued, exactly as the kernel leaves them. A failed submission
+ * (the host's command queue) counts up to the command before the
+ * batch's last. Without a batch size each entry runs as it comes.
+ */
+static int issue_batches(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
+                         EmuViommu *viommu, const EmuHwOps *ops,
+                         uint8_t *entries, size_t size, uint32_t n)
+{
+    unsigned batch = ops->viommu_inv_batch ? ops->viommu_inv_batch : 1;
+    uint32_t i, j, last = 0;
+    int rc = 0;
+
+    for (i = 0; i < n; i++) {
+        if (ops->viommu_inv_check) {
+            rc = ops->viommu_inv_check(viommu, entries + i * size);
+            if (rc) {
+                break;
+            }
+        }
+        if (i + 1 - last < batch && i + 1 != n) {
+            continue;
+        }
+        rc = emu_host_op(ctx->host);
+        if (rc) {
+            cmd->entry_num = i;
+            return rc;
+        }
+        for (j = last; j <= i; j++) {
+            rc = ops->invalidate(NULL, viommu, entries + j * size);
+            if (rc) {
+                cmd->entry_num = j;
+                return rc;
+            }
+        }
+        last = i + 1;
+    }
+    cmd->entry_num = i;
+    return rc;
+}
+
+/*
  * A vIOMMU's cache_invalidate op (arm_vsmmu_cache_invalidate(), the
  * selftest's mock_viommu_cache_invalidate()): the whole array is copied
  * before any entry runs, by iommu_copy_struct_from_full_user_array():
@@ -353,17 +400,7 @@ static int invalidate_array(EmuCtx *ctx, struct iommu_hwpt_invalidate *cmd,
             return rc;
         }
     }
-    for (i = 0; i < n; i++) {
-        rc = emu_host_op(ctx->host);
-        if (!rc) {
-            rc = ops->invalidate(NULL, viommu, entries + i * size);
-        }
-        if (rc) {
-            break;
-        }
-        cmd->entry_num = i + 1;
-    }
-    return rc;
+    return issue_batches(ctx, cmd, viommu, ops, entries, size, n);
 }
 
 /*

@@ -260,6 +260,13 @@ struct EmuHwOps {
      * iommu_copy_struct_from_full_user_array() refuses an empty array.
      */
     bool viommu_inv_probe;
+    /*
+     * vIOMMU commands checked before any is issued (may be NULL), and
+     * how many are issued at a time (0: each as it is checked). See
+     * invalidate_array() in emu-hwpt.c.
+     */
+    int (*viommu_inv_check)(EmuViommu *viommu, const void *entry);
+    unsigned viommu_inv_batch;
     /* vIOMMU type-specific data (data_uptr/data_len), may be NULL */
     int (*viommu_data)(EmuViommu *viommu, struct iommu_viommu_alloc *cmd);
     /* vEVENTQ type this hardware reports (0: none) */
