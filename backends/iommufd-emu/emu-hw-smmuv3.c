@@ -946,9 +946,55 @@ static int tt_leaf(SmmuReq *r, const TtWalk *t, uint64_t pte)
     return 0;
 }
 
+/* EmuTlbData.attr of a walk-cache entry: APTable below it */
+#define WALK_NO_WRITE           1u
+#define WALK_NO_UNPRIV          2u
+
+/*
+ * The walk cache: the deepest table descriptor cached for the address
+ * under (VMID, ASID) lets the walk start below it. An entry made with
+ * another granule (the CD changed under the same ASID) does not fit the
+ * level structure and is passed over.
+ */
+static bool walk_cache_start(SmmuReq *r, TtWalk *t, uint32_t vmid)
+{
+    const SmmuCd *cd = t->cd;
+    unsigned shift, stride = cd->gshift - 3, level;
+    const EmuTlbData *e = emu_iotlb_lookup(r->hwpt->iommu->iotlb,
+                                           EMU_TLB_PSC, vmid, cd->asid,
+                                           r->iova, &shift);
+
+    if (!e || shift < cd->gshift || (shift - cd->gshift) % stride) {
+        return false;
+    }
+    level = TT_LAST_LEVEL - (shift - cd->gshift) / stride;
+    if (level < t->level || level >= TT_LAST_LEVEL) {
+        return false;
+    }
+    t->level = level + 1;
+    t->table = e->out;
+    t->no_write = e->attr & WALK_NO_WRITE;
+    t->no_unpriv = e->attr & WALK_NO_UNPRIV;
+    return true;
+}
+
+/* Cache the table descriptor just followed from t->level - 1. */
+static void walk_cache_insert(SmmuReq *r, const TtWalk *t, uint32_t vmid)
+{
+    EmuTlbData d = {
+        .out = t->table,
+        .attr = (t->no_write ? WALK_NO_WRITE : 0) |
+                (t->no_unpriv ? WALK_NO_UNPRIV : 0),
+    };
+
+    emu_iotlb_insert(r->hwpt->iommu->iotlb, EMU_TLB_PSC, vmid, t->cd->asid,
+                     r->iova, level_shift(t->cd->gshift, t->level - 1), &d);
+}
+
 static int tt_walk(SmmuReq *r, const SmmuCd *cd)
 {
     TtWalk t = { .cd = cd, .va_bits = 64 - cd->t0sz };
+    uint32_t vmid = r->hwpt->viommu->vmid;
     uint64_t pte = 0;
     int rc;
 
@@ -956,10 +1002,12 @@ static int tt_walk(SmmuReq *r, const SmmuCd *cd)
         return s1_fault(r, EVT_F_TRANSLATION, "outside the TTB0 range");
     }
     t.level = start_level(cd->gshift, t.va_bits);
-    /* TTB0 bits below the size of the first table read as zero */
-    t.table = cd->ttb0 & ~((PTE_SIZE << index_bits(&t)) - 1);
-    if (t.table >> cd->oa_bits) {
-        return s1_fault(r, EVT_F_ADDR_SIZE, "TTB0 beyond IPS");
+    if (!walk_cache_start(r, &t, vmid)) {
+        /* TTB0 bits below the size of the first table read as zero */
+        t.table = cd->ttb0 & ~((PTE_SIZE << index_bits(&t)) - 1);
+        if (t.table >> cd->oa_bits) {
+            return s1_fault(r, EVT_F_ADDR_SIZE, "TTB0 beyond IPS");
+        }
     }
     for (;;) {
         rc = tt_read(r, &t, &pte);
@@ -976,6 +1024,7 @@ static int tt_walk(SmmuReq *r, const SmmuCd *cd)
         if (rc) {
             return rc;
         }
+        walk_cache_insert(r, &t, vmid);
     }
 }
 
@@ -1152,7 +1201,8 @@ static unsigned tlbi_tg_shift(unsigned tg)
  * TLBI_NH_VA / TLBI_NH_VAA: every entry holding VA, or with RIL and a TG
  * the range (NUM + 1) << (SCALE + granule) from VA. A TTL level hint
  * limits the flush to leaves of that level, as an SMMU may: a guest that
- * gives the wrong level keeps its stale entry.
+ * gives the wrong level keeps its stale entry. With Leaf set the walk
+ * cache entries for the range stay (SMMUv3 spec 4.4.1).
  */
 static void tlbi_va(EmuViommu *viommu, const uint64_t *cmd, uint32_t asid)
 {
@@ -1170,9 +1220,14 @@ static void tlbi_va(EmuViommu *viommu, const uint64_t *cmd, uint32_t asid)
     }
     va = cmd[1] & CMD1_TLBI_VA & ~(BIT64(gshift) - 1);
     last = va + len - 1 < va ? UINT64_MAX : va + len - 1;
-    emu_iotlb_flush_size(viommu->iommu->iotlb, EMU_TLB_ALL, viommu->vmid,
-                         asid, va, last,
+    emu_iotlb_flush_size(viommu->iommu->iotlb, 1u << EMU_TLB_LEAF,
+                         viommu->vmid, asid, va, last,
                          tg && ttl ? level_shift(gshift, ttl) : 0);
+    /* Leaf: only last-level entries changed, the walk cache stays */
+    if (!(cmd[1] & CMD1_TLBI_LEAF)) {
+        emu_iotlb_flush(viommu->iommu->iotlb, 1u << EMU_TLB_PSC,
+                        viommu->vmid, asid, va, last);
+    }
 }
 
 static int cfgi_cd(EmuViommu *viommu, const uint64_t *cmd, bool all)

@@ -1279,7 +1279,8 @@ static void test_cd_cache(SmmuTest *t, gconstpointer data)
 
 /*
  * Attaching writes the STE (and the host's CFGI_STE follows): CDs cached
- * through the old STE go, TLB entries tagged by ASID stay.
+ * through the old STE go. The rewritten CD has a new ASID, so what it
+ * translates is walked afresh in its tables.
  */
 static void test_ste_rewrite(SmmuTest *t, gconstpointer data)
 {
@@ -1293,14 +1294,14 @@ static void test_ste_rewrite(SmmuTest *t, gconstpointer data)
     s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt1, ASID), &tt.pt1);
     ste_install_cfg(t, S1_STE_CFG_S1, cd, S1_FMT_LINEAR, 0, 0);
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
-    s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt2, ASID), &tt.pt2);
+    s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt2, ASID + 1), &tt.pt2);
     g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 1);   /* cached CD */
     pt = t->s2_id;
     g_assert_cmpint(t_attach(&t->f, &pt), ==, 0);
     pt = t->nested_id;
     g_assert_cmpint(t_attach(&t->f, &pt), ==, 0);
     g_assert_cmpint(xyz_lands(t, &tt, 2), ==, 2);   /* CD fetched again */
-    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);   /* TLB entry kept */
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 2);
 }
 
 /*
@@ -1325,15 +1326,18 @@ static void test_stale_ste_replace(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
     ste_install_cfg(t, S1_STE_CFG_S1, cd2, S1_FMT_LINEAR, 0, 0);
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);   /* stale, old STE */
-    g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 2);   /* walked: new CD */
+    /* not in the TLB, but the walk cache (same ASID) has the old tables */
+    g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 1);
     inv1(t, s1_cmd_asid(S1_CMD_TLBI_NH_ASID, ASID));
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 2);
+    g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 2);
 }
 
 /*
  * The CD changes its TTB0 but keeps its ASID: CFGI_CD refreshes the CD
- * cache only. Addresses cached under the ASID keep the old tables; an
- * address not cached walks the new ones; TLBI_NH_VA fixes one address.
+ * cache only. Addresses cached under the ASID keep the old tables, and
+ * so do walks that hit the walk cache (the old tables' descriptors,
+ * tagged by the same ASID); TLBI_NH_VA (not Leaf) fixes one address.
  */
 static void test_stale_cfgi_cd_same_asid(SmmuTest *t, gconstpointer data)
 {
@@ -1348,8 +1352,36 @@ static void test_stale_cfgi_cd_same_asid(SmmuTest *t, gconstpointer data)
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
     s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt2, ASID), &tt.pt2);
     inv1(t, s1_cmd_sid(S1_CMD_CFGI_CD, VSID, 0, false));
-    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);   /* stale */
-    g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 2);   /* new TTB0 */
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);   /* stale TLB */
+    g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 1);   /* stale walk cache */
+    inv1(t, s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, xyz[0], 0, 0, 0));
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 2);
+    /* that TLBI dropped the walk cache entries of the tables too */
+    g_assert_cmpint(xyz_lands(t, &tt, 2), ==, 2);
+}
+
+/*
+ * A table descriptor changed (the level-2 entry now points at another
+ * level-3 table): a TLBI with Leaf set keeps the cached descriptor, so
+ * the walk still ends in the old table; without Leaf it goes.
+ */
+static void test_walk_cache_leaf(SmmuTest *t, gconstpointer data)
+{
+    uint64_t cd, d1, d2;
+    TwoTables tt;
+
+    nest_up(t, true, EVQ_DEPTH);
+    two_tables_init(t, &tt);
+    cd = s1_alloc(&t->mem, S1_CD_SIZE);
+    s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt1, ASID), &tt.pt1);
+    ste_install_cfg(t, S1_STE_CFG_S1, cd, S1_FMT_LINEAR, 0, 0);
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
+    d1 = s1_pt_desc(&tt.pt1, xyz[0], 2);
+    d2 = s1_pt_desc(&tt.pt2, xyz[0], 2);
+    s1_wr64(&t->mem, d1, s1_rd64(&t->mem, d2));
+    inv1(t, cmd_or(s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, xyz[0], 0, 0, 0), 0,
+                   1));                                 /* Leaf */
+    g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
     inv1(t, s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, xyz[0], 0, 0, 0));
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 2);
 }
@@ -1850,6 +1882,7 @@ int main(int argc, char **argv)
     SMMU_TEST("inv/stale-cfgi-cd-same-asid", test_stale_cfgi_cd_same_asid);
     SMMU_TEST("inv/perm-cached", test_perm_cached);
     SMMU_TEST("inv/tlbi-ttl", test_tlbi_ttl);
+    SMMU_TEST("inv/walk-cache-leaf", test_walk_cache_leaf);
     SMMU_TEST("isolation/two-viommus", test_two_viommus);
     SMMU_TEST("inv/batch-partial", test_batch_partial);
     SMMU_TEST("inv/batch-issue", test_batch_issue);
