@@ -18,26 +18,29 @@ command -v "$CC" >/dev/null || die "$CC not found (scripts/deps.sh installs clan
 [ -f "$QEMU_TREE/linux-headers/linux/iommufd.h" ] || "$VNEST_ROOT/scripts/prepare-qemu.sh"
 mkdir -p "$OUT"
 
-# suite -> its extra sources (besides the model and emu-test.c)
+# suite -> its extra sources (besides the model and emu-test.c), relative
+# to the project root
 declare -A SUITES=(
     [test-emu-iommufd]=""
-    [test-emu-vtd]="vtd-s1.c"
-    [test-emu-smmuv3]="smmu-s1.c"
+    [test-emu-vtd]="tests/unit/vtd-s1.c"
+    [test-emu-smmuv3]="tests/unit/smmu-s1.c"
+    [test-inv-batch]="tests/unit/smmu-s1.c backends/inv-batch.c"
 )
 CFLAGS=(-g -O1 -D_GNU_SOURCE -Wall -Werror -Wno-unused-function
         -fsanitize=address,undefined -fno-sanitize-recover=undefined
         -fno-omit-frame-pointer
         -I"$VNEST_ROOT/backends/iommufd-emu" -I"$VNEST_ROOT/tests/unit"
+        -I"$VNEST_ROOT/backends"
         -isystem "$QEMU_TREE/linux-headers")
 read -ra GLIB_CFLAGS <<<"$(pkg-config --cflags glib-2.0)"
 read -ra GLIB_LIBS <<<"$(pkg-config --libs glib-2.0)"
 
 build() {   # suite
     local name=$1 bin=$OUT/$1 srcs=() s
-    for s in ${SUITES[$name]}; do srcs+=("$VNEST_ROOT/tests/unit/$s"); done
+    for s in ${SUITES[$name]}; do srcs+=("$VNEST_ROOT/$s"); done
     srcs+=("$VNEST_ROOT"/backends/iommufd-emu/*.c
            "$VNEST_ROOT/tests/unit/emu-test.c" "$VNEST_ROOT/tests/unit/$name.c")
-    if [ ! -x "$bin" ] || [ -n "$(find "${srcs[@]}" "$VNEST_ROOT"/backends/iommufd-emu/*.h \
+    if [ ! -x "$bin" ] || [ -n "$(find "${srcs[@]}" "$VNEST_ROOT"/backends/iommufd-emu/*.h "$VNEST_ROOT"/backends/*.h \
             "$VNEST_ROOT"/tests/unit/*.h -newer "$bin" 2>/dev/null)" ]; then
         "$CC" "${CFLAGS[@]}" "${GLIB_CFLAGS[@]}" "${srcs[@]}" "${GLIB_LIBS[@]}" -o "$bin"
     fi
@@ -48,10 +51,10 @@ TSAN_TESTS=(test-emu-vtd:/emu/vtd/threads)
 
 build_tsan() {   # suite
     local name=$1 bin=$OUT/$1-tsan srcs=() s
-    for s in ${SUITES[$name]}; do srcs+=("$VNEST_ROOT/tests/unit/$s"); done
+    for s in ${SUITES[$name]}; do srcs+=("$VNEST_ROOT/$s"); done
     srcs+=("$VNEST_ROOT"/backends/iommufd-emu/*.c
            "$VNEST_ROOT/tests/unit/emu-test.c" "$VNEST_ROOT/tests/unit/$name.c")
-    if [ ! -x "$bin" ] || [ -n "$(find "${srcs[@]}" "$VNEST_ROOT"/backends/iommufd-emu/*.h \
+    if [ ! -x "$bin" ] || [ -n "$(find "${srcs[@]}" "$VNEST_ROOT"/backends/iommufd-emu/*.h "$VNEST_ROOT"/backends/*.h \
             "$VNEST_ROOT"/tests/unit/*.h -newer "$bin" 2>/dev/null)" ]; then
         "$CC" "${CFLAGS[@]/-fsanitize=address,undefined/-fsanitize=thread}" \
             "${GLIB_CFLAGS[@]}" "${srcs[@]}" "${GLIB_LIBS[@]}" -o "$bin"
