@@ -265,6 +265,8 @@ static EmuEventq *fd_queue(EmuCtx *ctx, int fd)
 
 bool emu_ctx_owns_fd(EmuCtx *ctx, int fd)
 {
+    EMU_HOST_LOCK(ctx->host);
+
     return fd_obj(ctx, fd) != NULL;
 }
 
@@ -365,6 +367,7 @@ static ssize_t veventq_read(EmuEventq *q, void *buf, size_t len)
 
 ssize_t emu_ctx_read(EmuCtx *ctx, int fd, void *buf, size_t len)
 {
+    EMU_HOST_LOCK(ctx->host);
     EmuEventq *q = fd_queue(ctx, fd);
 
     if (!q) {
@@ -381,6 +384,7 @@ ssize_t emu_ctx_read(EmuCtx *ctx, int fd, void *buf, size_t len)
  */
 ssize_t emu_ctx_write(EmuCtx *ctx, int fd, const void *buf, size_t len)
 {
+    EMU_HOST_LOCK(ctx->host);
     EmuEventq *q = fd_queue(ctx, fd);
     struct iommu_hwpt_page_response resp;
     size_t done = 0;
@@ -414,6 +418,7 @@ ssize_t emu_ctx_write(EmuCtx *ctx, int fd, const void *buf, size_t len)
 
 int emu_ctx_close_fd(EmuCtx *ctx, int fd)
 {
+    EMU_HOST_LOCK(ctx->host);
     EmuObj *obj = fd_obj(ctx, fd);
 
     if (!obj) {
