@@ -34,12 +34,23 @@ static void mock_reserved(const EmuIommu *iommu, GArray *out)
     g_array_append_val(out, above);
 }
 
-/* A paging domain may choose its page table format. */
-static int mock_paging_data(EmuIommu *iommu, const void *data)
+/*
+ * A paging domain may choose its page table format: the huge one maps
+ * with MOCK_HUGE_PAGE_SIZE leaves where it can (mock_domain_alloc_pgtable
+ * in the kernel's selftest.c).
+ */
+static int mock_paging_data(EmuIommu *iommu, const void *data,
+                            uint64_t *huge_leaf)
 {
     const EmuTestHwptData *d = data;
 
-    return d->pagetable_type <= EMU_MOCK_IOMMUPT_HUGE ? 0 : -EINVAL;
+    if (d->pagetable_type > EMU_MOCK_IOMMUPT_HUGE) {
+        return -EINVAL;
+    }
+    if (d->pagetable_type == EMU_MOCK_IOMMUPT_HUGE) {
+        *huge_leaf = EMU_MOCK_HUGE_PAGE_SIZE;
+    }
+    return 0;
 }
 
 /* A nested domain: its IOTLB, one value per slot. */

@@ -39,6 +39,7 @@ typedef struct EmuHwOps EmuHwOps;
 typedef struct EmuStdev EmuStdev;
 typedef struct EmuAccess EmuAccess;
 typedef struct EmuHwQueue EmuHwQueue;
+typedef struct EmuDirty EmuDirty;
 
 /* ---- Objects (one per iommufd object kind) ---- */
 
@@ -105,7 +106,8 @@ struct EmuHwpt {
     void *data;                 /* nested: the model's stage-1 config */
     uint32_t tag;               /* hardware domain tag (DID, ASID space) */
     bool dirty_tracking;
-    GHashTable *dirty;          /* iova page -> 1 while tracking */
+    EmuDirty *dirty;            /* what its dirty bits hold (emu-dirty.c) */
+    uint64_t huge_leaf;         /* selftest mock: leaf size it maps with */
     unsigned attached;          /* device attachments */
     bool auto_domain;           /* made by attaching to an IOAS */
     unsigned nested_attached;   /* attachments of nested children */
@@ -198,8 +200,12 @@ struct EmuHwOps {
     uint32_t nested_data_type;
     size_t nested_data_min;
     int (*nested_alloc)(EmuHwpt *hwpt, const void *data, size_t len);
-    /* Paging HWPT with driver data of nested_data_type (may be NULL) */
-    int (*paging_data)(EmuIommu *iommu, const void *data);
+    /*
+     * Paging HWPT with driver data of nested_data_type (may be NULL);
+     * sets *huge_leaf to a large leaf size the format maps with, if any.
+     */
+    int (*paging_data)(EmuIommu *iommu, const void *data,
+                       uint64_t *huge_leaf);
     /* Attach-time checks of a nested HWPT for a device (may be NULL). */
     int (*nested_attach)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid);
     void (*nested_free)(EmuHwpt *hwpt);
@@ -305,6 +311,8 @@ int emu_host_op(EmuHost *host);
 /* Safe user copies (EFAULT instead of a crash on a bad pointer) */
 int emu_copy_from_user(void *dst, uint64_t uptr, size_t len);
 int emu_copy_to_user(uint64_t uptr, const void *src, size_t len);
+/* Page frames of @n user pages from @va (/proc/self/pagemap) */
+int emu_user_pfns(uint64_t va, uint64_t n, uint64_t *pfns);
 /* clear_user(): zero user memory without allocating its size */
 int emu_clear_user(uint64_t uptr, uint64_t len);
 /* copy_struct_from_user(): E2BIG if a longer user struct has non-zero tail */
@@ -354,10 +362,28 @@ void emu_hwpt_destroy(EmuHwpt *hwpt);
 int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
                         uint32_t flags, EmuHwpt **out);
 void emu_hwpt_mark_dirty(EmuHwpt *hwpt, uint64_t addr, uint64_t len);
+/* Mark [first, last] as one dirty leaf (a large page written to) */
+void emu_hwpt_mark_dirty_leaf(EmuHwpt *hwpt, uint64_t first, uint64_t last);
 int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd);
 
 /* emu-main.c */
 void emu_host_remove_device(EmuHost *host, EmuDevice *dev);
+
+/*
+ * emu-dirty.c: dirty bytes as sorted runs. Marking, reporting and cleaning
+ * cost what is dirty in the range, not its length.
+ */
+typedef int (*EmuDirtyFn)(uint64_t first, uint64_t last, void *opaque);
+EmuDirty *emu_dirty_new(void);
+void emu_dirty_free(EmuDirty *d);
+void emu_dirty_clear(EmuDirty *d);
+void emu_dirty_mark(EmuDirty *d, uint64_t first, uint64_t last);
+/* Call @fn on each dirty piece of [first, last], in order; stops on error */
+int emu_dirty_report(EmuDirty *d, uint64_t first, uint64_t last,
+                     EmuDirtyFn fn, void *opaque);
+/* Forget what is dirty in [first, last] */
+void emu_dirty_clean(EmuDirty *d, uint64_t first, uint64_t last);
+unsigned emu_dirty_nr_runs(const EmuDirty *d);
 
 /* emu-device.c */
 /* Bind @dev to @ctx: the iommufd device object, held by the binding. */

@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -108,6 +109,44 @@ int emu_copy_from_user(void *dst, uint64_t uptr, size_t len)
         return -EFAULT;
     }
     return 0;
+}
+
+/*
+ * Page frames of @n user pages from @va, as /proc/self/pagemap tells them
+ * (bit 63: present, bits 0..54: the frame; the frame reads as 0 without
+ * CAP_SYS_ADMIN). Each page is read first, so it is faulted in as a pin
+ * would do. -EFAULT for an unmapped page, -EPERM when frames are hidden.
+ */
+int emu_user_pfns(uint64_t va, uint64_t n, uint64_t *pfns)
+{
+    uint64_t i;
+    uint8_t b;
+    ssize_t len = n * sizeof(*pfns);
+    int fd, rc = 0;
+
+    for (i = 0; i < n; i++) {
+        if (emu_copy_from_user(&b, (va & EMU_PAGE_MASK) + i * EMU_PAGE_SIZE,
+                               1)) {
+            return -EFAULT;
+        }
+    }
+    fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -EPERM;
+    }
+    if (pread(fd, pfns, len, (va >> EMU_PAGE_SHIFT) * sizeof(*pfns)) != len) {
+        rc = -EPERM;
+    }
+    close(fd);
+    for (i = 0; !rc && i < n; i++) {
+        if (!(pfns[i] >> 63)) {
+            rc = -EFAULT;
+        } else if (!(pfns[i] & ((1ULL << 55) - 1))) {
+            rc = -EPERM;
+        }
+        pfns[i] &= (1ULL << 55) - 1;
+    }
+    return rc;
 }
 
 int emu_copy_to_user(uint64_t uptr, const void *src, size_t len)

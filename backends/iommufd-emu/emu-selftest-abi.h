@@ -48,6 +48,7 @@ enum {
 #define EMU_MOCK_APERTURE_START     (1ULL << 24)
 #define EMU_MOCK_APERTURE_LAST      ((1ULL << 31) - 1)
 #define EMU_MOCK_PAGE_SIZE          2048ULL
+#define EMU_MOCK_HUGE_PAGE_SIZE     (512 * EMU_MOCK_PAGE_SIZE)
 #define EMU_MOCK_IOMMUPT_DEFAULT    0       /* pagetable_type */
 #define EMU_MOCK_IOMMUPT_HUGE       1
 

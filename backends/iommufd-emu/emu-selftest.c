@@ -322,21 +322,68 @@ static int op_set_temp_memory_limit(EmuCtx *ctx, EmuTestCmd *cmd)
 
 /* ---- dirty tracking: the "device" writes where the bitmap says ---- */
 
+/*
+ * The leaf the mock's set_dirty op dirties for @iova. The huge page table
+ * format maps a MOCK_HUGE_PAGE_SIZE leaf wherever the block is aligned,
+ * lies in one area and is physically contiguous and aligned alike (how
+ * iommu_map picks page sizes), unless the IOAS has large pages disabled
+ * (iopt_disable_large_pages: PAGE_SIZE units). Otherwise the leaf is the
+ * PAGE_SIZE page holding @iova.
+ */
+static void mock_dirty_leaf(EmuHwpt *hwpt, uint64_t iova, uint64_t *first,
+                            uint64_t *last)
+{
+    uint64_t leaf = hwpt->huge_leaf, block = iova & ~(leaf - 1);
+    EmuArea *a = leaf ? emu_ioas_find(hwpt->ioas, block) : NULL;
+
+    *first = iova & EMU_PAGE_MASK;
+    *last = *first + EMU_PAGE_SIZE - 1;
+    if (a && hwpt->ioas->huge_pages &&
+        block + leaf - 1 <= a->iova + a->length - 1) {
+        uint64_t n = leaf / EMU_PAGE_SIZE, i;
+        g_autofree uint64_t *pfns = g_new(uint64_t, n);
+        uint64_t va = (uintptr_t)a->hva + (block - a->iova);
+
+        if (emu_user_pfns(va, n, pfns) || pfns[0] % n) {
+            return;
+        }
+        for (i = 1; i < n; i++) {
+            if (pfns[i] != pfns[0] + i) {
+                return;
+            }
+        }
+        *first = block;
+        *last = block + leaf - 1;
+    }
+}
+
+/*
+ * IOMMU_TEST_OP_DIRTY (iommufd_test_dirty): the "device" dirties the leaf
+ * at each bit set in the user's bitmap. Every set bit counts, mapped or
+ * not, as the kernel counts them.
+ */
 static int op_dirty(EmuCtx *ctx, EmuTestCmd *cmd)
 {
-    EmuHwpt *hwpt = mock_paging(ctx, cmd->id);
+    EmuHwpt *hwpt;
     uint64_t psize = cmd->dirty.page_size, nbits, i, word = 0;
-    uint64_t n = 0;
+    uint64_t n = 0, first, last;
     int rc;
 
-    if (!hwpt) {
-        return -ENOENT;
-    }
-    if (!psize || (psize & (psize - 1)) || !cmd->dirty.length ||
-        cmd->dirty.length % psize || !hwpt->dirty_tracking) {
+    if (!psize || !cmd->dirty.length || cmd->dirty.iova % psize ||
+        cmd->dirty.length % psize || !cmd->dirty.uptr) {
         return -EINVAL;
     }
     nbits = cmd->dirty.length / psize;
+    if (nbits > 16ULL * 1024 * 1024 * 8) {
+        return -EOVERFLOW;
+    }
+    hwpt = mock_paging(ctx, cmd->id);
+    if (!hwpt) {
+        return -ENOENT;
+    }
+    if (!hwpt->dirty_tracking) {
+        return -EINVAL;
+    }
     for (i = 0; i < nbits; i++) {
         uint64_t iova = cmd->dirty.iova + i * psize;
 
@@ -348,10 +395,13 @@ static int op_dirty(EmuCtx *ctx, EmuTestCmd *cmd)
                 return rc;
             }
         }
-        if ((word >> (i % 64)) & 1 &&
-            emu_ioas_resolve(hwpt->ioas, iova, 1, 0)) {
-            emu_hwpt_mark_dirty(hwpt, iova, psize);
-            n++;
+        if (!((word >> (i % 64)) & 1)) {
+            continue;
+        }
+        n++;
+        if (emu_ioas_resolve(hwpt->ioas, iova, 1, 0)) {
+            mock_dirty_leaf(hwpt, iova, &first, &last);
+            emu_hwpt_mark_dirty_leaf(hwpt, first, last);
         }
     }
     cmd->dirty.out_nr_dirty = n;

@@ -14,6 +14,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "emu-test.h"
+#include "emu-internal.h"
+
+#define EMU_TEST_PAGE_MASK  (~(PAGE - 1))
+
+static int count_bytes(uint64_t first, uint64_t last, void *opaque)
+{
+    *(uint64_t *)opaque += last - first + 1;
+    return 0;
+}
 
 #define RW  (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
@@ -511,9 +520,11 @@ static void test_hw_info_paging(EmuFixture *f, gconstpointer data)
     g_assert_cmpuint(cmd.data_len, ==, 0);
     g_assert_cmphex(buf[0] | buf[15], ==, 0);   /* zero-filled */
     g_assert_cmpuint(cmd.out_max_pasid_log2, ==, 0);
-    /* A huge buffer length is zeroed as far as the memory goes, then
+    /*
+     * A huge buffer length is zeroed as far as the memory goes, then
      * EFAULT (found by the fuzzer: the model once allocated data_len
-     * bytes). The buffer ends at an inaccessible page. */
+     * bytes). The buffer ends at an inaccessible page.
+     */
     g_assert_cmpint(mprotect(f->buf + PAGE, PAGE, PROT_NONE), ==, 0);
     cmd.data_uptr = (uintptr_t)f->buf + PAGE - 16;
     cmd.data_len = 0x80000000u;
@@ -591,7 +602,7 @@ static void test_spr17_readonly(void)
 
 static void test_dirty_tracking(EmuFixture *f, gconstpointer data)
 {
-    uint64_t bitmap[1];
+    uint64_t bitmap[2];
     struct iommu_hwpt_set_dirty_tracking set = {
         .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
     };
@@ -605,9 +616,13 @@ static void test_dirty_tracking(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 16 * PAGE, 0x100000),
                     ==, 0);
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &plain), ==, 0);
+    /* No dirty ops on its domain: iopt_set_dirty_tracking, EOPNOTSUPP. */
     set.hwpt_id = plain;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set),
-                    ==, EINVAL);
+                    ==, EOPNOTSUPP);
+    get.hwpt_id = plain;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get),
+                    ==, EOPNOTSUPP);
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
                                  IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
                                  &hwpt), ==, 0);
@@ -626,16 +641,180 @@ static void test_dirty_tracking(EmuFixture *f, gconstpointer data)
                     ==, 0);
     get.hwpt_id = hwpt;
     get.flags = IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
+    memset(bitmap, 0, sizeof(bitmap));
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
     g_assert_cmphex(bitmap[0], ==, (1u << 3) | (1u << 15));
     get.flags = 0;
+    memset(bitmap, 0, sizeof(bitmap));
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
     g_assert_cmphex(bitmap[0], ==, (1u << 3) | (1u << 15));
+    /* Read and cleared; bits already set in the user's bitmap stay set. */
+    bitmap[0] = 1u << 7;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, 1u << 7);
+    /* Bits of half a 4 KiB leaf: both halves report it. */
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x102800, &v, 1, EMU_DMA_WRITE),
+                    ==, 0);
+    get.page_size = PAGE / 2;
+    get.length = 2 * PAGE;
+    memset(bitmap, 0, sizeof(bitmap));
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
     g_assert_cmphex(bitmap[0], ==, 0);
-    get.page_size = 3000;
+    get.iova = 0x102000;
+    get.flags = IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, 0x3);
+    /* iommufd_check_iova_range: misaligned, zero-sized, overflowing */
+    get.page_size = 2 * PAGE;
+    get.iova = 0x101000;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
                     EINVAL);
+    get.page_size = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
+                    EINVAL);
+    get.page_size = PAGE;
+    get.length = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
+                    EINVAL);
+    get.iova = UINT64_MAX & EMU_TEST_PAGE_MASK;
+    get.length = 2 * PAGE;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
+                    EOVERFLOW);
+    /* A hole in the range: iopt_area_contig_done() fails it. */
+    get.iova = 0x100000;
+    get.length = 32 * PAGE;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
+                    EINVAL);
+    /* Disabling keeps the bits readable; enabling clears them. */
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x104000, &v, 1, EMU_DMA_WRITE),
+                    ==, 0);
+    set.flags = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    get.length = 16 * PAGE;
+    memset(bitmap, 0, sizeof(bitmap));
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, (1u << 2) | (1u << 4));
+    set.flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    memset(bitmap, 0, sizeof(bitmap));
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, 0);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+/*
+ * The bitmap is u64 words at any byte address (iova_bitmap): bit n is
+ * bit n % 8 of byte n / 8. A bitmap one byte off its alignment, with a
+ * run of dirty pages that crosses whole bytes.
+ */
+static void test_dirty_bitmap_layout(EmuFixture *f, gconstpointer data)
+{
+    uint8_t raw[16];
+    struct iommu_hwpt_set_dirty_tracking set = {
+        .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+    };
+    struct iommu_hwpt_get_dirty_bitmap get = {
+        .size = sizeof(get), .iova = 0x100000, .length = 48 * PAGE,
+        .page_size = PAGE, .data = (uintptr_t)(raw + 1),
+    };
+    uint32_t hwpt, pt;
+    uint8_t v[30 * PAGE];
+
+    memset(v, 0x5a, sizeof(v));
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 48 * PAGE, 0x100000),
+                    ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
+                                 IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
+                                 &hwpt), ==, 0);
+    pt = hwpt;
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    set.hwpt_id = hwpt;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    /* pages 5..34 in one write, then page 40 */
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x105000, v, sizeof(v),
+                          EMU_DMA_WRITE), ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x128000, v, 1, EMU_DMA_WRITE),
+                    ==, 0);
+    memset(raw, 0, sizeof(raw));
+    get.hwpt_id = hwpt;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(raw[0], ==, 0);
+    g_assert_cmphex(raw[1], ==, 0xe0);          /* bits 5..7 */
+    g_assert_cmphex(raw[2], ==, 0xff);          /* 8..15 */
+    g_assert_cmphex(raw[3], ==, 0xff);          /* 16..23 */
+    g_assert_cmphex(raw[4], ==, 0xff);          /* 24..31 */
+    g_assert_cmphex(raw[5], ==, 0x07);          /* 32..34 */
+    g_assert_cmphex(raw[6], ==, 0x01);          /* 40 */
+    g_assert_cmphex(raw[7], ==, 0);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+/*
+ * The dirty store keeps runs: writing a large range page by page makes
+ * one run, a read of part of it splits it, and a GET over a huge range
+ * with little dirty in it visits only that.
+ */
+static void test_dirty_runs(void)
+{
+    EmuDirty *d = emu_dirty_new();
+    uint64_t p, seen = 0;
+
+    for (p = 0; p < 100000; p++) {
+        emu_dirty_mark(d, p * PAGE, p * PAGE + PAGE - 1);
+        emu_dirty_mark(d, p * PAGE, p * PAGE + PAGE - 1);
+    }
+    g_assert_cmpuint(emu_dirty_nr_runs(d), ==, 1);
+    emu_dirty_clean(d, 10 * PAGE, 20 * PAGE - 1);
+    g_assert_cmpuint(emu_dirty_nr_runs(d), ==, 2);
+    emu_dirty_mark(d, 1ULL << 50, (1ULL << 50) + PAGE - 1);
+    emu_dirty_mark(d, UINT64_MAX - PAGE + 1, UINT64_MAX);
+    g_assert_cmpuint(emu_dirty_nr_runs(d), ==, 4);
+    g_assert_cmpint(emu_dirty_report(d, 15 * PAGE, UINT64_MAX, count_bytes,
+                                     &seen), ==, 0);
+    g_assert_cmpuint(seen, ==, (100000 - 20) * PAGE + 2 * PAGE);
+    /* filling the hole merges everything up to the next run */
+    emu_dirty_mark(d, 5 * PAGE, 30 * PAGE);
+    g_assert_cmpuint(emu_dirty_nr_runs(d), ==, 3);
+    emu_dirty_clean(d, 0, UINT64_MAX);
+    g_assert_cmpuint(emu_dirty_nr_runs(d), ==, 0);
+    emu_dirty_free(d);
+}
+
+/*
+ * The same page written twice while tracking: the dirty set must keep one
+ * record of it (the old GHashTable code freed the key it had just stored,
+ * a use-after-free ASan reports on the next lookup).
+ */
+static void test_dirty_rewrite(EmuFixture *f, gconstpointer data)
+{
+    uint64_t bitmap = 0;
+    struct iommu_hwpt_set_dirty_tracking set = {
+        .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+    };
+    struct iommu_hwpt_get_dirty_bitmap get = {
+        .size = sizeof(get), .iova = 0x100000, .length = 16 * PAGE,
+        .page_size = PAGE, .data = (uintptr_t)&bitmap,
+    };
+    uint32_t hwpt, pt;
+    uint8_t v = 1;
+    int i;
+
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 16 * PAGE, 0x100000),
+                    ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
+                                 IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
+                                 &hwpt), ==, 0);
+    pt = hwpt;
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    set.hwpt_id = hwpt;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    for (i = 0; i < 3; i++) {
+        g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x102000 + i, &v, 1,
+                              EMU_DMA_WRITE), ==, 0);
+    }
+    get.hwpt_id = hwpt;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap, ==, 1u << 2);
     g_assert_cmpint(t_detach(f), ==, 0);
 }
 
@@ -757,11 +936,14 @@ int main(int argc, char **argv)
     T("device/map-readonly", test_map_readonly, setup_paging);
     T("hw-info/paging", test_hw_info_paging, setup_paging);
     T("dirty/tracking", test_dirty_tracking, setup_vtd);
+    T("dirty/rewrite", test_dirty_rewrite, setup_vtd);
+    T("dirty/bitmap-layout", test_dirty_bitmap_layout, setup_vtd);
     T("fault/queue", test_fault_queue, setup_paging);
 #undef T
     g_test_add_func("/emu/iommufd/close-destroys-everything",
                     test_close_destroys_everything);
     g_test_add_func("/emu/iommufd/leak-report", test_leak_report);
+    g_test_add_func("/emu/iommufd/dirty/runs", test_dirty_runs);
     g_test_add_func("/emu/iommufd/hwpt/spr17-readonly", test_spr17_readonly);
     return g_test_run();
 }
