@@ -21,6 +21,7 @@ mkdir -p "$OUT"
 # suite -> its extra sources (besides the model and emu-test.c)
 declare -A SUITES=(
     [test-emu-iommufd]=""
+    [test-emu-selftest]=""
     [test-emu-vtd]="vtd-s1.c"
     [test-emu-smmuv3]="smmu-s1.c"
 )

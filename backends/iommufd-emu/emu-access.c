@@ -110,48 +110,73 @@ int emu_access_replace_ioas(EmuAccess *access, uint32_t ioas_id)
     if (!ioas) {
         return -ENOENT;
     }
-    if (g_hash_table_size(access->pins)) {
-        return -EBUSY;
+    if (ioas == access->ioas) {
+        return 0;
     }
+    /*
+     * iommufd_access_change_ioas: the access's unmap op runs over the
+     * whole old IOAS first, so the selftest's access drops every pin.
+     */
+    g_hash_table_remove_all(access->pins);
     access_set_ioas(access, ioas);
     return 0;
 }
 
 /*
- * Pin [iova, iova+length): every page must be mapped with @prot and be
- * the user memory at @uptr, which is what the selftest compares.
+ * IOMMU_TEST_OP_ACCESS_PAGES (iommufd_test_access_pages): pin
+ * [iova, iova+length), every page mapped with @prot; then, unless @uptr is
+ * NULL, each pinned page must be the physical page of the user memory at
+ * @uptr (EBADE otherwise, iommufd_test_check_pages).
  */
 int emu_access_pin(EmuAccess *access, uint64_t iova, uint64_t length,
                    uint64_t uptr, uint32_t flags, uint32_t *out_id)
 {
     unsigned prot = EMU_DMA_READ |
                     ((flags & EMU_MOCK_ACCESS_WRITE) ? EMU_DMA_WRITE : 0);
+    uint64_t page, first, last;
     EmuPin *pin;
-    uint64_t off = 0;
+    bool same;
     int rc;
 
+    if (length > 16 * 1024 * 1024) {
+        return -ENOMEM;
+    }
     if (flags & ~ACCESS_PAGES_FLAGS) {
+        return -EOPNOTSUPP;
+    }
+    if (!(access->flags & EMU_MOCK_ACCESS_NEEDS_PIN)) {
         return -EOPNOTSUPP;
     }
     if (!access->ioas) {
         return -ENOENT;
     }
-    if (!length || iova + length < iova) {
+    if (!length || __builtin_add_overflow(iova, length - 1, &last)) {
         return -EINVAL;
     }
-    while (off < length) {
-        uint64_t len = MIN(EMU_PAGE_SIZE - ((iova + off) & ~EMU_PAGE_MASK),
-                           length - off);
-        uint8_t *hva = emu_ioas_resolve(access->ioas, iova + off, len, prot);
+    first = iova & EMU_PAGE_MASK;
+    if (!emu_ioas_pin(access->ioas, iova, length, false)) {
+        return -ENOENT;
+    }
+    for (page = first; page <= last; page += EMU_PAGE_SIZE) {
+        uint64_t at = MAX(page, iova);
+        uint8_t *hva = emu_ioas_resolve(access->ioas, at, 1, prot);
 
         if (!hva) {
-            return -ENOENT;
+            return -EPERM;
         }
-        if (!(flags & EMU_MOCK_ACCESS_SYZ) &&
-            (uintptr_t)hva != uptr + off) {
-            return -EINVAL;
+        if (!uptr || (flags & EMU_MOCK_ACCESS_SYZ)) {
+            continue;
         }
-        off += len;
+        rc = emu_user_same_page((uintptr_t)hva, uptr + (at - iova), &same);
+        if (rc) {
+            return rc;
+        }
+        if (!same) {
+            return -EBADE;
+        }
+        if (page + EMU_PAGE_SIZE - 1 >= last) {
+            break;
+        }
     }
     rc = emu_host_op(access->obj.ctx->host);
     if (rc) {

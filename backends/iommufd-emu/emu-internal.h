@@ -313,6 +313,8 @@ int emu_copy_from_user(void *dst, uint64_t uptr, size_t len);
 int emu_copy_to_user(uint64_t uptr, const void *src, size_t len);
 /* Page frames of @n user pages from @va (/proc/self/pagemap) */
 int emu_user_pfns(uint64_t va, uint64_t n, uint64_t *pfns);
+/* Do user addresses @a and @b lie in the same physical page? */
+int emu_user_same_page(uint64_t a, uint64_t b, bool *same);
 /* clear_user(): zero user memory without allocating its size */
 int emu_clear_user(uint64_t uptr, uint64_t len);
 /* copy_struct_from_user(): E2BIG if a longer user struct has non-zero tail */
@@ -343,8 +345,12 @@ bool emu_ioas_range_mapped(EmuIoas *ioas, uint64_t first, uint64_t last);
  */
 bool emu_ioas_pin(EmuIoas *ioas, uint64_t iova, uint64_t length, bool take);
 void emu_ioas_unpin(EmuIoas *ioas, uint64_t iova, uint64_t length);
-/* Areas that map (pin) the user memory at @addr */
-unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr);
+/*
+ * Pins of the user page at @addr by @ioas's areas: one per page set
+ * (iopt_pages) holding it; @seen collects the sets already counted, so
+ * copies of one mapping count once.
+ */
+unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr, GHashTable *seen);
 /* Reserve [first, last] (EADDRINUSE if mapped) */
 int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last);
 EmuArea *emu_ioas_find(EmuIoas *ioas, uint64_t iova);

@@ -254,27 +254,63 @@ int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last)
 }
 
 typedef struct UserRefs {
-    uint64_t addr;
+    uint64_t addr;              /* a user page */
+    uint64_t pfn;               /* its frame, if have_pfn */
+    bool have_pfn;
+    GHashTable *seen;
     unsigned n;
 } UserRefs;
 
+/* Does the MAP_FILE area @a hold the page frame @pfn (our own mapping)? */
+static bool file_area_has_pfn(const EmuArea *a, uint64_t pfn)
+{
+    uint64_t va = (uintptr_t)a->hva & EMU_PAGE_MASK;
+    uint64_t n = (((uintptr_t)a->hva + a->length - 1) >> EMU_PAGE_SHIFT) -
+                 (va >> EMU_PAGE_SHIFT) + 1, i;
+    g_autofree uint64_t *pfns = g_new(uint64_t, n);
+
+    if (emu_user_pfns(va, n, pfns)) {
+        return false;
+    }
+    for (i = 0; i < n; i++) {
+        if (pfns[i] == pfn) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Does @area pin the user page at refs->addr? MAP areas pin the caller's
+ * own pages: any overlap with the page counts, a sub-page start included.
+ * MAP_FILE areas pin the file's pages, found by frame; copies of one
+ * share map_refs, which stands for the kernel's shared iopt_pages.
+ */
 static gboolean area_holds(gpointer key, gpointer value, gpointer opaque)
 {
     EmuArea *area = value;
     UserRefs *refs = opaque;
+    uint64_t hva = (uintptr_t)area->hva;
 
-    if (!area->map_refs &&
-        refs->addr - (uintptr_t)area->hva < area->length) {
+    if (!area->map_refs) {
+        if (refs->addr <= hva + area->length - 1 &&
+            hva <= refs->addr + EMU_PAGE_SIZE - 1) {
+            refs->n++;
+        }
+    } else if (refs->have_pfn &&
+               !g_hash_table_contains(refs->seen, area->map_refs) &&
+               file_area_has_pfn(area, refs->pfn)) {
+        g_hash_table_add(refs->seen, area->map_refs);
         refs->n++;
     }
     return false;
 }
 
-/* How many areas map the user page at @addr (MAP pins it once each). */
-unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr)
+unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr, GHashTable *seen)
 {
-    UserRefs refs = { .addr = addr };
+    UserRefs refs = { .addr = addr, .seen = seen };
 
+    refs.have_pfn = !emu_user_pfns(addr, 1, &refs.pfn);
     g_tree_foreach(ioas->areas, area_holds, &refs);
     return refs.n;
 }

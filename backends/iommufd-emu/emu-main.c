@@ -149,6 +149,27 @@ int emu_user_pfns(uint64_t va, uint64_t n, uint64_t *pfns)
     return rc;
 }
 
+/*
+ * Whether user addresses @a and @b lie in the same physical page, as the
+ * kernel's selftest compares struct pages (get_user_pages_fast). Where
+ * frames are hidden (no CAP_SYS_ADMIN), the same virtual page stands in.
+ */
+int emu_user_same_page(uint64_t a, uint64_t b, bool *same)
+{
+    uint64_t pa, pb;
+    int rc = emu_user_pfns(a, 1, &pa);
+
+    if (!rc) {
+        rc = emu_user_pfns(b, 1, &pb);
+    }
+    if (rc == -EPERM) {
+        *same = (a & EMU_PAGE_MASK) == (b & EMU_PAGE_MASK);
+        return 0;
+    }
+    *same = !rc && pa == pb;
+    return rc;
+}
+
 int emu_copy_to_user(uint64_t uptr, const void *src, size_t len)
 {
     struct iovec local = { (void *)src, len };

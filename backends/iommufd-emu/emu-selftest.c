@@ -202,23 +202,38 @@ static EmuHwpt *mock_paging(EmuCtx *ctx, uint32_t id)
     return hwpt && hwpt->iommu->cfg.kind == EMU_HW_SELFTEST ? hwpt : NULL;
 }
 
-/* Every mock page of [iova, iova+length) maps to the user memory at uptr */
+/*
+ * IOMMU_TEST_OP_MD_CHECK_MAP (iommufd_test_md_check_pa): each mock page of
+ * [iova, iova+length) translates to the physical page the user memory at
+ * uptr is, compared by page frame, so a MAP_FILE area (mapped by the model
+ * itself) matches the caller's own mapping of the file.
+ */
 static int op_md_check_map(EmuCtx *ctx, EmuTestCmd *cmd)
 {
     EmuHwpt *hwpt = mock_paging(ctx, cmd->id);
-    uint64_t iova = cmd->check_map.iova, off;
+    uint64_t iova = cmd->check_map.iova, off, end;
+    uint64_t uptr = cmd->check_map.uptr;
+    bool same;
+    int rc;
 
     if (!hwpt) {
         return -ENOENT;
     }
-    if (!cmd->check_map.length ||
-        ((iova | cmd->check_map.length) & (EMU_MOCK_PAGE_SIZE - 1))) {
+    if ((iova | cmd->check_map.length | uptr) & (EMU_MOCK_PAGE_SIZE - 1) ||
+        __builtin_add_overflow(uptr, cmd->check_map.length, &end)) {
         return -EINVAL;
     }
     for (off = 0; off < cmd->check_map.length; off += EMU_MOCK_PAGE_SIZE) {
         uint8_t *hva = emu_ioas_resolve(hwpt->ioas, iova + off, 1, 0);
 
-        if (!hva || (uintptr_t)hva != cmd->check_map.uptr + off) {
+        if (!hva) {
+            return -EINVAL;
+        }
+        rc = emu_user_same_page((uintptr_t)hva, uptr + off, &same);
+        if (rc) {
+            return rc;
+        }
+        if (!same || ((uintptr_t)hva ^ (uptr + off)) & ~EMU_PAGE_MASK) {
             return -EINVAL;
         }
     }
@@ -228,6 +243,7 @@ static int op_md_check_map(EmuCtx *ctx, EmuTestCmd *cmd)
 /* Pins of one user page across the host: areas and access pins. */
 static unsigned user_page_refs(EmuHost *host, uint64_t addr)
 {
+    g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
     unsigned n = 0;
     GList *l;
     guint i;
@@ -239,7 +255,7 @@ static unsigned user_page_refs(EmuHost *host, uint64_t addr)
             EmuObj *obj = g_ptr_array_index(ctx->objs, i);
 
             if (obj && obj->type == EMU_OBJ_IOAS) {
-                n += emu_ioas_user_refs((EmuIoas *)obj, addr);
+                n += emu_ioas_user_refs((EmuIoas *)obj, addr, seen);
             }
         }
         n += emu_access_count_pins(ctx, addr);
@@ -247,18 +263,21 @@ static unsigned user_page_refs(EmuHost *host, uint64_t addr)
     return n;
 }
 
+/*
+ * IOMMU_TEST_OP_MD_CHECK_REFS (iommufd_test_md_check_refs): page-aligned
+ * range, EIO when a page's pin count is not @refs.
+ */
 static int op_md_check_refs(EmuCtx *ctx, EmuTestCmd *cmd)
 {
-    uint64_t start = cmd->check_refs.uptr & EMU_PAGE_MASK;
-    uint64_t end = cmd->check_refs.uptr + cmd->check_refs.length;
-    uint64_t addr;
+    uint64_t addr = cmd->check_refs.uptr, end;
 
-    if (end < cmd->check_refs.uptr) {
+    if ((cmd->check_refs.length | addr) & ~EMU_PAGE_MASK ||
+        __builtin_add_overflow(addr, cmd->check_refs.length, &end)) {
         return -EINVAL;
     }
-    for (addr = start; addr < end; addr += EMU_PAGE_SIZE) {
+    for (; addr < end; addr += EMU_PAGE_SIZE) {
         if (user_page_refs(ctx->host, addr) != cmd->check_refs.refs) {
-            return -EINVAL;
+            return -EIO;
         }
     }
     return 0;
