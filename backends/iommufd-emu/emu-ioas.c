@@ -422,18 +422,6 @@ int emu_ioas_check_domain(EmuIoas *ioas, const EmuIommu *iommu)
     return rc;
 }
 
-static uint64_t iova_alignment(EmuIoas *ioas, uint64_t length, uint64_t uptr)
-{
-    uint64_t align = ioas_alignment(ioas);
-
-    /* Keep huge-page friendly alignment, as the kernel does. */
-    while (align < (1ULL << 30) && align * 2 <= length &&
-           !(uptr & (align * 2 - 1) & EMU_PAGE_MASK)) {
-        align *= 2;
-    }
-    return align;
-}
-
 static bool span_free(EmuIoas *ioas, GArray *resv, uint64_t first,
                       uint64_t last)
 {
@@ -459,48 +447,67 @@ static bool allowed_contains(EmuIoas *ioas, uint64_t first, uint64_t last)
     return false;
 }
 
-/* Lowest aligned free span; candidates are range starts and area ends. */
+/* Largest alignment an allocated IOVA keeps: HPAGE_SIZE (x86 THP) */
+#define IOVA_ALLOC_MAX_ALIGN    (2ULL * 1024 * 1024)
+
+/*
+ * An IOVA for [uptr, +length), as iopt_alloc_iova chooses it: aligned to
+ * the smaller of length rounded up to a power of two and the alignment
+ * uptr has (at most 2 MiB), keeping uptr's offset in its page; never in
+ * the first or the last page of the address space; the lowest that fits
+ * in an allowed range clear of reserved ranges and areas. Candidates are
+ * the starts of the holes: page 1, allowed range starts, the ends of
+ * reserved ranges and areas.
+ */
 static int iova_alloc(EmuIoas *ioas, uint64_t length, uint64_t uptr,
                       uint64_t *iova)
 {
     g_autoptr(GArray) resv = ioas_reserved(ioas, NULL);
     g_autoptr(GArray) cand = g_array_new(false, false, sizeof(uint64_t));
-    uint64_t align = iova_alignment(ioas, length, uptr);
-    /* Keep the user address's offset in its page (sub-page domains) */
-    uint64_t off = uptr & (EMU_PAGE_SIZE - 1) & ~(align - 1);
-    uint64_t step = MAX(align, EMU_PAGE_SIZE);
-    uint64_t best = UINT64_MAX;
+    uint64_t page_offset = uptr % EMU_PAGE_SIZE;
+    uint64_t align, best = UINT64_MAX, c;
     GTreeNode *node;
     guint i;
-    uint64_t zero = 0;
 
-    g_array_append_val(cand, zero);
+    if (!length || length >= UINT64_MAX / 2) {
+        return -EOVERFLOW;
+    }
+    align = length == 1 ? 1 : 1ULL << (64 - __builtin_clzll(length - 1));
+    if (uptr) {
+        align = MIN(align, uptr & -uptr);
+    }
+    align = MIN(align, IOVA_ALLOC_MAX_ALIGN);
+    if (align < ioas_alignment(ioas)) {
+        return -EINVAL;
+    }
+    c = EMU_PAGE_SIZE;
+    g_array_append_val(cand, c);
     for (i = 0; i < ioas->allowed->len; i++) {
         g_array_append_val(cand, g_array_index(ioas->allowed,
                                                struct iommu_iova_range,
                                                i).start);
     }
     for (i = 0; i < resv->len; i++) {
-        uint64_t c = g_array_index(resv, Range, i).last + 1;
-
+        c = g_array_index(resv, Range, i).last + 1;
         g_array_append_val(cand, c);
     }
     for (node = g_tree_node_first(ioas->areas); node;
          node = g_tree_node_next(node)) {
         EmuArea *a = g_tree_node_value(node);
-        uint64_t c = a->iova + a->length;
 
+        c = a->iova + a->length;
         g_array_append_val(cand, c);
     }
     for (i = 0; i < cand->len; i++) {
-        uint64_t base = g_array_index(cand, uint64_t, i);
-        uint64_t c = EMU_ROUND_UP(base > off ? base - off : 0, step) + off;
-        uint64_t last = c + length - 1;
+        uint64_t base = MAX(g_array_index(cand, uint64_t, i), EMU_PAGE_SIZE);
+        uint64_t last;
 
-        if (c < base) {
-            continue;       /* wrapped */
+        if (__builtin_add_overflow(base, align - 1, &c)) {
+            continue;
         }
-        if (last < c || c >= best) {
+        c = (c & ~(align - 1)) | page_offset;
+        if (c >= best || __builtin_add_overflow(c, length - 1, &last) ||
+            last > UINT64_MAX - EMU_PAGE_SIZE) {
             continue;
         }
         if (span_free(ioas, resv, c, last) &&
@@ -697,7 +704,7 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
 {
     EmuIoas *ioas;
     EmuArea *area;
-    uint64_t iova = cmd->iova;
+    uint64_t iova = cmd->iova, start_byte;
     struct stat st;
     void *base;
     int rc, prot;
@@ -716,7 +723,7 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
     if (fstat(cmd->fd, &st) < 0) {
         return -EBADF;
     }
-    if (!S_ISREG(st.st_mode) || (cmd->start & ~EMU_PAGE_MASK)) {
+    if (!S_ISREG(st.st_mode)) {
         return -EINVAL;
     }
     if (cmd->start + cmd->length > (uint64_t)st.st_size ||
@@ -733,13 +740,21 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
     }
     prot = PROT_READ | ((cmd->flags & IOMMU_IOAS_MAP_WRITEABLE) ? PROT_WRITE
                                                                  : 0);
-    base = mmap(NULL, cmd->length, prot, MAP_SHARED, cmd->fd, cmd->start);
+    /*
+     * The start need not be page aligned (iopt_map_file_pages keeps its
+     * offset in the first page, start_byte): map from the page holding
+     * it and point the area at the byte.
+     */
+    start_byte = cmd->start & ~EMU_PAGE_MASK;
+    base = mmap(NULL, cmd->length + start_byte, prot, MAP_SHARED, cmd->fd,
+                cmd->start - start_byte);
     if (base == MAP_FAILED) {
         return -errno;
     }
-    area = area_new(iova, cmd->length, base, cmd->flags);
+    area = area_new(iova, cmd->length, (uint8_t *)base + start_byte,
+                    cmd->flags);
     area->map_base = base;
-    area->map_len = cmd->length;
+    area->map_len = cmd->length + start_byte;
     area->map_refs = g_new(unsigned, 1);
     *area->map_refs = 1;
     area_insert(ioas, area);

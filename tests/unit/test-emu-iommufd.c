@@ -200,6 +200,40 @@ static void test_map_auto_iova(EmuFixture *f, gconstpointer data)
     g_assert_cmphex(b % PAGE, ==, 0);
 }
 
+/*
+ * iopt_alloc_iova: never page 0 or the last page; aligned to the smaller
+ * of the length's power of two and the user address's alignment (at most
+ * 2 MiB), with the address's offset in its page.
+ */
+static void test_map_auto_iova_rules(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_ioas_allow_iovas allow = {
+        .size = sizeof(allow), .ioas_id = f->ioas_id, .num_iovas = 1,
+    };
+    struct iommu_iova_range range;
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, PAGE, &a, RW), ==, 0);
+    g_assert_cmphex(a, ==, PAGE);
+    /* 3 pages from a 16 KiB aligned address: 16 KiB aligned */
+    g_assert_cmpint(t_map(f, f->ioas_id,
+                          f->buf + (-(uintptr_t)f->buf & (4 * PAGE - 1)),
+                          3 * PAGE, &b, RW), ==, 0);
+    g_assert_cmphex(b, ==, 4 * PAGE);
+    /* a sub-page address keeps its offset, aligned to its own bits */
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf + 0x10, 0x20, &c, RW), ==, 0);
+    g_assert_cmphex(c, ==, 2 * PAGE + 0x10);
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0, UINT64_MAX, NULL), ==, 0);
+    /* only the last pages of the space allowed: the very last is not used */
+    range.start = UINT64_MAX - 2 * PAGE + 1;
+    range.last = UINT64_MAX;
+    allow.allowed_iovas = (uintptr_t)&range;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &allow), ==, 0);
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, PAGE, &d, RW), ==, 0);
+    g_assert_cmphex(d, ==, UINT64_MAX - 2 * PAGE + 1);
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, PAGE, &d, RW), ==, ENOSPC);
+}
+
 static void test_unmap(EmuFixture *f, gconstpointer data)
 {
     uint64_t unmapped;
@@ -923,6 +957,7 @@ int main(int argc, char **argv)
     T("ioas/map-alignment", test_map_alignment, setup_paging);
     T("ioas/map-pinning", test_map_pinning, setup_paging);
     T("ioas/map-auto-iova", test_map_auto_iova, setup_paging);
+    T("ioas/map-auto-iova-rules", test_map_auto_iova_rules, setup_paging);
     T("ioas/unmap", test_unmap, setup_paging);
     T("ioas/iova-ranges", test_iova_ranges, setup_vtd);
     T("ioas/allow-iovas", test_allow_iovas, setup_paging);

@@ -124,6 +124,32 @@ static void test_check_map_file(EmuFixture *f, gconstpointer data)
 }
 
 /*
+ * MAP_FILE from a start inside a page (iopt_map_file_pages keeps the
+ * offset as start_byte): the area begins at that byte of the file.
+ */
+static void test_map_file_subpage(EmuFixture *f, gconstpointer data)
+{
+    uint64_t iova = 0;
+    uint32_t hwpt;
+    uint8_t *user;
+    int fd;
+
+    user = memfd_buf(4 * PAGE, &fd);
+    mock_domain(f, f->ioas_id, &hwpt);
+    g_assert_cmpint(map_file(f, f->ioas_id, fd, MOCK_PAGE, 2 * PAGE, &iova),
+                    ==, 0);
+    g_assert_cmphex(iova % PAGE, ==, MOCK_PAGE);
+    g_assert_cmpint(check_map(f, hwpt, iova, 2 * PAGE, user + MOCK_PAGE),
+                    ==, 0);
+    g_assert_cmpint(check_refs(f, user, 3 * PAGE, 1), ==, 0);
+    /* past the end of the file */
+    g_assert_cmpint(map_file(f, f->ioas_id, fd, 3 * PAGE + MOCK_PAGE,
+                             PAGE, &iova), ==, EINVAL);
+    munmap(user, 4 * PAGE);
+    close(fd);
+}
+
+/*
  * MD_CHECK_REFS: an area starting in the middle of a page pins that page
  * (the model once tested only where a page starts); a mismatch is EIO.
  */
@@ -381,6 +407,7 @@ int main(int argc, char **argv)
 #define T(path, fn) \
     g_test_add("/emu/selftest/" path, EmuFixture, NULL, setup, fn, teardown)
     T("check-map/file", test_check_map_file);
+    T("map-file/sub-page", test_map_file_subpage);
     T("check-refs/sub-page", test_check_refs_subpage);
     T("check-refs/file", test_check_refs_file);
     T("access/pages-file", test_access_pages_file);
