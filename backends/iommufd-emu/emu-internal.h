@@ -332,6 +332,8 @@ int emu_ioas_option(EmuCtx *ctx, struct iommu_option *cmd);
 int emu_ioas_change_process(EmuCtx *ctx,
                             struct iommu_ioas_change_process *cmd);
 void emu_ioas_destroy(EmuIoas *ioas);
+/* IOMMU_OPTION_HUGE_PAGES=0: iopt_disable_large_pages */
+int emu_ioas_disable_large_pages(EmuIoas *ioas);
 int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu);
 bool emu_ioas_has_readonly(EmuIoas *ioas);
 int emu_ioas_check_domain(EmuIoas *ioas, const EmuIommu *iommu);

@@ -371,11 +371,56 @@ static uint64_t ioas_domain_alignment(EmuIoas *ioas)
     return align;
 }
 
+/*
+ * The IOAS's IOVA alignment (iopt_calculate_iova_alignment): the smallest
+ * page of its domains, and PAGE_SIZE while large pages are disabled.
+ */
 static uint64_t ioas_alignment(EmuIoas *ioas)
 {
     uint64_t align = ioas_domain_alignment(ioas);
 
+    if (!ioas->huge_pages) {
+        align = MAX(align, EMU_PAGE_SIZE);
+    }
     return align ? align : 1;
+}
+
+static gboolean area_misaligned_to(gpointer key, gpointer value,
+                                   gpointer data)
+{
+    const EmuArea *a = value;
+    uint64_t *align = data;
+
+    if ((a->iova | a->length | (uintptr_t)a->hva) & (*align - 1)) {
+        *align = 0;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * IOMMU_OPTION_HUGE_PAGES=0 (iopt_disable_large_pages): refused (EINVAL)
+ * once domains have pages mapped; the alignment becomes at least
+ * PAGE_SIZE, refused (EADDRINUSE, iopt_check_iova_alignment) if an area's
+ * IOVA, length or offset in its page is not aligned to it.
+ */
+int emu_ioas_disable_large_pages(EmuIoas *ioas)
+{
+    uint64_t align;
+
+    if (!ioas->huge_pages) {
+        return 0;
+    }
+    if (ioas->hwpts && g_tree_nnodes(ioas->areas)) {
+        return -EINVAL;
+    }
+    align = MAX(ioas_alignment(ioas), EMU_PAGE_SIZE);
+    g_tree_foreach(ioas->areas, area_misaligned_to, &align);
+    if (!align) {
+        return -EADDRINUSE;
+    }
+    ioas->huge_pages = false;
+    return 0;
 }
 
 static gboolean area_misaligned(gpointer key, gpointer value, gpointer data)
@@ -533,10 +578,8 @@ static int iova_place(EmuIoas *ioas, bool fixed, uint64_t *iova,
         return -EINVAL;
     }
     if (!fixed) {
-        uint64_t align = ioas_domain_alignment(ioas);
-
-        if (align && (length & (align - 1))) {
-            return -EINVAL;     /* domains map whole pages */
+        if (length & (ioas_alignment(ioas) - 1)) {
+            return -EINVAL;     /* iopt_alloc_area_pages */
         }
         return iova_alloc(ioas, length, uptr, iova);
     }
@@ -1130,7 +1173,10 @@ int emu_ioas_option(EmuCtx *ctx, struct iommu_option *cmd)
         if (cmd->val64 > 1) {
             return -EINVAL;
         }
-        ioas->huge_pages = cmd->val64;
+        if (!cmd->val64) {
+            return emu_ioas_disable_large_pages(ioas);
+        }
+        ioas->huge_pages = true;    /* iopt_enable_large_pages */
         return 0;
     default:
         return -EOPNOTSUPP;

@@ -59,10 +59,12 @@ static int compat_set_iommu(EmuCtx *ctx, unsigned long type)
     if (!ioas) {
         return -ENODEV;
     }
-    /* type1 (v1) may split mappings on unmap: no huge pages then */
+    /*
+     * type1 (v1) may unmap inside a mapping: no large pages then
+     * (iommufd_vfio_set_iommu calls iopt_disable_large_pages).
+     */
     ctx->vfio_type1v1 = type == VFIO_TYPE1_IOMMU;
-    ioas->huge_pages = !ctx->vfio_type1v1;
-    return 0;
+    return ctx->vfio_type1v1 ? emu_ioas_disable_large_pages(ioas) : 0;
 }
 
 static int compat_check_extension(unsigned long ext)

@@ -413,6 +413,43 @@ static void test_option(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, ENOENT);
 }
 
+/*
+ * HUGE_PAGES=0 is iopt_disable_large_pages: the IOAS's alignment becomes
+ * PAGE_SIZE (misaligned maps then fail EINVAL), refused with EADDRINUSE
+ * while an area is misaligned and with EINVAL once a domain maps pages.
+ */
+static void test_option_huge_pages(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_option cmd = {
+        .size = sizeof(cmd), .option_id = IOMMU_OPTION_HUGE_PAGES,
+        .op = IOMMU_OPTION_OP_SET, .object_id = f->ioas_id,
+    };
+    struct iommu_ioas_iova_ranges ranges = {
+        .size = sizeof(ranges), .ioas_id = f->ioas_id,
+    };
+    uint32_t hwpt;
+
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, PAGE, 0x10000), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, 0);
+    ctx_ioctl(f, IOMMU_IOAS_IOVA_RANGES, &ranges);
+    g_assert_cmphex(ranges.out_iova_alignment, ==, PAGE);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf + 0x800, PAGE,
+                                0x20800), ==, EINVAL);
+    cmd.val64 = 1;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, 0);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf + 0x800, PAGE,
+                                0x20800), ==, 0);
+    cmd.val64 = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, EADDRINUSE);
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0x20800, PAGE, NULL), ==, 0);
+    /* a domain with pages mapped: no more switching off */
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &hwpt), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, EINVAL);
+    cmd.op = IOMMU_OPTION_OP_GET;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, 0);
+    g_assert_cmpuint(cmd.val64, ==, 1);
+}
+
 /* ---- HWPTs, attach and DMA ---- */
 
 static void test_hwpt_alloc_errors(EmuFixture *f, gconstpointer data)
@@ -964,6 +1001,7 @@ int main(int argc, char **argv)
     T("ioas/copy", test_copy, setup_paging);
     T("ioas/map-file", test_map_file, setup_paging);
     T("ioas/option", test_option, setup_paging);
+    T("ioas/option-huge-pages", test_option_huge_pages, setup_paging);
     T("hwpt/alloc-errors", test_hwpt_alloc_errors, setup_paging);
     T("hwpt/invalidate-paging", test_invalidate_paging, setup_vtd);
     T("device/attach-dma", test_attach_dma, setup_paging);
