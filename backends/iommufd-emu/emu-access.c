@@ -253,6 +253,21 @@ void emu_access_notify_unmap(EmuIoas *ioas, uint64_t iova, uint64_t len)
     }
 }
 
+bool emu_access_pins_range(EmuIoas *ioas, uint64_t first, uint64_t last)
+{
+    EmuRange r = { .first = first, .last = last };
+    GList *l;
+
+    for (l = ioas->accesses; l; l = l->next) {
+        EmuAccess *access = l->data;
+
+        if (g_hash_table_find(access->pins, pin_overlaps, &r)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static gboolean pin_covers(gpointer key, gpointer value, gpointer opaque)
 {
     const EmuPin *pin = value;

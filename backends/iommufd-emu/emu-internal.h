@@ -334,6 +334,8 @@ int emu_ioas_change_process(EmuCtx *ctx,
 void emu_ioas_destroy(EmuIoas *ioas);
 /* IOMMU_OPTION_HUGE_PAGES=0: iopt_disable_large_pages */
 int emu_ioas_disable_large_pages(EmuIoas *ioas);
+/* Split the area holding @iova after it (iopt_cut_iova) */
+int emu_ioas_cut(EmuIoas *ioas, uint64_t iova);
 int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu);
 bool emu_ioas_has_readonly(EmuIoas *ioas);
 int emu_ioas_check_domain(EmuIoas *ioas, const EmuIommu *iommu);
@@ -463,6 +465,8 @@ int emu_access_rw(EmuAccess *access, uint64_t iova, uint64_t length,
 unsigned emu_access_count_pins(EmuCtx *ctx, uint64_t addr);
 /* An IOAS unmaps [iova, iova+len): accesses drop their pins there. */
 void emu_access_notify_unmap(EmuIoas *ioas, uint64_t iova, uint64_t len);
+/* Does an access hold a pin in [first, last] of @ioas? */
+bool emu_access_pins_range(EmuIoas *ioas, uint64_t first, uint64_t last);
 
 /* emu-hw-queue.c */
 int emu_hw_queue_alloc(EmuCtx *ctx, struct iommu_hw_queue_alloc *cmd);

@@ -605,6 +605,46 @@ static void area_insert(EmuIoas *ioas, EmuArea *area)
 }
 
 /*
+ * Split the area holding @iova so that @iova ends one piece
+ * (iopt_cut_iova / iopt_area_split): nothing to do at an area's edge or
+ * outside any area; EINVAL when the new start or its byte in the pages is
+ * not aligned to the IOAS, while an access pins the area, or when a domain
+ * may map it with large pages; EBUSY while a HW queue holds it.
+ */
+int emu_ioas_cut(EmuIoas *ioas, uint64_t iova)
+{
+    EmuArea *a = emu_ioas_find(ioas, iova), *rhs;
+    uint64_t align = ioas_alignment(ioas), new_start = iova + 1, off;
+
+    if (!a || iova == a->iova || iova == a->iova + a->length - 1) {
+        return 0;
+    }
+    if (a->pins) {
+        return -EBUSY;
+    }
+    off = new_start - a->iova;
+    if ((new_start & (align - 1)) ||
+        (((uintptr_t)a->hva + off) & (align - 1))) {
+        return -EINVAL;
+    }
+    if (emu_access_pins_range(ioas, a->iova, a->iova + a->length - 1) ||
+        (ioas->hwpts && ioas->huge_pages)) {
+        return -EINVAL;
+    }
+    rhs = g_new0(EmuArea, 1);
+    *rhs = *a;
+    rhs->iova = new_start;
+    rhs->length = a->length - off;
+    rhs->hva = a->hva + off;
+    if (rhs->map_refs) {
+        (*rhs->map_refs)++;
+    }
+    a->length = off;
+    area_insert(ioas, rhs);
+    return 0;
+}
+
+/*
  * VT-d erratum 772415 (SPR17): a nest-parent domain cannot hold read-only
  * mappings, so the IOAS behind one refuses them.
  */

@@ -130,6 +130,21 @@ static int compat_unmap(EmuCtx *ctx, struct vfio_iommu_type1_dma_unmap *um)
         um->size = 0;
         return 0;               /* type1 unmaps nothing successfully */
     }
+    if (!(um->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
+        !compat_ioas(ctx)->huge_pages) {
+        /*
+         * iommufd_vfio_unmap_dma: with large pages off (type1 v1), cut the
+         * areas at both ends of the range first, so an unmap inside a
+         * mapping succeeds; no cut is needed before IOVA 0.
+         */
+        rc = emu_ioas_cut(compat_ioas(ctx), um->iova + um->size - 1);
+        if (!rc && um->iova) {
+            rc = emu_ioas_cut(compat_ioas(ctx), um->iova - 1);
+        }
+        if (rc) {
+            return rc;
+        }
+    }
     cmd.ioas_id = ctx->vfio_ioas_id;
     rc = emu_ioas_unmap(ctx, &cmd);
     um->size = rc ? 0 : cmd.length;

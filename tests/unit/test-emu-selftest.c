@@ -295,6 +295,49 @@ static void test_access_replace_drops_pins(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(access_pages(f, access, iova2, PAGE, f->buf, NULL), ==, 0);
 }
 
+/*
+ * VFIO type1 (v1) through the compat ioctls: large pages are off
+ * (iommufd_vfio_set_iommu), so an unmap inside a mapping first cuts the
+ * areas at its ends (iommufd_vfio_unmap_dma, iopt_cut_iova); not while an
+ * access pins the area (iopt_area_split refuses, EINVAL).
+ */
+static void test_vfio_type1v1_cuts(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_vfio_ioas vioas = {
+        .size = sizeof(vioas), .ioas_id = f->ioas_id,
+        .op = IOMMU_VFIO_IOAS_SET,
+    };
+    struct vfio_iommu_type1_dma_map map = {
+        .argsz = sizeof(map),
+        .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+        .vaddr = (uintptr_t)f->buf, .iova = APERTURE, .size = 8 * PAGE,
+    };
+    struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+    uint32_t access;
+
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VFIO_IOAS, &vioas), ==, 0);
+    g_assert_cmpint(emu_err(emu_ctx_ioctl(f->ctx, VFIO_SET_IOMMU,
+                                          (void *)VFIO_TYPE1_IOMMU)), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, VFIO_IOMMU_MAP_DMA, &map), ==, 0);
+    unmap.iova = APERTURE + 3 * PAGE;
+    unmap.size = PAGE;
+    g_assert_cmpint(ctx_ioctl(f, VFIO_IOMMU_UNMAP_DMA, &unmap), ==, 0);
+    g_assert_cmphex(unmap.size, ==, PAGE);
+    /* the pieces on both sides are areas of their own now */
+    unmap.iova = APERTURE;
+    unmap.size = 3 * PAGE;
+    g_assert_cmpint(ctx_ioctl(f, VFIO_IOMMU_UNMAP_DMA, &unmap), ==, 0);
+    g_assert_cmphex(unmap.size, ==, 3 * PAGE);
+    /* an access pinning the rest: no cut */
+    g_assert_cmpint(create_access(f, f->ioas_id, EMU_MOCK_ACCESS_NEEDS_PIN,
+                                  &access), ==, 0);
+    g_assert_cmpint(access_pages(f, access, APERTURE + 4 * PAGE, PAGE,
+                                 f->buf + 4 * PAGE, NULL), ==, 0);
+    unmap.iova = APERTURE + 6 * PAGE;
+    unmap.size = PAGE;
+    g_assert_cmpint(ctx_ioctl(f, VFIO_IOMMU_UNMAP_DMA, &unmap), ==, EINVAL);
+}
+
 static int mock_dirty(EmuFixture *f, uint32_t hwpt, uint64_t iova,
                       uint64_t len, uint64_t *bitmap, uint64_t *nr)
 {
@@ -413,6 +456,7 @@ int main(int argc, char **argv)
     T("access/pages-file", test_access_pages_file);
     T("access/replace-drops-pins", test_access_replace_drops_pins);
     T("dirty/huge-leaf", test_dirty_huge_leaf);
+    T("vfio/type1v1-cuts", test_vfio_type1v1_cuts);
 #undef T
     return g_test_run();
 }
