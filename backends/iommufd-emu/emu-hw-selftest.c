@@ -109,7 +109,7 @@ static int mock_viommu_invalidate(EmuViommu *viommu,
     if (!idev || !idev->dev->hw_priv) {
         return -EINVAL;
     }
-    cache = idev->dev->hw_priv;
+    cache = ((EmuMockDev *)idev->dev->hw_priv)->cache;
     if (inv->flags & EMU_TEST_INV_FLAG_ALL) {
         memset(cache, 0, EMU_MOCK_DEV_CACHE_NUM * sizeof(*cache));
         return 0;
@@ -152,6 +152,30 @@ static int mock_viommu_data(EmuViommu *viommu,
                             MIN(sizeof(d), cmd->data_len));
 }
 
+/*
+ * The mock driver's set_dev_pasid (mock_domain_set_dev_pasid_nop): for
+ * PASID 1024 every second domain set fails ENOMEM, so the core's rollback
+ * to the old domain gets tested; setting the blocked domain (@hwpt NULL,
+ * a detach) resets the count.
+ */
+static int mock_set_dev_pasid(EmuIdev *idev, uint32_t pasid, EmuHwpt *hwpt)
+{
+    EmuMockDev *mdev = idev->dev->hw_priv;
+
+    if (!mdev || pasid != EMU_TEST_PASID_RESERVED) {
+        return 0;
+    }
+    if (!hwpt) {
+        mdev->pasid_1024_fake_error = false;
+    } else if (mdev->pasid_1024_fake_error) {
+        mdev->pasid_1024_fake_error = false;
+        return -ENOMEM;
+    } else {
+        mdev->pasid_1024_fake_error = true;
+    }
+    return 0;
+}
+
 const EmuHwOps emu_hw_selftest_ops = {
     .kind = EMU_HW_SELFTEST,
     .hw_info_type = EMU_HW_INFO_TYPE_SELFTEST,
@@ -161,6 +185,7 @@ const EmuHwOps emu_hw_selftest_ops = {
     .nested_alloc = mock_nested_alloc,
     .paging_data = mock_paging_data,
     .nested_attach = mock_nested_attach,
+    .set_dev_pasid = mock_set_dev_pasid,
     .nested_free = NULL,            /* hwpt->data is all there is */
     .inv_data_type = EMU_INV_DATA_SELFTEST,
     .inv_entry_min = sizeof(EmuTestHwptInv),

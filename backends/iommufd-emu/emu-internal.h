@@ -209,6 +209,11 @@ struct EmuHwOps {
     /* Attach-time checks of a nested HWPT for a device (may be NULL). */
     int (*nested_attach)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid);
     void (*nested_free)(EmuHwpt *hwpt);
+    /*
+     * The driver sets a domain on a PASID (NULL: the blocked domain, a
+     * detach); may fail the attach or replace (may be NULL).
+     */
+    int (*set_dev_pasid)(EmuIdev *idev, uint32_t pasid, EmuHwpt *hwpt);
     /* HWPT_INVALIDATE on a nested HWPT or a vIOMMU: one entry. */
     uint32_t inv_data_type;
     size_t inv_entry_min;

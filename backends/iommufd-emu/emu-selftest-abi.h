@@ -16,6 +16,7 @@
 
 #include <linux/iommufd.h>
 #include <linux/types.h>
+#include <stdbool.h>
 
 /* Operations of IOMMU_TEST_CMD: positional, starting at 1. */
 enum {
@@ -65,6 +66,15 @@ enum {
 #define EMU_MOCK_DEV_CACHE_NUM      4
 #define EMU_MOCK_PASID_WIDTH        20
 #define EMU_TEST_PASID_RESERVED     1024
+
+/*
+ * Not ABI: the model's per-device state of a mock device (its
+ * EmuDevice.hw_priv), shared by emu-selftest.c and emu-hw-selftest.c.
+ */
+typedef struct EmuMockDev {
+    __u32 cache[EMU_MOCK_DEV_CACHE_NUM];
+    bool pasid_1024_fake_error;     /* mock_domain_set_dev_pasid_nop */
+} EmuMockDev;
 
 typedef struct EmuTestCmd {
     __u32 size;

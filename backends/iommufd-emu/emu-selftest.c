@@ -22,7 +22,7 @@ struct EmuStdev {
     EmuObj obj;
     EmuDevice *dev;
     EmuIdev *idev;
-    uint32_t cache[EMU_MOCK_DEV_CACHE_NUM];
+    EmuMockDev mdev;
 };
 
 typedef int (*TestOpFn)(EmuCtx *ctx, EmuTestCmd *cmd);
@@ -72,9 +72,9 @@ static void stdev_init_cache(EmuStdev *stdev)
     unsigned i;
 
     for (i = 0; i < EMU_MOCK_DEV_CACHE_NUM; i++) {
-        stdev->cache[i] = EMU_TEST_DEV_CACHE_DEFAULT;
+        stdev->mdev.cache[i] = EMU_TEST_DEV_CACHE_DEFAULT;
     }
-    stdev->dev->hw_priv = stdev->cache;
+    stdev->dev->hw_priv = &stdev->mdev;
 }
 
 /* MOCK_DOMAIN(_FLAGS): plug, bind and attach a device to @cmd->id. */
@@ -310,7 +310,7 @@ static int op_dev_check_cache(EmuCtx *ctx, EmuTestCmd *cmd)
     if (cmd->check_dev_cache.id >= EMU_MOCK_DEV_CACHE_NUM) {
         return -EINVAL;
     }
-    cache = idev->dev->hw_priv;
+    cache = ((EmuMockDev *)idev->dev->hw_priv)->cache;
     return cache[cmd->check_dev_cache.id] == cmd->check_dev_cache.cache ?
            0 : -EINVAL;
 }

@@ -338,6 +338,63 @@ static void test_vfio_type1v1_cuts(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(ctx_ioctl(f, VFIO_IOMMU_UNMAP_DMA, &unmap), ==, EINVAL);
 }
 
+static int pasid_op(EmuFixture *f, uint32_t op, uint32_t stdev,
+                    uint32_t pasid, uint32_t pt)
+{
+    EmuTestCmd cmd = { .id = stdev };
+
+    if (op == EMU_TEST_OP_PASID_CHECK_HWPT) {
+        cmd.pasid_check.pasid = pasid;
+        cmd.pasid_check.hwpt_id = pt;
+    } else if (op == EMU_TEST_OP_PASID_DETACH) {
+        cmd.pasid_detach.pasid = pasid;
+    } else {
+        cmd.pasid_attach.pasid = pasid;
+        cmd.pasid_attach.pt_id = pt;
+    }
+    return t_test(f, op, &cmd);
+}
+
+/*
+ * The mock driver fails every second domain set on PASID 1024 with
+ * ENOMEM (mock_domain_set_dev_pasid_nop): a replace then keeps the old
+ * domain; the next one succeeds; a detach resets the count.
+ */
+static void test_pasid_1024_fake_error(EmuFixture *f, gconstpointer data)
+{
+    EmuTestCmd md = { .mock_domain = { .dev_flags = EMU_MOCK_DEV_PASID } };
+    uint32_t stdev, a, b;
+
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_PASID, 0,
+                                 NULL, 0, &a), ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_PASID, 0,
+                                 NULL, 0, &b), ==, 0);
+    md.id = a;      /* the RID on a PASID-compatible domain */
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_MOCK_DOMAIN_FLAGS, &md), ==, 0);
+    stdev = md.mock_domain.out_stdev_id;
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_ATTACH, stdev, 1024, a),
+                    ==, 0);
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_REPLACE, stdev, 1024, b),
+                    ==, ENOMEM);
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_CHECK_HWPT, stdev, 1024, a),
+                    ==, 0);
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_REPLACE, stdev, 1024, b),
+                    ==, 0);
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_CHECK_HWPT, stdev, 1024, b),
+                    ==, 0);
+    /* other PASIDs never fail; a detach resets 1024 */
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_ATTACH, stdev, 200, a),
+                    ==, 0);
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_REPLACE, stdev, 200, b),
+                    ==, 0);
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_DETACH, stdev, 1024, 0),
+                    ==, 0);
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_ATTACH, stdev, 1024, a),
+                    ==, 0);
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_REPLACE, stdev, 1024, b),
+                    ==, ENOMEM);
+}
+
 static int mock_dirty(EmuFixture *f, uint32_t hwpt, uint64_t iova,
                       uint64_t len, uint64_t *bitmap, uint64_t *nr)
 {
@@ -457,6 +514,7 @@ int main(int argc, char **argv)
     T("access/replace-drops-pins", test_access_replace_drops_pins);
     T("dirty/huge-leaf", test_dirty_huge_leaf);
     T("vfio/type1v1-cuts", test_vfio_type1v1_cuts);
+    T("pasid/1024-fake-error", test_pasid_1024_fake_error);
 #undef T
     return g_test_run();
 }
