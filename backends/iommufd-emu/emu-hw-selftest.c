@@ -129,12 +129,18 @@ static int mock_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
     return mock_hwpt_invalidate(hwpt, entry);
 }
 
-/* vIOMMU data: in_data comes back as out_data. */
+/*
+ * vIOMMU data (mock_viommu_init): in_data comes back as out_data, and two
+ * pages the caller can mmap() through the iommufd hold in_data in their
+ * first word (out_mmap_offset, out_mmap_length).
+ */
 static int mock_viommu_data(EmuViommu *viommu,
                             struct iommu_viommu_alloc *cmd)
 {
     size_t min = offsetof(EmuTestViommuData, out_data);
     EmuTestViommuData d;
+    uint64_t offset;
+    void *page;
     int rc;
 
     if (!cmd->data_len) {
@@ -147,7 +153,15 @@ static int mock_viommu_data(EmuViommu *viommu,
     if (rc) {
         return rc;
     }
+    rc = emu_mmap_alloc(viommu->obj.ctx, &viommu->obj, 2 * EMU_PAGE_SIZE,
+                        &offset, &page);
+    if (rc) {
+        return rc;
+    }
+    *(uint32_t *)page = d.in_data;
     d.out_data = d.in_data;
+    d.out_mmap_length = 2 * EMU_PAGE_SIZE;
+    d.out_mmap_offset = offset;
     return emu_copy_to_user(cmd->data_uptr, &d,
                             MIN(sizeof(d), cmd->data_len));
 }

@@ -40,6 +40,7 @@ typedef struct EmuStdev EmuStdev;
 typedef struct EmuAccess EmuAccess;
 typedef struct EmuHwQueue EmuHwQueue;
 typedef struct EmuDirty EmuDirty;
+typedef struct EmuMmap EmuMmap;
 
 /* ---- Objects (one per iommufd object kind) ---- */
 
@@ -287,6 +288,7 @@ struct EmuCtx {
     bool account_mm;            /* IOMMU_OPTION_RLIMIT_MODE */
     uint32_t vfio_ioas_id;      /* IOMMU_VFIO_IOAS: the compat IOAS */
     bool vfio_type1v1;          /* VFIO_SET_IOMMU(VFIO_TYPE1_IOMMU) */
+    GList *mmaps;               /* EmuMmap by offset (emu-mmap.c) */
 };
 
 /* emu-object.c */
@@ -399,6 +401,12 @@ int emu_dirty_report(EmuDirty *d, uint64_t first, uint64_t last,
 /* Forget what is dirty in [first, last] */
 void emu_dirty_clean(EmuDirty *d, uint64_t first, uint64_t last);
 unsigned emu_dirty_nr_runs(const EmuDirty *d);
+
+/* emu-mmap.c: regions of the iommufd file a caller may mmap() */
+int emu_mmap_alloc(EmuCtx *ctx, EmuObj *owner, uint64_t length,
+                   uint64_t *offset, void **base);
+void emu_mmap_destroy_owner(EmuCtx *ctx, EmuObj *owner);
+void emu_mmap_release_all(EmuCtx *ctx);
 
 /* emu-device.c */
 /* Bind @dev to @ctx: the iommufd device object, held by the binding. */

@@ -450,6 +450,7 @@ void emu_ctx_close(EmuCtx *ctx)
 {
     EmuHost *host = ctx->host;
 
+    emu_mmap_release_all(ctx);
     emu_obj_destroy_all(ctx);
     if (emu_obj_leak_report(ctx)) {
         /*

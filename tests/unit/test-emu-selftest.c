@@ -395,6 +395,54 @@ static void test_pasid_1024_fake_error(EmuFixture *f, gconstpointer data)
                     ==, ENOMEM);
 }
 
+/*
+ * The mock vIOMMU's two pages, mapped through the iommufd
+ * (mock_viommu_init, iommufd_fops_mmap): only the exact region, shared,
+ * not executable; the mapping holds the vIOMMU (EBUSY) until unmapped.
+ */
+static void test_viommu_mmap(EmuFixture *f, gconstpointer data)
+{
+    EmuTestViommuData vd = { .in_data = 0xbeef };
+    struct iommu_viommu_alloc va = {
+        .size = sizeof(va), .type = EMU_VIOMMU_TYPE_SELFTEST,
+        .dev_id = f->dev_id, .data_len = sizeof(vd),
+        .data_uptr = (uintptr_t)&vd,
+    };
+    uint64_t off, len;
+    uint32_t *p;
+    int fd;
+
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                 0, NULL, 0, &va.hwpt_id), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &va), ==, 0);
+    g_assert_cmphex(vd.out_data, ==, 0xbeef);
+    off = vd.out_mmap_offset;
+    len = vd.out_mmap_length;
+    g_assert_cmphex(len, ==, 2 * PAGE);
+    g_assert_cmphex(off, >=, PAGE);
+    g_assert_cmpint(emu_ctx_mmap(f->ctx, off + PAGE, len, PROT_READ,
+                                 MAP_SHARED, &fd), ==, -ENXIO);
+    g_assert_cmpint(emu_ctx_mmap(f->ctx, off, len / 2, PROT_READ,
+                                 MAP_SHARED, &fd), ==, -ENXIO);
+    g_assert_cmpint(emu_ctx_mmap(f->ctx, off, len * 2, PROT_READ,
+                                 MAP_SHARED, &fd), ==, -ENXIO);
+    g_assert_cmpint(emu_ctx_mmap(f->ctx, off, len, PROT_READ,
+                                 MAP_PRIVATE, &fd), ==, -EINVAL);
+    g_assert_cmpint(emu_ctx_mmap(f->ctx, off, len, PROT_READ | PROT_EXEC,
+                                 MAP_SHARED, &fd), ==, -EPERM);
+    g_assert_cmpint(emu_ctx_mmap(f->ctx, off, len, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED, &fd), ==, 0);
+    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    g_assert(p != MAP_FAILED);
+    g_assert_cmphex(*p, ==, 0xbeef);
+    g_assert_cmpint(t_destroy(f, va.out_viommu_id), ==, EBUSY);
+    munmap(p, len);
+    emu_ctx_munmap(f->ctx, off);
+    g_assert_cmpint(t_destroy(f, va.out_viommu_id), ==, 0);
+    g_assert_cmpint(emu_ctx_mmap(f->ctx, off, len, PROT_READ, MAP_SHARED,
+                                 &fd), ==, -ENXIO);
+}
+
 static int mock_dirty(EmuFixture *f, uint32_t hwpt, uint64_t iova,
                       uint64_t len, uint64_t *bitmap, uint64_t *nr)
 {
@@ -515,6 +563,7 @@ int main(int argc, char **argv)
     T("dirty/huge-leaf", test_dirty_huge_leaf);
     T("vfio/type1v1-cuts", test_vfio_type1v1_cuts);
     T("pasid/1024-fake-error", test_pasid_1024_fake_error);
+    T("viommu/mmap", test_viommu_mmap);
 #undef T
     return g_test_run();
 }
