@@ -378,14 +378,7 @@ int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd)
     }
     cmd->data_len = len;
     cmd->out_data_type = ops->hw_info_type;
-    /*
-     * iommufd_get_hw_info reports PCI_ATS_NOT_SUPPORTED when the driver
-     * does not say IOMMU_CAP_PCI_ATS_SUPPORTED. No modelled IOMMU lets a
-     * device use ATS: the VT-d model has no device TLB (ECAP.DT clear, so
-     * intel_iommu's info->ats_supported stays 0), the SMMUv3 model no
-     * ATS, and the selftest mock's capable() knows no ATS capability.
-     */
-    cmd->out_capabilities = IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+    cmd->out_capabilities = 0;
     if (iommu->cfg.dirty_tracking && !idev->dev->no_dirty) {
         cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
     }
