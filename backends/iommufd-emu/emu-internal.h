@@ -41,6 +41,7 @@ typedef struct EmuAccess EmuAccess;
 typedef struct EmuHwQueue EmuHwQueue;
 typedef struct EmuDirty EmuDirty;
 typedef struct EmuMmap EmuMmap;
+typedef struct EmuDmabuf EmuDmabuf;
 
 /* ---- Objects (one per iommufd object kind) ---- */
 
@@ -83,6 +84,17 @@ struct EmuArea {
     size_t map_len;
     unsigned *map_refs;         /* shared by copies of a MAP_FILE area */
     unsigned pins;              /* hardware queues: unmap is EBUSY */
+    const EmuDmabuf *dmabuf;    /* MAP_FILE of a dma-buf */
+};
+
+/*
+ * A dma-buf the selftest's DMABUF_GET exported: a memfd of @size bytes,
+ * known by its inode; revoked, it maps nothing (iopt_revoke_notify).
+ */
+struct EmuDmabuf {
+    uint64_t dev, ino;
+    uint64_t size;
+    bool revoked;
 };
 
 struct EmuIoas {
@@ -279,6 +291,7 @@ struct EmuHost {
     unsigned long fail_at;      /* 0: off */
     int fail_err;
     EmuStats stats;
+    GPtrArray *dmabufs;         /* EmuDmabuf */
 };
 
 struct EmuCtx {
@@ -401,6 +414,9 @@ int emu_dirty_report(EmuDirty *d, uint64_t first, uint64_t last,
 /* Forget what is dirty in [first, last] */
 void emu_dirty_clean(EmuDirty *d, uint64_t first, uint64_t last);
 unsigned emu_dirty_nr_runs(const EmuDirty *d);
+
+/* The dma-buf whose memfd is inode @ino of device @dev, or NULL */
+const EmuDmabuf *emu_dmabuf_find(EmuHost *host, uint64_t dev, uint64_t ino);
 
 /* emu-mmap.c: regions of the iommufd file a caller may mmap() */
 int emu_mmap_alloc(EmuCtx *ctx, EmuObj *owner, uint64_t length,

@@ -12,7 +12,9 @@
 
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include "emu-internal.h"
 
 #define MAP_FLAGS   (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | \
@@ -32,7 +34,9 @@ static void area_free(gpointer p)
     EmuArea *area = p;
 
     if (area->map_refs && --*area->map_refs == 0) {
-        munmap(area->map_base, area->map_len);
+        if (area->map_base) {
+            munmap(area->map_base, area->map_len);
+        }
         g_free(area->map_refs);
     }
     g_free(area);
@@ -120,6 +124,9 @@ uint8_t *emu_ioas_resolve(EmuIoas *ioas, uint64_t iova, size_t len,
     if (!area || (area->prot & access) != access ||
         len > area->length - (iova - area->iova)) {
         return NULL;
+    }
+    if (!area->hva || (area->dmabuf && area->dmabuf->revoked)) {
+        return NULL;    /* not pinnable, or revoked: nothing mapped */
     }
     return area->hva + (iova - area->iova);
 }
@@ -267,8 +274,12 @@ static bool file_area_has_pfn(const EmuArea *a, uint64_t pfn)
     uint64_t va = (uintptr_t)a->hva & EMU_PAGE_MASK;
     uint64_t n = (((uintptr_t)a->hva + a->length - 1) >> EMU_PAGE_SHIFT) -
                  (va >> EMU_PAGE_SHIFT) + 1, i;
-    g_autofree uint64_t *pfns = g_new(uint64_t, n);
+    g_autofree uint64_t *pfns = NULL;
 
+    if (!a->hva) {
+        return false;           /* nothing pinned */
+    }
+    pfns = g_new(uint64_t, n);
     if (emu_user_pfns(va, n, pfns)) {
         return false;
     }
@@ -446,6 +457,10 @@ static gboolean area_unpinnable(gpointer key, gpointer value, gpointer data)
     if (!a->map_refs &&
         check_user_range((uintptr_t)a->hva, a->length)) {
         *(int *)data = -EFAULT;
+        return true;
+    }
+    if (a->map_refs && !a->hva) {
+        *(int *)data = -EINVAL;     /* a file memfd_pin_folios refuses */
         return true;
     }
     return false;
@@ -635,7 +650,7 @@ int emu_ioas_cut(EmuIoas *ioas, uint64_t iova)
     *rhs = *a;
     rhs->iova = new_start;
     rhs->length = a->length - off;
-    rhs->hva = a->hva + off;
+    rhs->hva = a->hva ? a->hva + off : NULL;
     if (rhs->map_refs) {
         (*rhs->map_refs)++;
     }
@@ -783,8 +798,25 @@ int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
     return 0;
 }
 
+/*
+ * Could a domain pin [start, start+length) of this file? memfd_pin_folios
+ * takes shmem and hugetlbfs files only, and only below their size.
+ */
+static bool file_pinnable(int fd, const struct stat *st, uint64_t start,
+                          uint64_t length)
+{
+    struct statfs sfs;
+
+    if (fstatfs(fd, &sfs) < 0 ||
+        (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC)) {
+        return false;
+    }
+    return start + length - 1 < (uint64_t)st->st_size;
+}
+
 int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
 {
+    const EmuDmabuf *dmabuf;
     EmuIoas *ioas;
     EmuArea *area;
     uint64_t iova = cmd->iova, start_byte;
@@ -803,15 +835,24 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
     if (rc) {
         return rc;
     }
+    if (!cmd->length) {
+        return -EINVAL;
+    }
     if (fstat(cmd->fd, &st) < 0) {
         return -EBADF;
     }
-    if (!S_ISREG(st.st_mode)) {
-        return -EINVAL;
-    }
-    if (cmd->start + cmd->length > (uint64_t)st.st_size ||
-        cmd->start + cmd->length < cmd->start) {
-        return -EINVAL;
+    dmabuf = emu_dmabuf_find(ctx->host, st.st_dev, st.st_ino);
+    if (dmabuf) {
+        /* iopt_alloc_dmabuf_pages, and the exporter refusing when revoked */
+        if (dmabuf->size <= cmd->start + cmd->length - 1) {
+            return -EINVAL;
+        }
+        if (dmabuf->revoked) {
+            return -ENODEV;
+        }
+    } else if (ioas->hwpts && !file_pinnable(cmd->fd, &st, cmd->start,
+                                             cmd->length)) {
+        return -EINVAL;     /* memfd_pin_folios, filling the domains */
     }
     rc = iova_place(ioas, cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA, &iova,
                     cmd->length, cmd->start);
@@ -826,20 +867,26 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
     /*
      * The start need not be page aligned (iopt_map_file_pages keeps its
      * offset in the first page, start_byte): map from the page holding
-     * it and point the area at the byte.
+     * it and point the area at the byte. A file no domain could pin is
+     * not mapped: with no domain Linux takes it unchecked, and it only
+     * fails once a domain has to pin it (the area stays unbacked here).
      */
     start_byte = cmd->start & ~EMU_PAGE_MASK;
-    base = mmap(NULL, cmd->length + start_byte, prot, MAP_SHARED, cmd->fd,
-                cmd->start - start_byte);
-    if (base == MAP_FAILED) {
-        return -errno;
+    base = NULL;
+    if (dmabuf || file_pinnable(cmd->fd, &st, cmd->start, cmd->length)) {
+        base = mmap(NULL, cmd->length + start_byte, prot, MAP_SHARED,
+                    cmd->fd, cmd->start - start_byte);
+        if (base == MAP_FAILED) {
+            return -errno;
+        }
     }
-    area = area_new(iova, cmd->length, (uint8_t *)base + start_byte,
-                    cmd->flags);
+    area = area_new(iova, cmd->length,
+                    base ? (uint8_t *)base + start_byte : NULL, cmd->flags);
     area->map_base = base;
-    area->map_len = cmd->length + start_byte;
+    area->map_len = base ? cmd->length + start_byte : 0;
     area->map_refs = g_new(unsigned, 1);
     *area->map_refs = 1;
+    area->dmabuf = dmabuf;
     area_insert(ioas, area);
     cmd->iova = iova;
     return 0;
@@ -917,11 +964,12 @@ int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd)
             break;
         }
         n = area_new(iova + (from - cmd->src_iova), to - from + 1,
-                     a->hva + (from - a->iova), cmd->flags);
+                     a->hva ? a->hva + (from - a->iova) : NULL, cmd->flags);
         if (a->map_refs) {
             n->map_base = a->map_base;
             n->map_len = a->map_len;
             n->map_refs = a->map_refs;
+            n->dmabuf = a->dmabuf;
             (*n->map_refs)++;
         }
         g_ptr_array_add(pieces, n);

@@ -280,7 +280,22 @@ EmuHost *emu_host_new(void)
 
     host->iommus = g_ptr_array_new();
     host->devices = g_ptr_array_new();
+    host->dmabufs = g_ptr_array_new_with_free_func(g_free);
     return host;
+}
+
+const EmuDmabuf *emu_dmabuf_find(EmuHost *host, uint64_t dev, uint64_t ino)
+{
+    guint i;
+
+    for (i = 0; i < host->dmabufs->len; i++) {
+        const EmuDmabuf *d = g_ptr_array_index(host->dmabufs, i);
+
+        if (d->dev == dev && d->ino == ino) {
+            return d;
+        }
+    }
+    return NULL;
 }
 
 static void iommu_free(gpointer p)
@@ -326,6 +341,7 @@ unsigned emu_host_free(EmuHost *host)
     g_ptr_array_set_free_func(host->iommus, iommu_free);
     g_ptr_array_free(host->devices, true);
     g_ptr_array_free(host->iommus, true);
+    g_ptr_array_free(host->dmabufs, true);
     g_free(host);
     return 0;
 }

@@ -168,6 +168,14 @@ typedef struct EmuTestCmd {
             __u32 pasid;
             __u32 hwpt_id;
         } pasid_check;
+        struct {
+            __u32 length;
+            __u32 open_flags;
+        } dmabuf_get;
+        struct {
+            __s32 dmabuf_fd;
+            __u32 revoked;
+        } dmabuf_revoke;
     };
     __u32 last;
 } EmuTestCmd;

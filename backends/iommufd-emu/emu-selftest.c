@@ -13,6 +13,10 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "emu-internal.h"
 #include "emu-selftest-abi.h"
 
@@ -531,6 +535,63 @@ static int op_trigger_vevent(EmuCtx *ctx, EmuTestCmd *cmd)
 
 /* ---- dispatch ---- */
 
+/* ---- dma-bufs (iommufd_test_dmabuf_get, iommufd_test_dmabuf_revoke) ---- */
+
+/*
+ * Export a dma-buf of @length (rounded up to pages, at most 512): a memfd
+ * the model knows as a dma-buf. Linux 7.3.4's iommufd_test_dmabuf_get
+ * installs the new fd but returns 0, not the fd, and the selftest takes
+ * the return value as the fd; the model does the same, so the fd is left
+ * open and unnamed, as the kernel leaves it.
+ */
+static int op_dmabuf_get(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    uint64_t len = EMU_ROUND_UP((uint64_t)cmd->dmabuf_get.length,
+                                EMU_PAGE_SIZE);
+    EmuDmabuf *d;
+    struct stat st;
+    int fd;
+
+    if (!len || len > 512 * EMU_PAGE_SIZE) {
+        return -EINVAL;
+    }
+    fd = memfd_create("iommufd-test-dmabuf",
+                      (cmd->dmabuf_get.open_flags & O_CLOEXEC) ?
+                      MFD_CLOEXEC : 0);
+    if (fd < 0) {
+        return -errno;
+    }
+    if (ftruncate(fd, len) < 0 || fstat(fd, &st) < 0) {
+        int err = -errno;
+
+        close(fd);
+        return err;
+    }
+    d = g_new0(EmuDmabuf, 1);
+    d->dev = st.st_dev;
+    d->ino = st.st_ino;
+    d->size = len;
+    g_ptr_array_add(ctx->host->dmabufs, d);
+    return 0;
+}
+
+/* Revoke or restore a dma-buf: EINVAL for a file that is not one. */
+static int op_dmabuf_revoke(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuDmabuf *d;
+    struct stat st;
+
+    if (fstat(cmd->dmabuf_revoke.dmabuf_fd, &st) < 0) {
+        return -EBADF;
+    }
+    d = (EmuDmabuf *)emu_dmabuf_find(ctx->host, st.st_dev, st.st_ino);
+    if (!d) {
+        return -EINVAL;
+    }
+    d->revoked = cmd->dmabuf_revoke.revoked;
+    return 0;
+}
+
 static const TestOpFn test_ops[] = {
     [EMU_TEST_OP_ADD_RESERVED] = op_add_reserved,
     [EMU_TEST_OP_MOCK_DOMAIN] = op_mock_domain,
@@ -553,6 +614,8 @@ static const TestOpFn test_ops[] = {
     [EMU_TEST_OP_PASID_REPLACE] = op_pasid_attach,
     [EMU_TEST_OP_PASID_DETACH] = op_pasid_detach,
     [EMU_TEST_OP_PASID_CHECK_HWPT] = op_pasid_check_hwpt,
+    [EMU_TEST_OP_DMABUF_GET] = op_dmabuf_get,
+    [EMU_TEST_OP_DMABUF_REVOKE] = op_dmabuf_revoke,
 };
 
 int emu_test_cmd(EmuCtx *ctx, void *arg)

@@ -353,6 +353,12 @@ static void test_copy(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(t_detach(f), ==, 0);
 }
 
+/*
+ * MAP_FILE (iopt_map_file_pages): with no domain Linux takes any file and
+ * range unchecked; a domain must pin it (memfd_pin_folios: shmem or
+ * hugetlbfs, below the file's size), so attaching one fails EINVAL over a
+ * range it cannot pin, and with a domain such a map fails at once.
+ */
 static void test_map_file(EmuFixture *f, gconstpointer data)
 {
     struct iommu_ioas_map_file cmd = {
@@ -363,23 +369,40 @@ static void test_map_file(EmuFixture *f, gconstpointer data)
         .length = 2 * PAGE,
         .iova = 0x200000,
     };
-    int fd = memfd_create("emu-test", 0);
+    int fd = memfd_create("emu-test", 0), pipefd[2];
     uint32_t pt = f->ioas_id;
     uint8_t v = 0x3c, got = 0;
 
     g_assert_cmpint(fd, >=, 0);
     cmd.fd = fd;
-    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EINVAL);
+    /* an empty file: taken with no domain, then no domain can come */
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, 0);
+    g_assert_cmpint(t_attach(f, &pt), ==, EINVAL);
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0x200000, 2 * PAGE, NULL), ==, 0);
     g_assert_cmpint(ftruncate(fd, 4 * PAGE), ==, 0);
     g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, 0);
+    pt = f->ioas_id;
     g_assert_cmpint(t_attach(f, &pt), ==, 0);
     g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x201010, &v, 1, EMU_DMA_WRITE),
                     ==, 0);
     g_assert_cmpint(pread(fd, &got, 1, PAGE + PAGE + 0x10), ==, 1);
     g_assert_cmphex(got, ==, 0x3c);
+    /* with a domain: past the end, or a file that is not shmem */
+    cmd.iova = 0x300000;
+    cmd.start = 3 * PAGE;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EINVAL);
+    g_assert_cmpint(pipe(pipefd), ==, 0);
+    cmd.fd = pipefd[0];
+    cmd.start = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EINVAL);
     cmd.fd = 12345;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EBADF);
+    cmd.fd = fd;
+    cmd.length = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EINVAL);
     g_assert_cmpint(t_detach(f), ==, 0);
+    close(pipefd[0]);
+    close(pipefd[1]);
     close(fd);
 }
 

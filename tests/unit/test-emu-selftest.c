@@ -8,6 +8,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "emu-test.h"
@@ -443,6 +445,70 @@ static void test_viommu_mmap(EmuFixture *f, gconstpointer data)
                                  &fd), ==, -ENXIO);
 }
 
+/* The fd a DMABUF_GET left open: /proc/self/fd names it "memfd:NAME". */
+static int find_dmabuf_fd(void)
+{
+    char path[64], link[128];
+    int fd, found = -1;
+    ssize_t n;
+
+    for (fd = 0; fd < 1024; fd++) {
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, link, sizeof(link) - 1);
+        if (n > 0) {
+            link[n] = 0;
+            if (strstr(link, "memfd:iommufd-test-dmabuf")) {
+                found = fd;
+            }
+        }
+    }
+    return found;
+}
+
+/*
+ * DMABUF_GET returns 0, not the fd, as Linux 7.3.4's
+ * iommufd_test_dmabuf_get does (the selftest then maps fd 0); the dma-buf
+ * maps (iopt_alloc_dmabuf_pages: EINVAL past its size), a revoked one
+ * maps nothing and refuses new maps (ENODEV), DMABUF_REVOKE of a file
+ * that is no dma-buf is EINVAL.
+ */
+static void test_dmabuf(EmuFixture *f, gconstpointer data)
+{
+    EmuTestCmd get = { .dmabuf_get = { .length = 3 * PAGE + 1,
+                                       .open_flags = O_CLOEXEC } };
+    EmuTestCmd rev = { 0 };
+    uint64_t iova = APERTURE, iova2 = APERTURE + 0x100000;
+    int dfd, other;
+
+    /* 0, not the fd */
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_DMABUF_GET, &get), ==, 0);
+    dfd = find_dmabuf_fd();
+    g_assert_cmpint(dfd, >=, 0);
+    /* rounded up to 4 pages */
+    g_assert_cmpint(map_file(f, f->ioas_id, dfd, 4 * PAGE, PAGE, &iova), ==,
+                    EINVAL);
+    g_assert_cmpint(map_file(f, f->ioas_id, dfd, 0, 4 * PAGE, &iova), ==, 0);
+    mock_domain(f, f->ioas_id, NULL);
+    rev.dmabuf_revoke.dmabuf_fd = dfd;
+    rev.dmabuf_revoke.revoked = 1;
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_DMABUF_REVOKE, &rev), ==, 0);
+    g_assert_cmpint(map_file(f, f->ioas_id, dfd, 0, 4 * PAGE, &iova2), ==,
+                    ENODEV);
+    rev.dmabuf_revoke.revoked = 0;
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_DMABUF_REVOKE, &rev), ==, 0);
+    g_assert_cmpint(map_file(f, f->ioas_id, dfd, 0, 4 * PAGE, &iova2), ==, 0);
+    /* not a dma-buf; not a file */
+    other = memfd_create("other", MFD_CLOEXEC);
+    rev.dmabuf_revoke.dmabuf_fd = other;
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_DMABUF_REVOKE, &rev), ==, EINVAL);
+    rev.dmabuf_revoke.dmabuf_fd = 4000;
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_DMABUF_REVOKE, &rev), ==, EBADF);
+    get.dmabuf_get.length = 513 * PAGE;
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_DMABUF_GET, &get), ==, EINVAL);
+    close(other);
+    close(dfd);
+}
+
 static int mock_dirty(EmuFixture *f, uint32_t hwpt, uint64_t iova,
                       uint64_t len, uint64_t *bitmap, uint64_t *nr)
 {
@@ -564,6 +630,7 @@ int main(int argc, char **argv)
     T("vfio/type1v1-cuts", test_vfio_type1v1_cuts);
     T("pasid/1024-fake-error", test_pasid_1024_fake_error);
     T("viommu/mmap", test_viommu_mmap);
+    T("dmabuf", test_dmabuf);
 #undef T
     return g_test_run();
 }
