@@ -8,7 +8,8 @@ TAP mode (the kernel's kselftest harness): one row per test case with the
 kernel's result, the emulated host's result and the verdict. Two sides agree
 on a case when the results are the same and, if it failed, the failing
 assertion lines the harness printed before "not ok" ("# file:line:test:...")
-are the same too, so two failures for different reasons do not agree.
+are the same too (the file named by its base name only), so two failures
+for different reasons do not agree.
 
 Steps mode (uapi-check): every line is a step, "name: result" (an "info:"
 line is a step of its own, "info.name"); a step agrees when its
@@ -33,6 +34,7 @@ Exit status 0 only if every difference is listed and matches its entry and
 no entry is stale.
 """
 import argparse
+import os
 import re
 import sys
 
@@ -59,7 +61,10 @@ def parse_tap(path):
                 continue
             m = ASSERTION.match(line)
             if m:
-                lines.append(m.group(1).strip())
+                # __FILE__ is the path the binary was built from: keep
+                # only its base name (the guest's copy is built elsewhere)
+                where, rest = m.group(1).strip().split(':', 1)
+                lines.append(os.path.basename(where) + ':' + rest)
                 continue
             m = RESULT.match(line.strip())
             if not m:
