@@ -268,27 +268,3 @@ bool emu_access_pins_range(EmuIoas *ioas, uint64_t first, uint64_t last)
     return false;
 }
 
-static gboolean pin_covers(gpointer key, gpointer value, gpointer opaque)
-{
-    const EmuPin *pin = value;
-    uint64_t addr = *(uint64_t *)opaque;
-
-    return addr - pin->uptr < pin->length;
-}
-
-/* How many pins of any access hold the user page at @addr. */
-unsigned emu_access_count_pins(EmuCtx *ctx, uint64_t addr)
-{
-    unsigned n = 0;
-    guint i;
-
-    for (i = 0; i < ctx->objs->len; i++) {
-        EmuAccess *access = g_ptr_array_index(ctx->objs, i);
-
-        if (access && access->obj.type == EMU_OBJ_ACCESS &&
-            g_hash_table_find(access->pins, pin_covers, &addr)) {
-            n++;
-        }
-    }
-    return n;
-}

@@ -85,6 +85,8 @@ struct EmuArea {
     unsigned *map_refs;         /* shared by copies of a MAP_FILE area */
     unsigned pins;              /* hardware queues: unmap is EBUSY */
     const EmuDmabuf *dmabuf;    /* MAP_FILE of a dma-buf */
+    /* the kernel's iopt_pages: one per MAP or MAP_FILE, shared by copies */
+    uint64_t pages_id;
 };
 
 /*
@@ -292,6 +294,7 @@ struct EmuHost {
     int fail_err;
     EmuStats stats;
     GPtrArray *dmabufs;         /* EmuDmabuf */
+    uint64_t next_pages_id;
 };
 
 struct EmuCtx {
@@ -371,8 +374,9 @@ bool emu_ioas_pin(EmuIoas *ioas, uint64_t iova, uint64_t length, bool take);
 void emu_ioas_unpin(EmuIoas *ioas, uint64_t iova, uint64_t length);
 /*
  * Pins of the user page at @addr by @ioas's areas: one per page set
- * (iopt_pages) holding it; @seen collects the sets already counted, so
- * copies of one mapping count once.
+ * (iopt_pages) holding it that is pinned, by a domain of its IOAS or an
+ * access pin; @seen collects the sets already counted, so copies of one
+ * mapping count once.
  */
 unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr, GHashTable *seen);
 /* Reserve [first, last] (EADDRINUSE if mapped) */
@@ -490,8 +494,6 @@ int emu_access_pin(EmuAccess *access, uint64_t iova, uint64_t length,
 int emu_access_unpin(EmuAccess *access, uint32_t id);
 int emu_access_rw(EmuAccess *access, uint64_t iova, uint64_t length,
                   uint64_t uptr, uint32_t flags);
-/* How many pins of @ctx's accesses hold the user page at @addr */
-unsigned emu_access_count_pins(EmuCtx *ctx, uint64_t addr);
 /* An IOAS unmaps [iova, iova+len): accesses drop their pins there. */
 void emu_access_notify_unmap(EmuIoas *ioas, uint64_t iova, uint64_t len);
 /* Does an access hold a pin in [first, last] of @ioas? */

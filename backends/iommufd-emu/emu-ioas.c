@@ -261,6 +261,7 @@ int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last)
 }
 
 typedef struct UserRefs {
+    EmuIoas *ioas;
     uint64_t addr;              /* a user page */
     uint64_t pfn;               /* its frame, if have_pfn */
     bool have_pfn;
@@ -292,26 +293,38 @@ static bool file_area_has_pfn(const EmuArea *a, uint64_t pfn)
 }
 
 /*
- * Does @area pin the user page at refs->addr? MAP areas pin the caller's
+ * Does @area pin the user page at refs->addr? MAP areas hold the caller's
  * own pages: any overlap with the page counts, a sub-page start included.
- * MAP_FILE areas pin the file's pages, found by frame; copies of one
- * share map_refs, which stands for the kernel's shared iopt_pages.
+ * MAP_FILE areas hold the file's pages, found by frame. An area's pages
+ * are pinned while its IOAS has a domain or an access pins them
+ * (iopt_pages pins once for all its users), and each page set counts
+ * once however many copies map it.
  */
 static gboolean area_holds(gpointer key, gpointer value, gpointer opaque)
 {
     EmuArea *area = value;
     UserRefs *refs = opaque;
-    uint64_t hva = (uintptr_t)area->hva;
+    uint64_t hva = (uintptr_t)area->hva, first = area->iova;
+    uint64_t last = area->iova + area->length - 1;
 
+    if (g_hash_table_contains(refs->seen, &area->pages_id)) {
+        return false;
+    }
     if (!area->map_refs) {
-        if (refs->addr <= hva + area->length - 1 &&
-            hva <= refs->addr + EMU_PAGE_SIZE - 1) {
-            refs->n++;
+        if (refs->addr > hva + area->length - 1 ||
+            hva > refs->addr + EMU_PAGE_SIZE - 1) {
+            return false;
         }
-    } else if (refs->have_pfn &&
-               !g_hash_table_contains(refs->seen, area->map_refs) &&
-               file_area_has_pfn(area, refs->pfn)) {
-        g_hash_table_add(refs->seen, area->map_refs);
+        /* the IOVAs of this area that map the page */
+        first += MAX(refs->addr, hva) - hva;
+        last = MIN(last, area->iova +
+                         (refs->addr + EMU_PAGE_SIZE - 1 - hva));
+    } else if (!refs->have_pfn || !file_area_has_pfn(area, refs->pfn)) {
+        return false;
+    }
+    if (refs->ioas->hwpts ||
+        emu_access_pins_range(refs->ioas, first, last)) {
+        g_hash_table_add(refs->seen, &area->pages_id);
         refs->n++;
     }
     return false;
@@ -319,7 +332,7 @@ static gboolean area_holds(gpointer key, gpointer value, gpointer opaque)
 
 unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr, GHashTable *seen)
 {
-    UserRefs refs = { .addr = addr, .seen = seen };
+    UserRefs refs = { .addr = addr, .seen = seen, .ioas = ioas };
 
     refs.have_pfn = !emu_user_pfns(addr, 1, &refs.pfn);
     g_tree_foreach(ioas->areas, area_holds, &refs);
@@ -762,6 +775,7 @@ static int check_user_range(uint64_t uptr, uint64_t length)
 int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
 {
     EmuIoas *ioas;
+    EmuArea *area;
     uint64_t iova = cmd->iova;
     int rc;
 
@@ -791,9 +805,10 @@ int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
     if (rc) {
         return rc;
     }
-    area_insert(ioas, area_new(iova, cmd->length,
-                               (uint8_t *)(uintptr_t)cmd->user_va,
-                               cmd->flags));
+    area = area_new(iova, cmd->length, (uint8_t *)(uintptr_t)cmd->user_va,
+                    cmd->flags);
+    area->pages_id = ++ctx->host->next_pages_id;
+    area_insert(ioas, area);
     cmd->iova = iova;
     return 0;
 }
@@ -887,6 +902,7 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
     area->map_refs = g_new(unsigned, 1);
     *area->map_refs = 1;
     area->dmabuf = dmabuf;
+    area->pages_id = ++ctx->host->next_pages_id;
     area_insert(ioas, area);
     cmd->iova = iova;
     return 0;
@@ -972,6 +988,7 @@ int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd)
             n->dmabuf = a->dmabuf;
             (*n->map_refs)++;
         }
+        n->pages_id = a->pages_id;     /* the same iopt_pages */
         g_ptr_array_add(pieces, n);
     }
     for (i = 0; i < pieces->len; i++) {

@@ -169,6 +169,81 @@ static void test_check_refs_subpage(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(check_refs(f, f->buf + 1, PAGE, 1), ==, EINVAL);
 }
 
+static int create_access(EmuFixture *f, uint32_t ioas, uint32_t flags,
+                         uint32_t *fd)
+{
+    EmuTestCmd cmd = { .id = ioas, .create_access = { .flags = flags } };
+    int rc = t_test(f, EMU_TEST_OP_CREATE_ACCESS, &cmd);
+
+    *fd = cmd.create_access.out_access_fd;
+    return rc;
+}
+
+static int access_pages(EmuFixture *f, uint32_t access, uint64_t iova,
+                        uint64_t len, const void *uptr, uint32_t *id)
+{
+    EmuTestCmd cmd = {
+        .id = access,
+        .access_pages = { .iova = iova, .length = len,
+                          .uptr = (uintptr_t)uptr },
+    };
+    int rc = t_test(f, EMU_TEST_OP_ACCESS_PAGES, &cmd);
+
+    if (id) {
+        *id = cmd.access_pages.out_access_pages_id;
+    }
+    return rc;
+}
+
+/*
+ * MD_CHECK_REFS counts pinned page sets (iopt_pages): nothing is pinned in
+ * an IOAS with no domain and no access pin; an access pins only what it
+ * pins; a copy shares its source's pages, so a page stays at one pin
+ * however many IOASes and domains map it.
+ */
+static void test_check_refs_pinned_only(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_ioas_copy copy = {
+        .size = sizeof(copy), .flags = IOMMU_IOAS_MAP_READABLE,
+        .length = 4 * PAGE,
+    };
+    uint64_t iova = APERTURE;
+    uint32_t ioas2, access, pin;
+    EmuTestCmd cmd = { 0 };
+
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, 4 * PAGE, &iova,
+                          IOMMU_IOAS_MAP_FIXED_IOVA |
+                          IOMMU_IOAS_MAP_READABLE), ==, 0);
+    g_assert_cmpint(check_refs(f, f->buf, 4 * PAGE, 0), ==, 0);
+    g_assert_cmpint(create_access(f, f->ioas_id, EMU_MOCK_ACCESS_NEEDS_PIN,
+                                  &access), ==, 0);
+    g_assert_cmpint(access_pages(f, access, iova + PAGE, PAGE,
+                                 f->buf + PAGE, &pin), ==, 0);
+    g_assert_cmpint(check_refs(f, f->buf, PAGE, 0), ==, 0);
+    g_assert_cmpint(check_refs(f, f->buf + PAGE, PAGE, 1), ==, 0);
+    g_assert_cmpint(check_refs(f, f->buf + 2 * PAGE, 2 * PAGE, 0), ==, 0);
+    /* a copy into an IOAS with a domain: one pin, all pages */
+    g_assert_cmpint(t_ioas_alloc(f, &ioas2), ==, 0);
+    mock_domain(f, ioas2, NULL);
+    copy.dst_ioas_id = ioas2;
+    copy.src_ioas_id = f->ioas_id;
+    copy.src_iova = iova;
+    copy.dst_iova = APERTURE;
+    copy.flags |= IOMMU_IOAS_MAP_FIXED_IOVA;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_COPY, &copy), ==, 0);
+    g_assert_cmpint(check_refs(f, f->buf, 4 * PAGE, 1), ==, 0);
+    cmd.id = access;
+    cmd.destroy_access_pages.access_pages_id = pin;
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_DESTROY_ACCESS_PAGES, &cmd), ==, 0);
+    g_assert_cmpint(check_refs(f, f->buf, 4 * PAGE, 1), ==, 0);
+    /* a second, separate map of the same memory is a second page set */
+    iova = APERTURE + 0x100000;
+    g_assert_cmpint(t_map(f, ioas2, f->buf, PAGE, &iova,
+                          IOMMU_IOAS_MAP_FIXED_IOVA |
+                          IOMMU_IOAS_MAP_READABLE), ==, 0);
+    g_assert_cmpint(check_refs(f, f->buf, PAGE, 2), ==, 0);
+}
+
 /* MD_CHECK_REFS of file pages: copies of one MAP_FILE count once. */
 static void test_check_refs_file(EmuFixture *f, gconstpointer data)
 {
@@ -197,31 +272,6 @@ static void test_check_refs_file(EmuFixture *f, gconstpointer data)
     close(fd);
 }
 
-static int create_access(EmuFixture *f, uint32_t ioas, uint32_t flags,
-                         uint32_t *fd)
-{
-    EmuTestCmd cmd = { .id = ioas, .create_access = { .flags = flags } };
-    int rc = t_test(f, EMU_TEST_OP_CREATE_ACCESS, &cmd);
-
-    *fd = cmd.create_access.out_access_fd;
-    return rc;
-}
-
-static int access_pages(EmuFixture *f, uint32_t access, uint64_t iova,
-                        uint64_t len, const void *uptr, uint32_t *id)
-{
-    EmuTestCmd cmd = {
-        .id = access,
-        .access_pages = { .iova = iova, .length = len,
-                          .uptr = (uintptr_t)uptr },
-    };
-    int rc = t_test(f, EMU_TEST_OP_ACCESS_PAGES, &cmd);
-
-    if (id) {
-        *id = cmd.access_pages.out_access_pages_id;
-    }
-    return rc;
-}
 
 /*
  * ACCESS_PAGES compares the pinned pages with the user's by physical page
@@ -624,6 +674,7 @@ int main(int argc, char **argv)
     T("map-file/sub-page", test_map_file_subpage);
     T("check-refs/sub-page", test_check_refs_subpage);
     T("check-refs/file", test_check_refs_file);
+    T("check-refs/pinned-only", test_check_refs_pinned_only);
     T("access/pages-file", test_access_pages_file);
     T("access/replace-drops-pins", test_access_replace_drops_pins);
     T("dirty/huge-leaf", test_dirty_huge_leaf);
