@@ -912,6 +912,70 @@ static void test_dirty_rewrite(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(t_detach(f), ==, 0);
 }
 
+/* Reference for the runs: one flag per byte of a small space. */
+typedef struct DirtyRef {
+    uint8_t *bytes;
+    uint64_t seen;
+    bool ok;
+} DirtyRef;
+
+static int check_piece(uint64_t first, uint64_t last, void *opaque)
+{
+    DirtyRef *ref = opaque;
+    uint64_t b;
+
+    for (b = first; b <= last; b++) {
+        ref->ok &= ref->bytes[b];
+    }
+    ref->seen += last - first + 1;
+    return 0;
+}
+
+/*
+ * Random marks, cleans and reports over a 4 KiB space against a byte
+ * array: the runs hold exactly the dirty bytes, report them in order
+ * without overlap, and stay disjoint and non-adjacent (merged).
+ */
+static void test_dirty_runs_random(void)
+{
+    const uint64_t space = 4096;
+    g_autofree uint8_t *bytes = g_malloc0(space);
+    EmuDirty *d = emu_dirty_new();
+    GRand *rand = g_rand_new_with_seed(7);
+    unsigned i;
+
+    for (i = 0; i < 20000; i++) {
+        uint64_t a = g_rand_int_range(rand, 0, space);
+        uint64_t b = a + g_rand_int_range(rand, 0, 64);
+        uint64_t x, expect = 0, runs = 0;
+        DirtyRef ref = { .bytes = bytes, .ok = true };
+
+        b = MIN(space - 1, b);
+        if (g_rand_int_range(rand, 0, 3)) {
+            emu_dirty_mark(d, a, b);
+            memset(bytes + a, 1, b - a + 1);
+        } else {
+            emu_dirty_clean(d, a, b);
+            memset(bytes + a, 0, b - a + 1);
+        }
+        a = g_rand_int_range(rand, 0, space);
+        b = a + g_rand_int_range(rand, 0, 512);
+        b = MIN(space - 1, b);
+        g_assert_cmpint(emu_dirty_report(d, a, b, check_piece, &ref), ==, 0);
+        for (x = a; x <= b; x++) {
+            expect += bytes[x];
+        }
+        g_assert_true(ref.ok);
+        g_assert_cmpuint(ref.seen, ==, expect);
+        for (x = 0; x < space; x++) {
+            runs += bytes[x] && (!x || !bytes[x - 1]);
+        }
+        g_assert_cmpuint(emu_dirty_nr_runs(d), ==, runs);
+    }
+    g_rand_free(rand);
+    emu_dirty_free(d);
+}
+
 /* ---- fault queue ---- */
 
 static void test_fault_queue(EmuFixture *f, gconstpointer data)
@@ -1040,6 +1104,8 @@ int main(int argc, char **argv)
                     test_close_destroys_everything);
     g_test_add_func("/emu/iommufd/leak-report", test_leak_report);
     g_test_add_func("/emu/iommufd/dirty/runs", test_dirty_runs);
+    g_test_add_func("/emu/iommufd/dirty/runs-random",
+                    test_dirty_runs_random);
     g_test_add_func("/emu/iommufd/hwpt/spr17-readonly", test_spr17_readonly);
     return g_test_run();
 }
