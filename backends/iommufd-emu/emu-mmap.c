@@ -116,8 +116,8 @@ int emu_ctx_mmap(EmuCtx *ctx, uint64_t offset, uint64_t length, int prot,
 {
     GList *l;
 
-    if (length & ~EMU_PAGE_MASK) {
-        return -EINVAL;
+    if (!length || (length & ~EMU_PAGE_MASK)) {
+        return -EINVAL;         /* a zero length fails in mmap() itself */
     }
     if (!(flags & MAP_SHARED)) {
         return -EINVAL;

@@ -480,6 +480,8 @@ static void test_viommu_mmap(EmuFixture *f, gconstpointer data)
                                  MAP_SHARED, &fd), ==, -ENXIO);
     g_assert_cmpint(emu_ctx_mmap(f->ctx, off, len, PROT_READ,
                                  MAP_PRIVATE, &fd), ==, -EINVAL);
+    g_assert_cmpint(emu_ctx_mmap(f->ctx, off, 0, PROT_READ, MAP_SHARED, &fd),
+                    ==, -EINVAL);
     g_assert_cmpint(emu_ctx_mmap(f->ctx, off, len, PROT_READ | PROT_EXEC,
                                  MAP_SHARED, &fd), ==, -EPERM);
     g_assert_cmpint(emu_ctx_mmap(f->ctx, off, len, PROT_READ | PROT_WRITE,
