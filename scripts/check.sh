@@ -65,6 +65,10 @@ msg "style: QEMU's checkpatch.pl on VNest's C files"
 "$VNEST_ROOT/scripts/checkpatch.sh"
 record checkpatch $?
 
+msg "conformance comparison: tests of scripts/tap-compare.py"
+python3 "$VNEST_ROOT/tests/conformance/test-tap-compare.py"
+record tap-compare $?
+
 msg "fuzz: a short deterministic libFuzzer run (make fuzz runs for hours)"
 "$VNEST_ROOT/scripts/fuzz.sh" --check >"$VNEST_BUILD/fuzz-check.log" 2>&1
 rc=$?

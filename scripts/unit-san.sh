@@ -22,6 +22,7 @@ mkdir -p "$OUT"
 # to the project root
 declare -A SUITES=(
     [test-emu-iommufd]=""
+    [test-emu-selftest]=""
     [test-emu-vtd]="tests/unit/vtd-s1.c"
     [test-emu-smmuv3]="tests/unit/smmu-s1.c"
     [test-inv-batch]="tests/unit/smmu-s1.c backends/inv-batch.c"

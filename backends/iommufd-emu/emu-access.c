@@ -110,48 +110,73 @@ int emu_access_replace_ioas(EmuAccess *access, uint32_t ioas_id)
     if (!ioas) {
         return -ENOENT;
     }
-    if (g_hash_table_size(access->pins)) {
-        return -EBUSY;
+    if (ioas == access->ioas) {
+        return 0;
     }
+    /*
+     * iommufd_access_change_ioas: the access's unmap op runs over the
+     * whole old IOAS first, so the selftest's access drops every pin.
+     */
+    g_hash_table_remove_all(access->pins);
     access_set_ioas(access, ioas);
     return 0;
 }
 
 /*
- * Pin [iova, iova+length): every page must be mapped with @prot and be
- * the user memory at @uptr, which is what the selftest compares.
+ * IOMMU_TEST_OP_ACCESS_PAGES (iommufd_test_access_pages): pin
+ * [iova, iova+length), every page mapped with @prot; then, unless @uptr is
+ * NULL, each pinned page must be the physical page of the user memory at
+ * @uptr (EBADE otherwise, iommufd_test_check_pages).
  */
 int emu_access_pin(EmuAccess *access, uint64_t iova, uint64_t length,
                    uint64_t uptr, uint32_t flags, uint32_t *out_id)
 {
     unsigned prot = EMU_DMA_READ |
                     ((flags & EMU_MOCK_ACCESS_WRITE) ? EMU_DMA_WRITE : 0);
+    uint64_t page, first, last;
     EmuPin *pin;
-    uint64_t off = 0;
+    bool same;
     int rc;
 
+    if (length > 16 * 1024 * 1024) {
+        return -ENOMEM;
+    }
     if (flags & ~ACCESS_PAGES_FLAGS) {
+        return -EOPNOTSUPP;
+    }
+    if (!(access->flags & EMU_MOCK_ACCESS_NEEDS_PIN)) {
         return -EOPNOTSUPP;
     }
     if (!access->ioas) {
         return -ENOENT;
     }
-    if (!length || iova + length < iova) {
+    if (!length || __builtin_add_overflow(iova, length - 1, &last)) {
         return -EINVAL;
     }
-    while (off < length) {
-        uint64_t len = MIN(EMU_PAGE_SIZE - ((iova + off) & ~EMU_PAGE_MASK),
-                           length - off);
-        uint8_t *hva = emu_ioas_resolve(access->ioas, iova + off, len, prot);
+    first = iova & EMU_PAGE_MASK;
+    if (!emu_ioas_pin(access->ioas, iova, length, false)) {
+        return -ENOENT;
+    }
+    for (page = first; page <= last; page += EMU_PAGE_SIZE) {
+        uint64_t at = MAX(page, iova);
+        uint8_t *hva = emu_ioas_resolve(access->ioas, at, 1, prot);
 
         if (!hva) {
-            return -ENOENT;
+            return -EPERM;
         }
-        if (!(flags & EMU_MOCK_ACCESS_SYZ) &&
-            (uintptr_t)hva != uptr + off) {
-            return -EINVAL;
+        if (!uptr || (flags & EMU_MOCK_ACCESS_SYZ)) {
+            continue;
         }
-        off += len;
+        rc = emu_user_same_page((uintptr_t)hva, uptr + (at - iova), &same);
+        if (rc) {
+            return rc;
+        }
+        if (!same) {
+            return -EBADE;
+        }
+        if (page + EMU_PAGE_SIZE - 1 >= last) {
+            break;
+        }
     }
     rc = emu_host_op(access->obj.ctx->host);
     if (rc) {
@@ -228,27 +253,18 @@ void emu_access_notify_unmap(EmuIoas *ioas, uint64_t iova, uint64_t len)
     }
 }
 
-static gboolean pin_covers(gpointer key, gpointer value, gpointer opaque)
+bool emu_access_pins_range(EmuIoas *ioas, uint64_t first, uint64_t last)
 {
-    const EmuPin *pin = value;
-    uint64_t addr = *(uint64_t *)opaque;
+    EmuRange r = { .first = first, .last = last };
+    GList *l;
 
-    return addr - pin->uptr < pin->length;
-}
+    for (l = ioas->accesses; l; l = l->next) {
+        EmuAccess *access = l->data;
 
-/* How many pins of any access hold the user page at @addr. */
-unsigned emu_access_count_pins(EmuCtx *ctx, uint64_t addr)
-{
-    unsigned n = 0;
-    guint i;
-
-    for (i = 0; i < ctx->objs->len; i++) {
-        EmuAccess *access = g_ptr_array_index(ctx->objs, i);
-
-        if (access && access->obj.type == EMU_OBJ_ACCESS &&
-            g_hash_table_find(access->pins, pin_covers, &addr)) {
-            n++;
+        if (g_hash_table_find(access->pins, pin_overlaps, &r)) {
+            return true;
         }
     }
-    return n;
+    return false;
 }
+

@@ -161,6 +161,12 @@ int emu_idev_attach(EmuIdev *idev, uint32_t pasid, uint32_t *pt_id)
     if (!rc) {
         rc = emu_host_op(ctx->host);
     }
+    if (!rc && pasid != EMU_NO_PASID &&
+        emu_idev_domain(idev, pasid) != hwpt &&
+        idev->dev->iommu->ops->set_dev_pasid) {
+        /* the old domain stays on failure (__iommu_set_group_pasid) */
+        rc = idev->dev->iommu->ops->set_dev_pasid(idev, pasid, hwpt);
+    }
     if (rc) {
         if (made) {
             auto_domain_put(hwpt);
@@ -176,6 +182,10 @@ int emu_idev_attach(EmuIdev *idev, uint32_t pasid, uint32_t *pt_id)
 
 int emu_idev_detach(EmuIdev *idev, uint32_t pasid)
 {
+    if (pasid != EMU_NO_PASID && emu_idev_domain(idev, pasid) &&
+        idev->dev->iommu->ops->set_dev_pasid) {
+        idev->dev->iommu->ops->set_dev_pasid(idev, pasid, NULL);
+    }
     domain_set(idev, pasid, NULL);
     return 0;
 }

@@ -34,12 +34,23 @@ static void mock_reserved(const EmuIommu *iommu, GArray *out)
     g_array_append_val(out, above);
 }
 
-/* A paging domain may choose its page table format. */
-static int mock_paging_data(EmuIommu *iommu, const void *data)
+/*
+ * A paging domain may choose its page table format: the huge one maps
+ * with MOCK_HUGE_PAGE_SIZE leaves where it can (mock_domain_alloc_pgtable
+ * in the kernel's selftest.c).
+ */
+static int mock_paging_data(EmuIommu *iommu, const void *data,
+                            uint64_t *huge_leaf)
 {
     const EmuTestHwptData *d = data;
 
-    return d->pagetable_type <= EMU_MOCK_IOMMUPT_HUGE ? 0 : -EINVAL;
+    if (d->pagetable_type > EMU_MOCK_IOMMUPT_HUGE) {
+        return -EINVAL;
+    }
+    if (d->pagetable_type == EMU_MOCK_IOMMUPT_HUGE) {
+        *huge_leaf = EMU_MOCK_HUGE_PAGE_SIZE;
+    }
+    return 0;
 }
 
 /* A nested domain: its IOTLB, one value per slot. */
@@ -98,7 +109,7 @@ static int mock_viommu_invalidate(EmuViommu *viommu,
     if (!idev || !idev->dev->hw_priv) {
         return -EINVAL;
     }
-    cache = idev->dev->hw_priv;
+    cache = ((EmuMockDev *)idev->dev->hw_priv)->cache;
     if (inv->flags & EMU_TEST_INV_FLAG_ALL) {
         memset(cache, 0, EMU_MOCK_DEV_CACHE_NUM * sizeof(*cache));
         return 0;
@@ -118,17 +129,21 @@ static int mock_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
     return mock_hwpt_invalidate(hwpt, entry);
 }
 
-/* vIOMMU data: in_data comes back as out_data. */
 /*
- * mock_viommu_init(): iommu_copy_struct_from_user() with min_last
- * out_data, so data_len from the end of out_data to the whole struct,
- * EINVAL otherwise (longer too); the reply goes back in data_len bytes.
+ * vIOMMU data (mock_viommu_init): iommu_copy_struct_from_user() with
+ * min_last out_data, so data_len from the end of out_data to the whole
+ * struct, EINVAL otherwise (longer too); in_data comes back as out_data,
+ * and two pages the caller can mmap() through the iommufd hold in_data in
+ * their first word (out_mmap_offset, out_mmap_length); the reply goes
+ * back in data_len bytes.
  */
 static int mock_viommu_data(EmuViommu *viommu,
                             struct iommu_viommu_alloc *cmd)
 {
     size_t min = offsetof(EmuTestViommuData, out_data) + sizeof(__u32);
     EmuTestViommuData d = { 0 };
+    uint64_t offset;
+    void *page;
     int rc;
 
     if (!cmd->data_len) {
@@ -141,9 +156,41 @@ static int mock_viommu_data(EmuViommu *viommu,
     if (rc) {
         return rc;
     }
+    rc = emu_mmap_alloc(viommu->obj.ctx, &viommu->obj, 2 * EMU_PAGE_SIZE,
+                        &offset, &page);
+    if (rc) {
+        return rc;
+    }
+    *(uint32_t *)page = d.in_data;
     d.out_data = d.in_data;
+    d.out_mmap_length = 2 * EMU_PAGE_SIZE;
+    d.out_mmap_offset = offset;
     return emu_copy_to_user(cmd->data_uptr, &d,
                             MIN(sizeof(d), cmd->data_len));
+}
+
+/*
+ * The mock driver's set_dev_pasid (mock_domain_set_dev_pasid_nop): for
+ * PASID 1024 every second domain set fails ENOMEM, so the core's rollback
+ * to the old domain gets tested; setting the blocked domain (@hwpt NULL,
+ * a detach) resets the count.
+ */
+static int mock_set_dev_pasid(EmuIdev *idev, uint32_t pasid, EmuHwpt *hwpt)
+{
+    EmuMockDev *mdev = idev->dev->hw_priv;
+
+    if (!mdev || pasid != EMU_TEST_PASID_RESERVED) {
+        return 0;
+    }
+    if (!hwpt) {
+        mdev->pasid_1024_fake_error = false;
+    } else if (mdev->pasid_1024_fake_error) {
+        mdev->pasid_1024_fake_error = false;
+        return -ENOMEM;
+    } else {
+        mdev->pasid_1024_fake_error = true;
+    }
+    return 0;
 }
 
 const EmuHwOps emu_hw_selftest_ops = {
@@ -158,6 +205,7 @@ const EmuHwOps emu_hw_selftest_ops = {
     .nested_alloc = mock_nested_alloc,
     .paging_data = mock_paging_data,
     .nested_attach = mock_nested_attach,
+    .set_dev_pasid = mock_set_dev_pasid,
     .nested_free = NULL,            /* hwpt->data is all there is */
     .inv_data_type = EMU_INV_DATA_SELFTEST,
     .inv_entry_size = sizeof(EmuTestHwptInv),

@@ -69,8 +69,7 @@ int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
     hwpt->ioas = ioas;
     emu_obj_ref(ioas);          /* put in emu_hwpt_destroy() */
     ioas->hwpts = g_list_prepend(ioas->hwpts, hwpt);
-    hwpt->dirty = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-                                        g_free, NULL);
+    hwpt->dirty = emu_dirty_new();
     *out = hwpt;
     return 0;
 }
@@ -158,7 +157,8 @@ static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
  * Driver data for a paging HWPT: only hardware that takes some (the
  * selftest mock's page table format) accepts a data type here.
  */
-static int paging_data_check(EmuIommu *iommu, struct iommu_hwpt_alloc *cmd)
+static int paging_data_check(EmuIommu *iommu, struct iommu_hwpt_alloc *cmd,
+                             uint64_t *huge_leaf)
 {
     const EmuHwOps *ops = iommu->ops;
     g_autofree void *data = NULL;
@@ -171,7 +171,7 @@ static int paging_data_check(EmuIommu *iommu, struct iommu_hwpt_alloc *cmd)
         return -EOPNOTSUPP;
     }
     rc = hwpt_data_copy(ops, cmd, &data);
-    return rc ? rc : ops->paging_data(iommu, data);
+    return rc ? rc : ops->paging_data(iommu, data, huge_leaf);
 }
 
 EmuIdev *emu_idev_get(EmuCtx *ctx, uint32_t dev_id)
@@ -191,6 +191,7 @@ int emu_hwpt_alloc(EmuCtx *ctx, struct iommu_hwpt_alloc *cmd)
     EmuObj *pt;
     EmuEventq *fault;
     EmuHwpt *hwpt = NULL;
+    uint64_t huge_leaf = 0;
     int rc;
 
     if (cmd->__reserved) {
@@ -217,12 +218,15 @@ int emu_hwpt_alloc(EmuCtx *ctx, struct iommu_hwpt_alloc *cmd)
              (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID))) {
             return -EOPNOTSUPP;
         }
-        rc = paging_data_check(idev->dev->iommu, cmd);
+        rc = paging_data_check(idev->dev->iommu, cmd, &huge_leaf);
         if (rc) {
             return rc;
         }
         rc = emu_hwpt_paging_new(ctx, (EmuIoas *)pt, idev->dev->iommu,
                                  cmd->flags, &hwpt);
+        if (!rc) {
+            hwpt->huge_leaf = huge_leaf;
+        }
         break;
     case EMU_OBJ_HWPT_PAGING:
     case EMU_OBJ_VIOMMU:
@@ -276,7 +280,7 @@ void emu_hwpt_destroy(EmuHwpt *hwpt)
                     UINT64_MAX);
     hwpt->ioas->hwpts = g_list_remove(hwpt->ioas->hwpts, hwpt);
     emu_obj_unref(hwpt->ioas);
-    g_hash_table_destroy(hwpt->dirty);
+    emu_dirty_free(hwpt->dirty);
 }
 
 /* ---- IOMMU_HWPT_INVALIDATE ---- */
@@ -515,7 +519,11 @@ static EmuHwpt *paging_get(EmuCtx *ctx, uint32_t id)
     return (EmuHwpt *)emu_obj_get(ctx, id, EMU_OBJ_HWPT_PAGING);
 }
 
-/* A paging HWPT allocated with DIRTY_TRACKING, by id. */
+/*
+ * A paging HWPT whose domain has dirty tracking (allocated with
+ * DIRTY_TRACKING), by id: without it the kernel's iopt_set_dirty_tracking
+ * and iommu_read_and_clear_dirty find no dirty ops and fail EOPNOTSUPP.
+ */
 static int dirty_hwpt_get(EmuCtx *ctx, uint32_t id, EmuHwpt **out)
 {
     EmuHwpt *hwpt = paging_get(ctx, id);
@@ -524,18 +532,23 @@ static int dirty_hwpt_get(EmuCtx *ctx, uint32_t id, EmuHwpt **out)
         return -ENOENT;
     }
     if (!(hwpt->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
-        return -EINVAL;
+        return -EOPNOTSUPP;
     }
     *out = hwpt;
     return 0;
 }
 
+/*
+ * iommufd_hwpt_set_dirty_tracking: no check of __reserved. Enabling (again
+ * or not) first clears every dirty bit for a clean snapshot
+ * (iopt_set_dirty_tracking); disabling keeps them readable.
+ */
 int emu_hwpt_set_dirty(EmuCtx *ctx, struct iommu_hwpt_set_dirty_tracking *cmd)
 {
     EmuHwpt *hwpt;
     int rc;
 
-    if ((cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) || cmd->__reserved) {
+    if (cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) {
         return -EOPNOTSUPP;
     }
     rc = dirty_hwpt_get(ctx, cmd->hwpt_id, &hwpt);
@@ -543,94 +556,133 @@ int emu_hwpt_set_dirty(EmuCtx *ctx, struct iommu_hwpt_set_dirty_tracking *cmd)
         return rc;
     }
     hwpt->dirty_tracking = cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
-    if (!hwpt->dirty_tracking) {
-        g_hash_table_remove_all(hwpt->dirty);
+    if (hwpt->dirty_tracking) {
+        emu_dirty_clear(hwpt->dirty);
     }
     return 0;
 }
 
-/* Record a DMA write to [addr, addr+len) of a paging HWPT's IOAS. */
+/*
+ * Record a DMA write to [addr, addr+len) of a paging HWPT's IOAS: the
+ * hardware sets the dirty bit of each 4 KiB leaf written.
+ */
 void emu_hwpt_mark_dirty(EmuHwpt *hwpt, uint64_t addr, uint64_t len)
 {
-    uint64_t page;
-
     if (!hwpt->dirty_tracking || !len) {
         return;
     }
-    for (page = addr >> EMU_PAGE_SHIFT;
-         page <= (addr + len - 1) >> EMU_PAGE_SHIFT; page++) {
-        uint64_t *key = g_new(uint64_t, 1);
+    emu_dirty_mark(hwpt->dirty, addr & EMU_PAGE_MASK,
+                   ((addr + len - 1) & EMU_PAGE_MASK) + EMU_PAGE_SIZE - 1);
+}
 
-        *key = page;
-        if (!g_hash_table_add(hwpt->dirty, key)) {
-            g_free(key);
-        }
+void emu_hwpt_mark_dirty_leaf(EmuHwpt *hwpt, uint64_t first, uint64_t last)
+{
+    if (hwpt->dirty_tracking) {
+        emu_dirty_mark(hwpt->dirty, first, last);
     }
+}
+
+/* The user's bitmap of a GET_DIRTY_BITMAP: bit n is iova + (n << shift). */
+typedef struct DirtyBitmap {
+    uint64_t iova;
+    unsigned shift;
+    uint64_t data;
+} DirtyBitmap;
+
+/* OR bits lo..hi of @mask's byte into the user's byte at @addr. */
+static int bitmap_or_byte(uint64_t addr, unsigned lo, unsigned hi)
+{
+    uint8_t byte;
+    int rc = emu_copy_from_user(&byte, addr, 1);
+
+    if (rc) {
+        return rc;
+    }
+    byte |= (uint8_t)((0xffu << lo) & (0xffu >> (7 - hi)));
+    return emu_copy_to_user(addr, &byte, 1);
 }
 
 /*
- * Bitmap word @w (64 pages of page_size) of a GET_DIRTY_BITMAP request.
- * A bitmap page smaller than the 4 KiB tracking granule reads the dirty
- * bit of the granule holding it; granules are cleared once the whole word
- * is read, so both halves of one report it.
+ * Set bits [first, last] of the user's bitmap; never clear one, as
+ * iova_bitmap_set() only sets bits. The bitmap is little-endian u64 words
+ * at any byte address, so it is written byte by byte: the partial bytes
+ * at both ends read-modify-write, the whole bytes between as 0xff.
  */
-static uint64_t dirty_word(EmuHwpt *hwpt,
-                           struct iommu_hwpt_get_dirty_bitmap *cmd,
-                           uint64_t w, uint64_t nbits)
+static int bitmap_set_bits(uint64_t data, uint64_t first, uint64_t last)
 {
-    g_autoptr(GArray) seen = g_array_new(false, false, sizeof(uint64_t));
-    uint64_t word = 0, bit, page;
-    guint i;
+    static const uint8_t ones[256] = {
+        [0 ... 255] = 0xff,
+    };
+    uint64_t b0 = first / 8, b1 = last / 8, off;
+    int rc;
 
-    for (bit = 0; bit < 64 && w * 64 + bit < nbits; bit++) {
-        uint64_t start = cmd->iova + (w * 64 + bit) * cmd->page_size;
-        uint64_t end = start + cmd->page_size - 1;
-
-        for (page = start >> EMU_PAGE_SHIFT; page <= end >> EMU_PAGE_SHIFT;
-             page++) {
-            if (g_hash_table_contains(hwpt->dirty, &page)) {
-                word |= 1ULL << bit;
-                g_array_append_val(seen, page);
-            }
-        }
+    if (b0 == b1) {
+        return bitmap_or_byte(data + b0, first % 8, last % 8);
     }
-    if (!(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)) {
-        for (i = 0; i < seen->len; i++) {
-            g_hash_table_remove(hwpt->dirty,
-                                &g_array_index(seen, uint64_t, i));
-        }
+    rc = bitmap_or_byte(data + b0, first % 8, 7);
+    for (off = b0 + 1; !rc && off < b1; off += sizeof(ones)) {
+        rc = emu_copy_to_user(data + off, ones, MIN(b1 - off, sizeof(ones)));
     }
-    return word;
+    return rc ? rc : bitmap_or_byte(data + b1, 0, last % 8);
 }
 
+static int dirty_piece(uint64_t first, uint64_t last, void *opaque)
+{
+    const DirtyBitmap *bm = opaque;
+
+    return bitmap_set_bits(bm->data, (first - bm->iova) >> bm->shift,
+                           (last - bm->iova) >> bm->shift);
+}
+
+/*
+ * IOMMU_HWPT_GET_DIRTY_BITMAP, as iommufd_hwpt_get_dirty_bitmap,
+ * iommufd_check_iova_range and iommu_read_and_clear_dirty do it: the range
+ * must be aligned to the IOAS's IOVA alignment and to page_size (a mask
+ * test: page_size need not be a power of two, each bit then covers
+ * 1 << __ffs(page_size) bytes, as iova_bitmap_alloc() makes it) and be
+ * mapped without holes. Only the dirty runs inside are visited. Without
+ * NO_CLEAR, the dirty bits of every 4 KiB leaf touched are cleared.
+ */
 int emu_hwpt_get_dirty(EmuCtx *ctx, struct iommu_hwpt_get_dirty_bitmap *cmd)
 {
     EmuHwpt *hwpt;
-    uint64_t nbits, w;
+    DirtyBitmap bm;
+    uint64_t last, align;
     int rc;
 
     if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
         cmd->__reserved) {
         return -EOPNOTSUPP;
     }
-    rc = dirty_hwpt_get(ctx, cmd->hwpt_id, &hwpt);
-    if (rc) {
-        return rc;
+    hwpt = paging_get(ctx, cmd->hwpt_id);
+    if (!hwpt) {
+        return -ENOENT;
     }
-    if (!cmd->page_size || (cmd->page_size & (cmd->page_size - 1)) ||
-        !cmd->length ||
-        ((cmd->iova | cmd->length) & (cmd->page_size - 1)) ||
-        cmd->iova + cmd->length < cmd->iova) {
+    if (!cmd->length) {
         return -EINVAL;
     }
-    nbits = cmd->length / cmd->page_size;
-    for (w = 0; w < EMU_DIV_ROUND_UP(nbits, 64); w++) {
-        uint64_t word = dirty_word(hwpt, cmd, w, nbits);
-
-        rc = emu_copy_to_user(cmd->data + w * 8, &word, sizeof(word));
-        if (rc) {
-            return rc;
-        }
+    if (__builtin_add_overflow(cmd->iova, cmd->length - 1, &last)) {
+        return -EOVERFLOW;
     }
-    return 0;
+    align = emu_ioas_iova_alignment(hwpt->ioas);
+    if ((cmd->iova & (align - 1)) || ((last + 1) & (align - 1)) ||
+        !cmd->page_size || (cmd->iova & (cmd->page_size - 1)) ||
+        ((last + 1) & (cmd->page_size - 1))) {
+        return -EINVAL;
+    }
+    if (!(hwpt->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
+        return -EOPNOTSUPP;
+    }
+    if (!emu_ioas_pin(hwpt->ioas, cmd->iova, cmd->length, false)) {
+        return -EINVAL;         /* iopt_area_contig_done() */
+    }
+    bm.iova = cmd->iova;
+    bm.shift = __builtin_ctzll(cmd->page_size);
+    bm.data = cmd->data;
+    rc = emu_dirty_report(hwpt->dirty, cmd->iova, last, dirty_piece, &bm);
+    if (!rc && !(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)) {
+        emu_dirty_clean(hwpt->dirty, cmd->iova & EMU_PAGE_MASK,
+                        last | (EMU_PAGE_SIZE - 1));
+    }
+    return rc;
 }

@@ -39,6 +39,9 @@ typedef struct EmuHwOps EmuHwOps;
 typedef struct EmuStdev EmuStdev;
 typedef struct EmuAccess EmuAccess;
 typedef struct EmuHwQueue EmuHwQueue;
+typedef struct EmuDirty EmuDirty;
+typedef struct EmuMmap EmuMmap;
+typedef struct EmuDmabuf EmuDmabuf;
 
 /* ---- Objects (one per iommufd object kind) ---- */
 
@@ -81,6 +84,19 @@ struct EmuArea {
     size_t map_len;
     unsigned *map_refs;         /* shared by copies of a MAP_FILE area */
     unsigned pins;              /* hardware queues: unmap is EBUSY */
+    const EmuDmabuf *dmabuf;    /* MAP_FILE of a dma-buf */
+    /* the kernel's iopt_pages: one per MAP or MAP_FILE, shared by copies */
+    uint64_t pages_id;
+};
+
+/*
+ * A dma-buf the selftest's DMABUF_GET exported: a memfd of @size bytes,
+ * known by its inode; revoked, it maps nothing (iopt_revoke_notify).
+ */
+struct EmuDmabuf {
+    uint64_t dev, ino;
+    uint64_t size;
+    bool revoked;
 };
 
 struct EmuIoas {
@@ -105,7 +121,8 @@ struct EmuHwpt {
     void *data;                 /* nested: the model's stage-1 config */
     uint32_t tag;               /* hardware domain tag (DID, ASID space) */
     bool dirty_tracking;
-    GHashTable *dirty;          /* iova page -> 1 while tracking */
+    EmuDirty *dirty;            /* what its dirty bits hold (emu-dirty.c) */
+    uint64_t huge_leaf;         /* selftest mock: leaf size it maps with */
     unsigned attached;          /* device attachments */
     bool auto_domain;           /* made by attaching to an IOAS */
     unsigned nested_attached;   /* attachments of nested children */
@@ -232,11 +249,20 @@ struct EmuHwOps {
     bool nested_type_einval;
     uint32_t nested_flags;
     int (*nested_alloc)(EmuHwpt *hwpt, const void *data, size_t len);
-    /* Paging HWPT with driver data of nested_data_type (may be NULL) */
-    int (*paging_data)(EmuIommu *iommu, const void *data);
+    /*
+     * Paging HWPT with driver data of nested_data_type (may be NULL);
+     * sets *huge_leaf to a large leaf size the format maps with, if any.
+     */
+    int (*paging_data)(EmuIommu *iommu, const void *data,
+                       uint64_t *huge_leaf);
     /* Attach-time checks of a nested HWPT for a device (may be NULL). */
     int (*nested_attach)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid);
     void (*nested_free)(EmuHwpt *hwpt);
+    /*
+     * The driver sets a domain on a PASID (NULL: the blocked domain, a
+     * detach); may fail the attach or replace (may be NULL).
+     */
+    int (*set_dev_pasid)(EmuIdev *idev, uint32_t pasid, EmuHwpt *hwpt);
     /*
      * HWPT_INVALIDATE on a nested HWPT or a vIOMMU: one entry. A nested
      * HWPT's array is copied entry by entry, each exactly the kernel
@@ -330,6 +356,8 @@ struct EmuHost {
     unsigned long fail_at;      /* 0: off */
     int fail_err;
     EmuStats stats;
+    GPtrArray *dmabufs;         /* EmuDmabuf */
+    uint64_t next_pages_id;
     /*
      * Held by every entry point (ioctls, reads, device DMA): QEMU does
      * DMA from iothreads while the main thread issues ioctls. Recursive:
@@ -351,6 +379,7 @@ struct EmuCtx {
     bool account_mm;            /* IOMMU_OPTION_RLIMIT_MODE */
     uint32_t vfio_ioas_id;      /* IOMMU_VFIO_IOAS: the compat IOAS */
     bool vfio_type1v1;          /* VFIO_SET_IOMMU(VFIO_TYPE1_IOMMU) */
+    GList *mmaps;               /* EmuMmap by offset (emu-mmap.c) */
 };
 
 /* emu-object.c */
@@ -380,6 +409,10 @@ int emu_host_op(EmuHost *host);
 /* Safe user copies (EFAULT instead of a crash on a bad pointer) */
 int emu_copy_from_user(void *dst, uint64_t uptr, size_t len);
 int emu_copy_to_user(uint64_t uptr, const void *src, size_t len);
+/* Page frames of @n user pages from @va (/proc/self/pagemap) */
+int emu_user_pfns(uint64_t va, uint64_t n, uint64_t *pfns);
+/* Do user addresses @a and @b lie in the same physical page? */
+int emu_user_same_page(uint64_t a, uint64_t b, bool *same);
 /* clear_user(): zero user memory without allocating its size */
 int emu_clear_user(uint64_t uptr, uint64_t len);
 /* copy_struct_from_user(): E2BIG if a longer user struct has non-zero tail */
@@ -397,6 +430,10 @@ int emu_ioas_option(EmuCtx *ctx, struct iommu_option *cmd);
 int emu_ioas_change_process(EmuCtx *ctx,
                             struct iommu_ioas_change_process *cmd);
 void emu_ioas_destroy(EmuIoas *ioas);
+/* IOMMU_OPTION_HUGE_PAGES=0: iopt_disable_large_pages */
+int emu_ioas_disable_large_pages(EmuIoas *ioas);
+/* Split the area holding @iova after it (iopt_cut_iova) */
+int emu_ioas_cut(EmuIoas *ioas, uint64_t iova);
 int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu);
 bool emu_ioas_has_readonly(EmuIoas *ioas);
 int emu_ioas_check_domain(EmuIoas *ioas, const EmuIommu *iommu);
@@ -410,8 +447,13 @@ bool emu_ioas_range_mapped(EmuIoas *ioas, uint64_t first, uint64_t last);
  */
 bool emu_ioas_pin(EmuIoas *ioas, uint64_t iova, uint64_t length, bool take);
 void emu_ioas_unpin(EmuIoas *ioas, uint64_t iova, uint64_t length);
-/* Areas that map (pin) the user memory at @addr */
-unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr);
+/*
+ * Pins of the user page at @addr by @ioas's areas: one per page set
+ * (iopt_pages) holding it that is pinned, by a domain of its IOAS or an
+ * access pin; @seen collects the sets already counted, so copies of one
+ * mapping count once.
+ */
+unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr, GHashTable *seen);
 /* Reserve [first, last] (EADDRINUSE if mapped) */
 int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last);
 EmuArea *emu_ioas_find(EmuIoas *ioas, uint64_t iova);
@@ -429,10 +471,37 @@ void emu_hwpt_destroy(EmuHwpt *hwpt);
 int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
                         uint32_t flags, EmuHwpt **out);
 void emu_hwpt_mark_dirty(EmuHwpt *hwpt, uint64_t addr, uint64_t len);
+/* Mark [first, last] as one dirty leaf (a large page written to) */
+void emu_hwpt_mark_dirty_leaf(EmuHwpt *hwpt, uint64_t first, uint64_t last);
 int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd);
 
 /* emu-main.c */
 void emu_host_remove_device(EmuHost *host, EmuDevice *dev);
+
+/*
+ * emu-dirty.c: dirty bytes as sorted runs. Marking, reporting and cleaning
+ * cost what is dirty in the range, not its length.
+ */
+typedef int (*EmuDirtyFn)(uint64_t first, uint64_t last, void *opaque);
+EmuDirty *emu_dirty_new(void);
+void emu_dirty_free(EmuDirty *d);
+void emu_dirty_clear(EmuDirty *d);
+void emu_dirty_mark(EmuDirty *d, uint64_t first, uint64_t last);
+/* Call @fn on each dirty piece of [first, last], in order; stops on error */
+int emu_dirty_report(EmuDirty *d, uint64_t first, uint64_t last,
+                     EmuDirtyFn fn, void *opaque);
+/* Forget what is dirty in [first, last] */
+void emu_dirty_clean(EmuDirty *d, uint64_t first, uint64_t last);
+unsigned emu_dirty_nr_runs(const EmuDirty *d);
+
+/* The dma-buf whose memfd is inode @ino of device @dev, or NULL */
+const EmuDmabuf *emu_dmabuf_find(EmuHost *host, uint64_t dev, uint64_t ino);
+
+/* emu-mmap.c: regions of the iommufd file a caller may mmap() */
+int emu_mmap_alloc(EmuCtx *ctx, EmuObj *owner, uint64_t length,
+                   uint64_t *offset, void **base);
+void emu_mmap_destroy_owner(EmuCtx *ctx, EmuObj *owner);
+void emu_mmap_release_all(EmuCtx *ctx);
 
 /* emu-device.c */
 /* Bind @dev to @ctx: the iommufd device object, held by the binding. */
@@ -520,10 +589,10 @@ int emu_access_pin(EmuAccess *access, uint64_t iova, uint64_t length,
 int emu_access_unpin(EmuAccess *access, uint32_t id);
 int emu_access_rw(EmuAccess *access, uint64_t iova, uint64_t length,
                   uint64_t uptr, uint32_t flags);
-/* How many pins of @ctx's accesses hold the user page at @addr */
-unsigned emu_access_count_pins(EmuCtx *ctx, uint64_t addr);
 /* An IOAS unmaps [iova, iova+len): accesses drop their pins there. */
 void emu_access_notify_unmap(EmuIoas *ioas, uint64_t iova, uint64_t len);
+/* Does an access hold a pin in [first, last] of @ioas? */
+bool emu_access_pins_range(EmuIoas *ioas, uint64_t first, uint64_t last);
 
 /* emu-hw-queue.c */
 int emu_hw_queue_alloc(EmuCtx *ctx, struct iommu_hw_queue_alloc *cmd);

@@ -12,7 +12,9 @@
 
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include "emu-internal.h"
 
 #define MAP_FLAGS   (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | \
@@ -32,7 +34,9 @@ static void area_free(gpointer p)
     EmuArea *area = p;
 
     if (area->map_refs && --*area->map_refs == 0) {
-        munmap(area->map_base, area->map_len);
+        if (area->map_base) {
+            munmap(area->map_base, area->map_len);
+        }
         g_free(area->map_refs);
     }
     g_free(area);
@@ -120,6 +124,9 @@ uint8_t *emu_ioas_resolve(EmuIoas *ioas, uint64_t iova, size_t len,
     if (!area || (area->prot & access) != access ||
         len > area->length - (iova - area->iova)) {
         return NULL;
+    }
+    if (!area->hva || (area->dmabuf && area->dmabuf->revoked)) {
+        return NULL;    /* not pinnable, or revoked: nothing mapped */
     }
     return area->hva + (iova - area->iova);
 }
@@ -254,27 +261,80 @@ int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last)
 }
 
 typedef struct UserRefs {
-    uint64_t addr;
+    EmuIoas *ioas;
+    uint64_t addr;              /* a user page */
+    uint64_t pfn;               /* its frame, if have_pfn */
+    bool have_pfn;
+    GHashTable *seen;
     unsigned n;
 } UserRefs;
 
+/* Does the MAP_FILE area @a hold the page frame @pfn (our own mapping)? */
+static bool file_area_has_pfn(const EmuArea *a, uint64_t pfn)
+{
+    uint64_t va = (uintptr_t)a->hva & EMU_PAGE_MASK;
+    uint64_t n = (((uintptr_t)a->hva + a->length - 1) >> EMU_PAGE_SHIFT) -
+                 (va >> EMU_PAGE_SHIFT) + 1, i;
+    g_autofree uint64_t *pfns = NULL;
+
+    if (!a->hva) {
+        return false;           /* nothing pinned */
+    }
+    pfns = g_new(uint64_t, n);
+    if (emu_user_pfns(va, n, pfns)) {
+        return false;
+    }
+    for (i = 0; i < n; i++) {
+        if (pfns[i] == pfn) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Does @area pin the user page at refs->addr? MAP areas hold the caller's
+ * own pages: any overlap with the page counts, a sub-page start included.
+ * MAP_FILE areas hold the file's pages, found by frame. An area's pages
+ * are pinned while its IOAS has a domain or an access pins them
+ * (iopt_pages pins once for all its users), and each page set counts
+ * once however many copies map it.
+ */
 static gboolean area_holds(gpointer key, gpointer value, gpointer opaque)
 {
     EmuArea *area = value;
     UserRefs *refs = opaque;
+    uint64_t hva = (uintptr_t)area->hva, first = area->iova;
+    uint64_t last = area->iova + area->length - 1;
 
-    if (!area->map_refs &&
-        refs->addr - (uintptr_t)area->hva < area->length) {
+    if (g_hash_table_contains(refs->seen, &area->pages_id)) {
+        return false;
+    }
+    if (!area->map_refs) {
+        if (refs->addr > hva + area->length - 1 ||
+            hva > refs->addr + EMU_PAGE_SIZE - 1) {
+            return false;
+        }
+        /* the IOVAs of this area that map the page */
+        first += MAX(refs->addr, hva) - hva;
+        last = MIN(last, area->iova +
+                         (refs->addr + EMU_PAGE_SIZE - 1 - hva));
+    } else if (!refs->have_pfn || !file_area_has_pfn(area, refs->pfn)) {
+        return false;
+    }
+    if (refs->ioas->hwpts ||
+        emu_access_pins_range(refs->ioas, first, last)) {
+        g_hash_table_add(refs->seen, &area->pages_id);
         refs->n++;
     }
     return false;
 }
 
-/* How many areas map the user page at @addr (MAP pins it once each). */
-unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr)
+unsigned emu_ioas_user_refs(EmuIoas *ioas, uint64_t addr, GHashTable *seen)
 {
-    UserRefs refs = { .addr = addr };
+    UserRefs refs = { .addr = addr, .seen = seen, .ioas = ioas };
 
+    refs.have_pfn = !emu_user_pfns(addr, 1, &refs.pfn);
     g_tree_foreach(ioas->areas, area_holds, &refs);
     return refs.n;
 }
@@ -335,11 +395,56 @@ static uint64_t ioas_domain_alignment(EmuIoas *ioas)
     return align;
 }
 
+/*
+ * The IOAS's IOVA alignment (iopt_calculate_iova_alignment): the smallest
+ * page of its domains, and PAGE_SIZE while large pages are disabled.
+ */
 static uint64_t ioas_alignment(EmuIoas *ioas)
 {
     uint64_t align = ioas_domain_alignment(ioas);
 
+    if (!ioas->huge_pages) {
+        align = MAX(align, EMU_PAGE_SIZE);
+    }
     return align ? align : 1;
+}
+
+static gboolean area_misaligned_to(gpointer key, gpointer value,
+                                   gpointer data)
+{
+    const EmuArea *a = value;
+    uint64_t *align = data;
+
+    if ((a->iova | a->length | (uintptr_t)a->hva) & (*align - 1)) {
+        *align = 0;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * IOMMU_OPTION_HUGE_PAGES=0 (iopt_disable_large_pages): refused (EINVAL)
+ * once domains have pages mapped; the alignment becomes at least
+ * PAGE_SIZE, refused (EADDRINUSE, iopt_check_iova_alignment) if an area's
+ * IOVA, length or offset in its page is not aligned to it.
+ */
+int emu_ioas_disable_large_pages(EmuIoas *ioas)
+{
+    uint64_t align;
+
+    if (!ioas->huge_pages) {
+        return 0;
+    }
+    if (ioas->hwpts && g_tree_nnodes(ioas->areas)) {
+        return -EINVAL;
+    }
+    align = MAX(ioas_alignment(ioas), EMU_PAGE_SIZE);
+    g_tree_foreach(ioas->areas, area_misaligned_to, &align);
+    if (!align) {
+        return -EADDRINUSE;
+    }
+    ioas->huge_pages = false;
+    return 0;
 }
 
 static gboolean area_misaligned(gpointer key, gpointer value, gpointer data)
@@ -367,6 +472,10 @@ static gboolean area_unpinnable(gpointer key, gpointer value, gpointer data)
         *(int *)data = -EFAULT;
         return true;
     }
+    if (a->map_refs && !a->hva) {
+        *(int *)data = -EINVAL;     /* a file memfd_pin_folios refuses */
+        return true;
+    }
     return false;
 }
 
@@ -384,18 +493,6 @@ int emu_ioas_check_domain(EmuIoas *ioas, const EmuIommu *iommu)
         g_tree_foreach(ioas->areas, area_unpinnable, &rc);
     }
     return rc;
-}
-
-static uint64_t iova_alignment(EmuIoas *ioas, uint64_t length, uint64_t uptr)
-{
-    uint64_t align = ioas_alignment(ioas);
-
-    /* Keep huge-page friendly alignment, as the kernel does. */
-    while (align < (1ULL << 30) && align * 2 <= length &&
-           !(uptr & (align * 2 - 1) & EMU_PAGE_MASK)) {
-        align *= 2;
-    }
-    return align;
 }
 
 static bool span_free(EmuIoas *ioas, GArray *resv, uint64_t first,
@@ -423,48 +520,67 @@ static bool allowed_contains(EmuIoas *ioas, uint64_t first, uint64_t last)
     return false;
 }
 
-/* Lowest aligned free span; candidates are range starts and area ends. */
+/* Largest alignment an allocated IOVA keeps: HPAGE_SIZE (x86 THP) */
+#define IOVA_ALLOC_MAX_ALIGN    (2ULL * 1024 * 1024)
+
+/*
+ * An IOVA for [uptr, +length), as iopt_alloc_iova chooses it: aligned to
+ * the smaller of length rounded up to a power of two and the alignment
+ * uptr has (at most 2 MiB), keeping uptr's offset in its page; never in
+ * the first or the last page of the address space; the lowest that fits
+ * in an allowed range clear of reserved ranges and areas. Candidates are
+ * the starts of the holes: page 1, allowed range starts, the ends of
+ * reserved ranges and areas.
+ */
 static int iova_alloc(EmuIoas *ioas, uint64_t length, uint64_t uptr,
                       uint64_t *iova)
 {
     g_autoptr(GArray) resv = ioas_reserved(ioas, NULL);
     g_autoptr(GArray) cand = g_array_new(false, false, sizeof(uint64_t));
-    uint64_t align = iova_alignment(ioas, length, uptr);
-    /* Keep the user address's offset in its page (sub-page domains) */
-    uint64_t off = uptr & (EMU_PAGE_SIZE - 1) & ~(align - 1);
-    uint64_t step = MAX(align, EMU_PAGE_SIZE);
-    uint64_t best = UINT64_MAX;
+    uint64_t page_offset = uptr % EMU_PAGE_SIZE;
+    uint64_t align, best = UINT64_MAX, c;
     GTreeNode *node;
     guint i;
-    uint64_t zero = 0;
 
-    g_array_append_val(cand, zero);
+    if (!length || length >= UINT64_MAX / 2) {
+        return -EOVERFLOW;
+    }
+    align = length == 1 ? 1 : 1ULL << (64 - __builtin_clzll(length - 1));
+    if (uptr) {
+        align = MIN(align, uptr & -uptr);
+    }
+    align = MIN(align, IOVA_ALLOC_MAX_ALIGN);
+    if (align < ioas_alignment(ioas)) {
+        return -EINVAL;
+    }
+    c = EMU_PAGE_SIZE;
+    g_array_append_val(cand, c);
     for (i = 0; i < ioas->allowed->len; i++) {
         g_array_append_val(cand, g_array_index(ioas->allowed,
                                                struct iommu_iova_range,
                                                i).start);
     }
     for (i = 0; i < resv->len; i++) {
-        uint64_t c = g_array_index(resv, Range, i).last + 1;
-
+        c = g_array_index(resv, Range, i).last + 1;
         g_array_append_val(cand, c);
     }
     for (node = g_tree_node_first(ioas->areas); node;
          node = g_tree_node_next(node)) {
         EmuArea *a = g_tree_node_value(node);
-        uint64_t c = a->iova + a->length;
 
+        c = a->iova + a->length;
         g_array_append_val(cand, c);
     }
     for (i = 0; i < cand->len; i++) {
-        uint64_t base = g_array_index(cand, uint64_t, i);
-        uint64_t c = EMU_ROUND_UP(base > off ? base - off : 0, step) + off;
-        uint64_t last = c + length - 1;
+        uint64_t base = MAX(g_array_index(cand, uint64_t, i), EMU_PAGE_SIZE);
+        uint64_t last;
 
-        if (c < base) {
-            continue;       /* wrapped */
+        if (__builtin_add_overflow(base, align - 1, &c)) {
+            continue;
         }
-        if (last < c || c >= best) {
+        c = (c & ~(align - 1)) | page_offset;
+        if (c >= best || __builtin_add_overflow(c, length - 1, &last) ||
+            last > UINT64_MAX - EMU_PAGE_SIZE) {
             continue;
         }
         if (span_free(ioas, resv, c, last) &&
@@ -490,10 +606,8 @@ static int iova_place(EmuIoas *ioas, bool fixed, uint64_t *iova,
         return -EINVAL;
     }
     if (!fixed) {
-        uint64_t align = ioas_domain_alignment(ioas);
-
-        if (align && (length & (align - 1))) {
-            return -EINVAL;     /* domains map whole pages */
+        if (length & (ioas_alignment(ioas) - 1)) {
+            return -EINVAL;     /* iopt_alloc_area_pages */
         }
         return iova_alloc(ioas, length, uptr, iova);
     }
@@ -516,6 +630,46 @@ static int iova_place(EmuIoas *ioas, bool fixed, uint64_t *iova,
 static void area_insert(EmuIoas *ioas, EmuArea *area)
 {
     g_tree_insert(ioas->areas, &area->iova, area);
+}
+
+/*
+ * Split the area holding @iova so that @iova ends one piece
+ * (iopt_cut_iova / iopt_area_split): nothing to do at an area's edge or
+ * outside any area; EINVAL when the new start or its byte in the pages is
+ * not aligned to the IOAS, while an access pins the area, or when a domain
+ * may map it with large pages; EBUSY while a HW queue holds it.
+ */
+int emu_ioas_cut(EmuIoas *ioas, uint64_t iova)
+{
+    EmuArea *a = emu_ioas_find(ioas, iova), *rhs;
+    uint64_t align = ioas_alignment(ioas), new_start = iova + 1, off;
+
+    if (!a || iova == a->iova || iova == a->iova + a->length - 1) {
+        return 0;
+    }
+    if (a->pins) {
+        return -EBUSY;
+    }
+    off = new_start - a->iova;
+    if ((new_start & (align - 1)) ||
+        (((uintptr_t)a->hva + off) & (align - 1))) {
+        return -EINVAL;
+    }
+    if (emu_access_pins_range(ioas, a->iova, a->iova + a->length - 1) ||
+        (ioas->hwpts && ioas->huge_pages)) {
+        return -EINVAL;
+    }
+    rhs = g_new0(EmuArea, 1);
+    *rhs = *a;
+    rhs->iova = new_start;
+    rhs->length = a->length - off;
+    rhs->hva = a->hva ? a->hva + off : NULL;
+    if (rhs->map_refs) {
+        (*rhs->map_refs)++;
+    }
+    a->length = off;
+    area_insert(ioas, rhs);
+    return 0;
 }
 
 /*
@@ -621,6 +775,7 @@ static int check_user_range(uint64_t uptr, uint64_t length)
 int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
 {
     EmuIoas *ioas;
+    EmuArea *area;
     uint64_t iova = cmd->iova;
     int rc;
 
@@ -650,18 +805,36 @@ int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
     if (rc) {
         return rc;
     }
-    area_insert(ioas, area_new(iova, cmd->length,
-                               (uint8_t *)(uintptr_t)cmd->user_va,
-                               cmd->flags));
+    area = area_new(iova, cmd->length, (uint8_t *)(uintptr_t)cmd->user_va,
+                    cmd->flags);
+    area->pages_id = ++ctx->host->next_pages_id;
+    area_insert(ioas, area);
     cmd->iova = iova;
     return 0;
 }
 
+/*
+ * Could a domain pin [start, start+length) of this file? memfd_pin_folios
+ * takes shmem and hugetlbfs files only, and only below their size.
+ */
+static bool file_pinnable(int fd, const struct stat *st, uint64_t start,
+                          uint64_t length)
+{
+    struct statfs sfs;
+
+    if (fstatfs(fd, &sfs) < 0 ||
+        (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC)) {
+        return false;
+    }
+    return start + length - 1 < (uint64_t)st->st_size;
+}
+
 int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
 {
+    const EmuDmabuf *dmabuf;
     EmuIoas *ioas;
     EmuArea *area;
-    uint64_t iova = cmd->iova;
+    uint64_t iova = cmd->iova, start_byte;
     struct stat st;
     void *base;
     int rc, prot;
@@ -677,15 +850,24 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
     if (rc) {
         return rc;
     }
+    if (!cmd->length) {
+        return -EINVAL;
+    }
     if (fstat(cmd->fd, &st) < 0) {
         return -EBADF;
     }
-    if (!S_ISREG(st.st_mode) || (cmd->start & ~EMU_PAGE_MASK)) {
-        return -EINVAL;
-    }
-    if (cmd->start + cmd->length > (uint64_t)st.st_size ||
-        cmd->start + cmd->length < cmd->start) {
-        return -EINVAL;
+    dmabuf = emu_dmabuf_find(ctx->host, st.st_dev, st.st_ino);
+    if (dmabuf) {
+        /* iopt_alloc_dmabuf_pages, and the exporter refusing when revoked */
+        if (dmabuf->size <= cmd->start + cmd->length - 1) {
+            return -EINVAL;
+        }
+        if (dmabuf->revoked) {
+            return -ENODEV;
+        }
+    } else if (ioas->hwpts && !file_pinnable(cmd->fd, &st, cmd->start,
+                                             cmd->length)) {
+        return -EINVAL;     /* memfd_pin_folios, filling the domains */
     }
     rc = iova_place(ioas, cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA, &iova,
                     cmd->length, cmd->start);
@@ -697,15 +879,30 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
     }
     prot = PROT_READ | ((cmd->flags & IOMMU_IOAS_MAP_WRITEABLE) ? PROT_WRITE
                                                                  : 0);
-    base = mmap(NULL, cmd->length, prot, MAP_SHARED, cmd->fd, cmd->start);
-    if (base == MAP_FAILED) {
-        return -errno;
+    /*
+     * The start need not be page aligned (iopt_map_file_pages keeps its
+     * offset in the first page, start_byte): map from the page holding
+     * it and point the area at the byte. A file no domain could pin is
+     * not mapped: with no domain Linux takes it unchecked, and it only
+     * fails once a domain has to pin it (the area stays unbacked here).
+     */
+    start_byte = cmd->start & ~EMU_PAGE_MASK;
+    base = NULL;
+    if (dmabuf || file_pinnable(cmd->fd, &st, cmd->start, cmd->length)) {
+        base = mmap(NULL, cmd->length + start_byte, prot, MAP_SHARED,
+                    cmd->fd, cmd->start - start_byte);
+        if (base == MAP_FAILED) {
+            return -errno;
+        }
     }
-    area = area_new(iova, cmd->length, base, cmd->flags);
+    area = area_new(iova, cmd->length,
+                    base ? (uint8_t *)base + start_byte : NULL, cmd->flags);
     area->map_base = base;
-    area->map_len = cmd->length;
+    area->map_len = base ? cmd->length + start_byte : 0;
     area->map_refs = g_new(unsigned, 1);
     *area->map_refs = 1;
+    area->dmabuf = dmabuf;
+    area->pages_id = ++ctx->host->next_pages_id;
     area_insert(ioas, area);
     cmd->iova = iova;
     return 0;
@@ -783,13 +980,15 @@ int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd)
             break;
         }
         n = area_new(iova + (from - cmd->src_iova), to - from + 1,
-                     a->hva + (from - a->iova), cmd->flags);
+                     a->hva ? a->hva + (from - a->iova) : NULL, cmd->flags);
         if (a->map_refs) {
             n->map_base = a->map_base;
             n->map_len = a->map_len;
             n->map_refs = a->map_refs;
+            n->dmabuf = a->dmabuf;
             (*n->map_refs)++;
         }
+        n->pages_id = a->pages_id;     /* the same iopt_pages */
         g_ptr_array_add(pieces, n);
     }
     for (i = 0; i < pieces->len; i++) {
@@ -1079,7 +1278,10 @@ int emu_ioas_option(EmuCtx *ctx, struct iommu_option *cmd)
         if (cmd->val64 > 1) {
             return -EINVAL;
         }
-        ioas->huge_pages = cmd->val64;
+        if (!cmd->val64) {
+            return emu_ioas_disable_large_pages(ioas);
+        }
+        ioas->huge_pages = true;    /* iopt_enable_large_pages */
         return 0;
     default:
         return -EOPNOTSUPP;

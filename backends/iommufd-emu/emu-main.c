@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -108,6 +109,65 @@ int emu_copy_from_user(void *dst, uint64_t uptr, size_t len)
         return -EFAULT;
     }
     return 0;
+}
+
+/*
+ * Page frames of @n user pages from @va, as /proc/self/pagemap tells them
+ * (bit 63: present, bits 0..54: the frame; the frame reads as 0 without
+ * CAP_SYS_ADMIN). Each page is read first, so it is faulted in as a pin
+ * would do. -EFAULT for an unmapped page, -EPERM when frames are hidden.
+ */
+int emu_user_pfns(uint64_t va, uint64_t n, uint64_t *pfns)
+{
+    uint64_t i;
+    uint8_t b;
+    ssize_t len = n * sizeof(*pfns);
+    int fd, rc = 0;
+
+    for (i = 0; i < n; i++) {
+        if (emu_copy_from_user(&b, (va & EMU_PAGE_MASK) + i * EMU_PAGE_SIZE,
+                               1)) {
+            return -EFAULT;
+        }
+    }
+    fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -EPERM;
+    }
+    if (pread(fd, pfns, len, (va >> EMU_PAGE_SHIFT) * sizeof(*pfns)) != len) {
+        rc = -EPERM;
+    }
+    close(fd);
+    for (i = 0; !rc && i < n; i++) {
+        if (!(pfns[i] >> 63)) {
+            rc = -EFAULT;
+        } else if (!(pfns[i] & ((1ULL << 55) - 1))) {
+            rc = -EPERM;
+        }
+        pfns[i] &= (1ULL << 55) - 1;
+    }
+    return rc;
+}
+
+/*
+ * Whether user addresses @a and @b lie in the same physical page, as the
+ * kernel's selftest compares struct pages (get_user_pages_fast). Where
+ * frames are hidden (no CAP_SYS_ADMIN), the same virtual page stands in.
+ */
+int emu_user_same_page(uint64_t a, uint64_t b, bool *same)
+{
+    uint64_t pa, pb;
+    int rc = emu_user_pfns(a, 1, &pa);
+
+    if (!rc) {
+        rc = emu_user_pfns(b, 1, &pb);
+    }
+    if (rc == -EPERM) {
+        *same = (a & EMU_PAGE_MASK) == (b & EMU_PAGE_MASK);
+        return 0;
+    }
+    *same = !rc && pa == pb;
+    return rc;
 }
 
 int emu_copy_to_user(uint64_t uptr, const void *src, size_t len)
@@ -222,7 +282,22 @@ EmuHost *emu_host_new(void)
     host->iommus = g_ptr_array_new();
     host->devices = g_ptr_array_new();
     g_rec_mutex_init(&host->lock);
+    host->dmabufs = g_ptr_array_new_with_free_func(g_free);
     return host;
+}
+
+const EmuDmabuf *emu_dmabuf_find(EmuHost *host, uint64_t dev, uint64_t ino)
+{
+    guint i;
+
+    for (i = 0; i < host->dmabufs->len; i++) {
+        const EmuDmabuf *d = g_ptr_array_index(host->dmabufs, i);
+
+        if (d->dev == dev && d->ino == ino) {
+            return d;
+        }
+    }
+    return NULL;
 }
 
 static void iommu_free(gpointer p)
@@ -269,6 +344,7 @@ unsigned emu_host_free(EmuHost *host)
     g_ptr_array_free(host->devices, true);
     g_ptr_array_free(host->iommus, true);
     g_rec_mutex_clear(&host->lock);
+    g_ptr_array_free(host->dmabufs, true);
     g_free(host);
     return 0;
 }
@@ -396,6 +472,7 @@ void emu_ctx_close(EmuCtx *ctx)
     EMU_HOST_LOCK(host);
 
     emu_eventq_close_fds(ctx);
+    emu_mmap_release_all(ctx);
     emu_obj_destroy_all(ctx);
     if (emu_obj_leak_report(ctx)) {
         /*

@@ -16,6 +16,7 @@
 
 #include <linux/iommufd.h>
 #include <linux/types.h>
+#include <stdbool.h>
 
 /* Operations of IOMMU_TEST_CMD: positional, starting at 1. */
 enum {
@@ -48,6 +49,7 @@ enum {
 #define EMU_MOCK_APERTURE_START     (1ULL << 24)
 #define EMU_MOCK_APERTURE_LAST      ((1ULL << 31) - 1)
 #define EMU_MOCK_PAGE_SIZE          2048ULL
+#define EMU_MOCK_HUGE_PAGE_SIZE     (512 * EMU_MOCK_PAGE_SIZE)
 #define EMU_MOCK_IOMMUPT_DEFAULT    0       /* pagetable_type */
 #define EMU_MOCK_IOMMUPT_HUGE       1
 
@@ -64,6 +66,15 @@ enum {
 #define EMU_MOCK_DEV_CACHE_NUM      4
 #define EMU_MOCK_PASID_WIDTH        20
 #define EMU_TEST_PASID_RESERVED     1024
+
+/*
+ * Not ABI: the model's per-device state of a mock device (its
+ * EmuDevice.hw_priv), shared by emu-selftest.c and emu-hw-selftest.c.
+ */
+typedef struct EmuMockDev {
+    __u32 cache[EMU_MOCK_DEV_CACHE_NUM];
+    bool pasid_1024_fake_error;     /* mock_domain_set_dev_pasid_nop */
+} EmuMockDev;
 
 typedef struct EmuTestCmd {
     __u32 size;
@@ -157,6 +168,14 @@ typedef struct EmuTestCmd {
             __u32 pasid;
             __u32 hwpt_id;
         } pasid_check;
+        struct {
+            __u32 length;
+            __u32 open_flags;
+        } dmabuf_get;
+        struct {
+            __s32 dmabuf_fd;
+            __u32 revoked;
+        } dmabuf_revoke;
     };
     __u32 last;
 } EmuTestCmd;

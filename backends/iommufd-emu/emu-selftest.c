@@ -13,6 +13,10 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "emu-internal.h"
 #include "emu-selftest-abi.h"
 
@@ -22,7 +26,7 @@ struct EmuStdev {
     EmuObj obj;
     EmuDevice *dev;
     EmuIdev *idev;
-    uint32_t cache[EMU_MOCK_DEV_CACHE_NUM];
+    EmuMockDev mdev;
 };
 
 typedef int (*TestOpFn)(EmuCtx *ctx, EmuTestCmd *cmd);
@@ -72,9 +76,9 @@ static void stdev_init_cache(EmuStdev *stdev)
     unsigned i;
 
     for (i = 0; i < EMU_MOCK_DEV_CACHE_NUM; i++) {
-        stdev->cache[i] = EMU_TEST_DEV_CACHE_DEFAULT;
+        stdev->mdev.cache[i] = EMU_TEST_DEV_CACHE_DEFAULT;
     }
-    stdev->dev->hw_priv = stdev->cache;
+    stdev->dev->hw_priv = &stdev->mdev;
 }
 
 /* MOCK_DOMAIN(_FLAGS): plug, bind and attach a device to @cmd->id. */
@@ -202,32 +206,49 @@ static EmuHwpt *mock_paging(EmuCtx *ctx, uint32_t id)
     return hwpt && hwpt->iommu->cfg.kind == EMU_HW_SELFTEST ? hwpt : NULL;
 }
 
-/* Every mock page of [iova, iova+length) maps to the user memory at uptr */
+/*
+ * IOMMU_TEST_OP_MD_CHECK_MAP (iommufd_test_md_check_pa): each mock page of
+ * [iova, iova+length) translates to the physical page the user memory at
+ * uptr is, compared by page frame, so a MAP_FILE area (mapped by the model
+ * itself) matches the caller's own mapping of the file.
+ */
 static int op_md_check_map(EmuCtx *ctx, EmuTestCmd *cmd)
 {
     EmuHwpt *hwpt = mock_paging(ctx, cmd->id);
-    uint64_t iova = cmd->check_map.iova, off;
+    uint64_t iova = cmd->check_map.iova, off, end;
+    uint64_t uptr = cmd->check_map.uptr;
+    bool same;
+    int rc;
 
     if (!hwpt) {
         return -ENOENT;
     }
-    if (!cmd->check_map.length ||
-        ((iova | cmd->check_map.length) & (EMU_MOCK_PAGE_SIZE - 1))) {
+    if ((iova | cmd->check_map.length | uptr) & (EMU_MOCK_PAGE_SIZE - 1) ||
+        __builtin_add_overflow(uptr, cmd->check_map.length, &end)) {
         return -EINVAL;
     }
     for (off = 0; off < cmd->check_map.length; off += EMU_MOCK_PAGE_SIZE) {
         uint8_t *hva = emu_ioas_resolve(hwpt->ioas, iova + off, 1, 0);
 
-        if (!hva || (uintptr_t)hva != cmd->check_map.uptr + off) {
+        if (!hva) {
+            return -EINVAL;
+        }
+        rc = emu_user_same_page((uintptr_t)hva, uptr + off, &same);
+        if (rc) {
+            return rc;
+        }
+        if (!same || ((uintptr_t)hva ^ (uptr + off)) & ~EMU_PAGE_MASK) {
             return -EINVAL;
         }
     }
     return 0;
 }
 
-/* Pins of one user page across the host: areas and access pins. */
+/* Pins of one user page across the host: one per pinned page set. */
 static unsigned user_page_refs(EmuHost *host, uint64_t addr)
 {
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash,
+                                                  g_int64_equal);
     unsigned n = 0;
     GList *l;
     guint i;
@@ -239,26 +260,28 @@ static unsigned user_page_refs(EmuHost *host, uint64_t addr)
             EmuObj *obj = g_ptr_array_index(ctx->objs, i);
 
             if (obj && obj->type == EMU_OBJ_IOAS) {
-                n += emu_ioas_user_refs((EmuIoas *)obj, addr);
+                n += emu_ioas_user_refs((EmuIoas *)obj, addr, seen);
             }
         }
-        n += emu_access_count_pins(ctx, addr);
     }
     return n;
 }
 
+/*
+ * IOMMU_TEST_OP_MD_CHECK_REFS (iommufd_test_md_check_refs): page-aligned
+ * range, EIO when a page's pin count is not @refs.
+ */
 static int op_md_check_refs(EmuCtx *ctx, EmuTestCmd *cmd)
 {
-    uint64_t start = cmd->check_refs.uptr & EMU_PAGE_MASK;
-    uint64_t end = cmd->check_refs.uptr + cmd->check_refs.length;
-    uint64_t addr;
+    uint64_t addr = cmd->check_refs.uptr, end;
 
-    if (end < cmd->check_refs.uptr) {
+    if ((cmd->check_refs.length | addr) & ~EMU_PAGE_MASK ||
+        __builtin_add_overflow(addr, cmd->check_refs.length, &end)) {
         return -EINVAL;
     }
-    for (addr = start; addr < end; addr += EMU_PAGE_SIZE) {
+    for (; addr < end; addr += EMU_PAGE_SIZE) {
         if (user_page_refs(ctx->host, addr) != cmd->check_refs.refs) {
-            return -EINVAL;
+            return -EIO;
         }
     }
     return 0;
@@ -291,7 +314,7 @@ static int op_dev_check_cache(EmuCtx *ctx, EmuTestCmd *cmd)
     if (cmd->check_dev_cache.id >= EMU_MOCK_DEV_CACHE_NUM) {
         return -EINVAL;
     }
-    cache = idev->dev->hw_priv;
+    cache = ((EmuMockDev *)idev->dev->hw_priv)->cache;
     return cache[cmd->check_dev_cache.id] == cmd->check_dev_cache.cache ?
            0 : -EINVAL;
 }
@@ -322,21 +345,68 @@ static int op_set_temp_memory_limit(EmuCtx *ctx, EmuTestCmd *cmd)
 
 /* ---- dirty tracking: the "device" writes where the bitmap says ---- */
 
+/*
+ * The leaf the mock's set_dirty op dirties for @iova. The huge page table
+ * format maps a MOCK_HUGE_PAGE_SIZE leaf wherever the block is aligned,
+ * lies in one area and is physically contiguous and aligned alike (how
+ * iommu_map picks page sizes), unless the IOAS has large pages disabled
+ * (iopt_disable_large_pages: PAGE_SIZE units). Otherwise the leaf is the
+ * PAGE_SIZE page holding @iova.
+ */
+static void mock_dirty_leaf(EmuHwpt *hwpt, uint64_t iova, uint64_t *first,
+                            uint64_t *last)
+{
+    uint64_t leaf = hwpt->huge_leaf, block = iova & ~(leaf - 1);
+    EmuArea *a = leaf ? emu_ioas_find(hwpt->ioas, block) : NULL;
+
+    *first = iova & EMU_PAGE_MASK;
+    *last = *first + EMU_PAGE_SIZE - 1;
+    if (a && hwpt->ioas->huge_pages &&
+        block + leaf - 1 <= a->iova + a->length - 1) {
+        uint64_t n = leaf / EMU_PAGE_SIZE, i;
+        g_autofree uint64_t *pfns = g_new(uint64_t, n);
+        uint64_t va = (uintptr_t)a->hva + (block - a->iova);
+
+        if (emu_user_pfns(va, n, pfns) || pfns[0] % n) {
+            return;
+        }
+        for (i = 1; i < n; i++) {
+            if (pfns[i] != pfns[0] + i) {
+                return;
+            }
+        }
+        *first = block;
+        *last = block + leaf - 1;
+    }
+}
+
+/*
+ * IOMMU_TEST_OP_DIRTY (iommufd_test_dirty): the "device" dirties the leaf
+ * at each bit set in the user's bitmap. Every set bit counts, mapped or
+ * not, as the kernel counts them.
+ */
 static int op_dirty(EmuCtx *ctx, EmuTestCmd *cmd)
 {
-    EmuHwpt *hwpt = mock_paging(ctx, cmd->id);
+    EmuHwpt *hwpt;
     uint64_t psize = cmd->dirty.page_size, nbits, i, word = 0;
-    uint64_t n = 0;
+    uint64_t n = 0, first, last;
     int rc;
 
-    if (!hwpt) {
-        return -ENOENT;
-    }
-    if (!psize || (psize & (psize - 1)) || !cmd->dirty.length ||
-        cmd->dirty.length % psize || !hwpt->dirty_tracking) {
+    if (!psize || !cmd->dirty.length || cmd->dirty.iova % psize ||
+        cmd->dirty.length % psize || !cmd->dirty.uptr) {
         return -EINVAL;
     }
     nbits = cmd->dirty.length / psize;
+    if (nbits > 16ULL * 1024 * 1024 * 8) {
+        return -EOVERFLOW;
+    }
+    hwpt = mock_paging(ctx, cmd->id);
+    if (!hwpt) {
+        return -ENOENT;
+    }
+    if (!hwpt->dirty_tracking) {
+        return -EINVAL;
+    }
     for (i = 0; i < nbits; i++) {
         uint64_t iova = cmd->dirty.iova + i * psize;
 
@@ -348,10 +418,13 @@ static int op_dirty(EmuCtx *ctx, EmuTestCmd *cmd)
                 return rc;
             }
         }
-        if ((word >> (i % 64)) & 1 &&
-            emu_ioas_resolve(hwpt->ioas, iova, 1, 0)) {
-            emu_hwpt_mark_dirty(hwpt, iova, psize);
-            n++;
+        if (!((word >> (i % 64)) & 1)) {
+            continue;
+        }
+        n++;
+        if (emu_ioas_resolve(hwpt->ioas, iova, 1, 0)) {
+            mock_dirty_leaf(hwpt, iova, &first, &last);
+            emu_hwpt_mark_dirty_leaf(hwpt, first, last);
         }
     }
     cmd->dirty.out_nr_dirty = n;
@@ -462,6 +535,63 @@ static int op_trigger_vevent(EmuCtx *ctx, EmuTestCmd *cmd)
 
 /* ---- dispatch ---- */
 
+/* ---- dma-bufs (iommufd_test_dmabuf_get, iommufd_test_dmabuf_revoke) ---- */
+
+/*
+ * Export a dma-buf of @length (rounded up to pages, at most 512): a memfd
+ * the model knows as a dma-buf. Linux 7.3.4's iommufd_test_dmabuf_get
+ * installs the new fd but returns 0, not the fd, and the selftest takes
+ * the return value as the fd; the model does the same, so the fd is left
+ * open and unnamed, as the kernel leaves it.
+ */
+static int op_dmabuf_get(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    uint64_t len = EMU_ROUND_UP((uint64_t)cmd->dmabuf_get.length,
+                                EMU_PAGE_SIZE);
+    EmuDmabuf *d;
+    struct stat st;
+    int fd;
+
+    if (!len || len > 512 * EMU_PAGE_SIZE) {
+        return -EINVAL;
+    }
+    fd = memfd_create("iommufd-test-dmabuf",
+                      (cmd->dmabuf_get.open_flags & O_CLOEXEC) ?
+                      MFD_CLOEXEC : 0);
+    if (fd < 0) {
+        return -errno;
+    }
+    if (ftruncate(fd, len) < 0 || fstat(fd, &st) < 0) {
+        int err = -errno;
+
+        close(fd);
+        return err;
+    }
+    d = g_new0(EmuDmabuf, 1);
+    d->dev = st.st_dev;
+    d->ino = st.st_ino;
+    d->size = len;
+    g_ptr_array_add(ctx->host->dmabufs, d);
+    return 0;
+}
+
+/* Revoke or restore a dma-buf: EINVAL for a file that is not one. */
+static int op_dmabuf_revoke(EmuCtx *ctx, EmuTestCmd *cmd)
+{
+    EmuDmabuf *d;
+    struct stat st;
+
+    if (fstat(cmd->dmabuf_revoke.dmabuf_fd, &st) < 0) {
+        return -EBADF;
+    }
+    d = (EmuDmabuf *)emu_dmabuf_find(ctx->host, st.st_dev, st.st_ino);
+    if (!d) {
+        return -EINVAL;
+    }
+    d->revoked = cmd->dmabuf_revoke.revoked;
+    return 0;
+}
+
 static const TestOpFn test_ops[] = {
     [EMU_TEST_OP_ADD_RESERVED] = op_add_reserved,
     [EMU_TEST_OP_MOCK_DOMAIN] = op_mock_domain,
@@ -484,6 +614,8 @@ static const TestOpFn test_ops[] = {
     [EMU_TEST_OP_PASID_REPLACE] = op_pasid_attach,
     [EMU_TEST_OP_PASID_DETACH] = op_pasid_detach,
     [EMU_TEST_OP_PASID_CHECK_HWPT] = op_pasid_check_hwpt,
+    [EMU_TEST_OP_DMABUF_GET] = op_dmabuf_get,
+    [EMU_TEST_OP_DMABUF_REVOKE] = op_dmabuf_revoke,
 };
 
 int emu_test_cmd(EmuCtx *ctx, void *arg)

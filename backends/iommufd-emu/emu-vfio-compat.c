@@ -59,10 +59,12 @@ static int compat_set_iommu(EmuCtx *ctx, unsigned long type)
     if (!ioas) {
         return -ENODEV;
     }
-    /* type1 (v1) may split mappings on unmap: no huge pages then */
+    /*
+     * type1 (v1) may unmap inside a mapping: no large pages then
+     * (iommufd_vfio_set_iommu calls iopt_disable_large_pages).
+     */
     ctx->vfio_type1v1 = type == VFIO_TYPE1_IOMMU;
-    ioas->huge_pages = !ctx->vfio_type1v1;
-    return 0;
+    return ctx->vfio_type1v1 ? emu_ioas_disable_large_pages(ioas) : 0;
 }
 
 static int compat_check_extension(unsigned long ext)
@@ -127,6 +129,21 @@ static int compat_unmap(EmuCtx *ctx, struct vfio_iommu_type1_dma_unmap *um)
                                cmd.iova + cmd.length - 1)) {
         um->size = 0;
         return 0;               /* type1 unmaps nothing successfully */
+    }
+    if (!(um->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
+        !compat_ioas(ctx)->huge_pages) {
+        /*
+         * iommufd_vfio_unmap_dma: with large pages off (type1 v1), cut the
+         * areas at both ends of the range first, so an unmap inside a
+         * mapping succeeds; no cut is needed before IOVA 0.
+         */
+        rc = emu_ioas_cut(compat_ioas(ctx), um->iova + um->size - 1);
+        if (!rc && um->iova) {
+            rc = emu_ioas_cut(compat_ioas(ctx), um->iova - 1);
+        }
+        if (rc) {
+            return rc;
+        }
     }
     cmd.ioas_id = ctx->vfio_ioas_id;
     rc = emu_ioas_unmap(ctx, &cmd);

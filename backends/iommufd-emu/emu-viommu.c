@@ -64,6 +64,7 @@ int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd)
     if (iommu->ops->viommu_data) {
         rc = iommu->ops->viommu_data(viommu, cmd);
         if (rc) {
+            emu_mmap_destroy_owner(ctx, &viommu->obj);
             g_hash_table_destroy(viommu->vdevs);
             emu_obj_abort(&viommu->obj);
             return rc;
@@ -79,6 +80,7 @@ int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd)
 void emu_viommu_destroy(EmuViommu *viommu)
 {
     g_assert(!g_hash_table_size(viommu->vdevs) && !viommu->veventqs);
+    emu_mmap_destroy_owner(viommu->obj.ctx, &viommu->obj);
     g_hash_table_destroy(viommu->vdevs);
     viommu->parent->children--;
     emu_obj_unref(viommu->parent);

@@ -101,6 +101,16 @@ ssize_t emu_ctx_write(EmuCtx *ctx, int fd, const void *buf, size_t len);
 bool emu_ctx_owns_fd(EmuCtx *ctx, int fd);
 /* close() of such a file descriptor. */
 int emu_ctx_close_fd(EmuCtx *ctx, int fd);
+/*
+ * mmap() of the iommufd at @offset (iommufd_fops_mmap): on success @fd is
+ * a file descriptor of the region to map at offset 0 with the caller's
+ * own mmap(), and the region's owner is held until emu_ctx_munmap().
+ * Returns 0 or a negative errno (ENXIO: not exactly a region).
+ */
+int emu_ctx_mmap(EmuCtx *ctx, uint64_t offset, uint64_t length, int prot,
+                 int flags, int *fd);
+/* The caller unmapped the region it mapped at @offset. */
+void emu_ctx_munmap(EmuCtx *ctx, uint64_t offset);
 
 /* One open of the device's VFIO cdev (/dev/vfio/devices/vfioN). */
 EmuVfio *emu_vfio_open(EmuDevice *dev);

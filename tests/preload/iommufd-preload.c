@@ -7,9 +7,12 @@
  * stay unique and close() works) backed by one emulated iommufd context;
  * ioctl() on it goes to emu_ctx_ioctl(). The vEVENTQ and fault queue
  * descriptors the model hands out are real eventfds (poll() works as is);
- * read(), write() and close() on them go to the model. Everything else
- * passes through to libc. One emulated host per process, with one IOMMU
- * of the kernel selftest's mock kind, as a kernel with IOMMUFD_TEST has.
+ * read(), write() and close() on them go to the model. mmap() of an
+ * iommufd maps the region the model hands out (a vIOMMU's page), and
+ * munmap() of it lets the model release the region's owner. Everything
+ * else passes through to libc. One emulated host per process, with one
+ * IOMMU of the kernel selftest's mock kind, as a kernel with IOMMUFD_TEST
+ * has.
  *
  * Per-task fault injection (/proc/self/task/TID/fail-nth, which
  * iommufd_fail_nth writes) is routed to emu_host_fail_nth(): writing N
@@ -53,6 +56,7 @@
 #define FAIL_NTH_SUFFIX "/fail-nth"
 #define MAX_FDS         4096
 #define TRACE_ENV       "VNEST_PRELOAD_TRACE"   /* set: log fail-nth */
+#define EMU_SHIM_PAGE_SIZE 4096     /* mmap offsets: x86 and the model */
 
 typedef enum FdKind {
     FD_NONE,
@@ -62,8 +66,17 @@ typedef enum FdKind {
     FD_VFIO,            /* an open of /dev/vfio/devices/vfioN */
 } FdKind;
 
+/* A caller's mmap() of an iommufd region (emu_ctx_mmap) */
+#define MAX_MAPS        64
+typedef struct PreloadMap {
+    void *addr;
+    EmuCtx *ctx;
+    uint64_t offset;
+} PreloadMap;
+
 typedef struct Preload {
     pthread_mutex_t lock;
+    PreloadMap maps[MAX_MAPS];
     EmuHost *host;
     FdKind kind[MAX_FDS];
     EmuCtx *ctx[MAX_FDS];
@@ -103,6 +116,8 @@ typedef ssize_t (*WriteFn)(int, const void *, size_t);
 typedef ssize_t (*PreadFn)(int, void *, size_t, off_t);
 typedef ssize_t (*PwriteFn)(int, const void *, size_t, off_t);
 typedef int (*CloseFn)(int);
+typedef void *(*MmapFn)(void *, size_t, int, int, int, off_t);
+typedef int (*MunmapFn)(void *, size_t);
 
 static void *real(const char *name)
 {
@@ -529,6 +544,92 @@ ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
     return pwrite(fd, buf, len, off);
 }
 
+/* The context is closing: its regions no longer track mappings. */
+static void maps_forget(EmuCtx *ctx)
+{
+    int i;
+
+    for (i = 0; i < MAX_MAPS; i++) {
+        if (pl.maps[i].ctx == ctx) {
+            pl.maps[i].ctx = NULL;
+            pl.maps[i].addr = NULL;
+        }
+    }
+}
+
+/*
+ * mmap() of an iommufd: the model checks the request as
+ * iommufd_fops_mmap does and hands out the region's memfd, which is
+ * mapped in its place.
+ */
+static void *mmap_common(void *addr, size_t len, int prot, int flags, int fd,
+                         off_t off)
+{
+    void *p;
+    int rfd, rc, i;
+
+    if (in_model || fd_kind(fd) != FD_IOMMU) {
+        return REAL(MmapFn, "mmap")(addr, len, prot, flags, fd, off);
+    }
+    if (off & (EMU_SHIM_PAGE_SIZE - 1)) {
+        errno = EINVAL;
+        return MAP_FAILED;
+    }
+    model_enter();
+    for (i = 0; i < MAX_MAPS && pl.maps[i].ctx; i++) {
+        /* a free slot */
+    }
+    rc = i == MAX_MAPS ? -ENOMEM :
+         emu_ctx_mmap(pl.ctx[fd], off, len, prot, flags, &rfd);
+    if (rc) {
+        model_exit();
+        errno = -rc;
+        return MAP_FAILED;
+    }
+    p = REAL(MmapFn, "mmap")(addr, len, prot, flags, rfd, 0);
+    if (p == MAP_FAILED) {
+        rc = errno;
+        emu_ctx_munmap(pl.ctx[fd], off);
+        errno = rc;
+    } else {
+        pl.maps[i] = (PreloadMap) { .addr = p, .ctx = pl.ctx[fd],
+                                    .offset = off };
+    }
+    model_exit();
+    return p;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return mmap_common(addr, len, prot, flags, fd, off);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return mmap_common(addr, len, prot, flags, fd, off);
+}
+
+/* Unmapping a region's mapping releases its owner in the model. */
+int munmap(void *addr, size_t len)
+{
+    int rc = REAL(MunmapFn, "munmap")(addr, len), i;
+
+    if (in_model || rc) {
+        return rc;
+    }
+    model_enter();
+    for (i = 0; i < MAX_MAPS; i++) {
+        if (pl.maps[i].ctx && pl.maps[i].addr == addr) {
+            emu_ctx_munmap(pl.maps[i].ctx, pl.maps[i].offset);
+            pl.maps[i].ctx = NULL;
+            pl.maps[i].addr = NULL;
+            break;
+        }
+    }
+    model_exit();
+    return 0;
+}
+
 int close(int fd)
 {
     EmuCtx *ctx;
@@ -546,6 +647,7 @@ int close(int fd)
         pl.kind[fd] = FD_NONE;
         break;
     case FD_IOMMU:
+        maps_forget(pl.ctx[fd]);
         emu_ctx_close(pl.ctx[fd]);
         pl.ctx[fd] = NULL;
         /* fall through */

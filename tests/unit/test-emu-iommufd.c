@@ -15,6 +15,15 @@
 #include <unistd.h>
 #include "emu-test.h"
 #include "emu-selftest-abi.h"
+#include "emu-internal.h"
+
+#define EMU_TEST_PAGE_MASK  (~(PAGE - 1))
+
+static int count_bytes(uint64_t first, uint64_t last, void *opaque)
+{
+    *(uint64_t *)opaque += last - first + 1;
+    return 0;
+}
 
 #define RW  (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
@@ -198,6 +207,40 @@ static void test_map_auto_iova(EmuFixture *f, gconstpointer data)
     g_assert_cmphex(b % PAGE, ==, 0);
 }
 
+/*
+ * iopt_alloc_iova: never page 0 or the last page; aligned to the smaller
+ * of the length's power of two and the user address's alignment (at most
+ * 2 MiB), with the address's offset in its page.
+ */
+static void test_map_auto_iova_rules(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_ioas_allow_iovas allow = {
+        .size = sizeof(allow), .ioas_id = f->ioas_id, .num_iovas = 1,
+    };
+    struct iommu_iova_range range;
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, PAGE, &a, RW), ==, 0);
+    g_assert_cmphex(a, ==, PAGE);
+    /* 3 pages from a 16 KiB aligned address: 16 KiB aligned */
+    g_assert_cmpint(t_map(f, f->ioas_id,
+                          f->buf + (-(uintptr_t)f->buf & (4 * PAGE - 1)),
+                          3 * PAGE, &b, RW), ==, 0);
+    g_assert_cmphex(b, ==, 4 * PAGE);
+    /* a sub-page address keeps its offset, aligned to its own bits */
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf + 0x10, 0x20, &c, RW), ==, 0);
+    g_assert_cmphex(c, ==, 2 * PAGE + 0x10);
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0, UINT64_MAX, NULL), ==, 0);
+    /* only the last pages of the space allowed: the very last is not used */
+    range.start = UINT64_MAX - 2 * PAGE + 1;
+    range.last = UINT64_MAX;
+    allow.allowed_iovas = (uintptr_t)&range;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &allow), ==, 0);
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, PAGE, &d, RW), ==, 0);
+    g_assert_cmphex(d, ==, UINT64_MAX - 2 * PAGE + 1);
+    g_assert_cmpint(t_map(f, f->ioas_id, f->buf, PAGE, &d, RW), ==, ENOSPC);
+}
+
 static void test_unmap(EmuFixture *f, gconstpointer data)
 {
     uint64_t unmapped;
@@ -317,6 +360,12 @@ static void test_copy(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(t_detach(f), ==, 0);
 }
 
+/*
+ * MAP_FILE (iopt_map_file_pages): with no domain Linux takes any file and
+ * range unchecked; a domain must pin it (memfd_pin_folios: shmem or
+ * hugetlbfs, below the file's size), so attaching one fails EINVAL over a
+ * range it cannot pin, and with a domain such a map fails at once.
+ */
 static void test_map_file(EmuFixture *f, gconstpointer data)
 {
     struct iommu_ioas_map_file cmd = {
@@ -327,23 +376,40 @@ static void test_map_file(EmuFixture *f, gconstpointer data)
         .length = 2 * PAGE,
         .iova = 0x200000,
     };
-    int fd = memfd_create("emu-test", 0);
+    int fd = memfd_create("emu-test", 0), pipefd[2];
     uint32_t pt = f->ioas_id;
     uint8_t v = 0x3c, got = 0;
 
     g_assert_cmpint(fd, >=, 0);
     cmd.fd = fd;
-    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EINVAL);
+    /* an empty file: taken with no domain, then no domain can come */
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, 0);
+    g_assert_cmpint(t_attach(f, &pt), ==, EINVAL);
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0x200000, 2 * PAGE, NULL), ==, 0);
     g_assert_cmpint(ftruncate(fd, 4 * PAGE), ==, 0);
     g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, 0);
+    pt = f->ioas_id;
     g_assert_cmpint(t_attach(f, &pt), ==, 0);
     g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x201010, &v, 1, EMU_DMA_WRITE),
                     ==, 0);
     g_assert_cmpint(pread(fd, &got, 1, PAGE + PAGE + 0x10), ==, 1);
     g_assert_cmphex(got, ==, 0x3c);
+    /* with a domain: past the end, or a file that is not shmem */
+    cmd.iova = 0x300000;
+    cmd.start = 3 * PAGE;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EINVAL);
+    g_assert_cmpint(pipe(pipefd), ==, 0);
+    cmd.fd = pipefd[0];
+    cmd.start = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EINVAL);
     cmd.fd = 12345;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EBADF);
+    cmd.fd = fd;
+    cmd.length = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd), ==, EINVAL);
     g_assert_cmpint(t_detach(f), ==, 0);
+    close(pipefd[0]);
+    close(pipefd[1]);
     close(fd);
 }
 
@@ -375,6 +441,43 @@ static void test_option(EmuFixture *f, gconstpointer data)
     cmd.option_id = IOMMU_OPTION_HUGE_PAGES;
     cmd.object_id = 999;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, ENOENT);
+}
+
+/*
+ * HUGE_PAGES=0 is iopt_disable_large_pages: the IOAS's alignment becomes
+ * PAGE_SIZE (misaligned maps then fail EINVAL), refused with EADDRINUSE
+ * while an area is misaligned and with EINVAL once a domain maps pages.
+ */
+static void test_option_huge_pages(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_option cmd = {
+        .size = sizeof(cmd), .option_id = IOMMU_OPTION_HUGE_PAGES,
+        .op = IOMMU_OPTION_OP_SET, .object_id = f->ioas_id,
+    };
+    struct iommu_ioas_iova_ranges ranges = {
+        .size = sizeof(ranges), .ioas_id = f->ioas_id,
+    };
+    uint32_t hwpt;
+
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, PAGE, 0x10000), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, 0);
+    ctx_ioctl(f, IOMMU_IOAS_IOVA_RANGES, &ranges);
+    g_assert_cmphex(ranges.out_iova_alignment, ==, PAGE);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf + 0x800, PAGE,
+                                0x20800), ==, EINVAL);
+    cmd.val64 = 1;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, 0);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf + 0x800, PAGE,
+                                0x20800), ==, 0);
+    cmd.val64 = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, EADDRINUSE);
+    g_assert_cmpint(t_unmap(f, f->ioas_id, 0x20800, PAGE, NULL), ==, 0);
+    /* a domain with pages mapped: no more switching off */
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &hwpt), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, EINVAL);
+    cmd.op = IOMMU_OPTION_OP_GET;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_OPTION, &cmd), ==, 0);
+    g_assert_cmpuint(cmd.val64, ==, 1);
 }
 
 /* ---- HWPTs, attach and DMA ---- */
@@ -642,7 +745,7 @@ static void test_spr17_readonly(void)
 
 static void test_dirty_tracking(EmuFixture *f, gconstpointer data)
 {
-    uint64_t bitmap[1];
+    uint64_t bitmap[2];
     struct iommu_hwpt_set_dirty_tracking set = {
         .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
     };
@@ -656,9 +759,13 @@ static void test_dirty_tracking(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 16 * PAGE, 0x100000),
                     ==, 0);
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &plain), ==, 0);
+    /* No dirty ops on its domain: iopt_set_dirty_tracking, EOPNOTSUPP. */
     set.hwpt_id = plain;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set),
-                    ==, EINVAL);
+                    ==, EOPNOTSUPP);
+    get.hwpt_id = plain;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get),
+                    ==, EOPNOTSUPP);
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
                                  IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
                                  &hwpt), ==, 0);
@@ -677,17 +784,245 @@ static void test_dirty_tracking(EmuFixture *f, gconstpointer data)
                     ==, 0);
     get.hwpt_id = hwpt;
     get.flags = IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
+    memset(bitmap, 0, sizeof(bitmap));
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
     g_assert_cmphex(bitmap[0], ==, (1u << 3) | (1u << 15));
     get.flags = 0;
+    memset(bitmap, 0, sizeof(bitmap));
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
     g_assert_cmphex(bitmap[0], ==, (1u << 3) | (1u << 15));
+    /* Read and cleared; bits already set in the user's bitmap stay set. */
+    bitmap[0] = 1u << 7;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, 1u << 7);
+    /* Bits of half a 4 KiB leaf: both halves report it. */
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x102800, &v, 1, EMU_DMA_WRITE),
+                    ==, 0);
+    get.page_size = PAGE / 2;
+    get.length = 2 * PAGE;
+    memset(bitmap, 0, sizeof(bitmap));
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
     g_assert_cmphex(bitmap[0], ==, 0);
-    get.page_size = 3000;
+    get.iova = 0x102000;
+    get.flags = IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, 0x3);
+    /* iommufd_check_iova_range: misaligned, zero-sized, overflowing */
+    get.page_size = 2 * PAGE;
+    get.iova = 0x101000;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
                     EINVAL);
+    get.page_size = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
+                    EINVAL);
+    get.page_size = PAGE;
+    get.length = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
+                    EINVAL);
+    get.iova = UINT64_MAX & EMU_TEST_PAGE_MASK;
+    get.length = 2 * PAGE;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
+                    EOVERFLOW);
+    /* A hole in the range: iopt_area_contig_done() fails it. */
+    get.iova = 0x100000;
+    get.length = 32 * PAGE;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==,
+                    EINVAL);
+    /* Disabling keeps the bits readable; enabling clears them. */
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x104000, &v, 1, EMU_DMA_WRITE),
+                    ==, 0);
+    set.flags = 0;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    get.length = 16 * PAGE;
+    memset(bitmap, 0, sizeof(bitmap));
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, (1u << 2) | (1u << 4));
+    set.flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    memset(bitmap, 0, sizeof(bitmap));
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap[0], ==, 0);
     g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+/*
+ * The bitmap is u64 words at any byte address (iova_bitmap): bit n is
+ * bit n % 8 of byte n / 8. A bitmap one byte off its alignment, with a
+ * run of dirty pages that crosses whole bytes.
+ */
+static void test_dirty_bitmap_layout(EmuFixture *f, gconstpointer data)
+{
+    uint8_t raw[16];
+    struct iommu_hwpt_set_dirty_tracking set = {
+        .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+    };
+    struct iommu_hwpt_get_dirty_bitmap get = {
+        .size = sizeof(get), .iova = 0x100000, .length = 48 * PAGE,
+        .page_size = PAGE, .data = (uintptr_t)(raw + 1),
+    };
+    uint32_t hwpt, pt;
+    uint8_t v[30 * PAGE];
+
+    memset(v, 0x5a, sizeof(v));
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 48 * PAGE, 0x100000),
+                    ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
+                                 IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
+                                 &hwpt), ==, 0);
+    pt = hwpt;
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    set.hwpt_id = hwpt;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    /* pages 5..34 in one write, then page 40 */
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x105000, v, sizeof(v),
+                          EMU_DMA_WRITE), ==, 0);
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x128000, v, 1, EMU_DMA_WRITE),
+                    ==, 0);
+    memset(raw, 0, sizeof(raw));
+    get.hwpt_id = hwpt;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(raw[0], ==, 0);
+    g_assert_cmphex(raw[1], ==, 0xe0);          /* bits 5..7 */
+    g_assert_cmphex(raw[2], ==, 0xff);          /* 8..15 */
+    g_assert_cmphex(raw[3], ==, 0xff);          /* 16..23 */
+    g_assert_cmphex(raw[4], ==, 0xff);          /* 24..31 */
+    g_assert_cmphex(raw[5], ==, 0x07);          /* 32..34 */
+    g_assert_cmphex(raw[6], ==, 0x01);          /* 40 */
+    g_assert_cmphex(raw[7], ==, 0);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+/*
+ * The dirty store keeps runs: writing a large range page by page makes
+ * one run, a read of part of it splits it, and a GET over a huge range
+ * with little dirty in it visits only that.
+ */
+static void test_dirty_runs(void)
+{
+    EmuDirty *d = emu_dirty_new();
+    uint64_t p, seen = 0;
+
+    for (p = 0; p < 100000; p++) {
+        emu_dirty_mark(d, p * PAGE, p * PAGE + PAGE - 1);
+        emu_dirty_mark(d, p * PAGE, p * PAGE + PAGE - 1);
+    }
+    g_assert_cmpuint(emu_dirty_nr_runs(d), ==, 1);
+    emu_dirty_clean(d, 10 * PAGE, 20 * PAGE - 1);
+    g_assert_cmpuint(emu_dirty_nr_runs(d), ==, 2);
+    emu_dirty_mark(d, 1ULL << 50, (1ULL << 50) + PAGE - 1);
+    emu_dirty_mark(d, UINT64_MAX - PAGE + 1, UINT64_MAX);
+    g_assert_cmpuint(emu_dirty_nr_runs(d), ==, 4);
+    g_assert_cmpint(emu_dirty_report(d, 15 * PAGE, UINT64_MAX, count_bytes,
+                                     &seen), ==, 0);
+    g_assert_cmpuint(seen, ==, (100000 - 20) * PAGE + 2 * PAGE);
+    /* filling the hole merges everything up to the next run */
+    emu_dirty_mark(d, 5 * PAGE, 30 * PAGE);
+    g_assert_cmpuint(emu_dirty_nr_runs(d), ==, 3);
+    emu_dirty_clean(d, 0, UINT64_MAX);
+    g_assert_cmpuint(emu_dirty_nr_runs(d), ==, 0);
+    emu_dirty_free(d);
+}
+
+/*
+ * The same page written twice while tracking: the dirty set must keep one
+ * record of it (the old GHashTable code freed the key it had just stored,
+ * a use-after-free ASan reports on the next lookup).
+ */
+static void test_dirty_rewrite(EmuFixture *f, gconstpointer data)
+{
+    uint64_t bitmap = 0;
+    struct iommu_hwpt_set_dirty_tracking set = {
+        .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+    };
+    struct iommu_hwpt_get_dirty_bitmap get = {
+        .size = sizeof(get), .iova = 0x100000, .length = 16 * PAGE,
+        .page_size = PAGE, .data = (uintptr_t)&bitmap,
+    };
+    uint32_t hwpt, pt;
+    uint8_t v = 1;
+    int i;
+
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 16 * PAGE, 0x100000),
+                    ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
+                                 IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
+                                 &hwpt), ==, 0);
+    pt = hwpt;
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    set.hwpt_id = hwpt;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    for (i = 0; i < 3; i++) {
+        g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x102000 + i, &v, 1,
+                              EMU_DMA_WRITE), ==, 0);
+    }
+    get.hwpt_id = hwpt;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get), ==, 0);
+    g_assert_cmphex(bitmap, ==, 1u << 2);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+/* Reference for the runs: one flag per byte of a small space. */
+typedef struct DirtyRef {
+    uint8_t *bytes;
+    uint64_t seen;
+    bool ok;
+} DirtyRef;
+
+static int check_piece(uint64_t first, uint64_t last, void *opaque)
+{
+    DirtyRef *ref = opaque;
+    uint64_t b;
+
+    for (b = first; b <= last; b++) {
+        ref->ok &= ref->bytes[b];
+    }
+    ref->seen += last - first + 1;
+    return 0;
+}
+
+/*
+ * Random marks, cleans and reports over a 4 KiB space against a byte
+ * array: the runs hold exactly the dirty bytes, report them in order
+ * without overlap, and stay disjoint and non-adjacent (merged).
+ */
+static void test_dirty_runs_random(void)
+{
+    const uint64_t space = 4096;
+    g_autofree uint8_t *bytes = g_malloc0(space);
+    EmuDirty *d = emu_dirty_new();
+    GRand *rand = g_rand_new_with_seed(7);
+    unsigned i;
+
+    for (i = 0; i < 20000; i++) {
+        uint64_t a = g_rand_int_range(rand, 0, space);
+        uint64_t b = a + g_rand_int_range(rand, 0, 64);
+        uint64_t x, expect = 0, runs = 0;
+        DirtyRef ref = { .bytes = bytes, .ok = true };
+
+        b = MIN(space - 1, b);
+        if (g_rand_int_range(rand, 0, 3)) {
+            emu_dirty_mark(d, a, b);
+            memset(bytes + a, 1, b - a + 1);
+        } else {
+            emu_dirty_clean(d, a, b);
+            memset(bytes + a, 0, b - a + 1);
+        }
+        a = g_rand_int_range(rand, 0, space);
+        b = a + g_rand_int_range(rand, 0, 512);
+        b = MIN(space - 1, b);
+        g_assert_cmpint(emu_dirty_report(d, a, b, check_piece, &ref), ==, 0);
+        for (x = a; x <= b; x++) {
+            expect += bytes[x];
+        }
+        g_assert_true(ref.ok);
+        g_assert_cmpuint(ref.seen, ==, expect);
+        for (x = 0; x < space; x++) {
+            runs += bytes[x] && (!x || !bytes[x - 1]);
+        }
+        g_assert_cmpuint(emu_dirty_nr_runs(d), ==, runs);
+    }
+    g_rand_free(rand);
+    emu_dirty_free(d);
 }
 
 /* ---- fault queue ---- */
@@ -904,12 +1239,14 @@ int main(int argc, char **argv)
     T("ioas/map-alignment", test_map_alignment, setup_paging);
     T("ioas/map-pinning", test_map_pinning, setup_paging);
     T("ioas/map-auto-iova", test_map_auto_iova, setup_paging);
+    T("ioas/map-auto-iova-rules", test_map_auto_iova_rules, setup_paging);
     T("ioas/unmap", test_unmap, setup_paging);
     T("ioas/iova-ranges", test_iova_ranges, setup_vtd);
     T("ioas/allow-iovas", test_allow_iovas, setup_paging);
     T("ioas/copy", test_copy, setup_paging);
     T("ioas/map-file", test_map_file, setup_paging);
     T("ioas/option", test_option, setup_paging);
+    T("ioas/option-huge-pages", test_option_huge_pages, setup_paging);
     T("hwpt/alloc-errors", test_hwpt_alloc_errors, setup_paging);
     T("hwpt/invalidate-paging", test_invalidate_paging, setup_vtd);
     T("device/attach-dma", test_attach_dma, setup_paging);
@@ -921,6 +1258,8 @@ int main(int argc, char **argv)
     T("dirty/tracking", test_dirty_tracking, setup_vtd);
     T("fault/not-a-page-request", test_fault_not_a_page_request,
       setup_smmuv3);
+    T("dirty/rewrite", test_dirty_rewrite, setup_vtd);
+    T("dirty/bitmap-layout", test_dirty_bitmap_layout, setup_vtd);
 #undef T
     g_test_add_func("/emu/iommufd/close-destroys-everything",
                     test_close_destroys_everything);
@@ -928,6 +1267,9 @@ int main(int argc, char **argv)
     g_test_add_func("/emu/iommufd/fault/queue", test_fault_queue);
     g_test_add_func("/emu/iommufd/selftest/viommu-data",
                     test_mock_viommu_data);
+    g_test_add_func("/emu/iommufd/dirty/runs", test_dirty_runs);
+    g_test_add_func("/emu/iommufd/dirty/runs-random",
+                    test_dirty_runs_random);
     g_test_add_func("/emu/iommufd/hwpt/spr17-readonly", test_spr17_readonly);
     return g_test_run();
 }
