@@ -1102,19 +1102,29 @@ static void test_cd_bad(SmmuTest *t, gconstpointer data)
 
 /* ---- invalidation ---- */
 
-/* Stale until the TLBI for the right ASID and VA */
-static void test_stale_tlbi_va(SmmuTest *t, gconstpointer data)
+/*
+ * IOVA translated (and cached) to page @a under ASID, then its PTE
+ * retargeted to page @b with no invalidation yet.
+ */
+static void stale_up(SmmuTest *t, uint64_t *a, uint64_t *b)
 {
-    uint64_t a, b;
     S1Pt pt;
 
     nest_up(t, true, EVQ_DEPTH);
     s1_up(t, &pt, S1_GRANULE_4K, 48, ASID);
-    a = s1_alloc(&t->mem, PAGE);
-    b = s1_alloc(&t->mem, PAGE);
-    s1_pt_map(&pt, IOVA, a, 3, S1_RW);
-    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
-    s1_pt_map(&pt, IOVA, b, 3, S1_RW);
+    *a = s1_alloc(&t->mem, PAGE);
+    *b = s1_alloc(&t->mem, PAGE);
+    s1_pt_map(&pt, IOVA, *a, 3, S1_RW);
+    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, *a, *b), ==, 1);
+    s1_pt_map(&pt, IOVA, *b, 3, S1_RW);
+}
+
+/* Stale until the TLBI for the right ASID and VA */
+static void test_stale_tlbi_va(SmmuTest *t, gconstpointer data)
+{
+    uint64_t a, b;
+
+    stale_up(t, &a, &b);
     g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
     inv1(t, s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID + 1, IOVA, 0, 0, 0));
     g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
@@ -1238,6 +1248,22 @@ static void two_tables_init(SmmuTest *t, TwoTables *tt)
     }
 }
 
+/*
+ * The vIOMMU set-up, both tables, and a CD (ASID, table 1) behind a
+ * translating STE; returns the CD's GPA.
+ */
+static uint64_t two_tables_up(SmmuTest *t, TwoTables *tt)
+{
+    uint64_t cd;
+
+    nest_up(t, true, EVQ_DEPTH);
+    two_tables_init(t, tt);
+    cd = s1_alloc(&t->mem, S1_CD_SIZE);
+    s1_cd_write(&t->mem, cd, s1_cd0(&tt->pt1, ASID), &tt->pt1);
+    ste_install_cfg(t, S1_STE_CFG_S1, cd, S1_FMT_LINEAR, 0, 0);
+    return cd;
+}
+
 /* 1: table 1 (a[]) translated @i, 2: table 2 (b[]) */
 static int xyz_lands(SmmuTest *t, TwoTables *tt, unsigned i)
 {
@@ -1288,11 +1314,7 @@ static void test_ste_rewrite(SmmuTest *t, gconstpointer data)
     uint64_t cd;
     TwoTables tt;
 
-    nest_up(t, true, EVQ_DEPTH);
-    two_tables_init(t, &tt);
-    cd = s1_alloc(&t->mem, S1_CD_SIZE);
-    s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt1, ASID), &tt.pt1);
-    ste_install_cfg(t, S1_STE_CFG_S1, cd, S1_FMT_LINEAR, 0, 0);
+    cd = two_tables_up(t, &tt);
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
     s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt2, ASID + 1), &tt.pt2);
     g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 1);   /* cached CD */
@@ -1344,11 +1366,7 @@ static void test_stale_cfgi_cd_same_asid(SmmuTest *t, gconstpointer data)
     uint64_t cd;
     TwoTables tt;
 
-    nest_up(t, true, EVQ_DEPTH);
-    two_tables_init(t, &tt);
-    cd = s1_alloc(&t->mem, S1_CD_SIZE);
-    s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt1, ASID), &tt.pt1);
-    ste_install_cfg(t, S1_STE_CFG_S1, cd, S1_FMT_LINEAR, 0, 0);
+    cd = two_tables_up(t, &tt);
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
     s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt2, ASID), &tt.pt2);
     inv1(t, s1_cmd_sid(S1_CMD_CFGI_CD, VSID, 0, false));
@@ -1367,14 +1385,10 @@ static void test_stale_cfgi_cd_same_asid(SmmuTest *t, gconstpointer data)
  */
 static void test_walk_cache_leaf(SmmuTest *t, gconstpointer data)
 {
-    uint64_t cd, d1, d2;
+    uint64_t d1, d2;
     TwoTables tt;
 
-    nest_up(t, true, EVQ_DEPTH);
-    two_tables_init(t, &tt);
-    cd = s1_alloc(&t->mem, S1_CD_SIZE);
-    s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt1, ASID), &tt.pt1);
-    ste_install_cfg(t, S1_STE_CFG_S1, cd, S1_FMT_LINEAR, 0, 0);
+    two_tables_up(t, &tt);
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
     d1 = s1_pt_desc(&tt.pt1, xyz[0], 2);
     d2 = s1_pt_desc(&tt.pt2, xyz[0], 2);
@@ -1481,15 +1495,8 @@ static void test_two_viommus(SmmuTest *t, gconstpointer data)
 static void test_tlbi_ttl(SmmuTest *t, gconstpointer data)
 {
     uint64_t a, b;
-    S1Pt pt;
 
-    nest_up(t, true, EVQ_DEPTH);
-    s1_up(t, &pt, S1_GRANULE_4K, 48, ASID);
-    a = s1_alloc(&t->mem, PAGE);
-    b = s1_alloc(&t->mem, PAGE);
-    s1_pt_map(&pt, IOVA, a, 3, S1_RW);
-    g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
-    s1_pt_map(&pt, IOVA, b, 3, S1_RW);
+    stale_up(t, &a, &b);
     inv1(t, cmd_or(s1_cmd_va(S1_CMD_TLBI_NH_VA, ASID, IOVA, S1_TLBI_TG_4K,
                              0, 0), 0, TTL(2)));
     g_assert_cmpint(lands(t, EMU_NO_PASID, IOVA, a, b), ==, 1);
@@ -1502,15 +1509,10 @@ static void test_tlbi_ttl(SmmuTest *t, gconstpointer data)
 static void test_batch_partial(SmmuTest *t, gconstpointer data)
 {
     TwoTables tt;
-    uint64_t cd;
     S1Cmd cmds[3];
     uint32_t done = 0;
 
-    nest_up(t, true, EVQ_DEPTH);
-    two_tables_init(t, &tt);
-    cd = s1_alloc(&t->mem, S1_CD_SIZE);
-    s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt1, ASID), &tt.pt1);
-    ste_install_cfg(t, S1_STE_CFG_S1, cd, S1_FMT_LINEAR, 0, 0);
+    two_tables_up(t, &tt);
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
     g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 1);
     s1_pt_map(&tt.pt1, xyz[0], tt.b[0], 3, S1_RW);
@@ -1539,14 +1541,9 @@ static void test_batch_issue(SmmuTest *t, gconstpointer data)
     S1Cmd cmds[65];
     uint32_t done = 0;
     TwoTables tt;
-    uint64_t cd;
     unsigned i;
 
-    nest_up(t, true, EVQ_DEPTH);
-    two_tables_init(t, &tt);
-    cd = s1_alloc(&t->mem, S1_CD_SIZE);
-    s1_cd_write(&t->mem, cd, s1_cd0(&tt.pt1, ASID), &tt.pt1);
-    ste_install_cfg(t, S1_STE_CFG_S1, cd, S1_FMT_LINEAR, 0, 0);
+    two_tables_up(t, &tt);
     g_assert_cmpint(xyz_lands(t, &tt, 0), ==, 1);
     g_assert_cmpint(xyz_lands(t, &tt, 1), ==, 1);
     s1_pt_map(&tt.pt1, xyz[0], tt.b[0], 3, S1_RW);

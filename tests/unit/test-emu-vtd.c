@@ -547,6 +547,21 @@ static void test_stale_iotlb(VtdFixture *vf, gconstpointer data)
 }
 
 /*
+ * IOVA_4K written through (and cached) to data page 0, then its leaf
+ * retargeted to data page 1 with no invalidation yet; returns the leaf.
+ */
+static uint64_t *stale_leaf(VtdFixture *vf)
+{
+    uint64_t *leaf;
+
+    leaf = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
+                      FS_LEAF_RW | FS_A | FS_D);
+    dma_write_ok(vf, IOVA_4K, "old0");
+    *leaf = (*leaf & ~FS_ADDR_MASK) | VTD_S1_DATA_GPA(1);
+    return leaf;
+}
+
+/*
  * npages 0 is the kernel's end-address arithmetic (addr - 1) turned into
  * an aligned block (calculate_psi_aligned_address()): the two pages
  * around a 4 KiB-aligned addr whose bit 12 is set, everything from 0.
@@ -555,10 +570,7 @@ static void test_inv_npages_zero(VtdFixture *vf, gconstpointer data)
 {
     uint64_t *leaf;
 
-    leaf = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
-                      FS_LEAF_RW | FS_A | FS_D);
-    dma_write_ok(vf, IOVA_4K, "old0");
-    *leaf = (*leaf & ~FS_ADDR_MASK) | VTD_S1_DATA_GPA(1);
+    leaf = stale_leaf(vf);
     /* [IOVA_4K + 8K - 4K, IOVA_4K + 8K]: the 8 KiB block above */
     inv_range(vf, IOVA_4K + 2 * PAGE, 0);
     dma_write_ok(vf, IOVA_4K, "old1");
@@ -581,12 +593,7 @@ static void test_inv_npages_zero(VtdFixture *vf, gconstpointer data)
  */
 static void test_inv_psi_block(VtdFixture *vf, gconstpointer data)
 {
-    uint64_t *leaf;
-
-    leaf = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
-                      FS_LEAF_RW | FS_A | FS_D);
-    dma_write_ok(vf, IOVA_4K, "old0");
-    *leaf = (*leaf & ~FS_ADDR_MASK) | VTD_S1_DATA_GPA(1);
+    stale_leaf(vf);
     inv_range(vf, IOVA_4K + PAGE, 1);
     dma_write_ok(vf, IOVA_4K, "old1");
     assert_bytes(data_hva(vf, 0), "old1");
@@ -646,12 +653,8 @@ static void test_replace_flushes(VtdFixture *vf, gconstpointer data)
     struct iommu_hwpt_vtd_s1 s1 = s1_data(0, vf->s1.root, vf->s1.levels);
     uint32_t pflags = vf->pasid == EMU_NO_PASID ? 0 : IOMMU_HWPT_ALLOC_PASID;
     uint32_t other, pt;
-    uint64_t *leaf;
 
-    leaf = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
-                      FS_LEAF_RW | FS_A | FS_D);
-    dma_write_ok(vf, IOVA_4K, "old0");
-    *leaf = (*leaf & ~FS_ADDR_MASK) | VTD_S1_DATA_GPA(1);
+    stale_leaf(vf);
     dma_write_ok(vf, IOVA_4K, "old1");
     assert_bytes(data_hva(vf, 0), "old1");
     g_assert_cmpint(t_nested_alloc(&vf->f, vf->parent_id, pflags, &s1,
