@@ -61,15 +61,17 @@ int emu_access_create(EmuCtx *ctx, uint32_t ioas_id, uint32_t flags,
     if (!ioas) {
         return -ENOENT;
     }
-    rc = emu_host_op(ctx->host);
+    rc = emu_obj_reserve(ctx, EMU_OBJ_ACCESS, sizeof(*access), &access);
     if (rc) {
         return rc;
     }
-    fd = eventfd(0, EFD_CLOEXEC);
+    /* Its file (iommufd_test_create_access(): anon_inode_getfile) */
+    rc = emu_host_op(ctx->host);
+    fd = rc ? -1 : eventfd(0, EFD_CLOEXEC);
     if (fd < 0) {
-        return -errno;
+        emu_obj_abort(&access->obj);
+        return rc ? rc : -errno;
     }
-    access = emu_obj_reserve(ctx, EMU_OBJ_ACCESS, sizeof(*access));
     access->fd = fd;
     access->flags = flags;
     access->pins = g_hash_table_new_full(g_direct_hash, g_direct_equal,
@@ -122,6 +124,28 @@ int emu_access_replace_ioas(EmuAccess *access, uint32_t ioas_id)
     return 0;
 }
 
+/* One injection point per area covering [iova, last]. */
+static int ioas_each_area(EmuIoas *ioas, uint64_t iova, uint64_t last)
+{
+    uint64_t pos = iova;
+    int rc;
+
+    while (pos <= last) {
+        EmuArea *a = emu_ioas_find(ioas, pos);
+
+        g_assert(a);            /* emu_ioas_pin() checked: no hole */
+        rc = emu_host_op(ioas->obj.ctx->host);
+        if (rc) {
+            return rc;
+        }
+        pos = a->iova + a->length;
+        if (!pos) {
+            break;
+        }
+    }
+    return 0;
+}
+
 /*
  * IOMMU_TEST_OP_ACCESS_PAGES (iommufd_test_access_pages): pin
  * [iova, iova+length), every page mapped with @prot; then, unless @uptr is
@@ -157,6 +181,19 @@ int emu_access_pin(EmuAccess *access, uint64_t iova, uint64_t length,
     if (!emu_ioas_pin(access->ioas, iova, length, false)) {
         return -ENOENT;
     }
+    /* iommufd_test_access_pages(): the pages array (kvzalloc) */
+    rc = emu_host_op(access->obj.ctx->host);
+    if (!rc) {
+        /*
+         * iommufd_access_pin_pages(): area by area, iopt_area_add_access()
+         * fills the pages' xarray, which can fail on each; the areas
+         * already done are released again. Nothing to release here.
+         */
+        rc = ioas_each_area(access->ioas, iova, last);
+    }
+    if (rc) {
+        return rc;
+    }
     for (page = first; page <= last; page += EMU_PAGE_SIZE) {
         uint64_t at = MAX(page, iova);
         uint8_t *hva = emu_ioas_resolve(access->ioas, at, 1, prot);
@@ -178,6 +215,7 @@ int emu_access_pin(EmuAccess *access, uint64_t iova, uint64_t length,
             break;
         }
     }
+    /* iommufd_test_access_pages(): the item recording the pin (kzalloc) */
     rc = emu_host_op(access->obj.ctx->host);
     if (rc) {
         return rc;
@@ -212,6 +250,14 @@ int emu_access_rw(EmuAccess *access, uint64_t iova, uint64_t length,
     }
     if (!length || iova + length < iova) {
         return -EINVAL;
+    }
+    /*
+     * iommufd_test_access_rw()'s bounce buffer (kvzalloc). The copy
+     * itself allocates nothing: the caller's own mm is used directly.
+     */
+    rc = emu_host_op(access->obj.ctx->host);
+    if (rc) {
+        return rc;
     }
     while (done < length) {
         uint64_t len = MIN(EMU_PAGE_SIZE - ((iova + done) & ~EMU_PAGE_MASK),

@@ -159,6 +159,7 @@ int emu_idev_attach(EmuIdev *idev, uint32_t pasid, uint32_t *pt_id)
     }
     rc = attach_check(idev, hwpt, pasid);
     if (!rc) {
+        /* The attach handle (iommufd_hw_pagetable_attach(): kzalloc) */
         rc = emu_host_op(ctx->host);
     }
     if (!rc && pasid != EMU_NO_PASID &&
@@ -267,11 +268,19 @@ int emu_idev_bind(EmuCtx *ctx, EmuDevice *dev, EmuIdev **out)
     if (dev->idev) {
         return -EINVAL;
     }
-    rc = emu_host_op(ctx->host);
+    rc = emu_obj_reserve(ctx, EMU_OBJ_DEVICE, sizeof(*idev), &idev);
     if (rc) {
         return rc;
     }
-    idev = emu_obj_reserve(ctx, EMU_OBJ_DEVICE, sizeof(*idev));
+    /*
+     * Its attach table: where the kernel keeps the group's attach state
+     * (iommufd_get_group(): the iommufd_group, kzalloc).
+     */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        emu_obj_abort(&idev->obj);
+        return rc;
+    }
     idev->dev = dev;
     idev->attach = g_hash_table_new(g_direct_hash, g_direct_equal);
     emu_obj_ref(idev);          /* held by the binding; put at unbind */

@@ -23,17 +23,19 @@
 static int eventq_new(EmuCtx *ctx, EmuObjType type, EmuEventq **out)
 {
     EmuEventq *q;
-    int rc = emu_host_op(ctx->host);
+    int rc = emu_obj_reserve(ctx, type, sizeof(*q), &q);
     int fd;
 
     if (rc) {
         return rc;
     }
-    fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    /* Its file (iommufd_fault_init(): anon_inode_getfile) */
+    rc = emu_host_op(ctx->host);
+    fd = rc ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) {
-        return -errno;
+        emu_obj_abort(&q->obj);
+        return rc ? rc : -errno;
     }
-    q = emu_obj_reserve(ctx, type, sizeof(*q));
     q->fd = fd;
     emu_obj_ref(q);             /* the open fd's, put by eventq_close_fd() */
     q->is_fault = type == EMU_OBJ_FAULT;

@@ -383,7 +383,8 @@ struct EmuCtx {
 };
 
 /* emu-object.c */
-void *emu_obj_reserve(EmuCtx *ctx, EmuObjType type, size_t size);
+/* Reserve an id for a new object of @size into *(T **)@out; -errno */
+int emu_obj_reserve(EmuCtx *ctx, EmuObjType type, size_t size, void *out);
 void emu_obj_finalize(EmuObj *obj);
 void emu_obj_abort(EmuObj *obj);
 EmuObj *emu_obj_get(EmuCtx *ctx, uint32_t id, EmuObjType type);
@@ -437,6 +438,8 @@ int emu_ioas_cut(EmuIoas *ioas, uint64_t iova);
 int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu);
 bool emu_ioas_has_readonly(EmuIoas *ioas);
 int emu_ioas_check_domain(EmuIoas *ioas, const EmuIommu *iommu);
+/* Map every area into a new domain: one injection point per area */
+int emu_ioas_fill_domain(EmuIoas *ioas);
 /* Usable IOVA ranges (struct iommu_iova_range); caller frees */
 GArray *emu_ioas_usable(EmuIoas *ioas);
 uint64_t emu_ioas_iova_alignment(EmuIoas *ioas);

@@ -32,25 +32,43 @@ const char *emu_obj_type_name(EmuObjType type)
     return type < EMU_OBJ_MAX ? type_names[type] : "?";
 }
 
-void *emu_obj_reserve(EmuCtx *ctx, EmuObjType type, size_t size)
+/*
+ * Two injection points, as _iommufd_object_alloc() has two allocations:
+ * the object (kzalloc) and its id slot (xa_alloc). The slot only costs
+ * an allocation when the table has to grow; a reused free id does not.
+ * On failure nothing is left behind: *out is NULL.
+ */
+int emu_obj_reserve(EmuCtx *ctx, EmuObjType type, size_t size, void *out)
 {
-    EmuObj *obj = g_malloc0(size);
+    EmuObj *obj;
     guint i;
+    int rc;
 
-    obj->type = type;
-    obj->ctx = ctx;
+    *(void **)out = NULL;
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
+    }
     for (i = 0; i < ctx->objs->len; i++) {
         if (!g_ptr_array_index(ctx->objs, i)) {
             break;
         }
     }
     if (i == ctx->objs->len) {
+        rc = emu_host_op(ctx->host);
+        if (rc) {
+            return rc;
+        }
         g_ptr_array_add(ctx->objs, NULL);
     }
+    obj = g_malloc0(size);
+    obj->type = type;
+    obj->ctx = ctx;
     g_ptr_array_index(ctx->objs, i) = obj;
     obj->id = i + 1;
     ctx->host->stats.objects++;
-    return obj;
+    *(void **)out = obj;
+    return 0;
 }
 
 void emu_obj_finalize(EmuObj *obj)

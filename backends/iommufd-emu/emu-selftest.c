@@ -59,6 +59,11 @@ static int mock_dev_plug(EmuHost *host, EmuIommu *iommu, uint32_t flags,
     static uint32_t next_rid;
     int rc;
 
+    /* mock_dev_create(): the mock device (kzalloc) */
+    rc = emu_host_op(host);
+    if (rc) {
+        return rc;
+    }
     do {
         rc = emu_host_add_device(host, iommu, next_rid++, "mock", out);
     } while (rc == -EEXIST);
@@ -92,7 +97,10 @@ static int test_mock_domain(EmuCtx *ctx, EmuTestCmd *cmd, uint32_t flags)
     if (flags & ~MOCK_DEV_FLAGS) {
         return -EINVAL;
     }
-    stdev = emu_obj_reserve(ctx, EMU_OBJ_SELFTEST, sizeof(*stdev));
+    rc = emu_obj_reserve(ctx, EMU_OBJ_SELFTEST, sizeof(*stdev), &stdev);
+    if (rc) {
+        return rc;
+    }
     rc = mock_dev_plug(ctx->host, iommu, flags, &stdev->dev);
     if (rc) {
         goto out_abort;
