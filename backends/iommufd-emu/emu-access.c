@@ -72,6 +72,13 @@ int emu_access_create(EmuCtx *ctx, uint32_t ioas_id, uint32_t flags,
         emu_obj_abort(&access->obj);
         return rc ? rc : -errno;
     }
+    /* iommufd_access_attach() -> iopt_add_access(): its IOAS slot */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        close(fd);
+        emu_obj_abort(&access->obj);
+        return rc;
+    }
     access->fd = fd;
     access->flags = flags;
     access->pins = g_hash_table_new_full(g_direct_hash, g_direct_equal,
@@ -108,12 +115,18 @@ int emu_access_replace_ioas(EmuAccess *access, uint32_t ioas_id)
 {
     EmuIoas *ioas = (EmuIoas *)emu_obj_get(access->obj.ctx, ioas_id,
                                            EMU_OBJ_IOAS);
+    int rc;
 
     if (!ioas) {
         return -ENOENT;
     }
     if (ioas == access->ioas) {
         return 0;
+    }
+    /* iopt_add_access(): its slot in the new IOAS (xa_alloc), first */
+    rc = emu_host_op(access->obj.ctx->host);
+    if (rc) {
+        return rc;
     }
     /*
      * iommufd_access_change_ioas: the access's unmap op runs over the

@@ -152,11 +152,8 @@ static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
     hwpt->parent = parent;
     hwpt->viommu = viommu;
     hwpt->data_type = cmd->data_type;
-    /* The driver's nested domain (domain_alloc_nested: its kzalloc) */
-    rc = emu_host_op(ctx->host);
-    if (!rc) {
-        rc = ops->nested_alloc(hwpt, data, ops->nested_data_size);
-    }
+    /* The driver's nested domain: an injection point in each driver */
+    rc = ops->nested_alloc(hwpt, data, ops->nested_data_size);
     if (rc) {
         emu_obj_abort(&hwpt->obj);
         return rc;

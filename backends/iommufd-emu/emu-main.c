@@ -457,8 +457,15 @@ void emu_host_stats(EmuHost *host, EmuStats *st)
 EmuCtx *emu_ctx_open(EmuHost *host)
 {
     EMU_HOST_LOCK(host);
-    EmuCtx *ctx = g_new0(EmuCtx, 1);
+    EmuCtx *ctx;
+    /* iommufd_fops_open(): the context (kzalloc) */
+    int rc = emu_host_op(host);
 
+    if (rc) {
+        errno = -rc;
+        return NULL;
+    }
+    ctx = g_new0(EmuCtx, 1);
     ctx->host = host;
     ctx->objs = g_ptr_array_new();
     ctx->fds = g_hash_table_new(g_direct_hash, g_direct_equal);

@@ -558,10 +558,15 @@ static int op_dmabuf_get(EmuCtx *ctx, EmuTestCmd *cmd)
                                 EMU_PAGE_SIZE);
     EmuDmabuf *d;
     struct stat st;
-    int fd;
+    int fd, rc;
 
     if (!len || len > 512 * EMU_PAGE_SIZE) {
         return -EINVAL;
+    }
+    /* iommufd_test_dmabuf_get(): its private data (kzalloc) */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
     }
     fd = memfd_create("iommufd-test-dmabuf",
                       (cmd->dmabuf_get.open_flags & O_CLOEXEC) ?

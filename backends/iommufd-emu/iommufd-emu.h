@@ -85,7 +85,10 @@ int emu_host_add_device(EmuHost *host, EmuIommu *iommu, uint32_t rid,
 EmuDevice *emu_host_find_device(EmuHost *host, EmuIommu *iommu,
                                 uint32_t rid);
 
-/* One open of /dev/iommu: an object table and its own ids. */
+/*
+ * One open of /dev/iommu: an object table and its own ids. NULL with
+ * errno set when an injected failure hits (emu_host_fail_nth()).
+ */
 EmuCtx *emu_ctx_open(EmuHost *host);
 /* Close: destroys every object this context still holds, leaf first. */
 void emu_ctx_close(EmuCtx *ctx);

@@ -385,6 +385,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     ctx = emu_ctx_open(host);
+    if (!ctx) {
+        abort();
+    }
     for (i = 0; i < NDEV; i++) {
         struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 
