@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <inttypes.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "emu-internal.h"
@@ -327,3 +328,29 @@ bool emu_access_pins_range(EmuIoas *ioas, uint64_t first, uint64_t last)
     return false;
 }
 
+
+static gint pin_id_cmp(gconstpointer a, gconstpointer b)
+{
+    guint x = GPOINTER_TO_UINT(a), y = GPOINTER_TO_UINT(b);
+
+    return x < y ? -1 : x > y;
+}
+
+void emu_access_describe(EmuAccess *access, GString *s)
+{
+    GList *ids = g_list_sort(g_hash_table_get_keys(access->pins),
+                             pin_id_cmp);
+    GList *l;
+
+    g_string_append_printf(s, "  ioas %u flags 0x%x\n",
+                           access->ioas ? access->ioas->obj.id : 0,
+                           access->flags);
+    for (l = ids; l; l = l->next) {
+        gpointer k = l->data;
+        const EmuPin *pin = g_hash_table_lookup(access->pins, k);
+
+        g_string_append_printf(s, "  pin %u 0x%" PRIx64 "+0x%" PRIx64 "\n",
+                               GPOINTER_TO_UINT(k), pin->iova, pin->length);
+    }
+    g_list_free(ids);
+}

@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <inttypes.h>
 #include "emu-internal.h"
 
 struct EmuHwQueue {
@@ -106,4 +107,11 @@ void emu_hw_queue_destroy(EmuHwQueue *q)
         emu_obj_unref(q->prev);
     }
     emu_obj_unref(q->viommu);
+}
+
+void emu_hw_queue_describe(EmuHwQueue *q, GString *s)
+{
+    g_string_append_printf(s, "  viommu %u index %u 0x%" PRIx64 "+0x%" PRIx64
+                           "\n", q->viommu->obj.id, q->index, q->iova,
+                           q->length);
 }

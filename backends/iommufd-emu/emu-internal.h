@@ -355,6 +355,7 @@ struct EmuHost {
     unsigned long ops_count;    /* host operations since last fail_nth */
     unsigned long fail_at;      /* 0: off */
     int fail_err;
+    const char *fail_site;      /* where the last injected failure hit */
     EmuStats stats;
     GPtrArray *dmabufs;         /* EmuDmabuf */
     uint64_t next_pages_id;
@@ -391,6 +392,10 @@ EmuObj *emu_obj_get(EmuCtx *ctx, uint32_t id, EmuObjType type);
 int emu_obj_destroy(EmuCtx *ctx, uint32_t id);
 void emu_obj_destroy_all(EmuCtx *ctx);
 const char *emu_obj_type_name(EmuObjType type);
+/* emu_ctx_describe(): each file's own object kinds */
+void emu_access_describe(EmuAccess *access, GString *s);
+void emu_hw_queue_describe(EmuHwQueue *q, GString *s);
+void emu_stdev_describe(EmuStdev *stdev, GString *s);
 unsigned emu_obj_leak_report(EmuCtx *ctx);
 static inline void emu_obj_get_ref(EmuObj *obj)
 {
@@ -405,8 +410,16 @@ static inline void emu_obj_put_ref(EmuObj *obj)
 #define emu_obj_ref(o)      emu_obj_get_ref(&(o)->obj)
 #define emu_obj_unref(o)    emu_obj_put_ref(&(o)->obj)
 
-/* emu-main.c: failure injection; every host operation calls this first */
-int emu_host_op(EmuHost *host);
+/*
+ * emu-main.c: failure injection. Called at each injection point: where
+ * the model allocates, or does a step that can fail, on a command's path
+ * (or where the kernel function it mirrors does); fails the Nth one armed
+ * by emu_host_fail_nth(). The caller unwinds to the state before the
+ * command. @site names the point for emu_host_fail_site().
+ */
+int emu_host_op_at(EmuHost *host, const char *site);
+#define emu_host_op(host) \
+    emu_host_op_at((host), __FILE__ ":" G_STRINGIFY(__LINE__))
 /* Safe user copies (EFAULT instead of a crash on a bad pointer) */
 int emu_copy_from_user(void *dst, uint64_t uptr, size_t len);
 int emu_copy_to_user(uint64_t uptr, const void *src, size_t len);

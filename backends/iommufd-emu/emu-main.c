@@ -252,14 +252,22 @@ int emu_copy_struct(void *dst, size_t ksize, uint64_t uptr, size_t usize)
 
 /* ---- failure injection ---- */
 
-int emu_host_op(EmuHost *host)
+int emu_host_op_at(EmuHost *host, const char *site)
 {
     host->ops_count++;
     if (host->fail_at && host->ops_count == host->fail_at) {
         host->fail_at = 0;
+        host->fail_site = site;
         return -host->fail_err;
     }
     return 0;
+}
+
+const char *emu_host_fail_site(EmuHost *host)
+{
+    EMU_HOST_LOCK(host);
+
+    return host->fail_site;
 }
 
 unsigned long emu_host_fail_nth(EmuHost *host, unsigned long nth, int err)
@@ -269,6 +277,9 @@ unsigned long emu_host_fail_nth(EmuHost *host, unsigned long nth, int err)
 
     host->ops_count = 0;
     host->fail_at = nth;
+    if (nth) {
+        host->fail_site = NULL;
+    }
     host->fail_err = err ? err : ENOMEM;
     return ran;
 }

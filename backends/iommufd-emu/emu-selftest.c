@@ -643,3 +643,10 @@ int emu_test_cmd(EmuCtx *ctx, void *arg)
     }
     return test_ops[cmd->op](ctx, cmd);
 }
+
+void emu_stdev_describe(EmuStdev *stdev, GString *s)
+{
+    g_string_append_printf(s, "  idev %u rid 0x%x\n",
+                           stdev->idev ? stdev->idev->obj.id : 0,
+                           stdev->dev ? stdev->dev->rid : 0);
+}

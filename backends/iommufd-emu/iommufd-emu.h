@@ -161,6 +161,17 @@ void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
  * (0 disables). Returns how many operations ran since the last call.
  */
 unsigned long emu_host_fail_nth(EmuHost *host, unsigned long nth, int err);
+/*
+ * Where the last injected failure hit ("file.c:line" of its injection
+ * point), NULL if none hit since the last arming.
+ */
+const char *emu_host_fail_site(EmuHost *host);
+/*
+ * The context's state as text (objects, references, areas, attachments,
+ * pins...), for tests: a command that failed must leave it unchanged.
+ * Free with g_free().
+ */
+char *emu_ctx_describe(EmuCtx *ctx);
 
 /* Statistics, for tests and benchmarks. */
 typedef struct EmuStats {
