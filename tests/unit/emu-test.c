@@ -184,7 +184,11 @@ static void __attribute__((destructor)) fail_sites_save(void)
     gpointer site;
     FILE *out;
 
-    if (!path || !fail_sites || !(out = fopen(path, "a"))) {
+    if (!path || !fail_sites) {
+        return;
+    }
+    out = fopen(path, "a");
+    if (!out) {
         return;
     }
     g_hash_table_iter_init(&it, fail_sites);
@@ -213,6 +217,7 @@ unsigned emu_sweep_step(EmuFixture *f, EmuStepFn step, void *opaque)
         g_assert_cmpint(rc, ==, ENOMEM);
         g_assert_cmpuint(ran, >=, nth);
         emu_sweep_note(f->host);
+        g_test_message("  nth %lu: %s", nth, emu_host_fail_site(f->host));
         after = emu_ctx_describe(f->ctx);
         g_assert_cmpstr(before, ==, after);
     }

@@ -1367,6 +1367,14 @@ static void test_fail_nth_ioas(EmuFixture *f, gconstpointer data)
     uint64_t v = 0x1122334455667788ULL, got = 0;
     uint8_t *file;
 
+    /* opening a context (iommufd_fops_open): nothing is left behind */
+    emu_host_fail_nth(f->host, 1, ENOMEM);
+    g_assert_null(emu_ctx_open(f->host));
+    g_assert_cmpint(errno, ==, ENOMEM);
+    emu_host_fail_nth(f->host, 0, 0);
+    emu_sweep_note(f->host);
+    emu_ctx_close(emu_ctx_open(f->host));
+
     file = memfd_buf_rw(4 * PAGE, &s.memfd);
     for (s.step = 0; s.step < G_N_ELEMENTS(min_points); s.step++) {
         n = emu_sweep_step(f, ioas_sweep_step, &s);

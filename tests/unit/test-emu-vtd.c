@@ -1225,13 +1225,17 @@ static void test_fail_nth(void)
         emu_host_fail_nth(f.host, nth, ENOMEM);
         rc = nth_sequence(&f);
         emu_host_fail_nth(f.host, 0, 0);
+        if (rc) {
+            emu_sweep_note(f.host);
+        }
         emu_fixture_teardown(&f);
         if (!rc) {
             break;
         }
         g_assert_cmpint(rc, ==, ENOMEM);
     }
-    g_assert_cmpuint(nth, >, 4);
+    g_test_message("%lu injection points", nth - 1);
+    g_assert_cmpuint(nth - 1, >=, 10);
 }
 
 /* ---- isolation ---- */
