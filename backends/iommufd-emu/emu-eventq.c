@@ -197,16 +197,27 @@ static void eventq_drain_signal(EmuEventq *q)
  * any newer report first deletes it, the gap in the numbers then says
  * how many were lost.
  */
-void emu_veventq_report(EmuViommu *viommu, uint32_t type,
-                        const void *payload, size_t len)
+static int veventq_report(EmuViommu *viommu, uint32_t type,
+                          const void *payload, size_t len, bool task)
 {
     EmuEventq *q = veventq_find(viommu, type);
     struct iommufd_vevent_header hdr = { 0 };
     guint events;
     GByteArray *rec;
+    int rc = 0;
 
     if (!q) {
-        return;
+        return 0;
+    }
+    /*
+     * iommufd_viommu_report_event(): the record is allocated first; if
+     * that fails the event is lost, the LOST_EVENTS header takes its
+     * place as when the queue is full, and the caller sees ENOMEM.
+     * Only a report made for a command is an injection point: fail_nth
+     * does not reach the hardware's interrupt path.
+     */
+    if (task) {
+        rc = emu_host_op(viommu->obj.ctx->host);
     }
     hdr.sequence = q->seq;
     q->seq = (q->seq + 1) & INT32_MAX;
@@ -216,7 +227,7 @@ void emu_veventq_report(EmuViommu *viommu, uint32_t type,
     }
     events = g_queue_get_length(&q->records);
     rec = g_byte_array_sized_new(sizeof(hdr) + len);
-    if (events >= q->depth) {
+    if (rc || events >= q->depth) {
         hdr.flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS;
         q->lost = true;
     }
@@ -226,6 +237,19 @@ void emu_veventq_report(EmuViommu *viommu, uint32_t type,
     }
     g_queue_push_tail(&q->records, g_byte_array_free_to_bytes(rec));
     eventq_signal(q);
+    return rc;
+}
+
+void emu_veventq_report(EmuViommu *viommu, uint32_t type,
+                        const void *payload, size_t len)
+{
+    veventq_report(viommu, type, payload, len, false);
+}
+
+int emu_veventq_report_task(EmuViommu *viommu, uint32_t type,
+                            const void *payload, size_t len)
+{
+    return veventq_report(viommu, type, payload, len, true);
 }
 
 /*

@@ -695,6 +695,11 @@ int emu_hwpt_get_dirty(EmuCtx *ctx, struct iommu_hwpt_get_dirty_bitmap *cmd)
     if (!emu_ioas_pin(hwpt->ioas, cmd->iova, cmd->length, false)) {
         return -EINVAL;         /* iopt_area_contig_done() */
     }
+    /* iova_bitmap_alloc(): before any dirty bit is read or cleared */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
+    }
     bm.iova = cmd->iova;
     bm.shift = __builtin_ctzll(cmd->page_size);
     bm.data = cmd->data;

@@ -547,6 +547,13 @@ void emu_eventq_destroy(EmuEventq *q);
 void emu_veventq_report(EmuViommu *viommu, uint32_t type,
                         const void *payload, size_t len);
 /*
+ * The same for a command (the selftest's TRIGGER_VEVENT): the record's
+ * allocation is an injection point; -ENOMEM when it failed, the event
+ * then lost (a LOST_EVENTS header queued in its place).
+ */
+int emu_veventq_report_task(EmuViommu *viommu, uint32_t type,
+                            const void *payload, size_t len);
+/*
  * Queue a page request @rec (flags, pasid, grpid, perm, addr) on @q for
  * @idev: only what iommu_report_device_fault() reports, a PRI page
  * request or a stall; an unrecoverable DMA fault never comes here.

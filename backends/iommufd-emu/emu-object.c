@@ -289,6 +289,13 @@ static void describe_idev(GString *s, EmuIdev *idev)
     g_list_free(keys);
 }
 
+static int describe_dirty(uint64_t first, uint64_t last, void *opaque)
+{
+    g_string_append_printf(opaque, "  dirty 0x%" PRIx64 "-0x%" PRIx64 "\n",
+                           first, last);
+    return 0;
+}
+
 static void describe_obj(GString *s, EmuObj *obj)
 {
     g_string_append_printf(s, "%u %s users %u%s\n", obj->id,
@@ -310,6 +317,9 @@ static void describe_obj(GString *s, EmuObj *obj)
                                h->attached, h->auto_domain,
                                h->nested_attached, h->children,
                                h->dirty_tracking);
+        if (h->dirty) {
+            emu_dirty_report(h->dirty, 0, UINT64_MAX, describe_dirty, s);
+        }
         break;
     }
     case EMU_OBJ_DEVICE:

@@ -415,6 +415,11 @@ static int op_dirty(EmuCtx *ctx, EmuTestCmd *cmd)
     if (!hwpt->dirty_tracking) {
         return -EINVAL;
     }
+    /* iommufd_test_dirty(): the copy of the bitmap (kvzalloc), first */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
+    }
     for (i = 0; i < nbits; i++) {
         uint64_t iova = cmd->dirty.iova + i * psize;
 
@@ -536,9 +541,9 @@ static int op_trigger_vevent(EmuCtx *ctx, EmuTestCmd *cmd)
         return -EINVAL;
     }
     ev.virt_id = idev->vdev->virt_id;
-    emu_veventq_report(idev->vdev->viommu, EMU_VEVENTQ_TYPE_SELFTEST,
-                       &ev, sizeof(ev));
-    return 0;
+    return emu_veventq_report_task(idev->vdev->viommu,
+                                   EMU_VEVENTQ_TYPE_SELFTEST, &ev,
+                                   sizeof(ev));
 }
 
 /* ---- dispatch ---- */

@@ -673,7 +673,9 @@ typedef struct MockSweep {
     unsigned step;
     uint32_t stdev, hwpt, access, pin, ioas2, parent, viommu, vdev;
     uint32_t fault, veventq, nested, pasid_hwpt, pasid_stdev, queue;
+    uint32_t dirty_hwpt;
     int fault_fd, veventq_fd;
+    uint64_t dirty_bits;
     uint8_t rw[64];
 } MockSweep;
 
@@ -807,8 +809,65 @@ static int mock_sweep_step(EmuFixture *f, void *opaque)
         cmd.dmabuf_get.length = PAGE;
         cmd.dmabuf_get.open_flags = O_CLOEXEC;
         return t_test(f, EMU_TEST_OP_DMABUF_GET, &cmd);
+    case 21:
+        return t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+                            0, NULL, 0, &s->dirty_hwpt);
+    case 22: {
+        struct iommu_hwpt_set_dirty_tracking set = {
+            .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+            .hwpt_id = s->dirty_hwpt,
+        };
+
+        return ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set);
+    }
+    case 23: {  /* mock pages 2 and 5 of the area: dirty on failure? */
+        uint64_t bits = (1ULL << 2) | (1ULL << 5), nr;
+
+        return mock_dirty(f, s->dirty_hwpt, APERTURE, 64 * MOCK_PAGE, &bits,
+                          &nr);
+    }
+    case 24: {  /* read and clear: nothing cleared on failure */
+        struct iommu_hwpt_get_dirty_bitmap get = {
+            .size = sizeof(get), .hwpt_id = s->dirty_hwpt, .iova = APERTURE,
+            .length = 16 * PAGE, .page_size = PAGE,
+            .data = (uintptr_t)&s->dirty_bits,
+        };
+
+        s->dirty_bits = 0;
+        return ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get);
+    }
     }
     g_assert_not_reached();
+}
+
+/*
+ * TRIGGER_VEVENT whose record cannot be allocated: the event is lost, a
+ * LOST_EVENTS header takes its place and the command fails ENOMEM
+ * (iommufd_viommu_report_event()); the next event comes after it, and
+ * reading it drops the header.
+ */
+static void trigger_vevent_lost(EmuFixture *f, int fd)
+{
+    EmuTestCmd cmd = { .trigger_vevent = { .dev_id = f->dev_id } };
+    struct {
+        struct iommufd_vevent_header hdr;
+        EmuTestVevent ev;
+    } rec[2];
+
+    emu_host_fail_nth(f->host, 1, ENOMEM);
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_TRIGGER_VEVENT, &cmd), ==, ENOMEM);
+    emu_host_fail_nth(f->host, 0, 0);
+    emu_sweep_note(f->host);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, rec, sizeof(rec)), ==,
+                    sizeof(rec[0].hdr));
+    g_assert_cmphex(rec[0].hdr.flags, ==, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+    g_assert_cmpuint(rec[0].hdr.sequence, ==, 0);
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_TRIGGER_VEVENT, &cmd), ==, 0);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, rec, sizeof(rec)), ==,
+                    sizeof(rec[0]));
+    g_assert_cmphex(rec[0].hdr.flags, ==, 0);
+    g_assert_cmpuint(rec[0].hdr.sequence, ==, 1);
+    g_assert_cmphex(rec[0].ev.virt_id, ==, 0x42);
 }
 
 /*
@@ -845,6 +904,10 @@ static void test_fail_nth_mock(EmuFixture *f, gconstpointer data)
         1,      /* PASID_ATTACH: the handle */
         1,      /* MOCK_DOMAIN_REPLACE: the handle */
         1,      /* DMABUF_GET */
+        4,      /* dirty HWPT: the replaced domain's free id, no slot */
+        0,      /* SET_DIRTY_TRACKING: nothing allocated */
+        1,      /* DIRTY: the bitmap copy */
+        1,      /* GET_DIRTY_BITMAP: iova_bitmap_alloc */
     };
     MockSweep s = { 0 };
     unsigned total = 0, n;
@@ -859,17 +922,19 @@ static void test_fail_nth_mock(EmuFixture *f, gconstpointer data)
         total += n;
     }
     g_test_message("%u injection points in all", total);
-    g_assert_cmpuint(total, >=, 65);
+    g_assert_cmpuint(total, >=, 71);
+    /* mock pages 2 and 5: the first 4 KiB page and the third */
+    g_assert_cmphex(s.dirty_bits, ==, (1u << 1) | (1u << 2));
     /* the write landed once, across the two areas */
     g_assert_cmpmem(f->buf + 8 * PAGE - 32, sizeof(s.rw), s.rw,
                     sizeof(s.rw));
-    /* the replaced automatic domain went; the new one maps the IOAS */
-    g_assert_cmpint(check_map(f, s.hwpt, APERTURE, PAGE, f->buf), ==,
-                    ENOENT);
+    /* the replaced automatic domain went (its id reused); the new one */
+    g_assert_cmpuint(s.dirty_hwpt, ==, s.hwpt);
     g_assert_cmpint(check_map(f, s.pasid_hwpt, APERTURE, 16 * PAGE, f->buf),
                     ==, 0);
     g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_CHECK_HWPT, s.pasid_stdev,
                              200, s.pasid_hwpt), ==, 0);
+    trigger_vevent_lost(f, s.veventq_fd);
     close(s.fault_fd);
     close(s.veventq_fd);
     dfd = find_dmabuf_fd();
