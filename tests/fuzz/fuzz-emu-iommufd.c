@@ -9,8 +9,9 @@
  * (guest page tables, CDs, invalidation entries), a nesting set-up built
  * from input parameters (nest parent, vIOMMU, vDEVICE, vEVENTQ, nested
  * HWPT, attach), invalidation arrays of several entries and dirty
- * tracking on real objects. After the program everything is closed and
- * the leak check must find nothing.
+ * tracking on real objects; and armed failures (emu_host_fail_nth()), so
+ * every unwind runs on arbitrary state. After the program everything is
+ * closed and the leak check must find nothing.
  * Build and run with: make fuzz [FUZZ_SECONDS=N]
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -400,7 +401,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dev_ids[i] = bind.out_devid;
     }
     for (ops = 0; ops < MAX_OPS && in.left; ops++) {
-        switch (take8(&in) % 12) {
+        switch (take8(&in) % 13) {
         case 0 ... 3:
             do_ioctl(ctx, &in);
             break;
@@ -422,11 +423,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 9:
             do_dirty(ctx, &in);
             break;
+        case 12:
+            /* one of the next host operations fails, wherever it is */
+            emu_host_fail_nth(host, 1 + take8(&in) % 32, ENOMEM);
+            break;
         default:
             do_read(ctx, &in);
             break;
         }
     }
+    emu_host_fail_nth(host, 0, 0);
     for (i = 0; i < NDEV; i++) {
         emu_vfio_close(vfio[i]);
     }
