@@ -20,10 +20,12 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <glib.h>
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 #include "iommufd-emu.h"
@@ -178,6 +180,27 @@ static void do_ioctl(EmuCtx *ctx, Input *in)
         memcpy(arg + c->fd_off, &fd, sizeof(fd));
     }
     emu_ctx_ioctl(ctx, c->cmd, arg);
+}
+
+/*
+ * The same, checking that a command the armed failure hit left no trace
+ * (the state described as before it), or abort.
+ */
+static void do_ioctl_checked(EmuHost *host, EmuCtx *ctx, Input *in)
+{
+    g_autofree char *before = emu_ctx_describe(ctx);
+    g_autofree char *after = NULL;
+    const char *site = emu_host_fail_site(host);
+
+    do_ioctl(ctx, in);
+    if (emu_host_fail_site(host) != site) {
+        after = emu_ctx_describe(ctx);
+        if (strcmp(before, after)) {
+            fprintf(stderr, "failure at %s left a trace:\n%s\n---\n%s\n",
+                    emu_host_fail_site(host), before, after);
+            abort();
+        }
+    }
 }
 
 static void do_vfio(EmuVfio **vfio, Input *in)
@@ -403,7 +426,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (ops = 0; ops < MAX_OPS && in.left; ops++) {
         switch (take8(&in) % 13) {
         case 0 ... 3:
-            do_ioctl(ctx, &in);
+            do_ioctl_checked(host, ctx, &in);
             break;
         case 4:
             do_vfio(vfio, &in);
