@@ -1276,8 +1276,11 @@ static int ioas_sweep_step(EmuFixture *f, void *opaque)
     switch (s->step) {
     case 0:
         return t_ioas_alloc(f, &s->ioas2);
-    case 1: {
-        struct iommu_iova_range r = { .start = 0, .last = (1ULL << 40) - 1 };
+    case 1:
+    case 15: {  /* a new list replaces the old one, kept on failure */
+        struct iommu_iova_range r = {
+            .start = 0, .last = (1ULL << (s->step == 1 ? 40 : 39)) - 1,
+        };
         struct iommu_ioas_allow_iovas cmd = {
             .size = sizeof(cmd), .ioas_id = s->ioas2, .num_iovas = 1,
             .allowed_iovas = (uintptr_t)&r,
@@ -1361,6 +1364,7 @@ static void test_fail_nth_ioas(EmuFixture *f, gconstpointer data)
         1,      /* replace: the handle */
         1,      /* GET_HW_INFO: the driver's copy */
         6,      /* attach to an IOAS: object, slot, domain, 2 areas, handle */
+        1,      /* ALLOW_IOVAS again: the old list stays on failure */
     };
     IoasSweep s = { 0 };
     unsigned total = 0, n;
@@ -1393,7 +1397,7 @@ static void test_fail_nth_ioas(EmuFixture *f, gconstpointer data)
         }
     }
     g_test_message("%u injection points in all", total);
-    g_assert_cmpuint(total, >=, 47);
+    g_assert_cmpuint(total, >=, 48);
     /* the automatic domain on the second IOAS: its copy of the areas */
     g_assert_cmpint(t_dma(f, EMU_NO_PASID, SWEEP_COPY2 + 17 * PAGE + 8, &got,
                           sizeof(got), EMU_DMA_READ), ==, 0);
