@@ -72,8 +72,14 @@ int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
     }
     /* The driver's domain (domain_alloc_paging_flags): its dirty state */
     rc = emu_host_op(ctx->host);
+    /*
+     * iopt_table_add_domain(): what lies outside its aperture reserved,
+     * then every area mapped into it, or none
+     */
     if (!rc) {
-        /* iopt_table_add_domain(): every area mapped into it, or none */
+        rc = emu_ioas_reserve_aperture(ioas, iommu);
+    }
+    if (!rc) {
         rc = emu_ioas_fill_domain(ioas);
     }
     if (rc) {

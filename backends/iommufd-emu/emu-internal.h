@@ -453,6 +453,10 @@ bool emu_ioas_has_readonly(EmuIoas *ioas);
 int emu_ioas_check_domain(EmuIoas *ioas, const EmuIommu *iommu);
 /* Map every area into a new domain: one injection point per area */
 int emu_ioas_fill_domain(EmuIoas *ioas);
+/* Reserve what lies outside a new domain's aperture (EADDRINUSE) */
+int emu_ioas_reserve_aperture(EmuIoas *ioas, const EmuIommu *iommu);
+/* Reserve the regions the driver reserves for its devices (EADDRINUSE) */
+int emu_ioas_reserve_dev_regions(EmuIoas *ioas, const EmuIommu *iommu);
 /* Usable IOVA ranges (struct iommu_iova_range); caller frees */
 GArray *emu_ioas_usable(EmuIoas *ioas);
 uint64_t emu_ioas_iova_alignment(EmuIoas *ioas);

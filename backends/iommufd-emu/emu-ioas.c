@@ -137,8 +137,8 @@ static bool hwpt_in_use(const EmuHwpt *hwpt)
     return hwpt->attached || hwpt->nested_attached;
 }
 
-/* Reserved ranges the hardware behind @iommu imposes on an IOAS. */
-static void iommu_reserved(const EmuIommu *iommu, GArray *out)
+/* What lies outside the aperture of @iommu's paging domains */
+static void iommu_aperture_gaps(const EmuIommu *iommu, GArray *out)
 {
     Range r;
 
@@ -150,6 +150,13 @@ static void iommu_reserved(const EmuIommu *iommu, GArray *out)
     if (iommu->ops->reserved) {
         iommu->ops->reserved(iommu, out);
     }
+}
+
+/* What @iommu's driver reserves for each device (get_resv_regions) */
+static void iommu_dev_regions(const EmuIommu *iommu, GArray *out)
+{
+    Range r;
+
     switch (iommu->cfg.kind) {
     case EMU_HW_VTD:
         r.first = 0xfee00000;           /* x86 MSI window */
@@ -164,6 +171,65 @@ static void iommu_reserved(const EmuIommu *iommu, GArray *out)
     default:
         break;
     }
+}
+
+/* Reserved ranges the hardware behind @iommu imposes on an IOAS. */
+static void iommu_reserved(const EmuIommu *iommu, GArray *out)
+{
+    iommu_aperture_gaps(iommu, out);
+    iommu_dev_regions(iommu, out);
+}
+
+static bool allowed_intersects(GArray *allowed, uint64_t first,
+                               uint64_t last);
+
+/*
+ * iopt_reserve_iova() for each of @ranges: EADDRINUSE where an area or
+ * an allowed range lies; each reservation is an allocation, so an
+ * injection point. The model keeps no record of them (the reserved
+ * ranges of an IOAS are computed from what is attached to it), so the
+ * unwind has nothing to undo.
+ */
+static int reserve_each(EmuIoas *ioas, GArray *ranges)
+{
+    guint i;
+    int rc;
+
+    for (i = 0; i < ranges->len; i++) {
+        Range *x = &g_array_index(ranges, Range, i);
+
+        if (range_has_area(ioas, x->first, x->last) ||
+            allowed_intersects(ioas->allowed, x->first, x->last)) {
+            return -EADDRINUSE;
+        }
+        rc = emu_host_op(ioas->obj.ctx->host);
+        if (rc) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* iopt_table_add_domain(): each side outside the new domain's aperture */
+int emu_ioas_reserve_aperture(EmuIoas *ioas, const EmuIommu *iommu)
+{
+    g_autoptr(GArray) r = g_array_new(false, false, sizeof(Range));
+
+    iommu_aperture_gaps(iommu, r);
+    return reserve_each(ioas, r);
+}
+
+/*
+ * iopt_table_enforce_dev_resv_regions(): the regions the driver reserves
+ * for a device, when it attaches to (or is replaced onto) a paging
+ * domain of another IOAS by its RID.
+ */
+int emu_ioas_reserve_dev_regions(EmuIoas *ioas, const EmuIommu *iommu)
+{
+    g_autoptr(GArray) r = g_array_new(false, false, sizeof(Range));
+
+    iommu_dev_regions(iommu, r);
+    return reserve_each(ioas, r);
 }
 
 static gint range_cmp(gconstpointer a, gconstpointer b)

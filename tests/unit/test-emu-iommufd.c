@@ -1230,6 +1230,37 @@ static void test_leak_report(void)
 
 /* ---- failure injection: the IOAS, HWPT and attach paths ---- */
 
+/*
+ * iopt_reserve_iova() refuses a range an allowed range meets, as one an
+ * area holds (EADDRINUSE): a new domain reserves what lies outside its
+ * aperture (iopt_table_add_domain(), above 2^48 on this VT-d), a
+ * device's first attach the regions its driver reserves
+ * (iopt_table_enforce_dev_resv_regions(): the x86 MSI window).
+ */
+static void test_reserved_vs_allowed(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_iova_range r = { .start = 0 };
+    struct iommu_ioas_allow_iovas allow = {
+        .size = sizeof(allow), .ioas_id = f->ioas_id, .num_iovas = 1,
+        .allowed_iovas = (uintptr_t)&r,
+    };
+    uint32_t hwpt, pt;
+
+    r.last = (1ULL << 49) - 1;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &allow), ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &hwpt), ==,
+                    EADDRINUSE);
+    r.last = (1ULL << 32) - 1;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &allow), ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &hwpt), ==, 0);
+    pt = hwpt;
+    g_assert_cmpint(t_attach(f, &pt), ==, EADDRINUSE);
+    r.last = 0xfedfffff;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &allow), ==, 0);
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
 /* A memfd of @len bytes and the caller's own shared mapping of it. */
 static uint8_t *memfd_buf_rw(uint64_t len, int *fd)
 {
@@ -1279,7 +1310,7 @@ static int ioas_sweep_step(EmuFixture *f, void *opaque)
     case 1:
     case 15: {  /* a new list replaces the old one, kept on failure */
         struct iommu_iova_range r = {
-            .start = 0, .last = (1ULL << (s->step == 1 ? 40 : 39)) - 1,
+            .start = 0, .last = (1ULL << (s->step == 1 ? 31 : 30)) - 1,
         };
         struct iommu_ioas_allow_iovas cmd = {
             .size = sizeof(cmd), .ioas_id = s->ioas2, .num_iovas = 1,
@@ -1354,16 +1385,20 @@ static void test_fail_nth_ioas(EmuFixture *f, gconstpointer data)
         1,      /* ALLOW_IOVAS: the new list */
         1, 1,   /* MAP, no domain: the area */
         2,      /* COPY, no domain: an area per piece */
-        5,      /* HWPT: object, slot, domain, two areas filled */
-        1,      /* attach: the handle */
+        6,      /* HWPT: object, slot, domain, above the aperture, 2 areas */
+        2,      /* attach: the MSI window reserved, the handle */
         3,      /* MAP, one domain: area, pin, the domain */
-        6,      /* HWPT: object, slot, domain, three areas */
+        7,      /* HWPT: object, slot, domain, aperture, 3 areas */
         4,      /* MAP, two domains */
         8,      /* COPY of two pieces into two domains */
         5,      /* MAP_FILE: file, area, pin, two domains */
-        1,      /* replace: the handle */
+        1,      /* replace within the IOAS: the handle */
         1,      /* GET_HW_INFO: the driver's copy */
-        6,      /* attach to an IOAS: object, slot, domain, 2 areas, handle */
+        /*
+         * replace onto an automatic domain of another IOAS: object,
+         * slot, domain, aperture, 2 areas, the MSI window, the handle
+         */
+        8,
         1,      /* ALLOW_IOVAS again: the old list stays on failure */
     };
     IoasSweep s = { 0 };
@@ -1397,7 +1432,7 @@ static void test_fail_nth_ioas(EmuFixture *f, gconstpointer data)
         }
     }
     g_test_message("%u injection points in all", total);
-    g_assert_cmpuint(total, >=, 48);
+    g_assert_cmpuint(total, >=, 53);
     /* the automatic domain on the second IOAS: its copy of the areas */
     g_assert_cmpint(t_dma(f, EMU_NO_PASID, SWEEP_COPY2 + 17 * PAGE + 8, &got,
                           sizeof(got), EMU_DMA_READ), ==, 0);
@@ -1440,6 +1475,7 @@ int main(int argc, char **argv)
     T("dirty/rewrite", test_dirty_rewrite, setup_vtd);
     T("dirty/bitmap-layout", test_dirty_bitmap_layout, setup_vtd);
     T("fail-nth/ioas", test_fail_nth_ioas, setup_vtd);
+    T("ioas/reserved-vs-allowed", test_reserved_vs_allowed, setup_vtd);
 #undef T
     g_test_add_func("/emu/iommufd/close-destroys-everything",
                     test_close_destroys_everything);
