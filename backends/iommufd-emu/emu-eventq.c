@@ -265,6 +265,15 @@ void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
     if (g_queue_get_length(&q->records) >= q->depth) {
         return;                 /* the hardware's page request queue is full */
     }
+    /*
+     * iommu_report_device_fault(): iopf_group_alloc() failing aborts the
+     * request (answered as failed to the device), nothing is queued and
+     * the report returns 0. Only the selftest's TRIGGER_IOPF, a command,
+     * reports here: an injection point.
+     */
+    if (emu_host_op(idev->obj.ctx->host)) {
+        return;
+    }
     f.dev_id = idev->obj.id;
     f.length = 0;               /* iommufd_compose_fault_message() */
     f.cookie = 0;
@@ -327,6 +336,18 @@ static ssize_t fault_read(EmuEventq *q, void *buf, size_t len)
         if (done >= len) {
             if (!done) {
                 errno = EINVAL;
+                return -1;
+            }
+            break;
+        }
+        /*
+         * iommufd_fault_fops_read(): the response cookie's slot first
+         * (xa_alloc); on failure the record stays queued and the read
+         * returns what it has, or the error
+         */
+        if (emu_host_op(q->obj.ctx->host)) {
+            if (!done) {
+                errno = ENOMEM;
                 return -1;
             }
             break;

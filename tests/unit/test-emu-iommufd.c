@@ -1137,6 +1137,30 @@ static void test_fault_queue(void)
     g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==,
                     sizeof(pf[0]));
     g_assert_cmpuint(pf[0].cookie, ==, 1);
+    /*
+     * iopf_group_alloc() failing (iommu_report_device_fault()): the
+     * request is answered as failed, nothing is queued, and TRIGGER_IOPF
+     * still returns 0
+     */
+    emu_host_fail_nth(f->host, 1, ENOMEM);
+    g_assert_cmpint(trigger_iopf(f, 5, 10, 0xa000), ==, 0);
+    emu_host_fail_nth(f->host, 0, 0);
+    emu_sweep_note(f->host);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==, 0);
+    /*
+     * the response cookie's slot failing (iommufd_fault_fops_read()):
+     * ENOMEM, and the record is still there for the next read
+     */
+    g_assert_cmpint(trigger_iopf(f, 5, 11, 0xb000), ==, 0);
+    emu_host_fail_nth(f->host, 1, ENOMEM);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==, -1);
+    g_assert_cmpint(errno, ==, ENOMEM);
+    emu_host_fail_nth(f->host, 0, 0);
+    emu_sweep_note(f->host);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==,
+                    sizeof(pf[0]));
+    g_assert_cmphex(pf[0].addr, ==, 0xb000);
+    g_assert_cmpuint(pf[0].grpid, ==, 11);
     /* the HWPT holds the queue, then its fd does */
     g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
     g_assert_cmpint(t_detach(f), ==, 0);
