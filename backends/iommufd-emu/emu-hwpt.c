@@ -74,10 +74,14 @@ int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
     rc = emu_host_op(ctx->host);
     /*
      * iopt_table_add_domain(): what lies outside its aperture reserved,
-     * then every area mapped into it, or none
+     * its slot among the IOAS's domains (xa_reserve(); here the list
+     * node), then every area mapped into it, or none
      */
     if (!rc) {
         rc = emu_ioas_reserve_aperture(ioas, iommu);
+    }
+    if (!rc) {
+        rc = emu_host_op(ctx->host);
     }
     if (!rc) {
         rc = emu_ioas_fill_domain(ioas);

@@ -1419,10 +1419,11 @@ static void test_fail_nth_ioas(EmuFixture *f, gconstpointer data)
         1,      /* ALLOW_IOVAS: the new list */
         1, 1,   /* MAP, no domain: the area */
         2,      /* COPY, no domain: an area per piece */
-        6,      /* HWPT: object, slot, domain, above the aperture, 2 areas */
+        /* HWPT: object, slot, domain, above the aperture, IOAS slot, areas */
+        7,
         2,      /* attach: the MSI window reserved, the handle */
         3,      /* MAP, one domain: area, pin, the domain */
-        7,      /* HWPT: object, slot, domain, aperture, 3 areas */
+        8,      /* HWPT: object, slot, domain, aperture, IOAS slot, 3 areas */
         4,      /* MAP, two domains */
         8,      /* COPY of two pieces into two domains */
         5,      /* MAP_FILE: file, area, pin, two domains */
@@ -1430,9 +1431,10 @@ static void test_fail_nth_ioas(EmuFixture *f, gconstpointer data)
         1,      /* GET_HW_INFO: the driver's copy */
         /*
          * replace onto an automatic domain of another IOAS: object,
-         * slot, domain, aperture, 2 areas, the MSI window, the handle
+         * slot, domain, aperture, IOAS slot, 2 areas, the MSI window,
+         * the handle
          */
-        8,
+        9,
         1,      /* ALLOW_IOVAS again: the old list stays on failure */
         0,      /* UNMAP: nothing that can fail */
     };
@@ -1474,7 +1476,7 @@ static void test_fail_nth_ioas(EmuFixture *f, gconstpointer data)
         }
     }
     g_test_message("%u injection points in all", total);
-    g_assert_cmpuint(total, >=, 53);
+    g_assert_cmpuint(total, >=, 56);
     /* the automatic domain on the second IOAS: its copy, now unmapped */
     g_assert_cmpint(t_dma(f, EMU_NO_PASID, SWEEP_COPY2 + 17 * PAGE + 8, &got,
                           sizeof(got), EMU_DMA_READ), <, 0);

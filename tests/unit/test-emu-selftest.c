@@ -884,28 +884,28 @@ static void test_fail_nth_mock(EmuFixture *f, gconstpointer data)
         /*
          * MOCK_DOMAIN: selftest object 2, mock device, device 2, its
          * group, automatic domain 2, its domain, both sides of its
-         * aperture, 2 areas, the handle
+         * aperture, its slot in the IOAS, 2 areas, the handle
          */
-        14,
+        15,
         4,      /* CREATE_ACCESS: object 2, file, IOAS slot */
         4,      /* ACCESS_PAGES: pages array, 2 areas, item */
         1,      /* ACCESS_RW: bounce buffer */
         2,      /* IOAS */
         1,      /* ACCESS_REPLACE_IOAS: the new IOAS slot */
         1,      /* ADD_RESERVED */
-        7,      /* nest parent: object 2, domain, aperture 2, 2 areas */
+        8,      /* nest parent: object 2, domain, aperture 2, slot, 2 areas */
         3,      /* vIOMMU: object 2, mmap region */
         3,      /* vDEVICE: object 2, virt_id slot */
         3,      /* HW queue: object 2, pin */
         3,      /* fault queue: object 2, file */
         3,      /* vEVENTQ: object 2, file */
         3,      /* nested HWPT: object 2, the mock's nested domain */
-        7,      /* PASID-capable paging HWPT */
+        8,      /* PASID-capable paging HWPT */
         7,      /* MOCK_DOMAIN_FLAGS on it: no automatic domain */
         1,      /* PASID_ATTACH: the handle */
         1,      /* MOCK_DOMAIN_REPLACE: the handle */
         1,      /* DMABUF_GET */
-        6,      /* dirty HWPT: the replaced domain's free id, no slot */
+        7,      /* dirty HWPT: the replaced domain's free id, no slot */
         0,      /* SET_DIRTY_TRACKING: nothing allocated */
         1,      /* DIRTY: the bitmap copy */
         1,      /* GET_DIRTY_BITMAP: iova_bitmap_alloc */
@@ -923,7 +923,7 @@ static void test_fail_nth_mock(EmuFixture *f, gconstpointer data)
         total += n;
     }
     g_test_message("%u injection points in all", total);
-    g_assert_cmpuint(total, >=, 79);
+    g_assert_cmpuint(total, >=, 83);
     /* mock pages 2 and 5: the first 4 KiB page and the third */
     g_assert_cmphex(s.dirty_bits, ==, (1u << 1) | (1u << 2));
     /* the write landed once, across the two areas */
