@@ -164,6 +164,13 @@ static bool emu_host_create(VNestEmu *emu, Error **errp)
         return false;
     }
     emu->ctx = emu_ctx_open(emu->host);
+    if (!emu->ctx) {
+        error_setg_errno(errp, errno, "cannot open emulated host IOMMU %s",
+                         hw);
+        emu_host_free(emu->host);
+        emu->host = NULL;
+        return false;
+    }
     trace_vnest_iommufd_emu_connect(hw, cfg.nesting, 1);
     return true;
 }

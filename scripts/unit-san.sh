@@ -72,6 +72,9 @@ if [ $# -gt 0 ]; then
     exec "$OUT/$name" "$@"
 fi
 rc=0
+# The injection points the suites' fail-nth sweeps fail (emu_sweep_note())
+export EMU_FAIL_SITES=$OUT/fail-sites.txt
+: >"$EMU_FAIL_SITES"
 for name in $(printf '%s\n' "${!SUITES[@]}" | sort); do
     build "$name" || { rc=1; continue; }
     if "$OUT/$name" >"$OUT/$name.log" 2>&1; then
@@ -93,4 +96,17 @@ for t in "${TSAN_TESTS[@]}"; do
         echo "FAILED: $name ${t#*:} under ThreadSanitizer (see $OUT/$name-tsan.log)"
     fi
 done
+# Every injection point of the model (each emu_host_op() call) must be
+# failed by some sweep: a point no test reaches is an unwind never run.
+points=$(cd "$VNEST_ROOT/backends/iommufd-emu" &&
+         grep -n 'emu_host_op([a-z]' ./*.c | cut -d: -f1,2 | sed 's|^\./||' |
+         sort -u)
+missing=$(comm -23 <(echo "$points") <(sort -u "$EMU_FAIL_SITES"))
+if [ -n "$missing" ]; then
+    rc=1
+    echo "FAILED: injection points no fail-nth sweep reaches:"
+    echo "$missing" | sed 's/^/  /'
+else
+    echo "ok: fail-nth sweeps reach all $(echo "$points" | wc -l) injection points"
+fi
 exit $rc

@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <inttypes.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "emu-internal.h"
@@ -61,15 +62,24 @@ int emu_access_create(EmuCtx *ctx, uint32_t ioas_id, uint32_t flags,
     if (!ioas) {
         return -ENOENT;
     }
-    rc = emu_host_op(ctx->host);
+    rc = emu_obj_reserve(ctx, EMU_OBJ_ACCESS, sizeof(*access), &access);
     if (rc) {
         return rc;
     }
-    fd = eventfd(0, EFD_CLOEXEC);
+    /* Its file (iommufd_test_create_access(): anon_inode_getfile) */
+    rc = emu_host_op(ctx->host);
+    fd = rc ? -1 : eventfd(0, EFD_CLOEXEC);
     if (fd < 0) {
-        return -errno;
+        emu_obj_abort(&access->obj);
+        return rc ? rc : -errno;
     }
-    access = emu_obj_reserve(ctx, EMU_OBJ_ACCESS, sizeof(*access));
+    /* iommufd_access_attach() -> iopt_add_access(): its IOAS slot */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        close(fd);
+        emu_obj_abort(&access->obj);
+        return rc;
+    }
     access->fd = fd;
     access->flags = flags;
     access->pins = g_hash_table_new_full(g_direct_hash, g_direct_equal,
@@ -106,6 +116,7 @@ int emu_access_replace_ioas(EmuAccess *access, uint32_t ioas_id)
 {
     EmuIoas *ioas = (EmuIoas *)emu_obj_get(access->obj.ctx, ioas_id,
                                            EMU_OBJ_IOAS);
+    int rc;
 
     if (!ioas) {
         return -ENOENT;
@@ -113,12 +124,39 @@ int emu_access_replace_ioas(EmuAccess *access, uint32_t ioas_id)
     if (ioas == access->ioas) {
         return 0;
     }
+    /* iopt_add_access(): its slot in the new IOAS (xa_alloc), first */
+    rc = emu_host_op(access->obj.ctx->host);
+    if (rc) {
+        return rc;
+    }
     /*
      * iommufd_access_change_ioas: the access's unmap op runs over the
      * whole old IOAS first, so the selftest's access drops every pin.
      */
     g_hash_table_remove_all(access->pins);
     access_set_ioas(access, ioas);
+    return 0;
+}
+
+/* One injection point per area covering [iova, last]. */
+static int ioas_each_area(EmuIoas *ioas, uint64_t iova, uint64_t last)
+{
+    uint64_t pos = iova;
+    int rc;
+
+    while (pos <= last) {
+        EmuArea *a = emu_ioas_find(ioas, pos);
+
+        g_assert(a);            /* emu_ioas_pin() checked: no hole */
+        rc = emu_host_op(ioas->obj.ctx->host);
+        if (rc) {
+            return rc;
+        }
+        pos = a->iova + a->length;
+        if (!pos) {
+            break;
+        }
+    }
     return 0;
 }
 
@@ -157,6 +195,19 @@ int emu_access_pin(EmuAccess *access, uint64_t iova, uint64_t length,
     if (!emu_ioas_pin(access->ioas, iova, length, false)) {
         return -ENOENT;
     }
+    /* iommufd_test_access_pages(): the pages array (kvzalloc) */
+    rc = emu_host_op(access->obj.ctx->host);
+    if (!rc) {
+        /*
+         * iommufd_access_pin_pages(): area by area, iopt_area_add_access()
+         * fills the pages' xarray, which can fail on each; the areas
+         * already done are released again. Nothing to release here.
+         */
+        rc = ioas_each_area(access->ioas, iova, last);
+    }
+    if (rc) {
+        return rc;
+    }
     for (page = first; page <= last; page += EMU_PAGE_SIZE) {
         uint64_t at = MAX(page, iova);
         uint8_t *hva = emu_ioas_resolve(access->ioas, at, 1, prot);
@@ -178,6 +229,7 @@ int emu_access_pin(EmuAccess *access, uint64_t iova, uint64_t length,
             break;
         }
     }
+    /* iommufd_test_access_pages(): the item recording the pin (kzalloc) */
     rc = emu_host_op(access->obj.ctx->host);
     if (rc) {
         return rc;
@@ -212,6 +264,14 @@ int emu_access_rw(EmuAccess *access, uint64_t iova, uint64_t length,
     }
     if (!length || iova + length < iova) {
         return -EINVAL;
+    }
+    /*
+     * iommufd_test_access_rw()'s bounce buffer (kvzalloc). The copy
+     * itself allocates nothing: the caller's own mm is used directly.
+     */
+    rc = emu_host_op(access->obj.ctx->host);
+    if (rc) {
+        return rc;
     }
     while (done < length) {
         uint64_t len = MIN(EMU_PAGE_SIZE - ((iova + done) & ~EMU_PAGE_MASK),
@@ -268,3 +328,29 @@ bool emu_access_pins_range(EmuIoas *ioas, uint64_t first, uint64_t last)
     return false;
 }
 
+
+static gint pin_id_cmp(gconstpointer a, gconstpointer b)
+{
+    guint x = GPOINTER_TO_UINT(a), y = GPOINTER_TO_UINT(b);
+
+    return x < y ? -1 : x > y;
+}
+
+void emu_access_describe(EmuAccess *access, GString *s)
+{
+    GList *ids = g_list_sort(g_hash_table_get_keys(access->pins),
+                             pin_id_cmp);
+    GList *l;
+
+    g_string_append_printf(s, "  ioas %u flags 0x%x\n",
+                           access->ioas ? access->ioas->obj.id : 0,
+                           access->flags);
+    for (l = ids; l; l = l->next) {
+        gpointer k = l->data;
+        const EmuPin *pin = g_hash_table_lookup(access->pins, k);
+
+        g_string_append_printf(s, "  pin %u 0x%" PRIx64 "+0x%" PRIx64 "\n",
+                               GPOINTER_TO_UINT(k), pin->iova, pin->length);
+    }
+    g_list_free(ids);
+}

@@ -138,7 +138,7 @@ int emu_idev_attach(EmuIdev *idev, uint32_t pasid, uint32_t *pt_id)
 {
     EmuCtx *ctx = idev->obj.ctx;
     EmuObj *pt = emu_obj_get(ctx, *pt_id, EMU_OBJ_NONE);
-    EmuHwpt *hwpt;
+    EmuHwpt *hwpt, *old, *old_paging, *paging;
     bool made = false;
     int rc;
 
@@ -158,7 +158,19 @@ int emu_idev_attach(EmuIdev *idev, uint32_t pasid, uint32_t *pt_id)
         return -EINVAL;
     }
     rc = attach_check(idev, hwpt, pasid);
-    if (!rc) {
+    old = emu_idev_domain(idev, pasid);
+    old_paging = old && old->parent ? old->parent : old;
+    paging = hwpt->parent ? hwpt->parent : hwpt;
+    if (!rc && old != hwpt && pasid == EMU_NO_PASID &&
+        (!old_paging || old_paging->ioas != paging->ioas)) {
+        /*
+         * iommufd_device_attach_reserved_iova(), or on a replace onto
+         * another IOAS iommufd_group_do_replace_reserved_iova()
+         */
+        rc = emu_ioas_reserve_dev_regions(paging->ioas, idev->dev->iommu);
+    }
+    if (!rc && old != hwpt) {
+        /* The attach handle (iommufd_hw_pagetable_attach(): kzalloc) */
         rc = emu_host_op(ctx->host);
     }
     if (!rc && pasid != EMU_NO_PASID &&
@@ -267,11 +279,19 @@ int emu_idev_bind(EmuCtx *ctx, EmuDevice *dev, EmuIdev **out)
     if (dev->idev) {
         return -EINVAL;
     }
-    rc = emu_host_op(ctx->host);
+    rc = emu_obj_reserve(ctx, EMU_OBJ_DEVICE, sizeof(*idev), &idev);
     if (rc) {
         return rc;
     }
-    idev = emu_obj_reserve(ctx, EMU_OBJ_DEVICE, sizeof(*idev));
+    /*
+     * Its attach table: where the kernel keeps the group's attach state
+     * (iommufd_get_group(): the iommufd_group, kzalloc).
+     */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        emu_obj_abort(&idev->obj);
+        return rc;
+    }
     idev->dev = dev;
     idev->attach = g_hash_table_new(g_direct_hash, g_direct_equal);
     emu_obj_ref(idev);          /* held by the binding; put at unbind */

@@ -23,17 +23,19 @@
 static int eventq_new(EmuCtx *ctx, EmuObjType type, EmuEventq **out)
 {
     EmuEventq *q;
-    int rc = emu_host_op(ctx->host);
+    int rc = emu_obj_reserve(ctx, type, sizeof(*q), &q);
     int fd;
 
     if (rc) {
         return rc;
     }
-    fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    /* Its file (iommufd_fault_init(): anon_inode_getfile) */
+    rc = emu_host_op(ctx->host);
+    fd = rc ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) {
-        return -errno;
+        emu_obj_abort(&q->obj);
+        return rc ? rc : -errno;
     }
-    q = emu_obj_reserve(ctx, type, sizeof(*q));
     q->fd = fd;
     emu_obj_ref(q);             /* the open fd's, put by eventq_close_fd() */
     q->is_fault = type == EMU_OBJ_FAULT;
@@ -195,16 +197,27 @@ static void eventq_drain_signal(EmuEventq *q)
  * any newer report first deletes it, the gap in the numbers then says
  * how many were lost.
  */
-void emu_veventq_report(EmuViommu *viommu, uint32_t type,
-                        const void *payload, size_t len)
+static int veventq_report(EmuViommu *viommu, uint32_t type,
+                          const void *payload, size_t len, bool task)
 {
     EmuEventq *q = veventq_find(viommu, type);
     struct iommufd_vevent_header hdr = { 0 };
     guint events;
     GByteArray *rec;
+    int rc = 0;
 
     if (!q) {
-        return;
+        return 0;
+    }
+    /*
+     * iommufd_viommu_report_event(): the record is allocated first; if
+     * that fails the event is lost, the LOST_EVENTS header takes its
+     * place as when the queue is full, and the caller sees ENOMEM.
+     * Only a report made for a command is an injection point: fail_nth
+     * does not reach the hardware's interrupt path.
+     */
+    if (task) {
+        rc = emu_host_op(viommu->obj.ctx->host);
     }
     hdr.sequence = q->seq;
     q->seq = (q->seq + 1) & INT32_MAX;
@@ -214,7 +227,7 @@ void emu_veventq_report(EmuViommu *viommu, uint32_t type,
     }
     events = g_queue_get_length(&q->records);
     rec = g_byte_array_sized_new(sizeof(hdr) + len);
-    if (events >= q->depth) {
+    if (rc || events >= q->depth) {
         hdr.flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS;
         q->lost = true;
     }
@@ -224,6 +237,19 @@ void emu_veventq_report(EmuViommu *viommu, uint32_t type,
     }
     g_queue_push_tail(&q->records, g_byte_array_free_to_bytes(rec));
     eventq_signal(q);
+    return rc;
+}
+
+void emu_veventq_report(EmuViommu *viommu, uint32_t type,
+                        const void *payload, size_t len)
+{
+    veventq_report(viommu, type, payload, len, false);
+}
+
+int emu_veventq_report_task(EmuViommu *viommu, uint32_t type,
+                            const void *payload, size_t len)
+{
+    return veventq_report(viommu, type, payload, len, true);
 }
 
 /*
@@ -238,6 +264,15 @@ void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
 
     if (g_queue_get_length(&q->records) >= q->depth) {
         return;                 /* the hardware's page request queue is full */
+    }
+    /*
+     * iommu_report_device_fault(): iopf_group_alloc() failing aborts the
+     * request (answered as failed to the device), nothing is queued and
+     * the report returns 0. Only the selftest's TRIGGER_IOPF, a command,
+     * reports here: an injection point.
+     */
+    if (emu_host_op(idev->obj.ctx->host)) {
+        return;
     }
     f.dev_id = idev->obj.id;
     f.length = 0;               /* iommufd_compose_fault_message() */
@@ -301,6 +336,18 @@ static ssize_t fault_read(EmuEventq *q, void *buf, size_t len)
         if (done >= len) {
             if (!done) {
                 errno = EINVAL;
+                return -1;
+            }
+            break;
+        }
+        /*
+         * iommufd_fault_fops_read(): the response cookie's slot first
+         * (xa_alloc); on failure the record stays queued and the read
+         * returns what it has, or the error
+         */
+        if (emu_host_op(q->obj.ctx->host)) {
+            if (!done) {
+                errno = ENOMEM;
                 return -1;
             }
             break;

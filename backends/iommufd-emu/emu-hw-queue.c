@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <inttypes.h>
 #include "emu-internal.h"
 
 struct EmuHwQueue {
@@ -68,16 +69,24 @@ int emu_hw_queue_alloc(EmuCtx *ctx, struct iommu_hw_queue_alloc *cmd)
     }
     rc = hw_queue_check(viommu, cmd);
     if (!rc) {
-        rc = emu_host_op(ctx->host);
+        rc = emu_obj_reserve(ctx, EMU_OBJ_HW_QUEUE, sizeof(*q), &q);
     }
     if (rc) {
         return rc;
     }
-    q = emu_obj_reserve(ctx, EMU_OBJ_HW_QUEUE, sizeof(*q));
     q->viommu = viommu;
     q->index = cmd->index;
     q->iova = cmd->nesting_parent_iova;
     q->length = cmd->length;
+    /*
+     * iommufd_hw_queue_alloc_phys(): the pages array (kcalloc) and the
+     * pin of the queue's memory in the parent's IOAS (iopt_pin_pages()).
+     */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        emu_obj_abort(&q->obj);
+        return rc;
+    }
     emu_ioas_pin(viommu->parent->ioas, q->iova, q->length, true);
     emu_obj_ref(viommu);        /* put in emu_hw_queue_destroy() */
     if (q->index) {
@@ -98,4 +107,11 @@ void emu_hw_queue_destroy(EmuHwQueue *q)
         emu_obj_unref(q->prev);
     }
     emu_obj_unref(q->viommu);
+}
+
+void emu_hw_queue_describe(EmuHwQueue *q, GString *s)
+{
+    g_string_append_printf(s, "  viommu %u index %u 0x%" PRIx64 "+0x%" PRIx64
+                           "\n", q->viommu->obj.id, q->index, q->iova,
+                           q->length);
 }

@@ -57,9 +57,15 @@ static int mock_paging_data(EmuIommu *iommu, const void *data,
 static int mock_nested_alloc(EmuHwpt *hwpt, const void *data, size_t len)
 {
     const EmuTestHwptData *d = data;
-    uint32_t *iotlb = g_new(uint32_t, EMU_MOCK_IOTLB_NUM);
+    uint32_t *iotlb;
     unsigned i;
+    /* __mock_domain_alloc_nested(): the nested domain (kzalloc) */
+    int rc = emu_host_op(hwpt->obj.ctx->host);
 
+    if (rc) {
+        return rc;
+    }
+    iotlb = g_new(uint32_t, EMU_MOCK_IOTLB_NUM);
     for (i = 0; i < EMU_MOCK_IOTLB_NUM; i++) {
         iotlb[i] = d->iotlb;
     }

@@ -524,6 +524,13 @@ static int smmu_nested_alloc(EmuHwpt *hwpt, const void *data, size_t len)
 
     rc = ste_decode(GUINT64_FROM_LE(arg->ste[0]),
                     GUINT64_FROM_LE(arg->ste[1]), ste);
+    if (!rc) {
+        /*
+         * arm_vsmmu_alloc_domain_nested(): the vSTE is validated, then
+         * the domain allocated (kzalloc)
+         */
+        rc = emu_host_op(hwpt->obj.ctx->host);
+    }
     if (rc) {
         g_free(ste);
         return rc;

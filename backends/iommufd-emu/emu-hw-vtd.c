@@ -220,8 +220,13 @@ static size_t vtd_hw_info(EmuIommu *iommu, void *buf, size_t len)
 static int vtd_nested_alloc(EmuHwpt *hwpt, const void *data, size_t len)
 {
     const struct iommu_hwpt_vtd_s1 *s1 = data;
+    /* intel_iommu_domain_alloc_nested(): the domain (kzalloc) */
+    int rc = emu_host_op(hwpt->obj.ctx->host);
 
     g_assert(len >= sizeof(*s1));
+    if (rc) {
+        return rc;
+    }
     hwpt->data = g_memdup2(s1, sizeof(*s1));
     return 0;
 }

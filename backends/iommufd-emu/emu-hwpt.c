@@ -23,15 +23,20 @@
 #define INV_ENTRY_LEN_MAX   4096u
 #define NESTED_FLAGS    (IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
 
-static EmuHwpt *hwpt_reserve(EmuCtx *ctx, EmuObjType type, EmuIommu *iommu,
-                             uint32_t flags)
+static int hwpt_reserve(EmuCtx *ctx, EmuObjType type, EmuIommu *iommu,
+                        uint32_t flags, EmuHwpt **out)
 {
-    EmuHwpt *hwpt = emu_obj_reserve(ctx, type, sizeof(*hwpt));
+    EmuHwpt *hwpt;
+    int rc = emu_obj_reserve(ctx, type, sizeof(*hwpt), &hwpt);
 
+    if (rc) {
+        return rc;
+    }
     hwpt->iommu = iommu;
     hwpt->flags = flags;
     hwpt->tag = iommu->next_tag++;
-    return hwpt;
+    *out = hwpt;
+    return 0;
 }
 
 /* A paging HWPT on @ioas for devices behind @iommu. */
@@ -60,12 +65,31 @@ int emu_hwpt_paging_new(EmuCtx *ctx, EmuIoas *ioas, EmuIommu *iommu,
     }
     rc = emu_ioas_check_domain(ioas, iommu);
     if (!rc) {
-        rc = emu_host_op(ctx->host);
+        rc = hwpt_reserve(ctx, EMU_OBJ_HWPT_PAGING, iommu, flags, &hwpt);
     }
     if (rc) {
         return rc;
     }
-    hwpt = hwpt_reserve(ctx, EMU_OBJ_HWPT_PAGING, iommu, flags);
+    /* The driver's domain (domain_alloc_paging_flags): its dirty state */
+    rc = emu_host_op(ctx->host);
+    /*
+     * iopt_table_add_domain(): what lies outside its aperture reserved,
+     * its slot among the IOAS's domains (xa_reserve(); here the list
+     * node), then every area mapped into it, or none
+     */
+    if (!rc) {
+        rc = emu_ioas_reserve_aperture(ioas, iommu);
+    }
+    if (!rc) {
+        rc = emu_host_op(ctx->host);
+    }
+    if (!rc) {
+        rc = emu_ioas_fill_domain(ioas);
+    }
+    if (rc) {
+        emu_obj_abort(&hwpt->obj);
+        return rc;
+    }
     hwpt->ioas = ioas;
     emu_obj_ref(ioas);          /* put in emu_hwpt_destroy() */
     ioas->hwpts = g_list_prepend(ioas->hwpts, hwpt);
@@ -130,15 +154,15 @@ static int hwpt_nested_new(EmuCtx *ctx, EmuIdev *idev, EmuObj *pt,
     }
     rc = hwpt_data_copy(ops, cmd, &data);
     if (!rc) {
-        rc = emu_host_op(ctx->host);
+        rc = hwpt_reserve(ctx, EMU_OBJ_HWPT_NESTED, iommu, cmd->flags, &hwpt);
     }
     if (rc) {
         return rc;
     }
-    hwpt = hwpt_reserve(ctx, EMU_OBJ_HWPT_NESTED, iommu, cmd->flags);
     hwpt->parent = parent;
     hwpt->viommu = viommu;
     hwpt->data_type = cmd->data_type;
+    /* The driver's nested domain: an injection point in each driver */
     rc = ops->nested_alloc(hwpt, data, ops->nested_data_size);
     if (rc) {
         emu_obj_abort(&hwpt->obj);
@@ -480,6 +504,11 @@ int emu_hw_info(EmuCtx *ctx, struct iommu_hw_info *cmd)
         return -EOPNOTSUPP;
     }
     if (ops->hw_info) {
+        /* The driver's info (its hw_info op returns a kzalloc'ed copy) */
+        rc = emu_host_op(ctx->host);
+        if (rc) {
+            return rc;
+        }
         len = ops->hw_info(iommu, buf, sizeof(buf));
     }
     /* Copy what fits, zero the rest of the user's buffer. */
@@ -675,6 +704,11 @@ int emu_hwpt_get_dirty(EmuCtx *ctx, struct iommu_hwpt_get_dirty_bitmap *cmd)
     }
     if (!emu_ioas_pin(hwpt->ioas, cmd->iova, cmd->length, false)) {
         return -EINVAL;         /* iopt_area_contig_done() */
+    }
+    /* iova_bitmap_alloc(): before any dirty bit is read or cleared */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
     }
     bm.iova = cmd->iova;
     bm.shift = __builtin_ctzll(cmd->page_size);

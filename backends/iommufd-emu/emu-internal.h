@@ -355,6 +355,7 @@ struct EmuHost {
     unsigned long ops_count;    /* host operations since last fail_nth */
     unsigned long fail_at;      /* 0: off */
     int fail_err;
+    const char *fail_site;      /* where the last injected failure hit */
     EmuStats stats;
     GPtrArray *dmabufs;         /* EmuDmabuf */
     uint64_t next_pages_id;
@@ -383,13 +384,18 @@ struct EmuCtx {
 };
 
 /* emu-object.c */
-void *emu_obj_reserve(EmuCtx *ctx, EmuObjType type, size_t size);
+/* Reserve an id for a new object of @size into *(T **)@out; -errno */
+int emu_obj_reserve(EmuCtx *ctx, EmuObjType type, size_t size, void *out);
 void emu_obj_finalize(EmuObj *obj);
 void emu_obj_abort(EmuObj *obj);
 EmuObj *emu_obj_get(EmuCtx *ctx, uint32_t id, EmuObjType type);
 int emu_obj_destroy(EmuCtx *ctx, uint32_t id);
 void emu_obj_destroy_all(EmuCtx *ctx);
 const char *emu_obj_type_name(EmuObjType type);
+/* emu_ctx_describe(): each file's own object kinds */
+void emu_access_describe(EmuAccess *access, GString *s);
+void emu_hw_queue_describe(EmuHwQueue *q, GString *s);
+void emu_stdev_describe(EmuStdev *stdev, GString *s);
 unsigned emu_obj_leak_report(EmuCtx *ctx);
 static inline void emu_obj_get_ref(EmuObj *obj)
 {
@@ -404,8 +410,16 @@ static inline void emu_obj_put_ref(EmuObj *obj)
 #define emu_obj_ref(o)      emu_obj_get_ref(&(o)->obj)
 #define emu_obj_unref(o)    emu_obj_put_ref(&(o)->obj)
 
-/* emu-main.c: failure injection; every host operation calls this first */
-int emu_host_op(EmuHost *host);
+/*
+ * emu-main.c: failure injection. Called at each injection point: where
+ * the model allocates, or does a step that can fail, on a command's path
+ * (or where the kernel function it mirrors does); fails the Nth one armed
+ * by emu_host_fail_nth(). The caller unwinds to the state before the
+ * command. @site names the point for emu_host_fail_site().
+ */
+int emu_host_op_at(EmuHost *host, const char *site);
+#define emu_host_op(host) \
+    emu_host_op_at((host), __FILE__ ":" G_STRINGIFY(__LINE__))
 /* Safe user copies (EFAULT instead of a crash on a bad pointer) */
 int emu_copy_from_user(void *dst, uint64_t uptr, size_t len);
 int emu_copy_to_user(uint64_t uptr, const void *src, size_t len);
@@ -437,6 +451,12 @@ int emu_ioas_cut(EmuIoas *ioas, uint64_t iova);
 int emu_ioas_check_attach(EmuIoas *ioas, const EmuIommu *iommu);
 bool emu_ioas_has_readonly(EmuIoas *ioas);
 int emu_ioas_check_domain(EmuIoas *ioas, const EmuIommu *iommu);
+/* Map every area into a new domain: one injection point per area */
+int emu_ioas_fill_domain(EmuIoas *ioas);
+/* Reserve what lies outside a new domain's aperture (EADDRINUSE) */
+int emu_ioas_reserve_aperture(EmuIoas *ioas, const EmuIommu *iommu);
+/* Reserve the regions the driver reserves for its devices (EADDRINUSE) */
+int emu_ioas_reserve_dev_regions(EmuIoas *ioas, const EmuIommu *iommu);
 /* Usable IOVA ranges (struct iommu_iova_range); caller frees */
 GArray *emu_ioas_usable(EmuIoas *ioas);
 uint64_t emu_ioas_iova_alignment(EmuIoas *ioas);
@@ -530,6 +550,13 @@ void emu_eventq_destroy(EmuEventq *q);
 /* Queue a vEVENT (payload) on the vIOMMU's queue of @type, if any. */
 void emu_veventq_report(EmuViommu *viommu, uint32_t type,
                         const void *payload, size_t len);
+/*
+ * The same for a command (the selftest's TRIGGER_VEVENT): the record's
+ * allocation is an injection point; -ENOMEM when it failed, the event
+ * then lost (a LOST_EVENTS header queued in its place).
+ */
+int emu_veventq_report_task(EmuViommu *viommu, uint32_t type,
+                            const void *payload, size_t len);
 /*
  * Queue a page request @rec (flags, pasid, grpid, perm, addr) on @q for
  * @idev: only what iommu_report_device_fault() reports, a PRI page

@@ -55,11 +55,10 @@ int emu_ioas_alloc(EmuCtx *ctx, struct iommu_ioas_alloc *cmd)
     if (cmd->flags) {
         return -EOPNOTSUPP;
     }
-    rc = emu_host_op(ctx->host);
+    rc = emu_obj_reserve(ctx, EMU_OBJ_IOAS, sizeof(*ioas), &ioas);
     if (rc) {
         return rc;
     }
-    ioas = emu_obj_reserve(ctx, EMU_OBJ_IOAS, sizeof(*ioas));
     ioas->areas = g_tree_new_full(iova_cmp, NULL, NULL, area_free);
     ioas->allowed = g_array_new(false, false, sizeof(struct iommu_iova_range));
     ioas->reserved = g_array_new(false, false, sizeof(Range));
@@ -138,8 +137,8 @@ static bool hwpt_in_use(const EmuHwpt *hwpt)
     return hwpt->attached || hwpt->nested_attached;
 }
 
-/* Reserved ranges the hardware behind @iommu imposes on an IOAS. */
-static void iommu_reserved(const EmuIommu *iommu, GArray *out)
+/* What lies outside the aperture of @iommu's paging domains */
+static void iommu_aperture_gaps(const EmuIommu *iommu, GArray *out)
 {
     Range r;
 
@@ -151,6 +150,13 @@ static void iommu_reserved(const EmuIommu *iommu, GArray *out)
     if (iommu->ops->reserved) {
         iommu->ops->reserved(iommu, out);
     }
+}
+
+/* What @iommu's driver reserves for each device (get_resv_regions) */
+static void iommu_dev_regions(const EmuIommu *iommu, GArray *out)
+{
+    Range r;
+
     switch (iommu->cfg.kind) {
     case EMU_HW_VTD:
         r.first = 0xfee00000;           /* x86 MSI window */
@@ -165,6 +171,65 @@ static void iommu_reserved(const EmuIommu *iommu, GArray *out)
     default:
         break;
     }
+}
+
+/* Reserved ranges the hardware behind @iommu imposes on an IOAS. */
+static void iommu_reserved(const EmuIommu *iommu, GArray *out)
+{
+    iommu_aperture_gaps(iommu, out);
+    iommu_dev_regions(iommu, out);
+}
+
+static bool allowed_intersects(GArray *allowed, uint64_t first,
+                               uint64_t last);
+
+/*
+ * iopt_reserve_iova() for each of @ranges: EADDRINUSE where an area or
+ * an allowed range lies; each reservation is an allocation, so an
+ * injection point. The model keeps no record of them (the reserved
+ * ranges of an IOAS are computed from what is attached to it), so the
+ * unwind has nothing to undo.
+ */
+static int reserve_each(EmuIoas *ioas, GArray *ranges)
+{
+    guint i;
+    int rc;
+
+    for (i = 0; i < ranges->len; i++) {
+        Range *x = &g_array_index(ranges, Range, i);
+
+        if (range_has_area(ioas, x->first, x->last) ||
+            allowed_intersects(ioas->allowed, x->first, x->last)) {
+            return -EADDRINUSE;
+        }
+        rc = emu_host_op(ioas->obj.ctx->host);
+        if (rc) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* iopt_table_add_domain(): each side outside the new domain's aperture */
+int emu_ioas_reserve_aperture(EmuIoas *ioas, const EmuIommu *iommu)
+{
+    g_autoptr(GArray) r = g_array_new(false, false, sizeof(Range));
+
+    iommu_aperture_gaps(iommu, r);
+    return reserve_each(ioas, r);
+}
+
+/*
+ * iopt_table_enforce_dev_resv_regions(): the regions the driver reserves
+ * for a device, when it attaches to (or is replaced onto) a paging
+ * domain of another IOAS by its RID.
+ */
+int emu_ioas_reserve_dev_regions(EmuIoas *ioas, const EmuIommu *iommu)
+{
+    g_autoptr(GArray) r = g_array_new(false, false, sizeof(Range));
+
+    iommu_dev_regions(iommu, r);
+    return reserve_each(ioas, r);
 }
 
 static gint range_cmp(gconstpointer a, gconstpointer b)
@@ -248,6 +313,7 @@ static bool allowed_intersects(GArray *allowed, uint64_t first, uint64_t last)
 int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last)
 {
     Range r = { .first = first, .last = last };
+    int rc;
 
     if (last < first) {
         return -EINVAL;
@@ -255,6 +321,11 @@ int emu_ioas_add_reserved(EmuIoas *ioas, uint64_t first, uint64_t last)
     if (range_has_area(ioas, first, last) ||
         allowed_intersects(ioas->allowed, first, last)) {
         return -EADDRINUSE;
+    }
+    /* iopt_reserve_iova(): the reserved node (kzalloc) */
+    rc = emu_host_op(ioas->obj.ctx->host);
+    if (rc) {
+        return rc;
     }
     g_array_append_val(ioas->reserved, r);
     return 0;
@@ -643,6 +714,7 @@ int emu_ioas_cut(EmuIoas *ioas, uint64_t iova)
 {
     EmuArea *a = emu_ioas_find(ioas, iova), *rhs;
     uint64_t align = ioas_alignment(ioas), new_start = iova + 1, off;
+    int rc;
 
     if (!a || iova == a->iova || iova == a->iova + a->length - 1) {
         return 0;
@@ -658,6 +730,11 @@ int emu_ioas_cut(EmuIoas *ioas, uint64_t iova)
     if (emu_access_pins_range(ioas, a->iova, a->iova + a->length - 1) ||
         (ioas->hwpts && ioas->huge_pages)) {
         return -EINVAL;
+    }
+    /* iopt_area_split(): the new area (iopt_alloc_area) */
+    rc = emu_host_op(ioas->obj.ctx->host);
+    if (rc) {
+        return rc;
     }
     rhs = g_new0(EmuArea, 1);
     *rhs = *a;
@@ -747,6 +824,47 @@ static EmuArea *area_new(uint64_t iova, uint64_t length, uint8_t *hva,
     return area;
 }
 
+/*
+ * iopt_table_add_domain() -> iopt_fill_domain(): a new domain gets every
+ * area of the IOAS mapped into it, area by area (iopt_area_fill_domain(),
+ * which can fail on each), and on a failure the areas already mapped are
+ * unmapped again. The model's domains translate through the areas, so
+ * the unwind has nothing to undo: one injection point per area.
+ */
+int emu_ioas_fill_domain(EmuIoas *ioas)
+{
+    GTreeNode *node;
+    int rc = 0;
+
+    for (node = g_tree_node_first(ioas->areas); node && !rc;
+         node = g_tree_node_next(node)) {
+        rc = emu_host_op(ioas->obj.ctx->host);
+    }
+    return rc;
+}
+
+/*
+ * iopt_area_fill_domains(): a new area's pages are read (pinned for a
+ * user map: pfn_reader_first(), its batch and pin_user_pages()), then
+ * mapped into each domain of the IOAS in turn, the ones already filled
+ * unmapped again on a failure. One injection point for the read and one
+ * per domain; nothing to unwind in the model (see above).
+ */
+static int area_fill_domains(EmuIoas *ioas)
+{
+    GList *l;
+    int rc;
+
+    if (!ioas->hwpts) {
+        return 0;
+    }
+    rc = emu_host_op(ioas->obj.ctx->host);
+    for (l = ioas->hwpts; l && !rc; l = l->next) {
+        rc = emu_host_op(ioas->obj.ctx->host);
+    }
+    return rc;
+}
+
 /* "Pin" the caller's pages: the whole range must be mapped memory. */
 #define MINCORE_WINDOW  4096ULL         /* pages per mincore() call */
 
@@ -797,10 +915,14 @@ int emu_ioas_map(EmuCtx *ctx, struct iommu_ioas_map *cmd)
     if ((iova ^ cmd->user_va) & (ioas_alignment(ioas) - 1)) {
         return -EINVAL;
     }
+    /* The area record (iopt_alloc_pages and iopt_alloc_area's) */
+    rc = emu_host_op(ctx->host);
     /* Like Linux, pin (here: check) the pages once a domain needs them. */
-    rc = ioas->hwpts ? check_user_range(cmd->user_va, cmd->length) : 0;
+    if (!rc && ioas->hwpts) {
+        rc = check_user_range(cmd->user_va, cmd->length);
+    }
     if (!rc) {
-        rc = emu_host_op(ctx->host);
+        rc = area_fill_domains(ioas);
     }
     if (rc) {
         return rc;
@@ -872,6 +994,7 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
     rc = iova_place(ioas, cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA, &iova,
                     cmd->length, cmd->start);
     if (!rc) {
+        /* The file's pages record (iopt_alloc_file_pages): our mapping */
         rc = emu_host_op(ctx->host);
     }
     if (rc) {
@@ -894,6 +1017,17 @@ int emu_ioas_map_file(EmuCtx *ctx, struct iommu_ioas_map_file *cmd)
         if (base == MAP_FAILED) {
             return -errno;
         }
+    }
+    /* The area (iopt_alloc_area), then the domains (memfd_pin_folios) */
+    rc = emu_host_op(ctx->host);
+    if (!rc) {
+        rc = area_fill_domains(ioas);
+    }
+    if (rc) {
+        if (base) {
+            munmap(base, cmd->length + start_byte);
+        }
+        return rc;
     }
     area = area_new(iova, cmd->length,
                     base ? (uint8_t *)base + start_byte : NULL, cmd->flags);
@@ -963,13 +1097,16 @@ int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd)
     }
     rc = iova_place(dst, cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA, &iova,
                     cmd->length, cmd->src_iova);
-    if (!rc) {
-        rc = emu_host_op(ctx->host);
-    }
     if (rc) {
         return rc;
     }
-    pieces = g_ptr_array_new();
+    /*
+     * iopt_get_pages() lists the source's pages, then iopt_map_pages()
+     * allocates an area for each (the model: one record, one injection
+     * point each) and fills the destination's domains with each; a
+     * failure frees them all and the destination is as before.
+     */
+    pieces = g_ptr_array_new_with_free_func(area_free);
     for (node = area_iter_first(src, cmd->src_iova); node;
          node = g_tree_node_next(node)) {
         EmuArea *a = g_tree_node_value(node), *n;
@@ -978,6 +1115,11 @@ int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd)
 
         if (a->iova > last) {
             break;
+        }
+        rc = emu_host_op(ctx->host);   /* the piece's area */
+        if (rc) {
+            g_ptr_array_free(pieces, true);
+            return rc;
         }
         n = area_new(iova + (from - cmd->src_iova), to - from + 1,
                      a->hva ? a->hva + (from - a->iova) : NULL, cmd->flags);
@@ -991,6 +1133,14 @@ int emu_ioas_copy(EmuCtx *ctx, struct iommu_ioas_copy *cmd)
         n->pages_id = a->pages_id;     /* the same iopt_pages */
         g_ptr_array_add(pieces, n);
     }
+    for (i = 0; i < pieces->len && !rc; i++) {
+        rc = area_fill_domains(dst);   /* iopt_fill_domains_pages() */
+    }
+    if (rc) {
+        g_ptr_array_free(pieces, true);
+        return rc;
+    }
+    g_ptr_array_set_free_func(pieces, NULL);
     for (i = 0; i < pieces->len; i++) {
         area_insert(dst, g_ptr_array_index(pieces, i));
     }
@@ -1206,6 +1356,16 @@ int emu_ioas_allow_iovas(EmuCtx *ctx, struct iommu_ioas_allow_iovas *cmd)
 
         if (allowed_intersects(ranges, r->first, r->last)) {
             return -EADDRINUSE;
+        }
+    }
+    /*
+     * The new allowed list (iommufd_ioas_allow_iovas(): its nodes); the
+     * old one stays on failure.
+     */
+    if (ranges->len) {
+        rc = emu_host_op(ctx->host);
+        if (rc) {
+            return rc;
         }
     }
     g_array_set_size(ioas->allowed, 0);

@@ -252,14 +252,22 @@ int emu_copy_struct(void *dst, size_t ksize, uint64_t uptr, size_t usize)
 
 /* ---- failure injection ---- */
 
-int emu_host_op(EmuHost *host)
+int emu_host_op_at(EmuHost *host, const char *site)
 {
     host->ops_count++;
     if (host->fail_at && host->ops_count == host->fail_at) {
         host->fail_at = 0;
+        host->fail_site = site;
         return -host->fail_err;
     }
     return 0;
+}
+
+const char *emu_host_fail_site(EmuHost *host)
+{
+    EMU_HOST_LOCK(host);
+
+    return host->fail_site;
 }
 
 unsigned long emu_host_fail_nth(EmuHost *host, unsigned long nth, int err)
@@ -269,6 +277,9 @@ unsigned long emu_host_fail_nth(EmuHost *host, unsigned long nth, int err)
 
     host->ops_count = 0;
     host->fail_at = nth;
+    if (nth) {
+        host->fail_site = NULL;
+    }
     host->fail_err = err ? err : ENOMEM;
     return ran;
 }
@@ -457,8 +468,15 @@ void emu_host_stats(EmuHost *host, EmuStats *st)
 EmuCtx *emu_ctx_open(EmuHost *host)
 {
     EMU_HOST_LOCK(host);
-    EmuCtx *ctx = g_new0(EmuCtx, 1);
+    EmuCtx *ctx;
+    /* iommufd_fops_open(): the context (kzalloc) */
+    int rc = emu_host_op(host);
 
+    if (rc) {
+        errno = -rc;
+        return NULL;
+    }
+    ctx = g_new0(EmuCtx, 1);
     ctx->host = host;
     ctx->objs = g_ptr_array_new();
     ctx->fds = g_hash_table_new(g_direct_hash, g_direct_equal);

@@ -39,6 +39,7 @@ int emu_mmap_alloc(EmuCtx *ctx, EmuObj *owner, uint64_t length,
     uint64_t at = EMU_PAGE_SIZE;
     EmuMmap *m;
     GList *l;
+    int rc;
 
     if (!length || (length & ~EMU_PAGE_MASK)) {
         return -EINVAL;
@@ -50,6 +51,11 @@ int emu_mmap_alloc(EmuCtx *ctx, EmuObj *owner, uint64_t length,
             break;
         }
         at = e->offset + e->length;
+    }
+    /* The region (_iommufd_alloc_mmap(): kzalloc, mtree_alloc_range) */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
     }
     m = g_new0(EmuMmap, 1);
     m->fd = memfd_create("iommufd-emu-mmap", MFD_CLOEXEC);

@@ -59,6 +59,11 @@ static int mock_dev_plug(EmuHost *host, EmuIommu *iommu, uint32_t flags,
     static uint32_t next_rid;
     int rc;
 
+    /* mock_dev_create(): the mock device (kzalloc) */
+    rc = emu_host_op(host);
+    if (rc) {
+        return rc;
+    }
     do {
         rc = emu_host_add_device(host, iommu, next_rid++, "mock", out);
     } while (rc == -EEXIST);
@@ -92,7 +97,10 @@ static int test_mock_domain(EmuCtx *ctx, EmuTestCmd *cmd, uint32_t flags)
     if (flags & ~MOCK_DEV_FLAGS) {
         return -EINVAL;
     }
-    stdev = emu_obj_reserve(ctx, EMU_OBJ_SELFTEST, sizeof(*stdev));
+    rc = emu_obj_reserve(ctx, EMU_OBJ_SELFTEST, sizeof(*stdev), &stdev);
+    if (rc) {
+        return rc;
+    }
     rc = mock_dev_plug(ctx->host, iommu, flags, &stdev->dev);
     if (rc) {
         goto out_abort;
@@ -407,6 +415,11 @@ static int op_dirty(EmuCtx *ctx, EmuTestCmd *cmd)
     if (!hwpt->dirty_tracking) {
         return -EINVAL;
     }
+    /* iommufd_test_dirty(): the copy of the bitmap (kvzalloc), first */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
+    }
     for (i = 0; i < nbits; i++) {
         uint64_t iova = cmd->dirty.iova + i * psize;
 
@@ -528,9 +541,9 @@ static int op_trigger_vevent(EmuCtx *ctx, EmuTestCmd *cmd)
         return -EINVAL;
     }
     ev.virt_id = idev->vdev->virt_id;
-    emu_veventq_report(idev->vdev->viommu, EMU_VEVENTQ_TYPE_SELFTEST,
-                       &ev, sizeof(ev));
-    return 0;
+    return emu_veventq_report_task(idev->vdev->viommu,
+                                   EMU_VEVENTQ_TYPE_SELFTEST, &ev,
+                                   sizeof(ev));
 }
 
 /* ---- dispatch ---- */
@@ -550,10 +563,15 @@ static int op_dmabuf_get(EmuCtx *ctx, EmuTestCmd *cmd)
                                 EMU_PAGE_SIZE);
     EmuDmabuf *d;
     struct stat st;
-    int fd;
+    int fd, rc;
 
     if (!len || len > 512 * EMU_PAGE_SIZE) {
         return -EINVAL;
+    }
+    /* iommufd_test_dmabuf_get(): its private data (kzalloc) */
+    rc = emu_host_op(ctx->host);
+    if (rc) {
+        return rc;
     }
     fd = memfd_create("iommufd-test-dmabuf",
                       (cmd->dmabuf_get.open_flags & O_CLOEXEC) ?
@@ -629,4 +647,11 @@ int emu_test_cmd(EmuCtx *ctx, void *arg)
         return -EOPNOTSUPP;
     }
     return test_ops[cmd->op](ctx, cmd);
+}
+
+void emu_stdev_describe(EmuStdev *stdev, GString *s)
+{
+    g_string_append_printf(s, "  idev %u rid 0x%x\n",
+                           stdev->idev ? stdev->idev->obj.id : 0,
+                           stdev->dev ? stdev->dev->rid : 0);
 }

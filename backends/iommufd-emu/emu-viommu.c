@@ -47,11 +47,10 @@ int emu_viommu_alloc(EmuCtx *ctx, struct iommu_viommu_alloc *cmd)
         parent->auto_domain || parent->iommu != iommu) {
         return -EINVAL;
     }
-    rc = emu_host_op(ctx->host);
+    rc = emu_obj_reserve(ctx, EMU_OBJ_VIOMMU, sizeof(*viommu), &viommu);
     if (rc) {
         return rc;
     }
-    viommu = emu_obj_reserve(ctx, EMU_OBJ_VIOMMU, sizeof(*viommu));
     viommu->iommu = iommu;
     viommu->parent = parent;
     viommu->type = cmd->type;
@@ -111,11 +110,17 @@ int emu_vdevice_alloc(EmuCtx *ctx, struct iommu_vdevice_alloc *cmd)
     if (idev->vdev || g_hash_table_contains(viommu->vdevs, &cmd->virt_id)) {
         return -EEXIST;
     }
-    rc = emu_host_op(ctx->host);
+    rc = emu_obj_reserve(ctx, EMU_OBJ_VDEVICE, sizeof(*vdev), &vdev);
+    if (!rc) {
+        /* Its virt_id slot (xa_cmpxchg into the vIOMMU's vdevs) */
+        rc = emu_host_op(ctx->host);
+        if (rc) {
+            emu_obj_abort(&vdev->obj);
+        }
+    }
     if (rc) {
         return rc;
     }
-    vdev = emu_obj_reserve(ctx, EMU_OBJ_VDEVICE, sizeof(*vdev));
     vdev->viommu = viommu;
     vdev->idev = idev;
     vdev->virt_id = cmd->virt_id;

@@ -85,7 +85,10 @@ int emu_host_add_device(EmuHost *host, EmuIommu *iommu, uint32_t rid,
 EmuDevice *emu_host_find_device(EmuHost *host, EmuIommu *iommu,
                                 uint32_t rid);
 
-/* One open of /dev/iommu: an object table and its own ids. */
+/*
+ * One open of /dev/iommu: an object table and its own ids. NULL with
+ * errno set when an injected failure hits (emu_host_fail_nth()).
+ */
 EmuCtx *emu_ctx_open(EmuHost *host);
 /* Close: destroys every object this context still holds, leaf first. */
 void emu_ctx_close(EmuCtx *ctx);
@@ -158,6 +161,17 @@ void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
  * (0 disables). Returns how many operations ran since the last call.
  */
 unsigned long emu_host_fail_nth(EmuHost *host, unsigned long nth, int err);
+/*
+ * Where the last injected failure hit ("file.c:line" of its injection
+ * point), NULL if none hit since the last arming.
+ */
+const char *emu_host_fail_site(EmuHost *host);
+/*
+ * The context's state as text (objects, references, areas, attachments,
+ * pins...), for tests: a command that failed must leave it unchanged.
+ * Free with g_free().
+ */
+char *emu_ctx_describe(EmuCtx *ctx);
 
 /* Statistics, for tests and benchmarks. */
 typedef struct EmuStats {

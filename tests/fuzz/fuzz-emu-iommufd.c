@@ -9,8 +9,9 @@
  * (guest page tables, CDs, invalidation entries), a nesting set-up built
  * from input parameters (nest parent, vIOMMU, vDEVICE, vEVENTQ, nested
  * HWPT, attach), invalidation arrays of several entries and dirty
- * tracking on real objects. After the program everything is closed and
- * the leak check must find nothing.
+ * tracking on real objects; and armed failures (emu_host_fail_nth()), so
+ * every unwind runs on arbitrary state. After the program everything is
+ * closed and the leak check must find nothing.
  * Build and run with: make fuzz [FUZZ_SECONDS=N]
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -19,10 +20,12 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <glib.h>
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 #include "iommufd-emu.h"
@@ -177,6 +180,27 @@ static void do_ioctl(EmuCtx *ctx, Input *in)
         memcpy(arg + c->fd_off, &fd, sizeof(fd));
     }
     emu_ctx_ioctl(ctx, c->cmd, arg);
+}
+
+/*
+ * The same, checking that a command the armed failure hit left no trace
+ * (the state described as before it), or abort.
+ */
+static void do_ioctl_checked(EmuHost *host, EmuCtx *ctx, Input *in)
+{
+    g_autofree char *before = emu_ctx_describe(ctx);
+    g_autofree char *after = NULL;
+    const char *site = emu_host_fail_site(host);
+
+    do_ioctl(ctx, in);
+    if (emu_host_fail_site(host) != site) {
+        after = emu_ctx_describe(ctx);
+        if (strcmp(before, after)) {
+            fprintf(stderr, "failure at %s left a trace:\n%s\n---\n%s\n",
+                    emu_host_fail_site(host), before, after);
+            abort();
+        }
+    }
 }
 
 static void do_vfio(EmuVfio **vfio, Input *in)
@@ -385,6 +409,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     ctx = emu_ctx_open(host);
+    if (!ctx) {
+        abort();
+    }
     for (i = 0; i < NDEV; i++) {
         struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 
@@ -397,9 +424,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dev_ids[i] = bind.out_devid;
     }
     for (ops = 0; ops < MAX_OPS && in.left; ops++) {
-        switch (take8(&in) % 12) {
+        switch (take8(&in) % 13) {
         case 0 ... 3:
-            do_ioctl(ctx, &in);
+            do_ioctl_checked(host, ctx, &in);
             break;
         case 4:
             do_vfio(vfio, &in);
@@ -419,11 +446,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 9:
             do_dirty(ctx, &in);
             break;
+        case 12:
+            /* one of the next host operations fails, wherever it is */
+            emu_host_fail_nth(host, 1 + take8(&in) % 32, ENOMEM);
+            break;
         default:
             do_read(ctx, &in);
             break;
         }
     }
+    emu_host_fail_nth(host, 0, 0);
     for (i = 0; i < NDEV; i++) {
         emu_vfio_close(vfio[i]);
     }

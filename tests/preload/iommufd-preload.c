@@ -251,6 +251,15 @@ static int fake_open(const char *path, int flags, FdKind kind)
     pl.kind[fd] = kind;
     if (kind == FD_IOMMU) {
         pl.ctx[fd] = emu_ctx_open(host_get());
+        if (!pl.ctx[fd]) {
+            int err = errno;
+
+            pl.kind[fd] = FD_NONE;
+            model_exit();
+            REAL(CloseFn, "close")(fd);
+            errno = err;
+            return -1;
+        }
     } else if (kind == FD_VFIO) {
         pl.vfio[fd] = vfio_open(atoi(path + strlen(VFIO_CDEV_PREFIX)));
         if (!pl.vfio[fd]) {

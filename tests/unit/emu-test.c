@@ -4,6 +4,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include "emu-test.h"
 
@@ -157,4 +159,66 @@ int t_dma(EmuFixture *f, uint32_t pasid, uint64_t iova, void *data,
           size_t len, unsigned access)
 {
     return emu_device_dma(f->dev, pasid, iova, data, len, access, NULL);
+}
+
+/* ---- fail-nth sweeps ---- */
+
+static GHashTable *fail_sites;      /* "file.c:line" reached by a sweep */
+
+void emu_sweep_note(EmuHost *host)
+{
+    const char *site = emu_host_fail_site(host);
+
+    g_assert_nonnull(site);
+    if (!fail_sites) {
+        fail_sites = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                           NULL);
+    }
+    g_hash_table_add(fail_sites, g_path_get_basename(site));
+}
+
+static void __attribute__((destructor)) fail_sites_save(void)
+{
+    const char *path = getenv("EMU_FAIL_SITES");
+    GHashTableIter it;
+    gpointer site;
+    FILE *out;
+
+    if (!path || !fail_sites) {
+        return;
+    }
+    out = fopen(path, "a");
+    if (!out) {
+        return;
+    }
+    g_hash_table_iter_init(&it, fail_sites);
+    while (g_hash_table_iter_next(&it, &site, NULL)) {
+        fprintf(out, "%s\n", (char *)site);
+    }
+    fclose(out);
+}
+
+unsigned emu_sweep_step(EmuFixture *f, EmuStepFn step, void *opaque)
+{
+    unsigned long nth, ran;
+
+    for (nth = 1; ; nth++) {
+        g_autofree char *before = emu_ctx_describe(f->ctx);
+        g_autofree char *after = NULL;
+        int rc;
+
+        emu_host_fail_nth(f->host, nth, ENOMEM);
+        rc = step(f, opaque);
+        ran = emu_host_fail_nth(f->host, 0, 0);
+        if (!rc) {
+            g_assert_cmpuint(ran, <, nth);      /* none swallowed */
+            return nth - 1;
+        }
+        g_assert_cmpint(rc, ==, ENOMEM);
+        g_assert_cmpuint(ran, >=, nth);
+        emu_sweep_note(f->host);
+        g_test_message("  nth %lu: %s", nth, emu_host_fail_site(f->host));
+        after = emu_ctx_describe(f->ctx);
+        g_assert_cmpstr(before, ==, after);
+    }
 }

@@ -65,4 +65,23 @@ int t_destroy(EmuFixture *f, uint32_t id);
 int t_dma(EmuFixture *f, uint32_t pasid, uint64_t iova, void *data,
           size_t len, unsigned access);
 
+/*
+ * Fail-nth sweeps. A step is one command (or a few that only make sense
+ * together) returning its errno; @opaque is the test's own state.
+ */
+typedef int (*EmuStepFn)(EmuFixture *f, void *opaque);
+/*
+ * Fail each injection point of @step in turn, nth = 1, 2, ..., until the
+ * step succeeds: every failure must be ENOMEM and leave the context as
+ * it found it (emu_ctx_describe()), and no armed failure may be
+ * swallowed. Returns how many injection points the step went through.
+ */
+unsigned emu_sweep_step(EmuFixture *f, EmuStepFn step, void *opaque);
+/*
+ * Record where the last injected failure on @host hit, for the check
+ * that the sweeps reach every injection point: at exit the sites go to
+ * the file $EMU_FAIL_SITES names, if set (scripts/unit-san.sh).
+ */
+void emu_sweep_note(EmuHost *host);
+
 #endif

@@ -1137,6 +1137,30 @@ static void test_fault_queue(void)
     g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==,
                     sizeof(pf[0]));
     g_assert_cmpuint(pf[0].cookie, ==, 1);
+    /*
+     * iopf_group_alloc() failing (iommu_report_device_fault()): the
+     * request is answered as failed, nothing is queued, and TRIGGER_IOPF
+     * still returns 0
+     */
+    emu_host_fail_nth(f->host, 1, ENOMEM);
+    g_assert_cmpint(trigger_iopf(f, 5, 10, 0xa000), ==, 0);
+    emu_host_fail_nth(f->host, 0, 0);
+    emu_sweep_note(f->host);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==, 0);
+    /*
+     * the response cookie's slot failing (iommufd_fault_fops_read()):
+     * ENOMEM, and the record is still there for the next read
+     */
+    g_assert_cmpint(trigger_iopf(f, 5, 11, 0xb000), ==, 0);
+    emu_host_fail_nth(f->host, 1, ENOMEM);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==, -1);
+    g_assert_cmpint(errno, ==, ENOMEM);
+    emu_host_fail_nth(f->host, 0, 0);
+    emu_sweep_note(f->host);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==,
+                    sizeof(pf[0]));
+    g_assert_cmphex(pf[0].addr, ==, 0xb000);
+    g_assert_cmpuint(pf[0].grpid, ==, 11);
     /* the HWPT holds the queue, then its fd does */
     g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
     g_assert_cmpint(t_detach(f), ==, 0);
@@ -1228,6 +1252,239 @@ static void test_leak_report(void)
     g_assert_cmpuint(emu_host_free(host), ==, 0);
 }
 
+/* ---- failure injection: the IOAS, HWPT and attach paths ---- */
+
+/*
+ * iopt_reserve_iova() refuses a range an allowed range meets, as one an
+ * area holds (EADDRINUSE): a new domain reserves what lies outside its
+ * aperture (iopt_table_add_domain(), above 2^48 on this VT-d), a
+ * device's first attach the regions its driver reserves
+ * (iopt_table_enforce_dev_resv_regions(): the x86 MSI window).
+ */
+static void test_reserved_vs_allowed(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_iova_range r = { .start = 0 };
+    struct iommu_ioas_allow_iovas allow = {
+        .size = sizeof(allow), .ioas_id = f->ioas_id, .num_iovas = 1,
+        .allowed_iovas = (uintptr_t)&r,
+    };
+    uint32_t hwpt, pt;
+
+    r.last = (1ULL << 49) - 1;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &allow), ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &hwpt), ==,
+                    EADDRINUSE);
+    r.last = (1ULL << 32) - 1;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &allow), ==, 0);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id, 0, 0, NULL, 0, &hwpt), ==, 0);
+    pt = hwpt;
+    g_assert_cmpint(t_attach(f, &pt), ==, EADDRINUSE);
+    r.last = 0xfedfffff;
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &allow), ==, 0);
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    g_assert_cmpint(t_detach(f), ==, 0);
+}
+
+/* A memfd of @len bytes and the caller's own shared mapping of it. */
+static uint8_t *memfd_buf_rw(uint64_t len, int *fd)
+{
+    uint8_t *p;
+
+    *fd = memfd_create("emu-test", MFD_CLOEXEC);
+    g_assert_cmpint(*fd, >=, 0);
+    g_assert_cmpint(ftruncate(*fd, len), ==, 0);
+    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+    g_assert(p != MAP_FAILED);
+    return p;
+}
+
+typedef struct IoasSweep {
+    unsigned step;
+    uint32_t ioas2, hwpt1, hwpt2, pt;
+    int memfd;
+} IoasSweep;
+
+#define SWEEP_BASE      0x100000ULL     /* two adjacent areas */
+#define SWEEP_DOMAIN    0x200000ULL     /* mapped with one domain */
+#define SWEEP_TWO       0x300000ULL     /* mapped with two domains */
+#define SWEEP_COPY      0x400000ULL     /* a copy of SWEEP_BASE */
+#define SWEEP_FILE      0x500000ULL     /* MAP_FILE */
+#define SWEEP_COPY2     0x600000ULL     /* the copy in the second IOAS */
+
+static int copy_range(EmuFixture *f, uint32_t dst, uint64_t dst_iova,
+                      uint64_t src_iova, uint64_t len)
+{
+    struct iommu_ioas_copy cmd = {
+        .size = sizeof(cmd),
+        .flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+        .dst_ioas_id = dst, .src_ioas_id = f->ioas_id,
+        .dst_iova = dst_iova, .src_iova = src_iova, .length = len,
+    };
+
+    return ctx_ioctl(f, IOMMU_IOAS_COPY, &cmd);
+}
+
+static int ioas_sweep_step(EmuFixture *f, void *opaque)
+{
+    IoasSweep *s = opaque;
+
+    switch (s->step) {
+    case 0:
+        return t_ioas_alloc(f, &s->ioas2);
+    case 1:
+    case 15: {  /* a new list replaces the old one, kept on failure */
+        struct iommu_iova_range r = {
+            .start = 0, .last = (1ULL << (s->step == 1 ? 31 : 30)) - 1,
+        };
+        struct iommu_ioas_allow_iovas cmd = {
+            .size = sizeof(cmd), .ioas_id = s->ioas2, .num_iovas = 1,
+            .allowed_iovas = (uintptr_t)&r,
+        };
+
+        return ctx_ioctl(f, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
+    }
+    case 16: {
+        /*
+         * iopt_unmap_iova_range() returns no allocation failure: the
+         * batch it may allocate falls back to a buffer on the stack
+         * (batch_init_backup()), so there is nothing to fail here
+         */
+        uint64_t unmapped;
+
+        return t_unmap(f, s->ioas2, SWEEP_COPY2, 32 * PAGE, &unmapped);
+    }
+    case 2:
+        return t_map_fixed(f, f->ioas_id, f->buf, 16 * PAGE, SWEEP_BASE);
+    case 3:
+        return t_map_fixed(f, f->ioas_id, f->buf + 16 * PAGE, 16 * PAGE,
+                           SWEEP_BASE + 16 * PAGE);
+    case 4:
+        return copy_range(f, s->ioas2, SWEEP_COPY2, SWEEP_BASE, 32 * PAGE);
+    case 5:
+        return t_hwpt_alloc(f, f->ioas_id, 0, IOMMU_HWPT_DATA_NONE, NULL, 0,
+                            &s->hwpt1);
+    case 6:
+        s->pt = s->hwpt1;
+        return t_attach(f, &s->pt);
+    case 7:
+        return t_map_fixed(f, f->ioas_id, f->buf + 32 * PAGE, 8 * PAGE,
+                           SWEEP_DOMAIN);
+    case 8:
+        return t_hwpt_alloc(f, f->ioas_id, 0, IOMMU_HWPT_DATA_NONE, NULL, 0,
+                            &s->hwpt2);
+    case 9:
+        return t_map_fixed(f, f->ioas_id, f->buf + 40 * PAGE, 8 * PAGE,
+                           SWEEP_TWO);
+    case 10:
+        return copy_range(f, f->ioas_id, SWEEP_COPY, SWEEP_BASE, 32 * PAGE);
+    case 11: {
+        struct iommu_ioas_map_file cmd = {
+            .size = sizeof(cmd),
+            .flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+            .ioas_id = f->ioas_id, .fd = s->memfd, .length = 4 * PAGE,
+            .iova = SWEEP_FILE,
+        };
+
+        return ctx_ioctl(f, IOMMU_IOAS_MAP_FILE, &cmd);
+    }
+    case 12:
+        s->pt = s->hwpt2;       /* a replace: hwpt1 stays on failure */
+        return t_attach(f, &s->pt);
+    case 13: {
+        uint8_t info[64];
+        struct iommu_hw_info cmd = {
+            .size = sizeof(cmd), .dev_id = f->dev_id,
+            .data_len = sizeof(info), .data_uptr = (uintptr_t)info,
+        };
+
+        return ctx_ioctl(f, IOMMU_GET_HW_INFO, &cmd);
+    }
+    case 14:
+        s->pt = s->ioas2;       /* an automatic domain, filled */
+        return t_attach(f, &s->pt);
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * Every injection point on the way, failed in turn: each failure leaves
+ * the state as it was (a failed replace keeps the old domain), then the
+ * step succeeds and DMA lands where the IOAS maps it. The lower bounds
+ * per step are the points the model has there: losing one fails.
+ */
+static void test_fail_nth_ioas(EmuFixture *f, gconstpointer data)
+{
+    static const unsigned min_points[] = {
+        2,      /* IOAS: object, id slot */
+        1,      /* ALLOW_IOVAS: the new list */
+        1, 1,   /* MAP, no domain: the area */
+        2,      /* COPY, no domain: an area per piece */
+        /* HWPT: object, slot, domain, above the aperture, IOAS slot, areas */
+        7,
+        2,      /* attach: the MSI window reserved, the handle */
+        3,      /* MAP, one domain: area, pin, the domain */
+        8,      /* HWPT: object, slot, domain, aperture, IOAS slot, 3 areas */
+        4,      /* MAP, two domains */
+        8,      /* COPY of two pieces into two domains */
+        5,      /* MAP_FILE: file, area, pin, two domains */
+        1,      /* replace within the IOAS: the handle */
+        1,      /* GET_HW_INFO: the driver's copy */
+        /*
+         * replace onto an automatic domain of another IOAS: object,
+         * slot, domain, aperture, IOAS slot, 2 areas, the MSI window,
+         * the handle
+         */
+        9,
+        1,      /* ALLOW_IOVAS again: the old list stays on failure */
+        0,      /* UNMAP: nothing that can fail */
+    };
+    IoasSweep s = { 0 };
+    unsigned total = 0, n;
+    uint64_t v = 0x1122334455667788ULL, got = 0;
+    uint8_t *file;
+
+    /* opening a context (iommufd_fops_open): nothing is left behind */
+    emu_host_fail_nth(f->host, 1, ENOMEM);
+    g_assert_null(emu_ctx_open(f->host));
+    g_assert_cmpint(errno, ==, ENOMEM);
+    emu_host_fail_nth(f->host, 0, 0);
+    emu_sweep_note(f->host);
+    emu_ctx_close(emu_ctx_open(f->host));
+
+    file = memfd_buf_rw(4 * PAGE, &s.memfd);
+    for (s.step = 0; s.step < G_N_ELEMENTS(min_points); s.step++) {
+        n = emu_sweep_step(f, ioas_sweep_step, &s);
+        g_test_message("step %u: %u injection points", s.step, n);
+        g_assert_cmpuint(n, >=, min_points[s.step]);
+        total += n;
+        if (s.step == 12) {
+            /* hwpt2 attached: the copy of the second area lands in it */
+            g_assert_cmpint(t_dma(f, EMU_NO_PASID, SWEEP_COPY + 17 * PAGE + 8,
+                                  &v, sizeof(v), EMU_DMA_WRITE), ==, 0);
+            g_assert_cmpmem(f->buf + 17 * PAGE + 8, sizeof(v), &v,
+                            sizeof(v));
+            g_assert_cmpint(t_dma(f, EMU_NO_PASID, SWEEP_FILE + PAGE, &v,
+                                  sizeof(v), EMU_DMA_WRITE), ==, 0);
+            g_assert_cmpmem(file + PAGE, sizeof(v), &v, sizeof(v));
+        }
+        if (s.step == 14) {
+            /* the automatic domain on the second IOAS: its copy */
+            g_assert_cmpint(t_dma(f, EMU_NO_PASID,
+                                  SWEEP_COPY2 + 17 * PAGE + 8, &got,
+                                  sizeof(got), EMU_DMA_READ), ==, 0);
+            g_assert_cmpuint(got, ==, v);
+        }
+    }
+    g_test_message("%u injection points in all", total);
+    g_assert_cmpuint(total, >=, 56);
+    /* the automatic domain on the second IOAS: its copy, now unmapped */
+    g_assert_cmpint(t_dma(f, EMU_NO_PASID, SWEEP_COPY2 + 17 * PAGE + 8, &got,
+                          sizeof(got), EMU_DMA_READ), <, 0);
+    g_assert_cmpint(t_detach(f), ==, 0);
+    munmap(file, 4 * PAGE);
+    close(s.memfd);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1260,6 +1517,8 @@ int main(int argc, char **argv)
       setup_smmuv3);
     T("dirty/rewrite", test_dirty_rewrite, setup_vtd);
     T("dirty/bitmap-layout", test_dirty_bitmap_layout, setup_vtd);
+    T("fail-nth/ioas", test_fail_nth_ioas, setup_vtd);
+    T("ioas/reserved-vs-allowed", test_reserved_vs_allowed, setup_vtd);
 #undef T
     g_test_add_func("/emu/iommufd/close-destroys-everything",
                     test_close_destroys_everything);

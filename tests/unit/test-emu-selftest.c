@@ -667,6 +667,316 @@ static void test_dirty_huge_leaf(EmuFixture *f, gconstpointer data)
     munmap(huge, len);
 }
 
+/* ---- failure injection: what iommufd_fail_nth sweeps, and more ---- */
+
+typedef struct MockSweep {
+    unsigned step;
+    uint32_t stdev, hwpt, access, pin, ioas2, parent, viommu, vdev;
+    uint32_t fault, veventq, nested, pasid_hwpt, pasid_stdev, queue;
+    uint32_t dirty_hwpt;
+    int fault_fd, veventq_fd;
+    uint64_t dirty_bits;
+    uint8_t rw[64];
+} MockSweep;
+
+static int mock_sweep_step(EmuFixture *f, void *opaque)
+{
+    MockSweep *s = opaque;
+    EmuTestCmd cmd = { 0 };
+    int rc;
+
+    switch (s->step) {
+    case 0:
+        return t_map_fixed(f, f->ioas_id, f->buf, 8 * PAGE, APERTURE);
+    case 1:
+        return t_map_fixed(f, f->ioas_id, f->buf + 8 * PAGE, 8 * PAGE,
+                           APERTURE + 8 * PAGE);
+    case 2:
+        cmd.id = f->ioas_id;
+        rc = t_test(f, EMU_TEST_OP_MOCK_DOMAIN, &cmd);
+        s->stdev = cmd.mock_domain.out_stdev_id;
+        s->hwpt = cmd.mock_domain.out_hwpt_id;
+        return rc;
+    case 3:
+        return create_access(f, f->ioas_id, EMU_MOCK_ACCESS_NEEDS_PIN,
+                             &s->access);
+    case 4:     /* across both areas */
+        return access_pages(f, s->access, APERTURE + 4 * PAGE, 8 * PAGE,
+                            f->buf + 4 * PAGE, &s->pin);
+    case 5:
+        cmd.id = s->access;
+        cmd.access_rw.iova = APERTURE + 8 * PAGE - 32;
+        cmd.access_rw.length = sizeof(s->rw);
+        cmd.access_rw.uptr = (uintptr_t)s->rw;
+        cmd.access_rw.flags = EMU_MOCK_RW_WRITE;
+        return t_test(f, EMU_TEST_OP_ACCESS_RW, &cmd);
+    case 6:
+        return t_ioas_alloc(f, &s->ioas2);
+    case 7:     /* the pins go, but not on failure */
+        cmd.id = s->access;
+        cmd.access_replace_ioas.ioas_id = s->ioas2;
+        return t_test(f, EMU_TEST_OP_ACCESS_REPLACE_IOAS, &cmd);
+    case 8:
+        cmd.id = f->ioas_id;
+        cmd.add_reserved.start = APERTURE + 0x100000;
+        cmd.add_reserved.length = PAGE;
+        return t_test(f, EMU_TEST_OP_ADD_RESERVED, &cmd);
+    case 9:
+        return t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+                            NULL, 0, &s->parent);
+    case 10: {
+        EmuTestViommuData vd = { .in_data = 1 };
+        struct iommu_viommu_alloc va = {
+            .size = sizeof(va), .type = EMU_VIOMMU_TYPE_SELFTEST,
+            .dev_id = f->dev_id, .hwpt_id = s->parent,
+            .data_len = sizeof(vd), .data_uptr = (uintptr_t)&vd,
+        };
+
+        rc = ctx_ioctl(f, IOMMU_VIOMMU_ALLOC, &va);
+        s->viommu = va.out_viommu_id;
+        return rc;
+    }
+    case 11: {
+        struct iommu_vdevice_alloc vd = {
+            .size = sizeof(vd), .viommu_id = s->viommu,
+            .dev_id = f->dev_id, .virt_id = 0x42,
+        };
+
+        rc = ctx_ioctl(f, IOMMU_VDEVICE_ALLOC, &vd);
+        s->vdev = vd.out_vdevice_id;
+        return rc;
+    }
+    case 12: {
+        struct iommu_hw_queue_alloc q = {
+            .size = sizeof(q), .viommu_id = s->viommu,
+            .type = EMU_HW_QUEUE_TYPE_SELFTEST,
+            .nesting_parent_iova = APERTURE, .length = PAGE,
+        };
+
+        rc = ctx_ioctl(f, IOMMU_HW_QUEUE_ALLOC, &q);
+        s->queue = q.out_hw_queue_id;
+        return rc;
+    }
+    case 13: {
+        struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+
+        rc = ctx_ioctl(f, IOMMU_FAULT_QUEUE_ALLOC, &fa);
+        s->fault = fa.out_fault_id;
+        s->fault_fd = fa.out_fault_fd;
+        return rc;
+    }
+    case 14: {
+        struct iommu_veventq_alloc vq = {
+            .size = sizeof(vq), .viommu_id = s->viommu,
+            .type = EMU_VEVENTQ_TYPE_SELFTEST, .veventq_depth = 2,
+        };
+
+        rc = ctx_ioctl(f, IOMMU_VEVENTQ_ALLOC, &vq);
+        s->veventq = vq.out_veventq_id;
+        s->veventq_fd = vq.out_veventq_fd;
+        return rc;
+    }
+    case 15: {
+        EmuTestHwptData d = { .iotlb = EMU_TEST_IOTLB_DEFAULT };
+        struct iommu_hwpt_alloc ha = {
+            .size = sizeof(ha), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+            .dev_id = f->dev_id, .pt_id = s->viommu,
+            .data_type = EMU_HWPT_DATA_SELFTEST, .data_len = sizeof(d),
+            .data_uptr = (uintptr_t)&d, .fault_id = s->fault,
+        };
+
+        rc = ctx_ioctl(f, IOMMU_HWPT_ALLOC, &ha);
+        s->nested = ha.out_hwpt_id;
+        return rc;
+    }
+    case 16:
+        return t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_PASID, 0, NULL,
+                            0, &s->pasid_hwpt);
+    case 17:
+        cmd.id = s->pasid_hwpt;
+        cmd.mock_domain.dev_flags = EMU_MOCK_DEV_PASID;
+        rc = t_test(f, EMU_TEST_OP_MOCK_DOMAIN_FLAGS, &cmd);
+        s->pasid_stdev = cmd.mock_domain.out_stdev_id;
+        return rc;
+    case 18:
+        return pasid_op(f, EMU_TEST_OP_PASID_ATTACH, s->pasid_stdev, 200,
+                        s->pasid_hwpt);
+    case 19:    /* a replace of the mock domain: the old one stays */
+        cmd.id = s->stdev;
+        cmd.mock_domain_replace.pt_id = s->pasid_hwpt;
+        return t_test(f, EMU_TEST_OP_MOCK_DOMAIN_REPLACE, &cmd);
+    case 20:
+        cmd.dmabuf_get.length = PAGE;
+        cmd.dmabuf_get.open_flags = O_CLOEXEC;
+        return t_test(f, EMU_TEST_OP_DMABUF_GET, &cmd);
+    case 21:
+        return t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+                            0, NULL, 0, &s->dirty_hwpt);
+    case 22: {
+        struct iommu_hwpt_set_dirty_tracking set = {
+            .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+            .hwpt_id = s->dirty_hwpt,
+        };
+
+        return ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set);
+    }
+    case 23: {  /* mock pages 2 and 5 of the area: dirty on failure? */
+        uint64_t bits = (1ULL << 2) | (1ULL << 5), nr;
+
+        return mock_dirty(f, s->dirty_hwpt, APERTURE, 64 * MOCK_PAGE, &bits,
+                          &nr);
+    }
+    case 24: {  /* read and clear: nothing cleared on failure */
+        struct iommu_hwpt_get_dirty_bitmap get = {
+            .size = sizeof(get), .hwpt_id = s->dirty_hwpt, .iova = APERTURE,
+            .length = 16 * PAGE, .page_size = PAGE,
+            .data = (uintptr_t)&s->dirty_bits,
+        };
+
+        s->dirty_bits = 0;
+        return ctx_ioctl(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &get);
+    }
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * TRIGGER_VEVENT whose record cannot be allocated: the event is lost, a
+ * LOST_EVENTS header takes its place and the command fails ENOMEM
+ * (iommufd_viommu_report_event()); the next event comes after it, and
+ * reading it drops the header.
+ */
+static void trigger_vevent_lost(EmuFixture *f, int fd)
+{
+    EmuTestCmd cmd = { .trigger_vevent = { .dev_id = f->dev_id } };
+    struct {
+        struct iommufd_vevent_header hdr;
+        EmuTestVevent ev;
+    } rec[2];
+
+    emu_host_fail_nth(f->host, 1, ENOMEM);
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_TRIGGER_VEVENT, &cmd), ==, ENOMEM);
+    emu_host_fail_nth(f->host, 0, 0);
+    emu_sweep_note(f->host);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, rec, sizeof(rec)), ==,
+                    sizeof(rec[0].hdr));
+    g_assert_cmphex(rec[0].hdr.flags, ==, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+    g_assert_cmpuint(rec[0].hdr.sequence, ==, 0);
+    g_assert_cmpint(t_test(f, EMU_TEST_OP_TRIGGER_VEVENT, &cmd), ==, 0);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, rec, sizeof(rec)), ==,
+                    sizeof(rec[0]));
+    g_assert_cmphex(rec[0].hdr.flags, ==, 0);
+    g_assert_cmpuint(rec[0].hdr.sequence, ==, 1);
+    g_assert_cmphex(rec[0].ev.virt_id, ==, 0x42);
+}
+
+/*
+ * The paths iommufd_fail_nth sweeps (mock domains, access pins and
+ * copies, device, vIOMMU, vDEVICE, HW queue, fault and vEVENTQ objects,
+ * PASID attach), each injection point failed in turn: every failure
+ * leaves the state as it was, and the mock domain then maps what the
+ * IOAS does. Lower bounds per step: losing a point fails.
+ */
+static void test_fail_nth_mock(EmuFixture *f, gconstpointer data)
+{
+    static const unsigned min_points[] = {
+        1, 1,   /* MAP: the area */
+        /*
+         * MOCK_DOMAIN: selftest object 2, mock device, device 2, its
+         * group, automatic domain 2, its domain, both sides of its
+         * aperture, its slot in the IOAS, 2 areas, the handle
+         */
+        15,
+        4,      /* CREATE_ACCESS: object 2, file, IOAS slot */
+        4,      /* ACCESS_PAGES: pages array, 2 areas, item */
+        1,      /* ACCESS_RW: bounce buffer */
+        2,      /* IOAS */
+        1,      /* ACCESS_REPLACE_IOAS: the new IOAS slot */
+        1,      /* ADD_RESERVED */
+        8,      /* nest parent: object 2, domain, aperture 2, slot, 2 areas */
+        3,      /* vIOMMU: object 2, mmap region */
+        3,      /* vDEVICE: object 2, virt_id slot */
+        3,      /* HW queue: object 2, pin */
+        3,      /* fault queue: object 2, file */
+        3,      /* vEVENTQ: object 2, file */
+        3,      /* nested HWPT: object 2, the mock's nested domain */
+        8,      /* PASID-capable paging HWPT */
+        7,      /* MOCK_DOMAIN_FLAGS on it: no automatic domain */
+        1,      /* PASID_ATTACH: the handle */
+        1,      /* MOCK_DOMAIN_REPLACE: the handle */
+        1,      /* DMABUF_GET */
+        7,      /* dirty HWPT: the replaced domain's free id, no slot */
+        0,      /* SET_DIRTY_TRACKING: nothing allocated */
+        1,      /* DIRTY: the bitmap copy */
+        1,      /* GET_DIRTY_BITMAP: iova_bitmap_alloc */
+    };
+    MockSweep s = { 0 };
+    unsigned total = 0, n;
+    int dfd;
+
+    memset(f->buf, 0, 16 * PAGE);
+    memset(s.rw, 0xa5, sizeof(s.rw));
+    for (s.step = 0; s.step < G_N_ELEMENTS(min_points); s.step++) {
+        n = emu_sweep_step(f, mock_sweep_step, &s);
+        g_test_message("step %u: %u injection points", s.step, n);
+        g_assert_cmpuint(n, >=, min_points[s.step]);
+        total += n;
+    }
+    g_test_message("%u injection points in all", total);
+    g_assert_cmpuint(total, >=, 83);
+    /* mock pages 2 and 5: the first 4 KiB page and the third */
+    g_assert_cmphex(s.dirty_bits, ==, (1u << 1) | (1u << 2));
+    /* the write landed once, across the two areas */
+    g_assert_cmpmem(f->buf + 8 * PAGE - 32, sizeof(s.rw), s.rw,
+                    sizeof(s.rw));
+    /* the replaced automatic domain went (its id reused); the new one */
+    g_assert_cmpuint(s.dirty_hwpt, ==, s.hwpt);
+    g_assert_cmpint(check_map(f, s.pasid_hwpt, APERTURE, 16 * PAGE, f->buf),
+                    ==, 0);
+    g_assert_cmpint(pasid_op(f, EMU_TEST_OP_PASID_CHECK_HWPT, s.pasid_stdev,
+                             200, s.pasid_hwpt), ==, 0);
+    trigger_vevent_lost(f, s.veventq_fd);
+    close(s.fault_fd);
+    close(s.veventq_fd);
+    dfd = find_dmabuf_fd();
+    g_assert_cmpint(dfd, >=, 0);
+    close(dfd);
+}
+
+/*
+ * The type1 v1 unmap inside a mapping cuts the area first
+ * (iopt_area_split): its injection point, failed, leaves the area whole.
+ */
+static int cut_step(EmuFixture *f, void *opaque)
+{
+    struct vfio_iommu_type1_dma_unmap *unmap = opaque;
+
+    unmap->iova = APERTURE;
+    unmap->size = 3 * PAGE;
+    return ctx_ioctl(f, VFIO_IOMMU_UNMAP_DMA, unmap);
+}
+
+static void test_fail_nth_cut(EmuFixture *f, gconstpointer data)
+{
+    struct iommu_vfio_ioas vioas = {
+        .size = sizeof(vioas), .ioas_id = f->ioas_id,
+        .op = IOMMU_VFIO_IOAS_SET,
+    };
+    struct vfio_iommu_type1_dma_map map = {
+        .argsz = sizeof(map),
+        .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+        .vaddr = (uintptr_t)f->buf, .iova = APERTURE, .size = 8 * PAGE,
+    };
+    struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_VFIO_IOAS, &vioas), ==, 0);
+    g_assert_cmpint(emu_err(emu_ctx_ioctl(f->ctx, VFIO_SET_IOMMU,
+                                          (void *)VFIO_TYPE1_IOMMU)), ==, 0);
+    g_assert_cmpint(ctx_ioctl(f, VFIO_IOMMU_MAP_DMA, &map), ==, 0);
+    g_assert_cmpuint(emu_sweep_step(f, cut_step, &unmap), >=, 1);
+    g_assert_cmphex(unmap.size, ==, 3 * PAGE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -684,6 +994,8 @@ int main(int argc, char **argv)
     T("pasid/1024-fake-error", test_pasid_1024_fake_error);
     T("viommu/mmap", test_viommu_mmap);
     T("dmabuf", test_dmabuf);
+    T("fail-nth/mock", test_fail_nth_mock);
+    T("fail-nth/cut", test_fail_nth_cut);
 #undef T
     return g_test_run();
 }

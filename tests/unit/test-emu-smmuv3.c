@@ -1802,14 +1802,87 @@ static void test_fail_nth(void)
         emu_host_fail_nth(t.f.host, nth, ENOMEM);
         rc = nest_try(&t);
         emu_host_fail_nth(t.f.host, 0, 0);
+        if (rc) {
+            emu_sweep_note(t.f.host);
+        }
         teardown(&t, NULL);     /* no leak whatever failed */
         if (!rc) {
-            g_assert_cmpuint(nth, >, 5);
+            g_test_message("%lu injection points", nth - 1);
+            g_assert_cmpuint(nth - 1, >=, 20);
             return;
         }
         g_assert_cmpint(rc, ==, ENOMEM);
     }
     g_assert_not_reached();
+}
+
+/*
+ * The same steps one at a time, each injection point failed in turn:
+ * every failure must leave the state as it was (emu_ctx_describe()).
+ */
+typedef struct SmmuSweep {
+    unsigned step;
+    uint32_t s2, viommu, vdev, veventq, nested;
+    int fd;
+} SmmuSweep;
+
+static int smmu_sweep_step(EmuFixture *f, void *opaque)
+{
+    SmmuSweep *s = opaque;
+    struct iommu_hwpt_arm_smmuv3 ste;
+    S1Cmd cmd = s1_cmd(S1_CMD_TLBI_NH_ALL);
+    uint32_t pt;
+
+    switch (s->step) {
+    case 0:
+        return t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+                            IOMMU_HWPT_DATA_NONE, NULL, 0, &s->s2);
+    case 1:
+        return s1_viommu_alloc(f, f->dev_id, IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+                               s->s2, &s->viommu);
+    case 2:
+        return s1_vdevice_alloc(f, s->viommu, f->dev_id, VSID, &s->vdev);
+    case 3:
+        return s1_veventq_alloc(f, s->viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+                                EVQ_DEPTH, &s->veventq, &s->fd);
+    case 4:
+        s1_vste(&ste, S1_STE_CFG_BYPASS, 0, 0, 0, 0);
+        return t_hwpt_alloc(f, s->viommu, 0, IOMMU_HWPT_DATA_ARM_SMMUV3,
+                            &ste, sizeof(ste), &s->nested);
+    case 5:
+        pt = s->nested;
+        return t_attach(f, &pt);
+    case 6:
+        return s1_invalidate(f, s->viommu, &cmd, 1, NULL);
+    }
+    g_assert_not_reached();
+}
+
+static void test_fail_nth_steps(void)
+{
+    /*
+     * parent: object 2, domain, aperture, IOAS slot; vIOMMU: object 2;
+     * vDEVICE:
+     * object 2, vSID slot; vEVENTQ: object 2, file; nested: object 2,
+     * the vSTE's domain; attach: MSI window, handle; invalidate: the
+     * array's copy, the batch issued
+     */
+    static const unsigned min_points[] = { 5, 2, 3, 3, 3, 2, 2 };
+    SmmuSweep s = { 0 };
+    unsigned total = 0;
+    SmmuTest t;
+
+    setup(&t, NULL);
+    for (s.step = 0; s.step < G_N_ELEMENTS(min_points); s.step++) {
+        unsigned n = emu_sweep_step(&t.f, smmu_sweep_step, &s);
+
+        g_test_message("step %u: %u injection points", s.step, n);
+        g_assert_cmpuint(n, >=, min_points[s.step]);
+        total += n;
+    }
+    g_test_message("%u injection points", total);
+    g_assert_cmpuint(total, >=, 20);
+    teardown(&t, NULL);
 }
 
 /* ---- registration ---- */
@@ -1888,5 +1961,6 @@ int main(int argc, char **argv)
     g_test_add("/emu/smmuv3/small-smmu", SmmuTest, NULL, setup_small,
                test_small_smmu, teardown);
     g_test_add_func("/emu/smmuv3/fail-nth", test_fail_nth);
+    g_test_add_func("/emu/smmuv3/fail-nth/steps", test_fail_nth_steps);
     return g_test_run();
 }

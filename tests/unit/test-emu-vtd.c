@@ -1225,13 +1225,75 @@ static void test_fail_nth(void)
         emu_host_fail_nth(f.host, nth, ENOMEM);
         rc = nth_sequence(&f);
         emu_host_fail_nth(f.host, 0, 0);
+        if (rc) {
+            emu_sweep_note(f.host);
+        }
         emu_fixture_teardown(&f);
         if (!rc) {
             break;
         }
         g_assert_cmpint(rc, ==, ENOMEM);
     }
-    g_assert_cmpuint(nth, >, 4);
+    g_test_message("%lu injection points", nth - 1);
+    g_assert_cmpuint(nth - 1, >=, 13);
+}
+
+/*
+ * The same steps one at a time, each injection point failed in turn:
+ * every failure must leave the state as it was (emu_ctx_describe()).
+ */
+typedef struct VtdSweep {
+    unsigned step;
+    uint32_t parent, nested;
+} VtdSweep;
+
+static int vtd_sweep_step(EmuFixture *f, void *opaque)
+{
+    struct iommu_hwpt_vtd_s1 s1 = s1_data(0, VTD_S1_GPA_BASE, 4);
+    struct iommu_hwpt_vtd_s1_invalidate inv = { .npages = UINT64_MAX };
+    VtdSweep *s = opaque;
+    uint32_t pt, n = 1;
+
+    switch (s->step) {
+    case 0:
+        return t_map_fixed(f, f->ioas_id, f->buf, BUF_SIZE, VTD_S1_GPA_BASE);
+    case 1:
+        return t_hwpt_alloc(f, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+                            NULL, 0, &s->parent);
+    case 2:
+        return t_nested_alloc(f, s->parent, 0, &s1, &s->nested);
+    case 3:
+        pt = s->nested;
+        return t_attach(f, &pt);
+    case 4:
+        return t_invalidate(f, s->nested, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+                            &inv, sizeof(inv), &n);
+    }
+    g_assert_not_reached();
+}
+
+static void test_fail_nth_steps(void)
+{
+    /*
+     * map; parent: object 2, domain, aperture, IOAS slot, area; nested:
+     * object 2, domain; attach: MSI window, handle; invalidate: the
+     * entry issued
+     */
+    static const unsigned min_points[] = { 1, 6, 3, 2, 1 };
+    VtdSweep s = { 0 };
+    unsigned total = 0;
+    EmuFixture f;
+
+    emu_fixture_setup(&f, EMU_HW_VTD);
+    for (s.step = 0; s.step < G_N_ELEMENTS(min_points); s.step++) {
+        unsigned n = emu_sweep_step(&f, vtd_sweep_step, &s);
+
+        g_assert_cmpuint(n, >=, min_points[s.step]);
+        total += n;
+    }
+    g_test_message("%u injection points", total);
+    g_assert_cmpuint(total, >=, 13);
+    emu_fixture_teardown(&f);
 }
 
 /* ---- isolation ---- */
@@ -1567,6 +1629,7 @@ int main(int argc, char **argv)
                     test_ad_dirties_parent);
     g_test_add_func("/emu/vtd/fault/no-fs1gp", test_no_fs1gp);
     g_test_add_func("/emu/vtd/fail-nth", test_fail_nth);
+    g_test_add_func("/emu/vtd/fail-nth/steps", test_fail_nth_steps);
     add_variant_tests();
     return g_test_run();
 }
