@@ -9,6 +9,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/ioctl.h>
 #include <linux/iommufd.h>
 #include "qapi/error.h"
 #include "qapi/qapi-visit-common.h"
