@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "emu-test.h"
 
 void emu_fixture_setup_cfg(EmuFixture *f, const EmuHwConfig *cfg)
@@ -221,4 +222,16 @@ unsigned emu_sweep_step(EmuFixture *f, EmuStepFn step, void *opaque)
         after = emu_ctx_describe(f->ctx);
         g_assert_cmpstr(before, ==, after);
     }
+}
+
+uint8_t *t_memfd_buf(uint64_t len, int *fd)
+{
+    uint8_t *p;
+
+    *fd = memfd_create("emu-test", MFD_CLOEXEC);
+    g_assert_cmpint(*fd, >=, 0);
+    g_assert_cmpint(ftruncate(*fd, len), ==, 0);
+    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+    g_assert(p != MAP_FAILED);
+    return p;
 }

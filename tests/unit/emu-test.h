@@ -61,6 +61,8 @@ int t_attach(EmuFixture *f, uint32_t *pt_id);
 int t_attach_pasid(EmuFixture *f, uint32_t pasid, uint32_t *pt_id);
 int t_detach(EmuFixture *f);
 int t_destroy(EmuFixture *f, uint32_t id);
+/* A memfd of @len bytes and the caller's own shared mapping of it. */
+uint8_t *t_memfd_buf(uint64_t len, int *fd);
 /* Device DMA: returns 0 or the negative errno of the fault. */
 int t_dma(EmuFixture *f, uint32_t pasid, uint64_t iova, void *data,
           size_t len, unsigned access);

@@ -846,26 +846,18 @@ static void test_dirty_tracking(EmuFixture *f, gconstpointer data)
 }
 
 /*
- * The bitmap is u64 words at any byte address (iova_bitmap): bit n is
- * bit n % 8 of byte n / 8. A bitmap one byte off its alignment, with a
- * run of dirty pages that crosses whole bytes.
+ * @pages of the fixture's buffer at IOVA 0x100000, a dirty-tracking HWPT
+ * on them attached to the device, tracking on; returns the HWPT.
  */
-static void test_dirty_bitmap_layout(EmuFixture *f, gconstpointer data)
+static uint32_t dirty_up(EmuFixture *f, unsigned pages)
 {
-    uint8_t raw[16];
     struct iommu_hwpt_set_dirty_tracking set = {
         .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
     };
-    struct iommu_hwpt_get_dirty_bitmap get = {
-        .size = sizeof(get), .iova = 0x100000, .length = 48 * PAGE,
-        .page_size = PAGE, .data = (uintptr_t)(raw + 1),
-    };
     uint32_t hwpt, pt;
-    uint8_t v[30 * PAGE];
 
-    memset(v, 0x5a, sizeof(v));
-    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 48 * PAGE, 0x100000),
-                    ==, 0);
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, pages * PAGE,
+                                0x100000), ==, 0);
     g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
                                  IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
                                  &hwpt), ==, 0);
@@ -873,6 +865,26 @@ static void test_dirty_bitmap_layout(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(t_attach(f, &pt), ==, 0);
     set.hwpt_id = hwpt;
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    return hwpt;
+}
+
+/*
+ * The bitmap is u64 words at any byte address (iova_bitmap): bit n is
+ * bit n % 8 of byte n / 8. A bitmap one byte off its alignment, with a
+ * run of dirty pages that crosses whole bytes.
+ */
+static void test_dirty_bitmap_layout(EmuFixture *f, gconstpointer data)
+{
+    uint8_t raw[16];
+    struct iommu_hwpt_get_dirty_bitmap get = {
+        .size = sizeof(get), .iova = 0x100000, .length = 48 * PAGE,
+        .page_size = PAGE, .data = (uintptr_t)(raw + 1),
+    };
+    uint32_t hwpt;
+    uint8_t v[30 * PAGE];
+
+    memset(v, 0x5a, sizeof(v));
+    hwpt = dirty_up(f, 48);
     /* pages 5..34 in one write, then page 40 */
     g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x105000, v, sizeof(v),
                           EMU_DMA_WRITE), ==, 0);
@@ -931,26 +943,15 @@ static void test_dirty_runs(void)
 static void test_dirty_rewrite(EmuFixture *f, gconstpointer data)
 {
     uint64_t bitmap = 0;
-    struct iommu_hwpt_set_dirty_tracking set = {
-        .size = sizeof(set), .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
-    };
     struct iommu_hwpt_get_dirty_bitmap get = {
         .size = sizeof(get), .iova = 0x100000, .length = 16 * PAGE,
         .page_size = PAGE, .data = (uintptr_t)&bitmap,
     };
-    uint32_t hwpt, pt;
+    uint32_t hwpt;
     uint8_t v = 1;
     int i;
 
-    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, 16 * PAGE, 0x100000),
-                    ==, 0);
-    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
-                                 IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
-                                 &hwpt), ==, 0);
-    pt = hwpt;
-    g_assert_cmpint(t_attach(f, &pt), ==, 0);
-    set.hwpt_id = hwpt;
-    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &set), ==, 0);
+    hwpt = dirty_up(f, 16);
     for (i = 0; i < 3; i++) {
         g_assert_cmpint(t_dma(f, EMU_NO_PASID, 0x102000 + i, &v, 1,
                               EMU_DMA_WRITE), ==, 0);
@@ -1285,19 +1286,6 @@ static void test_reserved_vs_allowed(EmuFixture *f, gconstpointer data)
     g_assert_cmpint(t_detach(f), ==, 0);
 }
 
-/* A memfd of @len bytes and the caller's own shared mapping of it. */
-static uint8_t *memfd_buf_rw(uint64_t len, int *fd)
-{
-    uint8_t *p;
-
-    *fd = memfd_create("emu-test", MFD_CLOEXEC);
-    g_assert_cmpint(*fd, >=, 0);
-    g_assert_cmpint(ftruncate(*fd, len), ==, 0);
-    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
-    g_assert(p != MAP_FAILED);
-    return p;
-}
-
 typedef struct IoasSweep {
     unsigned step;
     uint32_t ioas2, hwpt1, hwpt2, pt;
@@ -1451,7 +1439,7 @@ static void test_fail_nth_ioas(EmuFixture *f, gconstpointer data)
     emu_sweep_note(f->host);
     emu_ctx_close(emu_ctx_open(f->host));
 
-    file = memfd_buf_rw(4 * PAGE, &s.memfd);
+    file = t_memfd_buf(4 * PAGE, &s.memfd);
     for (s.step = 0; s.step < G_N_ELEMENTS(min_points); s.step++) {
         n = emu_sweep_step(f, ioas_sweep_step, &s);
         g_test_message("step %u: %u injection points", s.step, n);

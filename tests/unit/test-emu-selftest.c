@@ -75,19 +75,6 @@ static int map_file(EmuFixture *f, uint32_t ioas, int fd, uint64_t start,
     return rc;
 }
 
-/* A memfd of @len bytes and the caller's own shared mapping of it. */
-static uint8_t *memfd_buf(uint64_t len, int *fd)
-{
-    uint8_t *p;
-
-    *fd = memfd_create("emu-test", MFD_CLOEXEC);
-    g_assert_cmpint(*fd, >=, 0);
-    g_assert_cmpint(ftruncate(*fd, len), ==, 0);
-    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
-    g_assert(p != MAP_FAILED);
-    return p;
-}
-
 static void setup(EmuFixture *f, gconstpointer data)
 {
     emu_fixture_setup(f, EMU_HW_SELFTEST);
@@ -110,7 +97,7 @@ static void test_check_map_file(EmuFixture *f, gconstpointer data)
     uint8_t *user;
     int fd;
 
-    user = memfd_buf(4 * PAGE, &fd);
+    user = t_memfd_buf(4 * PAGE, &fd);
     mock_domain(f, f->ioas_id, &hwpt);
     g_assert_cmpint(map_file(f, f->ioas_id, fd, 0, 4 * PAGE, &iova), ==, 0);
     g_assert_cmpint(check_map(f, hwpt, iova, 4 * PAGE, user), ==, 0);
@@ -136,7 +123,7 @@ static void test_map_file_subpage(EmuFixture *f, gconstpointer data)
     uint8_t *user;
     int fd;
 
-    user = memfd_buf(4 * PAGE, &fd);
+    user = t_memfd_buf(4 * PAGE, &fd);
     mock_domain(f, f->ioas_id, &hwpt);
     g_assert_cmpint(map_file(f, f->ioas_id, fd, MOCK_PAGE, 2 * PAGE, &iova),
                     ==, 0);
@@ -256,7 +243,7 @@ static void test_check_refs_file(EmuFixture *f, gconstpointer data)
     uint8_t *user;
     int fd;
 
-    user = memfd_buf(4 * PAGE, &fd);
+    user = t_memfd_buf(4 * PAGE, &fd);
     mock_domain(f, f->ioas_id, NULL);
     g_assert_cmpint(map_file(f, f->ioas_id, fd, PAGE, 2 * PAGE, &iova), ==, 0);
     g_assert_cmpint(check_refs(f, user + PAGE, 2 * PAGE, 1), ==, 0);
@@ -284,7 +271,7 @@ static void test_access_pages_file(EmuFixture *f, gconstpointer data)
     uint8_t *user;
     int fd;
 
-    user = memfd_buf(4 * PAGE, &fd);
+    user = t_memfd_buf(4 * PAGE, &fd);
     g_assert_cmpint(map_file(f, f->ioas_id, fd, 0, 4 * PAGE, &iova), ==, 0);
     g_assert_cmpint(create_access(f, f->ioas_id, EMU_MOCK_ACCESS_NEEDS_PIN,
                                   &access), ==, 0);
@@ -348,12 +335,10 @@ static void test_access_replace_drops_pins(EmuFixture *f, gconstpointer data)
 }
 
 /*
- * VFIO type1 (v1) through the compat ioctls: large pages are off
- * (iommufd_vfio_set_iommu), so an unmap inside a mapping first cuts the
- * areas at its ends (iommufd_vfio_unmap_dma, iopt_cut_iova); not while an
- * access pins the area (iopt_area_split refuses, EINVAL).
+ * The fixture's IOAS as the VFIO compat container, type1 v1, and 8 pages
+ * of the buffer mapped at APERTURE through VFIO_IOMMU_MAP_DMA.
  */
-static void test_vfio_type1v1_cuts(EmuFixture *f, gconstpointer data)
+static void type1v1_map(EmuFixture *f)
 {
     struct iommu_vfio_ioas vioas = {
         .size = sizeof(vioas), .ioas_id = f->ioas_id,
@@ -364,13 +349,25 @@ static void test_vfio_type1v1_cuts(EmuFixture *f, gconstpointer data)
         .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
         .vaddr = (uintptr_t)f->buf, .iova = APERTURE, .size = 8 * PAGE,
     };
-    struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
-    uint32_t access;
 
     g_assert_cmpint(ctx_ioctl(f, IOMMU_VFIO_IOAS, &vioas), ==, 0);
     g_assert_cmpint(emu_err(emu_ctx_ioctl(f->ctx, VFIO_SET_IOMMU,
                                           (void *)VFIO_TYPE1_IOMMU)), ==, 0);
     g_assert_cmpint(ctx_ioctl(f, VFIO_IOMMU_MAP_DMA, &map), ==, 0);
+}
+
+/*
+ * VFIO type1 (v1) through the compat ioctls: large pages are off
+ * (iommufd_vfio_set_iommu), so an unmap inside a mapping first cuts the
+ * areas at its ends (iommufd_vfio_unmap_dma, iopt_cut_iova); not while an
+ * access pins the area (iopt_area_split refuses, EINVAL).
+ */
+static void test_vfio_type1v1_cuts(EmuFixture *f, gconstpointer data)
+{
+    struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+    uint32_t access;
+
+    type1v1_map(f);
     unmap.iova = APERTURE + 3 * PAGE;
     unmap.size = PAGE;
     g_assert_cmpint(ctx_ioctl(f, VFIO_IOMMU_UNMAP_DMA, &unmap), ==, 0);
@@ -958,21 +955,9 @@ static int cut_step(EmuFixture *f, void *opaque)
 
 static void test_fail_nth_cut(EmuFixture *f, gconstpointer data)
 {
-    struct iommu_vfio_ioas vioas = {
-        .size = sizeof(vioas), .ioas_id = f->ioas_id,
-        .op = IOMMU_VFIO_IOAS_SET,
-    };
-    struct vfio_iommu_type1_dma_map map = {
-        .argsz = sizeof(map),
-        .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-        .vaddr = (uintptr_t)f->buf, .iova = APERTURE, .size = 8 * PAGE,
-    };
     struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
 
-    g_assert_cmpint(ctx_ioctl(f, IOMMU_VFIO_IOAS, &vioas), ==, 0);
-    g_assert_cmpint(emu_err(emu_ctx_ioctl(f->ctx, VFIO_SET_IOMMU,
-                                          (void *)VFIO_TYPE1_IOMMU)), ==, 0);
-    g_assert_cmpint(ctx_ioctl(f, VFIO_IOMMU_MAP_DMA, &map), ==, 0);
+    type1v1_map(f);
     g_assert_cmpuint(emu_sweep_step(f, cut_step, &unmap), >=, 1);
     g_assert_cmphex(unmap.size, ==, 3 * PAGE);
 }
