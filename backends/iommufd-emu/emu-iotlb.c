@@ -34,8 +34,8 @@
 typedef struct TlbSpace {
     uint32_t tag, asid;
     GQueue entries;                     /* EmuTlbEntry, via space_link */
-    unsigned count[2][EMU_TLB_SHIFTS];  /* entries per kind and size */
-    uint64_t sizes[2];                  /* bit n: count[kind][n] != 0 */
+    unsigned count[EMU_TLB_KINDS][EMU_TLB_SHIFTS];  /* per kind and size */
+    uint64_t sizes[EMU_TLB_KINDS];      /* bit n: count[kind][n] != 0 */
     GList tag_link;                     /* in EmuIotlb.tags[tag] */
 } TlbSpace;
 

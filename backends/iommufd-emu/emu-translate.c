@@ -96,12 +96,12 @@ static EmuHwpt *dma_domain(EmuIdev *idev, uint32_t pasid)
     return rid && rid->viommu ? rid : NULL;
 }
 
-void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
-                           size_t len, unsigned access, EmuFaultInfo *fault)
+/* One page-bounded request; the caller holds the host lock. */
+static uint8_t *device_translate(EmuDevice *dev, uint32_t pasid,
+                                 uint64_t iova, size_t len, unsigned access,
+                                 EmuFaultInfo *f)
 {
     EmuHost *host = dev->host;
-    EmuFaultInfo local, *f = fault ? fault : &local;
-    EMU_HOST_LOCK(host);
     EmuIdev *idev = dev->idev;
     EmuHwpt *hwpt = idev ? dma_domain(idev, pasid) : NULL;
     uint8_t *hva;
@@ -130,6 +130,16 @@ void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
     return hva;
 }
 
+void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
+                           size_t len, unsigned access, EmuFaultInfo *fault)
+{
+    EmuFaultInfo local;
+    EMU_HOST_LOCK(dev->host);
+
+    return device_translate(dev, pasid, iova, len, access,
+                            fault ? fault : &local);
+}
+
 int emu_device_dma(EmuDevice *dev, uint32_t pasid, uint64_t iova,
                    void *buf, size_t len, unsigned access,
                    EmuFaultInfo *fault)
@@ -142,7 +152,7 @@ int emu_device_dma(EmuDevice *dev, uint32_t pasid, uint64_t iova,
     while (done < len) {
         uint64_t cur = iova + done;
         size_t chunk = MIN(len - done, EMU_PAGE_SIZE - (cur & ~EMU_PAGE_MASK));
-        uint8_t *hva = emu_device_translate(dev, pasid, cur, chunk, access, f);
+        uint8_t *hva = device_translate(dev, pasid, cur, chunk, access, f);
 
         if (!hva) {
             return f->err;
