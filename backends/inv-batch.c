@@ -9,6 +9,7 @@
  */
 
 #include <errno.h>
+#include <string.h>
 #include <glib.h>
 #include "inv-batch.h"
 
@@ -92,6 +93,29 @@ void vnest_inv_batch_add(VnestInvBatch *b, uint32_t id, uint32_t data_type,
     g_byte_array_append(g->entries, entry, entry_len);
     g_array_append_val(g->gidx, gidx);
     b->pending++;
+}
+
+bool vnest_inv_batch_contains(const VnestInvBatch *b, uint32_t id,
+                              uint32_t data_type, uint32_t entry_len,
+                              const void *entry)
+{
+    guint i, k;
+
+    for (i = 0; i < b->groups->len; i++) {
+        const InvGroup *g = g_ptr_array_index(b->groups, i);
+
+        if (g->id != id || g->data_type != data_type ||
+            g->entry_len != entry_len) {
+            continue;
+        }
+        for (k = 0; k < g->gidx->len; k++) {
+            if (!memcmp(g->entries->data + (size_t)k * entry_len, entry,
+                        entry_len)) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 uint32_t vnest_inv_batch_pending(const VnestInvBatch *b)

@@ -57,6 +57,14 @@ void vnest_inv_batch_add(VnestInvBatch *b, uint32_t id, uint32_t data_type,
                          uint32_t entry_len, const void *entry,
                          uint64_t gidx);
 
+/*
+ * Whether an entry equal to @entry is already queued for object @id: a
+ * second one would make the host do the same work twice.
+ */
+bool vnest_inv_batch_contains(const VnestInvBatch *b, uint32_t id,
+                              uint32_t data_type, uint32_t entry_len,
+                              const void *entry);
+
 /* Entries queued and not yet flushed. */
 uint32_t vnest_inv_batch_pending(const VnestInvBatch *b);
 

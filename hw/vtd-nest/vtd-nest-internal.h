@@ -1,0 +1,118 @@
+/*
+ * VNest intel-iommu nesting: private definitions
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef VNEST_VTD_NEST_INTERNAL_H
+#define VNEST_VTD_NEST_INTERNAL_H
+
+#include <linux/iommufd.h>
+#include "qemu/queue.h"
+#include "hw/i386/intel_iommu.h"
+#include "hw/i386/intel_iommu_internal.h"
+#include "hw/pci/pci_bus.h"
+#include "vnest/host-dev.h"
+#include "vnest/iommufd-nest.h"
+#include "vnest/vtd-nest.h"
+#include "inv-batch.h"
+
+/* PASID-entry translation type (as hw/i386/intel_iommu.c reads it) */
+#define VTD_PE_GET_TYPE(pe) ((pe)->val[0] & VTD_SM_PASID_ENTRY_PGTT)
+
+/* A nested HWPT: one guest first-stage configuration over one parent. */
+typedef struct VtdNestHwpt {
+    IOMMUFDBackend *be;
+    uint32_t parent_id;
+    uint32_t id;
+    uint32_t key;                   /* its name in the invalidation batch */
+    uint16_t did;                   /* the guest domain it belongs to */
+    struct iommu_hwpt_vtd_s1 s1;
+    unsigned users;                 /* (device, PASID) bindings */
+    QLIST_ENTRY(VtdNestHwpt) next;
+} VtdNestHwpt;
+
+/* What the host does with one (device, PASID). */
+typedef enum VtdBindKind {
+    VTD_BIND_BLOCKED,               /* detached: DMA blocked */
+    VTD_BIND_PARENT,                /* stage 2 only: GPA (PT, TE off) */
+    VTD_BIND_NESTED,                /* the guest's first stage */
+} VtdBindKind;
+
+typedef struct VtdBind {
+    VtdBindKind kind;
+    VtdNestHwpt *hwpt;              /* VTD_BIND_NESTED */
+    uint32_t gpasid;                /* the guest PASID entry it follows */
+} VtdBind;
+
+/* One assigned device behind the vIOMMU. */
+typedef struct VtdNestDev {
+    VNestVtd *nest;
+    HostIOMMUDevice *hiod;
+    VNestHostDevInfo info;
+    PCIBus *bus;                    /* where it is plugged */
+    int devfn;
+    PCIBus *alias_bus;              /* what the VT-d sees (bridges alias) */
+    int alias_devfn;
+    uint16_t sid;                   /* requester id the VT-d sees */
+    uint32_t rid2pasid;             /* the context's RID_PASID, last read */
+    GHashTable *binds;              /* host PASID key -> VtdBind */
+    QLIST_ENTRY(VtdNestDev) next;
+} VtdNestDev;
+
+/* Counters, for tests (QOM properties) and the benchmark. */
+typedef struct VtdNestStats {
+    uint64_t hwpt_allocs;
+    uint64_t attaches;              /* attach or replace */
+    uint64_t detaches;
+    uint64_t inv_calls;
+    uint64_t inv_entries;
+    uint64_t guest_faults;          /* bad entries reported to the guest */
+    uint64_t host_errors;
+} VtdNestStats;
+
+struct VNestVtd {
+    IntelIOMMUState *s;
+    /* properties */
+    uint8_t pasid_bits;             /* 0: QEMU's x-pasid-mode width */
+    bool inv_per_desc;              /* upstream-like: a call per descriptor */
+    bool realized;
+
+    QLIST_HEAD(, VtdNestDev) devs;
+    QLIST_HEAD(, VtdNestHwpt) hwpts;
+    VnestInvBatch *batch;
+    uint32_t next_key;
+    uint16_t batch_head;            /* queue index of batch index 0 */
+    uint64_t batch_seq;             /* descriptors since batch_head */
+    VtdNestStats stats;
+    Error *migration_blocker;
+};
+
+/* Host key of a PASID: the RID is VNEST_NO_PASID. */
+static inline gpointer vtd_nest_key(uint32_t pasid)
+{
+    return GUINT_TO_POINTER(pasid == VNEST_NO_PASID ? 0 : pasid + 1);
+}
+
+static inline uint32_t vtd_nest_key_pasid(gpointer key)
+{
+    guint k = GPOINTER_TO_UINT(key);
+
+    return k ? k - 1 : VNEST_NO_PASID;
+}
+
+VNestVtd *vtd_nest_state(IntelIOMMUState *s);
+
+/* vtd-nest-bind.c */
+void vtd_nest_sync_dev(VtdNestDev *d, bool scan);
+void vtd_nest_sync_pasid(VNestVtd *n, uint32_t pasid);
+void vtd_nest_sync_did(VNestVtd *n, uint16_t did);
+void vtd_nest_dev_release(VtdNestDev *d);
+bool vtd_nest_pc_desc(VNestVtd *n, const VTDInvDesc *desc);
+
+/* vtd-nest-inv.c */
+void vtd_nest_inv_init(VNestVtd *n);
+void vtd_nest_inv_fini(VNestVtd *n);
+bool vtd_nest_inv_flush(VNestVtd *n, uint16_t *fail_head);
+
+#endif

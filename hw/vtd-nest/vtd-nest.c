@@ -1,0 +1,462 @@
+/*
+ * VNest intel-iommu nesting: options, host checks, device plug/unplug
+ *
+ * With x-flts=on an assigned device (one whose host IOMMU device object
+ * implements vnest-host-dev: vfio-pci on iommufd, or vnest-sim-assign) is
+ * nested instead of refused: its default HWPT was allocated as a nest
+ * parent (vnest_pci_hwpt_flags() told vfio-pci or sim-assign to), QEMU
+ * keeps it filled with guest RAM (its address space is system memory),
+ * and vtd-nest-bind.c follows the guest's PASID entries with nested
+ * HWPTs. Emulated devices behind the same intel-iommu keep QEMU's own
+ * first-stage emulation.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "qemu/error-report.h"
+#include "migration/blocker.h"
+#include "hw/qdev-core.h"
+#include "vnest/viommu-nest.h"
+#include "vtd-nest-internal.h"
+#include "trace.h"
+
+/* Host VT-d register bits the checks need (VT-d spec 11.4.2, 11.4.3). */
+#define HOST_CAP_MGAW(cap)      ((((cap) >> 16) & 0x3f) + 1)
+#define HOST_CAP_FS1GP          (1ULL << 56)
+#define HOST_CAP_FS5LP          (1ULL << 60)
+#define HOST_ECAP_NEST          (1ULL << 26)
+#define HOST_ECAP_FSTS          (1ULL << 47)
+/* ECAP.PSS: PASID size supported, minus one (bits 39:35) */
+#define VTD_ECAP_PSS_SHIFT      35
+#define VTD_ECAP_PSS_MASK       (0x1fULL << VTD_ECAP_PSS_SHIFT)
+#define VTD_PASID_BITS_MAX      20
+
+VNestVtd *vtd_nest_state(IntelIOMMUState *s)
+{
+    if (!s->vnest) {
+        s->vnest = g_new0(VNestVtd, 1);
+        s->vnest->s = s;
+        QLIST_INIT(&s->vnest->devs);
+        QLIST_INIT(&s->vnest->hwpts);
+    }
+    return s->vnest;
+}
+
+/* ---- properties ---- */
+
+static bool vtd_prop_settable(Object *obj, const char *name, Error **errp)
+{
+    if (DEVICE(obj)->realized) {
+        error_setg(errp, "intel-iommu property '%s' cannot change once the "
+                   "device is realized", name);
+        return false;
+    }
+    return true;
+}
+
+/* Later QEMU spells x-scalable-mode and x-flts without the prefix. */
+static void vtd_get_alias(Object *obj, Visitor *v, const char *name,
+                          void *opaque, Error **errp)
+{
+    IntelIOMMUState *s = INTEL_IOMMU_DEVICE(obj);
+    bool *field = (bool *)((char *)s + (uintptr_t)opaque);
+
+    visit_type_bool(v, name, field, errp);
+}
+
+static void vtd_set_alias(Object *obj, Visitor *v, const char *name,
+                          void *opaque, Error **errp)
+{
+    IntelIOMMUState *s = INTEL_IOMMU_DEVICE(obj);
+    bool *field = (bool *)((char *)s + (uintptr_t)opaque);
+    bool value;
+
+    if (vtd_prop_settable(obj, name, errp) &&
+        visit_type_bool(v, name, &value, errp)) {
+        *field = value;
+    }
+}
+
+static void vtd_get_pasid_bits(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
+{
+    uint8_t value = vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->pasid_bits;
+
+    visit_type_uint8(v, name, &value, errp);
+}
+
+static void vtd_set_pasid_bits(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
+{
+    IntelIOMMUState *s = INTEL_IOMMU_DEVICE(obj);
+    uint8_t value;
+
+    if (!vtd_prop_settable(obj, name, errp) ||
+        !visit_type_uint8(v, name, &value, errp)) {
+        return;
+    }
+    if (value > VTD_PASID_BITS_MAX) {
+        error_setg(errp, "pasid-bits=%u: VT-d PASIDs have at most %u bits",
+                   value, VTD_PASID_BITS_MAX);
+        return;
+    }
+    vtd_nest_state(s)->pasid_bits = value;
+    s->pasid = value > 0;
+}
+
+static void vtd_get_per_desc(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    bool value = vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->inv_per_desc;
+
+    visit_type_bool(v, name, &value, errp);
+}
+
+static void vtd_set_per_desc(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    bool value;
+
+    if (vtd_prop_settable(obj, name, errp) &&
+        visit_type_bool(v, name, &value, errp)) {
+        vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->inv_per_desc = value;
+    }
+}
+
+/* Read-only counters: x-nest-<name>, for tests and the benchmark. */
+static void vtd_get_stat(Object *obj, Visitor *v, const char *name,
+                         void *opaque, Error **errp)
+{
+    VNestVtd *n = vtd_nest_state(INTEL_IOMMU_DEVICE(obj));
+    uint64_t value = *(uint64_t *)((char *)&n->stats + (uintptr_t)opaque);
+
+    visit_type_uint64(v, name, &value, errp);
+}
+
+static void vtd_get_bindings(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    VNestVtd *n = vtd_nest_state(INTEL_IOMMU_DEVICE(obj));
+    uint64_t value = 0;
+    VtdNestHwpt *h;
+
+    QLIST_FOREACH(h, &n->hwpts, next) {
+        value++;
+    }
+    visit_type_uint64(v, name, &value, errp);
+}
+
+#define VTD_STAT(field, desc) \
+    { "x-nest-" #field, offsetof(VtdNestStats, field), desc }
+
+void vnest_vtd_class_init(ObjectClass *klass)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+        const char *desc;
+    } stats[] = {
+        VTD_STAT(hwpt_allocs, "nested HWPTs allocated"),
+        VTD_STAT(attaches, "host attach or replace calls"),
+        VTD_STAT(detaches, "host detach calls"),
+        VTD_STAT(inv_calls, "IOMMU_HWPT_INVALIDATE calls"),
+        VTD_STAT(inv_entries, "invalidation entries sent"),
+        VTD_STAT(guest_faults, "bad PASID entries reported to the guest"),
+        VTD_STAT(host_errors, "host calls that failed"),
+    };
+    size_t i;
+
+    object_class_property_add(klass, "scalable-mode", "bool", vtd_get_alias,
+                              vtd_set_alias, NULL,
+                              (void *)offsetof(IntelIOMMUState,
+                                               scalable_mode));
+    object_class_property_set_description(klass, "scalable-mode",
+        "same as x-scalable-mode");
+    object_class_property_add(klass, "fsts", "bool", vtd_get_alias,
+                              vtd_set_alias, NULL,
+                              (void *)offsetof(IntelIOMMUState, flts));
+    object_class_property_set_description(klass, "fsts",
+        "same as x-flts: first-stage translation, nested for assigned "
+        "devices");
+    object_class_property_add(klass, "pasid-bits", "uint8",
+                              vtd_get_pasid_bits, vtd_set_pasid_bits,
+                              NULL, NULL);
+    object_class_property_set_description(klass, "pasid-bits",
+        "PASID width advertised to the guest (ECAP.PSS + 1), 0-20; "
+        "implies x-pasid-mode when non-zero");
+    object_class_property_add(klass, "x-inv-per-desc", "bool",
+                              vtd_get_per_desc, vtd_set_per_desc,
+                              NULL, NULL);
+    object_class_property_set_description(klass, "x-inv-per-desc",
+        "send one host invalidation per guest descriptor (upstream QEMU's "
+        "behaviour, for comparison) instead of one per submission");
+    for (i = 0; i < ARRAY_SIZE(stats); i++) {
+        object_class_property_add(klass, stats[i].name, "uint64",
+                                  vtd_get_stat, NULL, NULL,
+                                  (void *)stats[i].offset);
+        object_class_property_set_description(klass, stats[i].name,
+                                              stats[i].desc);
+    }
+    object_class_property_add(klass, "x-nest-hwpts", "uint64",
+                              vtd_get_bindings, NULL, NULL, NULL);
+    object_class_property_set_description(klass, "x-nest-hwpts",
+        "nested HWPTs alive now");
+}
+
+/* ---- realize ---- */
+
+static uint32_t vtd_nest_hwpt_flags(void *opaque, PCIBus *bus, int devfn)
+{
+    IntelIOMMUState *s = opaque;
+    uint32_t flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
+
+    if (s->pasid) {
+        flags |= IOMMU_HWPT_ALLOC_PASID;
+    }
+    return flags;
+}
+
+static const VNestViommuOps vtd_nest_viommu_ops = {
+    .hwpt_flags = vtd_nest_hwpt_flags,
+};
+
+bool vnest_vtd_realize(IntelIOMMUState *s, Error **errp)
+{
+    VNestVtd *n = vtd_nest_state(s);
+
+    if (n->pasid_bits && !s->scalable_mode) {
+        error_setg(errp, "pasid-bits needs scalable mode "
+                   "(x-scalable-mode=on)");
+        return false;
+    }
+    if (!s->flts) {
+        return true;
+    }
+    vtd_nest_inv_init(n);
+    vnest_viommu_register(s, &vtd_nest_viommu_ops);
+    n->realized = true;
+    return true;
+}
+
+void vnest_vtd_cap_init(IntelIOMMUState *s)
+{
+    VNestVtd *n = s->vnest;
+
+    if (n && n->pasid_bits) {
+        s->ecap |= VTD_ECAP_PASID;
+        s->ecap = (s->ecap & ~VTD_ECAP_PSS_MASK) |
+                  ((uint64_t)(n->pasid_bits - 1) << VTD_ECAP_PSS_SHIFT);
+    }
+}
+
+/* PASID width the guest sees: ECAP.PSS + 1 when ECAP.PASID, else 0. */
+static unsigned vtd_guest_pasid_bits(IntelIOMMUState *s)
+{
+    if (!(s->ecap & VTD_ECAP_PASID)) {
+        return 0;
+    }
+    return ((s->ecap & VTD_ECAP_PSS_MASK) >> VTD_ECAP_PSS_SHIFT) + 1;
+}
+
+/* ---- plug ---- */
+
+bool vnest_vtd_check_hiod(IntelIOMMUState *s, HostIOMMUDevice *hiod,
+                          Error **errp)
+{
+    const char *name = hiod->name ? hiod->name : "assigned device";
+    VNestHostDevInfo info;
+    VNestHwInfo hw;
+    unsigned want_pasid;
+
+    if (!vnest_host_dev_check(hiod)) {
+        error_setg(errp, "%s cannot be nested by intel-iommu,x-flts=on: "
+                   "assign it through iommufd (-device vfio-pci,"
+                   "iommufd=ID) or use x-flts=off", name);
+        return false;
+    }
+    vnest_host_dev_info(hiod, &info);
+    if (!(info.hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT)) {
+        error_setg(errp, "%s: its HWPT %u is not a nest parent, so "
+                   "x-flts=on cannot nest it (was it plugged before "
+                   "intel-iommu?)", name, info.hwpt_id);
+        return false;
+    }
+    if (!vnest_iommufd_get_hw_info(info.be, info.dev_id, &hw, errp)) {
+        error_prepend(errp, "%s: ", name);
+        return false;
+    }
+    if (hw.type != IOMMU_HW_INFO_TYPE_INTEL_VTD) {
+        error_setg(errp, "%s: the host IOMMU is not Intel VT-d (iommufd "
+                   "type %u): intel-iommu,x-flts=on nests only on VT-d; "
+                   "use x-flts=off", name, hw.type);
+        return false;
+    }
+    if (!(hw.data.vtd.ecap_reg & HOST_ECAP_NEST) ||
+        !(hw.data.vtd.ecap_reg & HOST_ECAP_FSTS)) {
+        error_setg(errp, "%s: the host VT-d lacks nested translation "
+                   "(ECAP.NEST%s): use x-flts=off", name,
+                   hw.data.vtd.ecap_reg & HOST_ECAP_FSTS ? "" :
+                   " and first-stage translation, ECAP.FSTS");
+        return false;
+    }
+    if ((s->cap & VTD_CAP_FS1GP) && !(hw.data.vtd.cap_reg & HOST_CAP_FS1GP)) {
+        error_setg(errp, "%s: the host VT-d lacks first-stage 1 GiB pages "
+                   "(CAP.FS1GP) that the guest is offered: set "
+                   "intel-iommu,fs1gp=off", name);
+        return false;
+    }
+    if (s->aw_bits > HOST_CAP_MGAW(hw.data.vtd.cap_reg)) {
+        error_setg(errp, "%s: the guest's %u-bit addresses exceed the host "
+                   "VT-d's %u bits (CAP.MGAW): set intel-iommu,aw-bits=%u",
+                   name, s->aw_bits,
+                   (unsigned)HOST_CAP_MGAW(hw.data.vtd.cap_reg),
+                   (unsigned)HOST_CAP_MGAW(hw.data.vtd.cap_reg));
+        return false;
+    }
+    want_pasid = vtd_guest_pasid_bits(s);
+    if (want_pasid > hw.max_pasid_log2) {
+        if (!hw.max_pasid_log2) {
+            error_setg(errp, "%s: the host gives this device no PASIDs, "
+                       "and the guest is offered %u bits: set "
+                       "intel-iommu,x-pasid-mode=off,pasid-bits=0",
+                       name, want_pasid);
+        } else {
+            error_setg(errp, "%s: the guest is offered %u-bit PASIDs, the "
+                       "host gives this device %u: set intel-iommu,"
+                       "pasid-bits=%u", name, want_pasid,
+                       hw.max_pasid_log2, hw.max_pasid_log2);
+        }
+        return false;
+    }
+    if (want_pasid && !(info.hwpt_flags & IOMMU_HWPT_ALLOC_PASID)) {
+        error_setg(errp, "%s: its nest parent HWPT %u cannot take PASIDs "
+                   "(allocated without IOMMU_HWPT_ALLOC_PASID)", name,
+                   info.hwpt_id);
+        return false;
+    }
+    return true;
+}
+
+static VtdNestDev *vtd_nest_find(VNestVtd *n, PCIBus *bus, int devfn)
+{
+    VtdNestDev *d;
+
+    QLIST_FOREACH(d, &n->devs, next) {
+        if (d->bus == bus && d->devfn == devfn) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+void vnest_vtd_plug(IntelIOMMUState *s, PCIBus *bus, int devfn,
+                    HostIOMMUDevice *hiod)
+{
+    VNestVtd *n = vtd_nest_state(s);
+    VtdNestDev *d = g_new0(VtdNestDev, 1);
+    VtdBind *rid = g_new0(VtdBind, 1);
+    Error *err = NULL;
+
+    d->nest = n;
+    d->hiod = hiod;
+    object_ref(hiod);
+    vnest_host_dev_info(hiod, &d->info);
+    d->bus = bus;
+    d->devfn = devfn;
+    d->alias_bus = hiod->aliased_bus ? hiod->aliased_bus : bus;
+    d->alias_devfn = hiod->aliased_bus ? hiod->aliased_devfn : devfn;
+    d->sid = PCI_BUILD_BDF(pci_bus_num(d->alias_bus), d->alias_devfn);
+    d->binds = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    /* At plug the RID is attached to the nest parent: stage 2 only. */
+    rid->kind = VTD_BIND_PARENT;
+    rid->gpasid = VNEST_NO_PASID;
+    g_hash_table_insert(d->binds, vtd_nest_key(VNEST_NO_PASID), rid);
+    QLIST_INSERT_HEAD(&n->devs, d, next);
+    trace_vnest_vtd_plug(hiod->name, d->sid, d->info.dev_id,
+                         d->info.hwpt_id);
+
+    if (!n->migration_blocker) {
+        error_setg(&n->migration_blocker, "intel-iommu,x-flts=on: the "
+                   "host's nested first-stage bindings of assigned devices "
+                   "are not migrated yet");
+        if (migrate_add_blocker(&n->migration_blocker, &err) < 0) {
+            /* A migration is running: it cannot include the nest state. */
+            warn_reportf_err(err, "intel-iommu: ");
+        }
+    }
+    /* Hot-plugged while the guest has it configured: follow at once. */
+    vtd_nest_sync_dev(d, true);
+}
+
+void vnest_vtd_unplug(IntelIOMMUState *s, PCIBus *bus, int devfn)
+{
+    VNestVtd *n = s->vnest;
+    VtdNestDev *d = n ? vtd_nest_find(n, bus, devfn) : NULL;
+
+    if (!d) {
+        return;
+    }
+    trace_vnest_vtd_unplug(d->hiod->name, d->sid);
+    vtd_nest_dev_release(d);
+    QLIST_REMOVE(d, next);
+    g_hash_table_unref(d->binds);
+    object_unref(d->hiod);
+    g_free(d);
+    if (QLIST_EMPTY(&n->devs) && n->migration_blocker) {
+        migrate_del_blocker(&n->migration_blocker);
+    }
+}
+
+bool vnest_vtd_host_translates(IntelIOMMUState *s, PCIBus *bus, int devfn)
+{
+    VNestVtd *n = s->vnest;
+    VtdNestDev *d;
+
+    if (!n) {
+        return false;
+    }
+    /* @bus/@devfn name what the VT-d sees: an alias covers its devices. */
+    QLIST_FOREACH(d, &n->devs, next) {
+        if ((d->alias_bus == bus && d->alias_devfn == devfn) ||
+            (d->bus == bus && d->devfn == devfn)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void vnest_vtd_sync_all(IntelIOMMUState *s)
+{
+    VNestVtd *n = s->vnest;
+    VtdNestDev *d;
+    uint16_t unused;
+
+    if (!n || QLIST_EMPTY(&n->devs)) {
+        return;
+    }
+    /* What was batched belongs to the old configuration: send it first. */
+    vtd_nest_inv_flush(n, &unused);
+    QLIST_FOREACH(d, &n->devs, next) {
+        vtd_nest_sync_dev(d, true);
+    }
+}
+
+void vnest_vtd_sync_sid(IntelIOMMUState *s, uint16_t sid, uint16_t mask)
+{
+    VNestVtd *n = s->vnest;
+    VtdNestDev *d;
+    uint16_t unused;
+
+    if (!n || QLIST_EMPTY(&n->devs)) {
+        return;
+    }
+    vtd_nest_inv_flush(n, &unused);
+    QLIST_FOREACH(d, &n->devs, next) {
+        if ((d->sid & mask) == (sid & mask)) {
+            vtd_nest_sync_dev(d, true);
+        }
+    }
+}
