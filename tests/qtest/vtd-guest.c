@@ -115,40 +115,93 @@ static uint64_t context_entry_addr(VtdGuest *g, uint16_t sid)
     return g->ctx[bus][half] + (devfn & 0x7f) * CTX_SM_SIZE;
 }
 
-VtdDomain *vtd_guest_attach(VtdGuest *g, uint16_t sid, VtdPgtt pgtt,
-                            uint16_t did)
+/* The PASID-table entry of (@sid, @pasid), creating the tables on the way */
+static uint64_t pasid_entry_addr(VtdGuest *g, uint16_t sid, uint32_t pasid)
+{
+    uint64_t ce = context_entry_addr(g, sid);
+    uint64_t lo = qtest_readq(g->qts, ce);
+    uint64_t dir, de, table;
+
+    if (!(lo & VTD_CONTEXT_ENTRY_P)) {
+        /* PDTS 7: 2^(7+7) directory entries, for every 20-bit PASID */
+        dir = guest_alloc(g->alloc, 16 * PAGE_SIZE);
+        g_assert_cmphex(dir & (PAGE_SIZE - 1), ==, 0);
+        qtest_memset(g->qts, dir, 0, 16 * PAGE_SIZE);
+        /* Scalable context entry: RID_PASID 0 */
+        qtest_writeq(g->qts, ce + 8, 0);
+        lo = dir | (7ULL << 9) | VTD_CONTEXT_ENTRY_P;
+        qtest_writeq(g->qts, ce, lo);
+    }
+    dir = lo & VTD_PAGE_MASK_4K & ((1ULL << 52) - 1);
+    de = dir + (pasid >> 6) * 8;
+    table = qtest_readq(g->qts, de) & ~0xfffULL;
+    if (!table) {
+        table = zalloc_page(g);
+        qtest_writeq(g->qts, de, table | VTD_PASID_ENTRY_P);
+    }
+    return table + (pasid & 63) * PASID_ENTRY_SIZE;
+}
+
+static void write_pasid_entry(VtdGuest *g, uint16_t sid, uint32_t pasid,
+                              VtdPgtt pgtt, uint16_t did, uint64_t top)
+{
+    uint64_t pe = pasid_entry_addr(g, sid, pasid);
+    uint64_t pe0;
+
+    pe0 = VTD_PASID_ENTRY_P | PE_AW_48BIT | ((uint64_t)pgtt << PE_PGTT_SHIFT);
+    if (pgtt == VTD_PGTT_SECOND_STAGE) {
+        pe0 |= top;
+    }
+    qtest_memset(g->qts, pe, 0, PASID_ENTRY_SIZE);
+    qtest_writeq(g->qts, pe + 8, did);
+    if (pgtt == VTD_PGTT_FIRST_STAGE) {
+        qtest_writeq(g->qts, pe + 16, top);         /* FSPM 0: 4 levels */
+    }
+    qtest_writeq(g->qts, pe, pe0);
+}
+
+VtdDomain *vtd_guest_attach_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid,
+                                  VtdPgtt pgtt, uint16_t did)
 {
     VtdDomain *d = g_new0(VtdDomain, 1);
-    uint64_t ce = context_entry_addr(g, sid);
-    uint64_t pasid_dir = zalloc_page(g);
-    uint64_t pasid_table = zalloc_page(g);
-    uint64_t pe = pasid_table;      /* RID_PASID 0: first entry */
-    uint64_t pe0;
 
     d->g = g;
     d->pgtt = pgtt;
     g->domains = g_list_prepend(g->domains, d);
-
-    /* PASID directory entry 0 covers PASIDs 0-63. */
-    qtest_writeq(g->qts, pasid_dir, pasid_table | VTD_PASID_ENTRY_P);
-
-    pe0 = VTD_PASID_ENTRY_P | PE_AW_48BIT | ((uint64_t)pgtt << PE_PGTT_SHIFT);
     if (pgtt != VTD_PGTT_PASS_THROUGH) {
         d->top = zalloc_page(g);
     }
-    if (pgtt == VTD_PGTT_SECOND_STAGE) {
-        pe0 |= d->top;
-    }
-    qtest_writeq(g->qts, pe + 8, did);
-    if (pgtt == VTD_PGTT_FIRST_STAGE) {
-        qtest_writeq(g->qts, pe + 16, d->top);      /* FLPM 0: 4 levels */
-    }
-    qtest_writeq(g->qts, pe, pe0);
-
-    /* Scalable context entry: PDTS 0 (128 directory entries), RID_PASID 0 */
-    qtest_writeq(g->qts, ce + 8, 0);
-    qtest_writeq(g->qts, ce, pasid_dir | VTD_CONTEXT_ENTRY_P);
+    write_pasid_entry(g, sid, pasid, pgtt, did, d->top);
     return d;
+}
+
+VtdDomain *vtd_guest_attach(VtdGuest *g, uint16_t sid, VtdPgtt pgtt,
+                            uint16_t did)
+{
+    return vtd_guest_attach_pasid(g, sid, 0, pgtt, did);
+}
+
+void vtd_guest_share(VtdGuest *g, uint16_t sid, uint32_t pasid,
+                     VtdDomain *d, uint16_t did)
+{
+    write_pasid_entry(g, sid, pasid, d->pgtt, did, d->top);
+}
+
+void vtd_guest_clear_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid)
+{
+    qtest_writeq(g->qts, pasid_entry_addr(g, sid, pasid), 0);
+}
+
+void vtd_guest_pasid_entry_raw(VtdGuest *g, uint16_t sid, uint32_t pasid,
+                               const uint64_t val[8])
+{
+    uint64_t pe = pasid_entry_addr(g, sid, pasid);
+    int i;
+
+    qtest_writeq(g->qts, pe, 0);
+    for (i = 7; i >= 0; i--) {
+        qtest_writeq(g->qts, pe + i * 8, val[i]);
+    }
 }
 
 static uint64_t table_entry(VtdDomain *d, uint64_t next)
@@ -271,7 +324,7 @@ void vtd_guest_qi_enable(VtdGuest *g)
     wait_status(g, VTD_GSTS_QIES);
 }
 
-static void qi_submit(VtdGuest *g, uint64_t lo, uint64_t hi)
+void vtd_guest_qi_queue(VtdGuest *g, uint64_t lo, uint64_t hi)
 {
     uint64_t slot = g->queue + g->tail * QI_DESC_SIZE;
 
@@ -280,31 +333,84 @@ static void qi_submit(VtdGuest *g, uint64_t lo, uint64_t hi)
     qtest_writeq(g->qts, slot, lo);
     qtest_writeq(g->qts, slot + 8, hi);
     g->tail = (g->tail + 1) % QI_ENTRIES;
+}
+
+void vtd_guest_qi_kick(VtdGuest *g)
+{
     /* 256-bit descriptors: the tail register counts in 32-byte units */
     qtest_writeq(g->qts, g->base + DMAR_IQT_REG,
                  (uint64_t)g->tail * QI_DESC_SIZE);
 }
 
-/* An invalidation wait that writes a status word, then poll for it. */
-static void qi_wait(VtdGuest *g)
+static void qi_submit(VtdGuest *g, uint64_t lo, uint64_t hi)
+{
+    vtd_guest_qi_queue(g, lo, hi);
+    vtd_guest_qi_kick(g);
+}
+
+bool vtd_guest_qi_sync(VtdGuest *g)
 {
     int i;
 
     qtest_writel(g->qts, g->wait_status, 0);
-    qi_submit(g, DESC_WAIT | DESC_WAIT_SW | ((uint64_t)WAIT_DONE << 32),
-              g->wait_status);
+    vtd_guest_qi_queue(g, DESC_WAIT | DESC_WAIT_SW |
+                       ((uint64_t)WAIT_DONE << 32), g->wait_status);
+    vtd_guest_qi_kick(g);
     for (i = 0; i < WAIT_LOOPS; i++) {
         if (qtest_readl(g->qts, g->wait_status) == WAIT_DONE) {
-            return;
+            return true;
+        }
+        if (vtd_guest_readl(g, DMAR_FSTS_REG) & VTD_FSTS_IQE) {
+            return false;
         }
     }
     g_error("VT-d: invalidation wait never completed");
 }
 
-void vtd_guest_inv_pasid(VtdGuest *g, uint16_t did, uint32_t pasid)
+/* An invalidation wait that writes a status word, then poll for it. */
+static void qi_wait(VtdGuest *g)
 {
-    qi_submit(g, DESC_PIOTLB | DESC_PIOTLB_PASID | ((uint64_t)did << 16) |
-              ((uint64_t)pasid << 32), 0);
+    g_assert_true(vtd_guest_qi_sync(g));
+}
+
+unsigned vtd_guest_qi_head(VtdGuest *g)
+{
+    return vtd_guest_readq(g, DMAR_IQH_REG) / QI_DESC_SIZE;
+}
+
+unsigned vtd_guest_qi_tail(VtdGuest *g)
+{
+    return g->tail;
+}
+
+void vtd_guest_qi_recover(VtdGuest *g)
+{
+    /* Skip the bad descriptor as a driver would, then clear IQE. */
+    g->tail = vtd_guest_qi_head(g);
+    qtest_writel(g->qts, g->base + DMAR_FSTS_REG, VTD_FSTS_IQE);
+    vtd_guest_qi_kick(g);
+}
+
+uint64_t vtd_desc_pc(unsigned gran, uint16_t did, uint32_t pasid)
+{
+    return 0x7 | ((uint64_t)gran << 4) | ((uint64_t)did << 16) |
+           ((uint64_t)pasid << 32);
+}
+
+uint64_t vtd_desc_piotlb(bool psi, uint16_t did, uint32_t pasid)
+{
+    return DESC_PIOTLB | (psi ? 3ULL << 4 : DESC_PIOTLB_PASID) |
+           ((uint64_t)did << 16) | ((uint64_t)pasid << 32);
+}
+
+uint64_t vtd_desc_iotlb(unsigned gran, uint16_t did)
+{
+    return 0x2 | ((uint64_t)gran << 4) | ((uint64_t)did << 16);
+}
+
+void vtd_guest_inv_pasid_cache(VtdGuest *g, uint16_t did, uint32_t pasid)
+{
+    vtd_guest_qi_queue(g, vtd_desc_pc(1, did, pasid), 0);
     qi_wait(g);
 }
 

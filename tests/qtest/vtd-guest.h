@@ -54,6 +54,22 @@ uint32_t vtd_guest_readl(VtdGuest *g, uint64_t reg);
 VtdDomain *vtd_guest_attach(VtdGuest *g, uint16_t sid, VtdPgtt pgtt,
                             uint16_t did);
 
+/*
+ * Point PASID @pasid of @sid at a new domain (first stage, second stage
+ * or pass-through) tagged @did. Creates the context entry (RID_PASID 0,
+ * a directory for 20-bit PASIDs) and PASID table on first use.
+ */
+VtdDomain *vtd_guest_attach_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid,
+                                  VtdPgtt pgtt, uint16_t did);
+/* Point (@sid, @pasid) at @d's tables too, tagged @did. */
+void vtd_guest_share(VtdGuest *g, uint16_t sid, uint32_t pasid,
+                     VtdDomain *d, uint16_t did);
+/* Clear the PASID entry's present bit. */
+void vtd_guest_clear_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid);
+/* Write a PASID entry as given (the 512 bits, qword 0 last). */
+void vtd_guest_pasid_entry_raw(VtdGuest *g, uint16_t sid, uint32_t pasid,
+                               const uint64_t val[8]);
+
 /* Map [iova, iova + size) to [gpa, gpa + size) with 4 KiB pages. */
 void vtd_domain_map(VtdDomain *d, uint64_t iova, uint64_t gpa,
                     uint64_t size, int prot);
@@ -71,6 +87,29 @@ void vtd_guest_qi_enable(VtdGuest *g);
  * an invalidation wait.
  */
 void vtd_guest_inv_pasid(VtdGuest *g, uint16_t did, uint32_t pasid);
+
+/*
+ * The invalidation queue, descriptor by descriptor: queue writes a
+ * descriptor without telling the hardware; kick writes the tail register
+ * (one submission); sync adds a wait descriptor, kicks and polls it, and
+ * returns false if the hardware stopped with an invalidation queue error.
+ */
+void vtd_guest_qi_queue(VtdGuest *g, uint64_t lo, uint64_t hi);
+void vtd_guest_qi_kick(VtdGuest *g);
+bool vtd_guest_qi_sync(VtdGuest *g);
+unsigned vtd_guest_qi_head(VtdGuest *g);
+unsigned vtd_guest_qi_tail(VtdGuest *g);
+/* After an IQE: drop what is queued from the head on and clear IQE. */
+void vtd_guest_qi_recover(VtdGuest *g);
+/* PASID-selective PASID-cache invalidation, then a wait. */
+void vtd_guest_inv_pasid_cache(VtdGuest *g, uint16_t did, uint32_t pasid);
+
+/* Descriptor low qwords: PASID cache (gran 0 domain, 1 PASID, 3 global) */
+uint64_t vtd_desc_pc(unsigned gran, uint16_t did, uint32_t pasid);
+/* PASID-based IOTLB: all of a PASID, or page-selective (hi: addr|IH|AM) */
+uint64_t vtd_desc_piotlb(bool psi, uint16_t did, uint32_t pasid);
+/* IOTLB: gran 1 global, 2 domain, 3 page (hi: addr|IH|AM) */
+uint64_t vtd_desc_iotlb(unsigned gran, uint16_t did);
 
 /*
  * Pop the pending fault record, if any, clearing it so the next fault can
