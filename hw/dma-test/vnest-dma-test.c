@@ -38,8 +38,9 @@
  *
  * The registers take 4-byte accesses (8-byte ones are split into two,
  * low address first). A command runs synchronously when CMD is written:
- * STATUS is final when the write returns. Any address alignment works; a
- * transfer that faults part-way has moved the bytes before the fault.
+ * STATUS is final when the write returns. Any address alignment works. A
+ * TO_MEM that faults part-way has written the pages before the fault; a
+ * FROM_MEM that faults leaves the buffer unchanged.
  * Nothing a guest writes can make the device assert.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -108,6 +109,7 @@ struct VNestDmaTest {
     uint32_t status;
     uint32_t faults;
     uint8_t buf[DMA_TEST_BUF_SIZE];
+    uint8_t bounce[DMA_TEST_BUF_SIZE];     /* FROM_MEM lands here first */
 };
 
 /* The PASID to tag requests with, VNEST_NO_PASID, or false: cannot. */
@@ -171,12 +173,15 @@ static void dma_test_run(VNestDmaTest *s, uint32_t cmd)
         trace_vnest_dma_test_refused(cmd, s->addr, s->len, s->pasid, why);
         return;
     }
-    r = vnest_sim_assign_dma_rw(pdev, pasid, s->addr, s->buf, s->len,
-                                to_mem);
+    /* A read that faults leaves the buffer as it was. */
+    r = vnest_sim_assign_dma_rw(pdev, pasid, s->addr,
+                                to_mem ? s->buf : s->bounce, s->len, to_mem);
     s->status = DMA_TEST_STATUS_DONE;
     if (r != MEMTX_OK) {
         s->status |= DMA_TEST_STATUS_FAULT;
         s->faults++;
+    } else if (!to_mem) {
+        memcpy(s->buf, s->bounce, s->len);
     }
     trace_vnest_dma_test_dma(to_mem, s->addr, s->len, pasid, r);
 }
