@@ -13,6 +13,9 @@
 
 #include "qemu/osdep.h"
 #include "exec/address-spaces.h"
+#include "hw/pci/pci.h"
+#include "system/dma.h"
+#include "vnest/host-dev.h"
 #include "sim-assign-internal.h"
 #include "trace.h"
 
@@ -80,6 +83,114 @@ static IOMMUTLBEntry sim_dma_translate(IOMMUMemoryRegion *iommu,
     entry.translated_addr = gpa;
     entry.perm = flag == IOMMU_NONE ? IOMMU_RO : flag;
     return entry;
+}
+
+/* ---- PASID-tagged DMA for device models (include/vnest/sim-assign.h) ---- */
+
+#define SIM_PASID_LIMIT (1u << 20)      /* a PCIe PASID has 20 bits */
+
+QEMU_BUILD_BUG_ON(VNEST_NO_PASID != EMU_NO_PASID);
+
+typedef struct SimAssignLookup {
+    PCIDevice *pdev;
+    VNestSimAssign *sa;
+} SimAssignLookup;
+
+static int sim_assign_match_pdev(Object *obj, void *opaque)
+{
+    VNestSimAssign *sa = (VNestSimAssign *)
+        object_dynamic_cast(obj, TYPE_VNEST_SIM_ASSIGN);
+    SimAssignLookup *lookup = opaque;
+
+    if (sa && sa->edev && sa->pdev == lookup->pdev) {
+        lookup->sa = sa;
+        return 1;
+    }
+    return 0;
+}
+
+/* The vnest-sim-assign object @pdev is assigned through, or NULL. */
+static VNestSimAssign *sim_assign_of(PCIDevice *pdev)
+{
+    SimAssignLookup lookup = { .pdev = pdev };
+
+    object_child_foreach(object_get_objects_root(), sim_assign_match_pdev,
+                         &lookup);
+    return lookup.sa;
+}
+
+bool vnest_sim_assign_pasid_capable(PCIDevice *pdev)
+{
+    return sim_assign_of(pdev) != NULL;
+}
+
+/*
+ * One page's worth (at most) of a PASID-tagged transfer: translated by the
+ * emulated host, then copied to or from that guest RAM through QEMU's
+ * memory API (dirty tracking, TCG code invalidation).
+ */
+static MemTxResult sim_dma_pasid_chunk(VNestSimAssign *sa, uint32_t pasid,
+                                       uint64_t addr, uint8_t *buf,
+                                       uint64_t len, bool is_write)
+{
+    unsigned access = is_write ? EMU_DMA_WRITE : EMU_DMA_READ;
+    EmuFaultInfo fault;
+    hwaddr gpa;
+    void *hva;
+
+    hva = emu_device_translate(sa->edev, pasid, addr, len, access, &fault);
+    if (!hva) {
+        sa->dma_faults++;
+        trace_vnest_sim_assign_dma_pasid_fault(sa->device_id, pasid, addr,
+                                               is_write, fault.reason);
+        return MEMTX_DECODE_ERROR;
+    }
+    if (!sim_assign_hva_to_gpa(sa, hva, &gpa)) {
+        sa->dma_faults++;
+        trace_vnest_sim_assign_dma_pasid_fault(sa->device_id, pasid, addr,
+                                               is_write, "not guest RAM");
+        return MEMTX_DECODE_ERROR;
+    }
+    return address_space_rw(&address_space_memory, gpa,
+                            MEMTXATTRS_UNSPECIFIED, buf, len, is_write);
+}
+
+MemTxResult vnest_sim_assign_dma_rw(PCIDevice *pdev, uint32_t pasid,
+                                    uint64_t addr, void *buf, uint64_t len,
+                                    bool is_write)
+{
+    VNestSimAssign *sa;
+    MemTxResult r = MEMTX_OK;
+    uint64_t done = 0;
+
+    if (pasid == VNEST_NO_PASID) {
+        return pci_dma_rw(pdev, addr, buf, len,
+                          is_write ? DMA_DIRECTION_FROM_DEVICE :
+                                     DMA_DIRECTION_TO_DEVICE,
+                          MEMTXATTRS_UNSPECIFIED);
+    }
+    sa = sim_assign_of(pdev);
+    if (!sa || pasid >= SIM_PASID_LIMIT ||
+        !(pci_get_word(pdev->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
+        trace_vnest_sim_assign_dma_pasid_refused(pdev->name, pasid,
+                                                 !sa ? "not assigned" :
+                                                 pasid >= SIM_PASID_LIMIT ?
+                                                 "PASID too wide" :
+                                                 "bus mastering off");
+        return MEMTX_ERROR;
+    }
+    while (done < len && r == MEMTX_OK) {
+        uint64_t cur = addr + done;
+        uint64_t chunk = MIN(len - done,
+                             SIM_PAGE_SIZE - (cur & (SIM_PAGE_SIZE - 1)));
+
+        r = sim_dma_pasid_chunk(sa, pasid, cur, (uint8_t *)buf + done, chunk,
+                                is_write);
+        done += chunk;
+    }
+    trace_vnest_sim_assign_dma_pasid(sa->device_id, pasid, addr, len,
+                                     is_write, r);
+    return r;
 }
 
 void sim_assign_dma_init(VNestSimAssign *sa)

@@ -29,4 +29,40 @@
  */
 AddressSpace *vnest_sim_assign_dma_as(PCIDevice *pdev, AddressSpace *dma_as);
 
+/*
+ * DMA by @pdev, optionally tagged with a PASID, for device models that can
+ * issue PASID-tagged requests (the vnest-dma-test device).
+ *
+ * @pasid is a 20-bit PASID or VNEST_NO_PASID (include/vnest/host-dev.h,
+ * the same value as the emulated host's EMU_NO_PASID).
+ *
+ * Without a PASID this is pci_dma_rw(): the request goes through the
+ * device's bus-master address space, which for a device assigned through
+ * vnest-sim-assign is the emulated host IOMMU (translated with the RID's
+ * attachment), and otherwise the vIOMMU or system memory.
+ *
+ * With a PASID, a device assigned through vnest-sim-assign has the request
+ * translated by the emulated host with that PASID's attachment, page by
+ * page (4 KiB); a page the host refuses ends the transfer (the pages
+ * before it were transferred, as on hardware), is counted in the
+ * object's "dma-faults" property, traced and reported to the host's fault
+ * queue by the model. A device that is not assigned cannot issue it at
+ * all: QEMU 10.0's vIOMMUs and its PCI DMA API take no PASID, so an
+ * emulated device's requests are always untagged. That, a PASID wider
+ * than 20 bits, and bus mastering being off give MEMTX_ERROR with nothing
+ * transferred.
+ *
+ * Returns MEMTX_OK, or the failure of the first access that failed.
+ */
+MemTxResult vnest_sim_assign_dma_rw(PCIDevice *pdev, uint32_t pasid,
+                                    uint64_t addr, void *buf, uint64_t len,
+                                    bool is_write);
+
+/*
+ * Whether vnest_sim_assign_dma_rw() can issue PASID-tagged requests for
+ * @pdev, i.e. whether @pdev is assigned through vnest-sim-assign. A device
+ * model uses it to tell "cannot be issued" from a fault.
+ */
+bool vnest_sim_assign_pasid_capable(PCIDevice *pdev);
+
 #endif

@@ -1,0 +1,159 @@
+/*
+ * VNest qtest helpers: DMA with the vnest-dma-test PCI device
+ *
+ * Register layout: hw/dma-test/vnest-dma-test.c and
+ * docs/dma-test-device.rst.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "hw/pci/pci_regs.h"
+#include "dma-test-dev.h"
+
+#define REG_ID          0x000
+#define REG_ADDR_LO     0x008
+#define REG_ADDR_HI     0x00c
+#define REG_LEN         0x010
+#define REG_PASID       0x014
+#define REG_CMD         0x018
+#define REG_STATUS      0x01c
+#define REG_FAULTS      0x020
+#define BUF             0x1000
+
+#define ID_VALUE        0x11e90001u
+#define PASID_VALID     0x80000000u
+#define CMD_TO_MEM      1
+#define CMD_FROM_MEM    2
+
+/* q35's MCH: PCIEXBAR in the host bridge's config space. */
+#define Q35_PCIEXBAR        0x60
+#define Q35_PCIEXBAR_BASE   0xb0000000u
+#define Q35_PCIEXBAR_EN     0x1u        /* length bits 0: 256 MiB */
+
+#define PCI_EXT_CAP_ID_PASID_   0x1b
+#define PASID_CTRL              0x06
+#define PASID_CTRL_ENABLE       0x1
+
+void dmadev_open(DmaTestDev *d, QTestState *qts, QPCIBus *bus, int devfn)
+{
+    memset(d, 0, sizeof(*d));
+    d->qts = qts;
+    d->dev = qpci_device_find(bus, devfn);
+    g_assert(d->dev);
+    g_assert_cmphex(qpci_config_readw(d->dev, PCI_VENDOR_ID), ==,
+                    DMADEV_VENDOR_ID);
+    g_assert_cmphex(qpci_config_readw(d->dev, PCI_DEVICE_ID), ==,
+                    DMADEV_DEVICE_ID);
+    qpci_device_enable(d->dev);
+    d->bar = qpci_iomap(d->dev, 0, NULL);
+    g_assert_cmphex(qpci_io_readl(d->dev, d->bar, REG_ID), ==, ID_VALUE);
+}
+
+void dmadev_close(DmaTestDev *d)
+{
+    qpci_iounmap(d->dev, d->bar);
+    g_free(d->dev);
+}
+
+uint64_t dmadev_q35_enable_ecam(QPCIBus *bus)
+{
+    bus->config_writel(bus, 0, Q35_PCIEXBAR + 4, 0);
+    bus->config_writel(bus, 0, Q35_PCIEXBAR,
+                       Q35_PCIEXBAR_BASE | Q35_PCIEXBAR_EN);
+    return Q35_PCIEXBAR_BASE;
+}
+
+void dmadev_set_ecam(DmaTestDev *d, uint64_t base)
+{
+    d->ecam = base;
+}
+
+static uint64_t ecam_addr(DmaTestDev *d, uint16_t offset)
+{
+    g_assert(d->ecam);
+    return d->ecam + ((uint64_t)d->dev->devfn << 12) + offset;
+}
+
+uint16_t dmadev_pasid_cap(DmaTestDev *d)
+{
+    uint16_t offset = 0x100;
+    int guard = 0;
+
+    while (offset && guard++ < 64) {
+        uint32_t hdr = qtest_readl(d->qts, ecam_addr(d, offset));
+
+        if (!hdr || hdr == UINT32_MAX) {
+            return 0;
+        }
+        if ((hdr & 0xffff) == PCI_EXT_CAP_ID_PASID_) {
+            return offset;
+        }
+        offset = hdr >> 20;
+    }
+    return 0;
+}
+
+void dmadev_pasid_enable(DmaTestDev *d, bool on)
+{
+    uint16_t cap = dmadev_pasid_cap(d);
+
+    g_assert(cap);
+    qtest_writew(d->qts, ecam_addr(d, cap + PASID_CTRL),
+                 on ? PASID_CTRL_ENABLE : 0);
+    g_assert_cmphex(qtest_readw(d->qts, ecam_addr(d, cap + PASID_CTRL)),
+                    ==, on ? PASID_CTRL_ENABLE : 0);
+}
+
+void dmadev_buf_write(DmaTestDev *d, uint32_t offset, const void *data,
+                      uint32_t len)
+{
+    g_assert_cmpuint(offset + len, <=, DMADEV_BUF_SIZE);
+    qpci_memwrite(d->dev, d->bar, BUF + offset, data, len);
+}
+
+void dmadev_buf_read(DmaTestDev *d, uint32_t offset, void *data,
+                     uint32_t len)
+{
+    g_assert_cmpuint(offset + len, <=, DMADEV_BUF_SIZE);
+    qpci_memread(d->dev, d->bar, BUF + offset, data, len);
+}
+
+uint32_t dmadev_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
+                        uint64_t addr, uint32_t len)
+{
+    uint32_t status;
+
+    qpci_io_writel(d->dev, d->bar, REG_ADDR_LO, addr);
+    qpci_io_writel(d->dev, d->bar, REG_ADDR_HI, addr >> 32);
+    qpci_io_writel(d->dev, d->bar, REG_LEN, len);
+    qpci_io_writel(d->dev, d->bar, REG_PASID,
+                   pasid == DMADEV_NO_PASID ? 0 : pasid | PASID_VALID);
+    qpci_io_writel(d->dev, d->bar, REG_CMD, cmd);
+    /* Synchronous: the status is final once the write returned. */
+    status = qpci_io_readl(d->dev, d->bar, REG_STATUS);
+    g_assert(status & DMADEV_STATUS_DONE);
+    return status;
+}
+
+uint32_t dmadev_to_mem(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                       uint32_t len)
+{
+    return dmadev_command(d, CMD_TO_MEM, pasid, addr, len);
+}
+
+uint32_t dmadev_from_mem(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                         uint32_t len)
+{
+    return dmadev_command(d, CMD_FROM_MEM, pasid, addr, len);
+}
+
+uint32_t dmadev_faults(DmaTestDev *d)
+{
+    return qpci_io_readl(d->dev, d->bar, REG_FAULTS);
+}
+
+void dmadev_clear_faults(DmaTestDev *d)
+{
+    qpci_io_writel(d->dev, d->bar, REG_FAULTS, 0);
+}

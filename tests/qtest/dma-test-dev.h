@@ -1,0 +1,80 @@
+/*
+ * VNest qtest helpers: DMA with the vnest-dma-test PCI device
+ *
+ * vnest-dma-test (hw/dma-test/vnest-dma-test.c, docs/dma-test-device.rst)
+ * copies between its 4 KiB buffer and a bus address, synchronously, and
+ * can tag the request with a PASID; it reports done / fault / error.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef VNEST_TESTS_DMA_TEST_DEV_H
+#define VNEST_TESTS_DMA_TEST_DEV_H
+
+#include "tests/qtest/libqos/pci.h"
+
+#define DMADEV_VENDOR_ID    0x1234
+#define DMADEV_DEVICE_ID    0x11e9
+#define DMADEV_BUF_SIZE     4096
+/* DmaTestDev pasid argument: an untagged request. */
+#define DMADEV_NO_PASID     UINT32_MAX
+
+/* STATUS bits: what the last command did. */
+#define DMADEV_STATUS_DONE  0x1
+#define DMADEV_STATUS_FAULT 0x2     /* issued, refused (IOMMU fault...) */
+#define DMADEV_STATUS_ERROR 0x4     /* not issued: bad parameters */
+
+typedef struct DmaTestDev {
+    QTestState *qts;
+    QPCIDevice *dev;
+    QPCIBar bar;
+    uint64_t ecam;          /* extended config space base, 0: none */
+} DmaTestDev;
+
+/* Find the device at @devfn on @bus, map BAR 0, enable bus mastering. */
+void dmadev_open(DmaTestDev *d, QTestState *qts, QPCIBus *bus, int devfn);
+void dmadev_close(DmaTestDev *d);
+
+/*
+ * q35 without firmware: turn on MMCONFIG at 0xb0000000 (what SeaBIOS
+ * does) so that devices' extended configuration space can be reached;
+ * returns that base, for dmadev_set_ecam().
+ */
+uint64_t dmadev_q35_enable_ecam(QPCIBus *bus);
+/* Where the device's extended config space is (bus 0): ECAM @base. */
+void dmadev_set_ecam(DmaTestDev *d, uint64_t base);
+
+/*
+ * Offset of the PASID extended capability, 0 if the device has none
+ * (needs dmadev_set_ecam()).
+ */
+uint16_t dmadev_pasid_cap(DmaTestDev *d);
+/* Set or clear PASID Enable in the PASID capability (which must exist). */
+void dmadev_pasid_enable(DmaTestDev *d, bool on);
+
+/* Buffer access: @len bytes at @offset of the device's 4 KiB buffer. */
+void dmadev_buf_write(DmaTestDev *d, uint32_t offset, const void *data,
+                      uint32_t len);
+void dmadev_buf_read(DmaTestDev *d, uint32_t offset, void *data,
+                     uint32_t len);
+
+/*
+ * Run one transfer and return STATUS. @pasid: DMADEV_NO_PASID or the
+ * PASID to tag the request with (any 32-bit value: the device keeps bits
+ * 19:0). @len is passed as is, so tests can give bad ones.
+ */
+/* Device writes buffer[0, @len) to bus address @addr. */
+uint32_t dmadev_to_mem(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                       uint32_t len);
+/* Device reads @len bytes at bus address @addr into buffer[0, @len). */
+uint32_t dmadev_from_mem(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                         uint32_t len);
+/* Raw command (for unknown ones); returns STATUS. */
+uint32_t dmadev_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
+                        uint64_t addr, uint32_t len);
+
+/* The device's fault counter (commands that ended with FAULT). */
+uint32_t dmadev_faults(DmaTestDev *d);
+void dmadev_clear_faults(DmaTestDev *d);
+
+#endif
