@@ -26,6 +26,7 @@ typedef struct VNestEmu {
     OnOffAuto emulated;
     char *host_iommu;           /* vtd, smmuv3, paging; NULL: by target */
     bool host_nesting;
+    uint64_t fail_nth;          /* x-fail-nth, as last armed */
     EmuHost *host;
     EmuIommu *iommu;
     EmuCtx *ctx;
@@ -102,8 +103,43 @@ static void set_host_nesting(Object *obj, bool value, Error **errp)
     emu_state(IOMMUFD_BACKEND(obj), true)->host_nesting = value;
 }
 
+/*
+ * Failure injection, for tests and fail-nth sweeps through QEMU: the Nth
+ * host operation from now fails with ENOMEM (0 disarms), as the kernel's
+ * fail_nth does. Reading gives the value last armed.
+ */
+static void get_fail_nth(Object *obj, Visitor *v, const char *name,
+                         void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+
+    visit_type_uint64(v, name, &emu->fail_nth, errp);
+}
+
+static void set_fail_nth(Object *obj, Visitor *v, const char *name,
+                         void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+    uint64_t nth;
+
+    if (!visit_type_uint64(v, name, &nth, errp)) {
+        return;
+    }
+    if (!emu->host) {
+        error_setg(errp, "x-fail-nth needs a connected emulated iommufd");
+        return;
+    }
+    emu->fail_nth = nth;
+    emu_host_fail_nth(emu->host, nth, ENOMEM);
+}
+
 void vnest_iommufd_class_init(ObjectClass *oc)
 {
+    object_class_property_add(oc, "x-fail-nth", "uint64", get_fail_nth,
+                              set_fail_nth, NULL, NULL);
+    object_class_property_set_description(oc, "x-fail-nth",
+        "Emulated host only: make its Nth operation from now fail with "
+        "ENOMEM (0: none)");
     object_class_property_add(oc, "emulated", "OnOffAuto", get_emulated,
                               set_emulated, NULL, NULL);
     object_class_property_set_description(oc, "emulated",
