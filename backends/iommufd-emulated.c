@@ -133,8 +133,37 @@ static void set_fail_nth(Object *obj, Visitor *v, const char *name,
     emu_host_fail_nth(emu->host, nth, ENOMEM);
 }
 
+static char *get_fail_site(Object *obj, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+    const char *site = emu->host ? emu_host_fail_site(emu->host) : NULL;
+
+    return g_strdup(site ? site : "");
+}
+
+/* Objects alive in the emulated host: a leak check while QEMU runs. */
+static void get_objects(Object *obj, Visitor *v, const char *name,
+                        void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+    EmuStats st = { 0 };
+
+    if (emu->host) {
+        emu_host_stats(emu->host, &st);
+    }
+    visit_type_uint64(v, name, &st.objects, errp);
+}
+
 void vnest_iommufd_class_init(ObjectClass *oc)
 {
+    object_class_property_add_str(oc, "x-fail-site", get_fail_site, NULL);
+    object_class_property_set_description(oc, "x-fail-site",
+        "Emulated host only: where the failure x-fail-nth armed hit "
+        "(file:line), empty if it did not");
+    object_class_property_add(oc, "x-objects", "uint64", get_objects,
+                              NULL, NULL, NULL);
+    object_class_property_set_description(oc, "x-objects",
+        "Emulated host only: objects alive in it now");
     object_class_property_add(oc, "x-fail-nth", "uint64", get_fail_nth,
                               set_fail_nth, NULL, NULL);
     object_class_property_set_description(oc, "x-fail-nth",

@@ -522,6 +522,76 @@ static void test_migration_blocked(void)
     nest_fini(&t);
 }
 
+static char *qom_str(Nest *t, const char *path, const char *prop)
+{
+    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'qom-get', 'arguments':"
+                           " { 'path': %s, 'property': %s } }", path, prop);
+    char *v;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    v = g_strdup(qdict_get_str(rsp, "return"));
+    qobject_unref(rsp);
+    return v;
+}
+
+/*
+ * Bind, rebind, invalidate and tear down with the Nth host operation
+ * failing, for every N the scenario reaches: QEMU carries on, the guest
+ * sees architected errors only, and once translation is off again the
+ * emulated host holds exactly what it held before (nothing leaked).
+ * Returns false once N is beyond the scenario's host operations.
+ */
+static bool failnth_round(unsigned nth)
+{
+    Nest t;
+    uint64_t base, gpa;
+    g_autofree char *site = NULL;
+    uint32_t sts;
+
+    nest_init(&t, NULL);
+    base = qom_uint(&t, "/objects/emu0", "x-objects");
+    gpa = page(&t);
+    fail_nth(&t, nth);
+    bind_fs(&t, 0, 0, 1, gpa);
+    bind_fs(&t, 0, 5, 2, page(&t));
+    vtd_guest_qi_queue(t.g, vtd_desc_piotlb(true, 1, 0), IOVA);
+    vtd_guest_qi_queue(t.g, vtd_desc_piotlb(true, 2, 5), IOVA);
+    if (!vtd_guest_qi_sync(t.g)) {
+        vtd_guest_qi_recover(t.g);
+        g_assert_true(vtd_guest_qi_sync(t.g));
+    }
+    bind_fs(&t, 0, 0, 3, gpa);
+    vtd_guest_clear_pasid(t.g, SID(0), 5);
+    vtd_guest_inv_pasid_cache(t.g, 2, 5);
+    site = qom_str(&t, "/objects/emu0", "x-fail-site");
+    fail_nth(&t, 0);
+    if (*site) {
+        g_test_message("fail-nth %u hit %s", nth, site);
+    }
+    /* The device still works, or is blocked: never a wrong translation */
+    sts = dmadev_to_mem(&t.dev[0], DMADEV_NO_PASID, IOVA, LEN);
+    g_assert_true(sts == DMADEV_STATUS_DONE || sts == DMADEV_STATUS_FAULT);
+    /* The guest turns translation off: only the plug-time objects stay. */
+    qtest_writel(t.qts, VTD_BASE + DMAR_GCMD_REG,
+                 qtest_readl(t.qts, VTD_BASE + DMAR_GSTS_REG) &
+                 ~(VTD_GSTS_TES | VTD_GSTS_RTPS));
+    g_assert_cmpuint(stat(&t, "hwpts"), ==, 0);
+    g_assert_cmpuint(qom_uint(&t, "/objects/emu0", "x-objects"), ==, base);
+    nest_fini(&t);
+    return *site != 0;
+}
+
+static void test_failnth(void)
+{
+    unsigned nth;
+
+    for (nth = 1; failnth_round(nth); nth++) {
+        g_assert_cmpuint(nth, <, 100);
+    }
+    /* At least alloc, attach, invalidate, replace, detach, free were hit */
+    g_assert_cmpuint(nth, >, 6);
+}
+
 /* What the guest is offered must be what the host has: refused, named. */
 static void test_refusal(gconstpointer opaque)
 {
@@ -578,6 +648,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-nest/bad-entry", test_bad_entry);
     qtest_add_func("/vtd-nest/reset", test_reset);
     qtest_add_func("/vtd-nest/migration-blocked", test_migration_blocked);
+    qtest_add_func("/vtd-nest/fail-nth", test_failnth);
     for (i = 0; i < ARRAY_SIZE(refusals); i++) {
         g_autofree char *path = g_strdup_printf("/vtd-nest/refused/%s",
                                                 refusals[i][0]);
