@@ -146,23 +146,27 @@ static bool sim_connect(VNestSimAssign *sa, PCIDevice *pdev,
         goto fail;
     }
     sa->pdev = pdev;
-    /* Hand the vIOMMU the host side, as vfio-pci does once attached. */
     sa->hiod = sim_assign_hiod_new(sa, errp);
     if (!sa->hiod) {
         error_prepend(errp, "vnest-sim-assign: ");
         goto fail;
     }
+    sa->viommu_as = viommu_as;
+    sa->msi_passthrough = !strcmp(target_name(), "x86_64") ||
+                          !strcmp(target_name(), "i386");
+    sim_assign_dma_init(sa);
+    sim_assign_map_start(sa);
+    /*
+     * Hand the vIOMMU the host side once bound, attached and the IOAS
+     * filled, as vfio-pci does at the end of its realize. A refusal ends
+     * QEMU (the caller exits), so the DMA region is not torn down.
+     */
     if (!pci_device_set_iommu_device(pdev, sa->hiod, errp)) {
         error_prepend(errp, "vnest-sim-assign: the vIOMMU refuses %s: ",
                       sa->device_id);
         goto fail;
     }
     sa->hiod_set = true;
-    sa->viommu_as = viommu_as;
-    sa->msi_passthrough = !strcmp(target_name(), "x86_64") ||
-                          !strcmp(target_name(), "i386");
-    sim_assign_dma_init(sa);
-    sim_assign_map_start(sa);
     return true;
 
 fail:
