@@ -9,6 +9,7 @@
 
 #include "exec/memory.h"
 #include "qom/object.h"
+#include "system/host_iommu_device.h"
 #include "system/iommufd.h"
 #include "vnest/sim-assign.h"
 #include "iommufd-emu.h"
@@ -46,6 +47,9 @@ struct VNestSimAssign {
     uint32_t dev_id;
     uint32_t ioas_id;
     uint32_t hwpt_id;
+    uint32_t hwpt_flags;            /* what the vIOMMU in front asked for */
+    HostIOMMUDevice *hiod;          /* handed to the vIOMMU */
+    bool hiod_set;                  /* ... and the vIOMMU took it */
     bool connected;
     bool msi_passthrough;           /* x86: MSI window is not DMA */
 
@@ -65,6 +69,9 @@ struct VNestSimAssign {
 void sim_assign_map_start(VNestSimAssign *sa);
 void sim_assign_map_stop(VNestSimAssign *sa);
 bool sim_assign_hva_to_gpa(VNestSimAssign *sa, void *hva, hwaddr *gpa);
+
+/* sim-assign-hiod.c: the host IOMMU device of a bound, attached @sa */
+HostIOMMUDevice *sim_assign_hiod_new(VNestSimAssign *sa, Error **errp);
 
 /* sim-assign-dma.c */
 void sim_assign_dma_init(VNestSimAssign *sa);

@@ -22,13 +22,16 @@
 #include "hw/pci/pci.h"
 #include "hw/core/cpu.h"
 #include "vnest/iommufd-emulated.h"
+#include "vnest/viommu-nest.h"
 #include "sim-assign-internal.h"
 #include "trace.h"
 
 static GList *sim_assigns;
 
-static bool sim_bind_attach(VNestSimAssign *sa, Error **errp)
+static bool sim_bind_attach(VNestSimAssign *sa, PCIDevice *pdev,
+                            Error **errp)
 {
+    ERRP_GUARD();
     struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
     struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
 
@@ -39,10 +42,21 @@ static bool sim_bind_attach(VNestSimAssign *sa, Error **errp)
         return false;
     }
     sa->dev_id = bind.out_devid;
-    if (!iommufd_backend_alloc_ioas(sa->iommufd, &sa->ioas_id, errp) ||
-        !iommufd_backend_alloc_hwpt(sa->iommufd, sa->dev_id, sa->ioas_id, 0,
-                                    IOMMU_HWPT_DATA_NONE, 0, NULL,
-                                    &sa->hwpt_id, errp)) {
+    if (!iommufd_backend_alloc_ioas(sa->iommufd, &sa->ioas_id, errp)) {
+        return false;
+    }
+    /* As vfio-pci: a nest parent when the vIOMMU in front nests. */
+    sa->hwpt_flags = vnest_pci_hwpt_flags(pdev);
+    if (!iommufd_backend_alloc_hwpt(sa->iommufd, sa->dev_id, sa->ioas_id,
+                                    sa->hwpt_flags, IOMMU_HWPT_DATA_NONE, 0,
+                                    NULL, &sa->hwpt_id, errp)) {
+        if (sa->hwpt_flags) {
+            error_append_hint(errp, "The vIOMMU in front of %s nests "
+                              "(HWPT flags 0x%x): the emulated host must "
+                              "offer nesting (host-iommu=vtd or smmuv3, "
+                              "host-nesting=on).\n", sa->device_id,
+                              sa->hwpt_flags);
+        }
         return false;
     }
     attach.pt_id = sa->hwpt_id;
@@ -52,7 +66,7 @@ static bool sim_bind_attach(VNestSimAssign *sa, Error **errp)
         return false;
     }
     trace_vnest_sim_assign_attach(sa->device_id, sa->dev_id, sa->ioas_id,
-                                  sa->hwpt_id);
+                                  sa->hwpt_id, sa->hwpt_flags);
     return true;
 }
 
@@ -61,6 +75,15 @@ static void sim_disconnect(VNestSimAssign *sa)
 {
     if (sa->migration_blocker) {
         migrate_del_blocker(&sa->migration_blocker);
+    }
+    if (sa->hiod_set) {
+        /* The vIOMMU lets go of the device while it is still attached. */
+        pci_device_unset_iommu_device(sa->pdev);
+        sa->hiod_set = false;
+    }
+    if (sa->hiod) {
+        object_unref(OBJECT(sa->hiod));
+        sa->hiod = NULL;
     }
     if (sa->ram) {
         sim_assign_map_stop(sa);
@@ -77,7 +100,9 @@ static void sim_disconnect(VNestSimAssign *sa)
         iommufd_backend_free_id(sa->iommufd, sa->ioas_id);
         sa->ioas_id = 0;
     }
+    sa->hwpt_flags = 0;
     sa->edev = NULL;
+    sa->pdev = NULL;
     if (sa->connected) {
         iommufd_backend_disconnect(sa->iommufd);
         sa->connected = false;
@@ -116,16 +141,32 @@ static bool sim_connect(VNestSimAssign *sa, PCIDevice *pdev,
         goto fail;
     }
     sa->vfio = emu_vfio_open(sa->edev);
-    if (!sa->vfio || !sim_bind_attach(sa, errp)) {
+    if (!sa->vfio || !sim_bind_attach(sa, pdev, errp)) {
         error_prepend(errp, "vnest-sim-assign: ");
         goto fail;
     }
     sa->pdev = pdev;
+    sa->hiod = sim_assign_hiod_new(sa, errp);
+    if (!sa->hiod) {
+        error_prepend(errp, "vnest-sim-assign: ");
+        goto fail;
+    }
     sa->viommu_as = viommu_as;
     sa->msi_passthrough = !strcmp(target_name(), "x86_64") ||
                           !strcmp(target_name(), "i386");
     sim_assign_dma_init(sa);
     sim_assign_map_start(sa);
+    /*
+     * Hand the vIOMMU the host side once bound, attached and the IOAS
+     * filled, as vfio-pci does at the end of its realize. A refusal ends
+     * QEMU (the caller exits), so the DMA region is not torn down.
+     */
+    if (!pci_device_set_iommu_device(pdev, sa->hiod, errp)) {
+        error_prepend(errp, "vnest-sim-assign: the vIOMMU refuses %s: ",
+                      sa->device_id);
+        goto fail;
+    }
+    sa->hiod_set = true;
     return true;
 
 fail:
@@ -223,6 +264,8 @@ static void sim_assign_init(Object *obj)
                         &sa->ioas_id);
     object_property_add(obj, "hwpt-id", "uint32", get_u32, NULL, NULL,
                         &sa->hwpt_id);
+    object_property_add(obj, "hwpt-flags", "uint32", get_u32, NULL, NULL,
+                        &sa->hwpt_flags);
 }
 
 static void sim_assign_finalize(Object *obj)

@@ -56,4 +56,12 @@ bool vnest_host_dev_attach(HostIOMMUDevice *hiod, uint32_t pasid,
 bool vnest_host_dev_detach(HostIOMMUDevice *hiod, uint32_t pasid,
                            Error **errp);
 
+/*
+ * Hook from hw/vfio/iommufd.c (hook patch 0005): fills in the interface
+ * for host-iommu-device-iommufd-vfio, the object vfio-pci hands to the
+ * vIOMMU. get_info reports the container's IOAS and the HWPT the device
+ * was attached to at realize (0 if none, e.g. an mdev).
+ */
+void vnest_vfio_hiod_class_init(ObjectClass *oc);
+
 #endif

@@ -20,6 +20,12 @@
 #include "hw/pci/pci_device.h"
 
 #define TYPE_VNEST_SIM_ASSIGN "vnest-sim-assign"
+/*
+ * The host IOMMU device an assigned device hands its vIOMMU through
+ * pci_device_set_iommu_device(), as vfio-pci does: implements get_cap
+ * and the VNestHostDev interface (include/vnest/host-dev.h).
+ */
+#define TYPE_VNEST_SIM_HIOD "host-iommu-device-vnest-sim-assign"
 
 /*
  * Hook from hw/pci/pci.c (hook patch 0003), when the device's bus master

@@ -8,7 +8,9 @@
  * and be refused where the IOAS has nothing (a hole in the guest physical
  * map, above RAM) or only a read-only mapping (the BIOS ROM), the refusal
  * counted by the emulated host IOMMU. Behind a vIOMMU that does not nest,
- * the IOAS follows the guest's mappings as the vIOMMU notifies them.
+ * the IOAS follows the guest's mappings as the vIOMMU notifies them, the
+ * default HWPT has no nesting flags, and the vIOMMU gets the device's host
+ * IOMMU device (and checks its address width) as vfio-pci's.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -31,17 +33,23 @@ typedef struct Fixture {
     EduDev edu;
 } Fixture;
 
-static void fixture_init(Fixture *f, const char *extra)
+/* @host: more options of the emulated iommufd object, from a comma */
+static void fixture_init_host(Fixture *f, const char *extra, const char *host)
 {
     /* A vIOMMU (extra) must be created before the devices behind it. */
     f->qs = qtest_pc_boot("-M q35 -m 128M -vga none %s "
-                          "-object iommufd,id=emu0,emulated=on "
+                          "-object iommufd,id=emu0,emulated=on%s "
                           "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
                           "device=edu0 "
                           "-device edu,id=edu0,addr=%02x.0,"
                           "dma_mask=0xffffffffffffffff",
-                          extra ? extra : "", EDU_SLOT);
+                          extra ? extra : "", host, EDU_SLOT);
     edu_open(&f->edu, f->qs->qts, f->qs->pcibus, EDU_DEVFN);
+}
+
+static void fixture_init(Fixture *f, const char *extra)
+{
+    fixture_init_host(f, extra, "");
 }
 
 static void fixture_fini(Fixture *f)
@@ -87,6 +95,38 @@ static void test_bound(void)
     g_assert_cmpuint(qom_get_uint(&f, "/objects/sa0", "dev-id"), !=, 0);
     g_assert_cmpuint(qom_get_uint(&f, "/objects/sa0", "ioas-id"), !=, 0);
     g_assert_cmpuint(qom_get_uint(&f, "/objects/sa0", "hwpt-id"), !=, 0);
+    /* No vIOMMU asks for nesting: a plain paging HWPT, as before. */
+    g_assert_cmpuint(qom_get_uint(&f, "/objects/sa0", "hwpt-flags"), ==, 0);
+    g_assert_cmpuint(faults(&f), ==, 0);
+    fixture_fini(&f);
+}
+
+/*
+ * The device hands its host IOMMU device to the vIOMMU as vfio-pci does:
+ * intel-iommu checks the host's address width against its own aw-bits
+ * (48, the emulated hosts' 48 or 64) and would refuse the device, ending
+ * QEMU, if the host side reported less. A vIOMMU that does not nest asks
+ * for no HWPT flags, and DMA works as without it.
+ */
+static void test_viommu_takes_hiod(gconstpointer data)
+{
+    const char *host = data;
+    Fixture f;
+    uint64_t src, dst;
+    uint8_t want[LEN], got[LEN];
+
+    fixture_init_host(&f, "-device intel-iommu,x-scalable-mode=on,"
+                      "aw-bits=48", host);
+    g_assert_cmpuint(qom_get_uint(&f, "/objects/sa0", "hwpt-flags"), ==, 0);
+    src = guest_alloc(&f.qs->alloc, LEN);
+    dst = guest_alloc(&f.qs->alloc, LEN);
+    fill(&f, src, 0x3c);
+    qtest_memset(f.qs->qts, dst, 0, LEN);
+    edu_dma_from_bus(&f.edu, src, LEN);
+    edu_dma_to_bus(&f.edu, dst, LEN);
+    qtest_memread(f.qs->qts, src, want, LEN);
+    qtest_memread(f.qs->qts, dst, got, LEN);
+    g_assert_cmpmem(got, LEN, want, LEN);
     g_assert_cmpuint(faults(&f), ==, 0);
     fixture_fini(&f);
 }
@@ -211,6 +251,7 @@ static void test_shadow_viommu(void)
     vtd_domain_map(dom, IOVA_DST, dst, 4096, VTD_PROT_RW);
     vtd_guest_qi_enable(vtd);
     vtd_guest_enable(vtd);
+    g_assert_cmpuint(qom_get_uint(&f, "/objects/sa0", "hwpt-flags"), ==, 0);
 
     /* Enabling translation brought the guest's mappings into the IOAS. */
     shadow_dma(&f, IOVA_DST, src);
@@ -270,6 +311,10 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/sim-assign/dma-readonly", test_dma_readonly);
     if (qtest_has_device("intel-iommu")) {
         qtest_add_func("/vnest/sim-assign/shadow-viommu", test_shadow_viommu);
+        qtest_add_data_func("/vnest/sim-assign/viommu-takes-hiod/vtd", "",
+                            test_viommu_takes_hiod);
+        qtest_add_data_func("/vnest/sim-assign/viommu-takes-hiod/paging",
+                            ",host-iommu=paging", test_viommu_takes_hiod);
     }
     return g_test_run();
 }

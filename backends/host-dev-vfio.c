@@ -1,0 +1,104 @@
+/*
+ * VNest: the host-device interface for vfio-pci on iommufd
+ *
+ * vfio-pci's host IOMMU device (host-iommu-device-iommufd-vfio) gets the
+ * VNestHostDev interface through hook patch 0005. Attach and detach are
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT / VFIO_DEVICE_DETACH_IOMMUFD_PT on the
+ * device's cdev, per PASID with VFIO_DEVICE_ATTACH_PASID.
+ * Only a host with /dev/iommu and a VFIO cdev runs this file.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <sys/ioctl.h>
+#include <linux/vfio.h>
+#include "qapi/error.h"
+#include "hw/vfio/vfio-common.h"
+#include "vnest/host-dev.h"
+#include "trace.h"
+
+static VFIODevice *hiod_vfio(HostIOMMUDevice *hiod)
+{
+    g_assert(hiod->agent);
+    return hiod->agent;
+}
+
+static void vfio_hiod_get_info(HostIOMMUDevice *hiod, VNestHostDevInfo *info)
+{
+    VFIODevice *vbasedev = hiod_vfio(hiod);
+
+    info->be = vbasedev->iommufd;
+    info->dev_id = vbasedev->devid;
+    if (vbasedev->bcontainer) {
+        VFIOIOMMUFDContainer *container =
+            container_of(vbasedev->bcontainer, VFIOIOMMUFDContainer,
+                         bcontainer);
+
+        info->ioas_id = container->ioas_id;
+    }
+    if (vbasedev->hwpt) {
+        info->hwpt_id = vbasedev->hwpt->hwpt_id;
+        info->hwpt_flags = vbasedev->hwpt->hwpt_flags;
+    }
+}
+
+static bool vfio_hiod_attach(HostIOMMUDevice *hiod, uint32_t pasid,
+                             uint32_t pt_id, Error **errp)
+{
+    VFIODevice *vbasedev = hiod_vfio(hiod);
+    struct vfio_device_attach_iommufd_pt attach = {
+        .argsz = sizeof(attach),
+        .pt_id = pt_id,
+    };
+    int err;
+
+    if (pasid != VNEST_NO_PASID) {
+        attach.flags = VFIO_DEVICE_ATTACH_PASID;
+        attach.pasid = pasid;
+    }
+    err = ioctl(vbasedev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ?
+          errno : 0;
+    trace_vnest_vfio_attach(vbasedev->name, vbasedev->fd, pasid, pt_id, err);
+    if (err) {
+        error_setg_errno(errp, err, "VFIO_DEVICE_ATTACH_IOMMUFD_PT failed%s",
+                         pasid != VNEST_NO_PASID && err == EINVAL ?
+                         " (a PASID attach needs a kernel whose VFIO "
+                         "takes VFIO_DEVICE_ATTACH_PASID and a device "
+                         "with PASID enabled)" : "");
+        return false;
+    }
+    return true;
+}
+
+static bool vfio_hiod_detach(HostIOMMUDevice *hiod, uint32_t pasid,
+                             Error **errp)
+{
+    VFIODevice *vbasedev = hiod_vfio(hiod);
+    struct vfio_device_detach_iommufd_pt detach = {
+        .argsz = sizeof(detach),
+    };
+    int err;
+
+    if (pasid != VNEST_NO_PASID) {
+        detach.flags = VFIO_DEVICE_DETACH_PASID;
+        detach.pasid = pasid;
+    }
+    err = ioctl(vbasedev->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) ?
+          errno : 0;
+    trace_vnest_vfio_detach(vbasedev->name, vbasedev->fd, pasid, err);
+    if (err) {
+        error_setg_errno(errp, err, "VFIO_DEVICE_DETACH_IOMMUFD_PT failed");
+        return false;
+    }
+    return true;
+}
+
+void vnest_vfio_hiod_class_init(ObjectClass *oc)
+{
+    VNestHostDevClass *hdc = VNEST_HOST_DEV_CLASS(oc);
+
+    hdc->get_info = vfio_hiod_get_info;
+    hdc->attach = vfio_hiod_attach;
+    hdc->detach = vfio_hiod_detach;
+}
