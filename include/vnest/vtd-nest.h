@@ -10,7 +10,7 @@
  * guest RAM, and each PASID entry the guest programs with PGTT=first-stage
  * becomes a nested HWPT of type IOMMU_HWPT_DATA_VTD_S1 that the host
  * walks. These are the calls hw/i386/intel_iommu.c makes into the nest
- * module (hook patch 0006), and the few helpers that file exports to it.
+ * module (hook patch 0007), and the few helpers that file exports to it.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
