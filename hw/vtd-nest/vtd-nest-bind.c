@@ -318,22 +318,26 @@ static void vtd_scan_present(VtdNestDev *d, GHashTable *todo)
     uint32_t rid2pasid = 0, p;
     VTDPASIDEntry pe;
     bool fpd;
+    int ret;
 
     /*
      * PASIDs other than RID_PASID only matter when the guest may use
-     * them. QEMU's reader needs a valid context and RID_PASID entry
-     * first; a directory entry covers 64 PASIDs, and an absent one is
-     * skipped in one read.
+     * them, and when the device's context entry is good (a failure of
+     * the PASID-table levels is not the context's). A directory entry
+     * covers 64 PASIDs; an absent one is skipped in one read.
      */
-    if (!limit || vnest_vtd_read_pasid_entry(s, d->alias_bus, d->alias_devfn,
-                                             PCI_NO_PASID, &pe, &rid2pasid,
-                                             &fpd)) {
+    if (!limit) {
+        return;
+    }
+    ret = vnest_vtd_read_pasid_entry(s, d->alias_bus, d->alias_devfn,
+                                     PCI_NO_PASID, &pe, &rid2pasid, &fpd);
+    if (ret && !(-ret >= VTD_FR_PASID_DIR_ACCESS_ERR &&
+                 -ret <= VTD_FR_PASID_TABLE_ENTRY_INV)) {
         return;
     }
     for (p = 1; p < limit; p++) {
-        int ret = vnest_vtd_read_pasid_entry(s, d->alias_bus,
-                                             d->alias_devfn, p, &pe,
-                                             &rid2pasid, &fpd);
+        ret = vnest_vtd_read_pasid_entry(s, d->alias_bus, d->alias_devfn, p,
+                                         &pe, &rid2pasid, &fpd);
 
         if (ret == -VTD_FR_PASID_DIR_ENTRY_P) {
             p |= VTD_PASIDS_PER_TABLE - 1;

@@ -342,12 +342,6 @@ void vtd_guest_qi_kick(VtdGuest *g)
                  (uint64_t)g->tail * QI_DESC_SIZE);
 }
 
-static void qi_submit(VtdGuest *g, uint64_t lo, uint64_t hi)
-{
-    vtd_guest_qi_queue(g, lo, hi);
-    vtd_guest_qi_kick(g);
-}
-
 bool vtd_guest_qi_sync(VtdGuest *g)
 {
     int i;
@@ -406,6 +400,12 @@ uint64_t vtd_desc_piotlb(bool psi, uint16_t did, uint32_t pasid)
 uint64_t vtd_desc_iotlb(unsigned gran, uint16_t did)
 {
     return 0x2 | ((uint64_t)gran << 4) | ((uint64_t)did << 16);
+}
+
+void vtd_guest_inv_pasid(VtdGuest *g, uint16_t did, uint32_t pasid)
+{
+    vtd_guest_qi_queue(g, vtd_desc_piotlb(false, did, pasid), 0);
+    qi_wait(g);
 }
 
 void vtd_guest_inv_pasid_cache(VtdGuest *g, uint16_t did, uint32_t pasid)
