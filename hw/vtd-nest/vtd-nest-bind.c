@@ -379,12 +379,10 @@ void vtd_nest_sync_pasid(VNestVtd *n, uint32_t pasid)
     VtdNestDev *d;
 
     QLIST_FOREACH(d, &n->devs, next) {
-        /*
-         * The RID follows the context's RID_PASID entry (0 for Linux):
-         * re-read it too, which costs no host call when it is unchanged.
-         */
-        vtd_sync_one(d, PCI_NO_PASID);
-        if (pasid != 0) {
+        /* The RID follows the context's RID_PASID entry (0 for Linux). */
+        if (pasid == d->rid2pasid) {
+            vtd_sync_one(d, PCI_NO_PASID);
+        } else {
             vtd_sync_one(d, pasid);
         }
     }
