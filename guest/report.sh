@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Turn a guest console log's "VNEST: key=value" lines into a short report.
-#   guest/report.sh LOG DESCRIPTION QEMU_EXIT_CODE WALL_SECONDS
-# Exits 0 only if the guest reported result=PASS and QEMU exited cleanly.
+#   guest/report.sh LOG DESCRIPTION QEMU_EXIT_CODE WALL_SECONDS \
+#                   [TRACE_LOG COUNT_SPEC...]
+# Exits 0 only if the guest reported result=PASS, QEMU exited cleanly and
+# every count of QEMU's trace (guest/trace-count.sh) that expects a value
+# has it.
 set -uo pipefail
 log=$1 desc=$2 qrc=$3 wall=$4
+shift 4
 
 val() { sed -n "s/^VNEST: $1=//p" "$log" | tr -d '\r' | head -n1; }
 
@@ -56,14 +60,34 @@ sed -n 's/^VNEST: tap\.\([^=]*\)=/\1 /p' "$log" | tr -d '\r' |
     echo "   kernel warns:  $(val kernel.warnings) (WARNING/BUG/Oops lines in dmesg)"
 sed -n 's/^VNEST: error=/   error:         /p' "$log" | tr -d '\r'
 sed -n 's/^VNEST: dmar.log=/   DMAR log:      /p' "$log"
+# Counts of QEMU trace events the profile asked for.
+counts_ok=1
+if [ $# -gt 0 ]; then
+    trace=$1
+    shift
+    head="QEMU trace:"
+    while IFS=$'\t' read -r label value expect; do
+        note=
+        if [ -n "$expect" ]; then
+            if [ "$value" = "$expect" ]; then note=" (as expected)"; else
+                note=" (EXPECTED $expect)"
+                counts_ok=0
+            fi
+        fi
+        printf '   %-14s %s: %s%s\n' "$head" "$label" "$value" "$note"
+        head=
+    done < <("$(dirname "$0")/trace-count.sh" "$trace" "$@" ||
+             echo "trace unreadable	?	ok")
+    printf '   %-14s %s\n' "" "trace in $trace"
+fi
 [ -z "$(val boot.seconds)" ] ||
     echo "   guest boot:    $(val boot.seconds) s of guest uptime when the test started"
 echo "   wall time:     ${wall} s (QEMU start to exit)"
-if [ "$result" = PASS ] && [ "$qrc" = 0 ]; then
+if [ "$result" = PASS ] && [ "$qrc" = 0 ] && [ "$counts_ok" = 1 ]; then
     echo "   result:        PASS"
     exit 0
 fi
-echo "   result:        FAIL (guest: ${result:-no result}, QEMU exit code $qrc)"
+echo "   result:        FAIL (guest: ${result:-no result}, QEMU exit code $qrc$([ "$counts_ok" = 1 ] || echo ", trace counts differ"))"
 echo "   last console lines:"
 tail -n 15 "$log" | sed 's/^/     | /'
 exit 1

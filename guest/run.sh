@@ -19,6 +19,9 @@
 # PROFILE_FILES (an array of HOST_PATH:INITRAMFS_PATH, extra files for the
 # initramfs). Guest tests may stream TAP as "VNEST-TAP: NAME: LINE" console
 # lines; each stream is kept in build/guest/PROFILE/NAME.tap.
+# A profile may set PROFILE_COUNT, an array of guest/trace-count.sh specs:
+# the QEMU trace events they name are logged to build/guest/PROFILE/
+# trace.log and the report prints the counts.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -26,6 +29,7 @@ PROFILE=${1:-x86_64-vtd}
 pfile=$VNEST_ROOT/guest/profiles/$PROFILE.sh
 PROFILE_KERNEL=
 PROFILE_FILES=()
+PROFILE_COUNT=()
 [ -f "$pfile" ] || die "no guest profile '$PROFILE' (have: $(cd "$VNEST_ROOT/guest/profiles" && ls | sed 's/\.sh$//' | tr '\n' ' '))"
 . "$pfile"
 WORK=$VNEST_BUILD/guest/$PROFILE
@@ -90,6 +94,23 @@ qargs=($(profile_qemu_args "$disk"))
 cmdline="console=$PROFILE_CONSOLE panic=-1 quiet $PROFILE_CMDLINE vnest.test=$PROFILE_TEST"
 # Unknown key=value parameters reach /init as environment variables.
 cmdline="$cmdline VNEST_MIB=${VNEST_MIB:-16} ${VNEST_APPEND:-}"
+# The events the counts name, markers (after=/until=) included, go to
+# trace.log through QEMU's log trace backend.
+trace=$WORK/trace.log
+rm -f "$trace"
+if [ ${#PROFILE_COUNT[@]} -gt 0 ]; then
+    for ev in $(printf '%s\n' "${PROFILE_COUNT[@]}" |
+                awk -F: '{ print $2
+                           for (i = 3; i <= NF; i++)
+                               if ($i ~ /^(after|until)=/) {
+                                   sub(/^[a-z]+=/, "", $i)
+                                   match($i, /^[A-Za-z0-9_]+/)
+                                   print substr($i, 1, RLENGTH)
+                               } }' | sort -u); do
+        qargs+=(-trace "enable=$ev")
+    done
+    qargs+=(-trace "file=$trace")
+fi
 msg "booting $PROFILE_DESC"
 msg "kernel ${PROFILE_KERNEL:-$(basename "$kernel")}, console log in $log"
 start=$(date +%s.%N)
@@ -111,4 +132,5 @@ for name in $(tr -d '\r' <"$log" | sed -n 's/^VNEST-TAP: \([A-Za-z0-9_.-]*\): .*
 done
 
 exec "$VNEST_ROOT/guest/report.sh" "$log" "$PROFILE_DESC" "$qrc" \
-    "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')"
+    "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')" \
+    ${PROFILE_COUNT[@]+"$trace" "${PROFILE_COUNT[@]}"}
