@@ -13,7 +13,7 @@ help:
 	@echo "make build    install dependencies and build QEMU with VNest"
 	@echo "make checkpatch  QEMU's style check on VNest's C files"
 	@echo "make fuzz     fuzz the emulated host's ioctls (FUZZ_SECONDS, default 3600)"
-	@echo "make bench    print the emulated host's translation rates"
+	@echo "make bench    print the emulated host's translation rates and a guest I/O comparison (nested, shadow, per-descriptor)"
 	@echo "make conformance  Linux's iommufd selftests: real kernel vs emulated host"
 	@echo "make clean    remove build/ (downloads and ccache stay in ~/.cache/vnest)"
 

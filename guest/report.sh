@@ -49,6 +49,9 @@ if [ -n "$bytes" ]; then
     if [ "$w" = "$r" ]; then m="match"; else m="MISMATCH"; fi
     echo "   data:          $bytes bytes written and read back by DMA, sha256 $m"
 fi
+[ -z "$(val bench.ios)" ] ||
+    echo "   workload:      $(val bench.ios) random 4 KiB reads, $(val bench.usec_per_io) us" \
+         "each (median of $(val bench.rounds) rounds), $(val bench.bad_blocks) bad blocks"
 # TAP streams the guest summed up as "VNEST: tap.NAME=SUMMARY"; run.sh kept
 # each stream beside the log as NAME.tap.
 sed -n 's/^VNEST: tap\.\([^=]*\)=/\1 /p' "$log" | tr -d '\r' |

@@ -3,6 +3,7 @@
 #   guest/trace-count.sh TRACE_LOG SPEC...
 # Each SPEC is "LABEL:EVENT[:OPTION]...", options being
 #   FIELD       sum the event's FIELD=N values instead of counting lines
+#   match=RE    count only the event's lines that match RE (an awk ERE)
 #   after=RE    count only after the first line matching RE (an awk ERE)
 #   until=RE    stop at the first line matching RE (after the "after" one)
 #   expect=N    the value the caller should insist on
@@ -15,10 +16,11 @@ shift
 [ -r "$trace" ] || { echo "trace-count: cannot read $trace" >&2; exit 1; }
 for spec in "$@"; do
     IFS=: read -r -a f <<<"$spec"
-    label=${f[0]} event=${f[1]:-} field= after= until= expect=
+    label=${f[0]} event=${f[1]:-} field= match= after= until= expect=
     [ -n "$event" ] || { echo "trace-count: bad spec '$spec'" >&2; exit 1; }
     for opt in "${f[@]:2}"; do
         case $opt in
+            match=*) match=${opt#match=} ;;
             after=*) after=${opt#after=} ;;
             until=*) until=${opt#until=} ;;
             expect=*) expect=${opt#expect=} ;;
@@ -27,15 +29,15 @@ for spec in "$@"; do
     done
     # The log backend writes "EVENT args", or "PID@SECONDS:EVENT args"
     # with -msg timestamp=on.
-    value=$(awk -v ev="$event" -v field="$field" -v after="$after" \
-                -v until="$until" '
+    value=$(awk -v ev="$event" -v field="$field" -v match_re="$match" \
+                -v after="$after" -v until="$until" '
         BEGIN { on = (after == ""); n = 0 }
         !on { if ($0 ~ after) on = 1; next }
         until != "" && $0 ~ until { exit }
         {
             name = $1
             sub(/^[0-9]+@[0-9.]+:/, "", name)
-            if (name != ev) next
+            if (name != ev || (match_re != "" && $0 !~ match_re)) next
             if (field == "") { n++; next }
             for (i = 2; i <= NF; i++) {
                 if (index($i, field "=") == 1) {

@@ -5,3 +5,6 @@ set -euo pipefail
 
 "$VNEST_ROOT/scripts/build-qemu.sh" vnest/tests/bench/bench-emu-translate >/dev/null
 "$QEMU_BUILD/vnest/tests/bench/bench-emu-translate"
+
+"$VNEST_ROOT/scripts/build-qemu.sh" qemu-system-x86_64 >/dev/null
+"$VNEST_ROOT/scripts/bench-guest.sh"

@@ -1,0 +1,38 @@
+# Guest profile for `make bench` (scripts/bench-guest.sh): the x86_64-vtd
+# machine with its NVMe disk assigned through VNest's emulated iommufd,
+# running 4 KiB random reads (guest/tests/nvme-randread.sh). The
+# intel-iommu options come from VNEST_BENCH_IOMMU (default: nesting), so
+# one profile runs nested, shadow and per-descriptor modes; the kernel's
+# iommu.strict from VNEST_APPEND (a later parameter wins).
+. "$(dirname "${BASH_SOURCE[0]}")/x86_64-vtd.sh"
+PROFILE_DESC="x86_64 q35 + intel-iommu (${VNEST_BENCH_IOMMU:=x-scalable-mode=on,x-flts=on,caching-mode=on}) + NVMe assigned through the emulated iommufd, random reads"
+PROFILE_TEST=nvme-randread
+# The reads between the workload's two sentinel reads (the block at
+# 2 * VNEST_MIB MiB, in 512-byte LBAs), counted in QEMU's trace.
+bench_window="pci_nvme_read .* lba $(printf 0x%x $(( ${VNEST_MIB:-16} * 4096 )))\$"
+bench_window="after=$bench_window:until=$bench_window"
+PROFILE_COUNT=(
+    "NVMe reads:pci_nvme_read:$bench_window"
+    "guest submissions (tail writes):vtd_inv_qi_tail:$bench_window"
+    "guest IOTLB descriptors:vtd_inv_desc:match=type (p-)?iotlb :$bench_window"
+    "nested HWPT allocs:vnest_vtd_hwpt_alloc:$bench_window"
+    "host attaches:vnest_sim_assign_hiod_attach:$bench_window"
+    "invalidate calls:vnest_vtd_inv_send:$bench_window"
+    "invalidate entries:vnest_vtd_inv_send:entries:$bench_window"
+    "IOAS maps:vnest_sim_assign_map:$bench_window"
+    "IOAS unmaps:vnest_sim_assign_unmap:$bench_window"
+)
+profile_prepare() {
+    gcc -O2 -static -Wall -Werror "$VNEST_ROOT/guest/bin/randread.c" \
+        -o "$WORK/randread" || die "cannot build guest/bin/randread.c"
+    PROFILE_FILES=("$WORK/randread:/vnest/bin/randread")
+}
+profile_qemu_args() {
+    # $1: disk image
+    echo -M q35 -accel tcg -m 512 -smp 1 -bios qboot.rom -vga none \
+        -device "intel-iommu,$VNEST_BENCH_IOMMU" \
+        -object iommufd,id=emu0 \
+        -object vnest-sim-assign,id=sa0,iommufd=emu0,device=nvme0 \
+        -drive file="$1",if=none,id=disk0,format=raw,cache=unsafe \
+        -device nvme,id=nvme0,serial=vnest0,drive=disk0
+}

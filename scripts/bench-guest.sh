@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# `make bench`, guest part: the same guest I/O workload (4 KiB random reads
+# with O_DIRECT from an NVMe disk assigned through the emulated iommufd,
+# guest/profiles/x86_64-vtd-bench.sh) with intel-iommu three ways --
+# nested, shadow (second stage, caching mode) and nested with one host
+# call per descriptor -- under strict and lazy guest IOTLB flushing, and a
+# table of what each guest I/O cost, counted in QEMU's trace between the
+# workload's two sentinel reads. Figures, not pass/fail.
+# Environment: VNEST_BENCH_IOS (reads per round, default 1000),
+# VNEST_BENCH_ROUNDS (rounds per run, default 5: the median round gives the
+# time per read), VNEST_MIB (region read, default 16).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+IOS=${VNEST_BENCH_IOS:-1000}
+ROUNDS=${VNEST_BENCH_ROUNDS:-5}
+OUT=$VNEST_BUILD/bench
+PROFILE=x86_64-vtd-bench
+WORK=$VNEST_BUILD/guest/$PROFILE
+MODES=(nested shadow per-desc)
+declare -A IOMMU=(
+    [nested]=x-scalable-mode=on,x-flts=on,caching-mode=on
+    [shadow]=x-scalable-mode=on,caching-mode=on
+    [per-desc]=x-scalable-mode=on,x-flts=on,caching-mode=on,x-inv-per-desc=on
+)
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+declare -A V
+for strict in 1 0; do
+    for mode in "${MODES[@]}"; do
+        run=$mode.strict$strict
+        msg "bench: $ROUNDS x $IOS random reads, $mode, iommu.strict=$strict"
+        if ! VNEST_BENCH_IOMMU=${IOMMU[$mode]} \
+             VNEST_APPEND="iommu.strict=$strict VNEST_IOS=$IOS VNEST_ROUNDS=$ROUNDS" \
+             "$VNEST_ROOT/guest/run.sh" "$PROFILE" >"$OUT/$run.report" 2>&1; then
+            cat "$OUT/$run.report" >&2
+            die "bench run $run failed"
+        fi
+        cp "$WORK/trace.log" "$OUT/$run.trace"
+        cp "$WORK/console.log" "$OUT/$run.console"
+        # The profile's counts, for this run's environment.
+        PROFILE_COUNT=()
+        VNEST_BENCH_IOMMU=${IOMMU[$mode]}
+        . "$VNEST_ROOT/guest/profiles/$PROFILE.sh"
+        while IFS=$'\t' read -r label value _; do
+            V[$run,$label]=$value
+        done < <("$VNEST_ROOT/guest/trace-count.sh" "$OUT/$run.trace" \
+                 "${PROFILE_COUNT[@]}")
+        val() { sed -n "s/^VNEST: $1=//p" "$OUT/$run.console" | tr -d '\r' | head -n1; }
+        V[$run,us]=$(val bench.usec_per_io)
+        V[$run,domain]=$(val device.domain_type)
+    done
+done
+
+# One row: label, then a value per run computed by awk from the counts.
+row() {   # label, awk expression over r (reads), s (submissions), d
+          # (descriptors), a (allocs), t (attaches), c (calls), e (entries),
+          # m (maps), u (unmaps), us (guest wall time per read)
+    local label=$1 expr=$2 strict mode run out
+    out=$(printf '%-28s' "$label")
+    for strict in 1 0; do
+        for mode in "${MODES[@]}"; do
+            run=$mode.strict$strict
+            out+=$(awk -v r="${V[$run,NVMe reads]}" \
+                -v s="${V[$run,guest submissions (tail writes)]}" \
+                -v d="${V[$run,guest IOTLB descriptors]}" \
+                -v a="${V[$run,nested HWPT allocs]}" \
+                -v t="${V[$run,host attaches]}" \
+                -v c="${V[$run,invalidate calls]}" \
+                -v e="${V[$run,invalidate entries]}" \
+                -v m="${V[$run,IOAS maps]}" -v u="${V[$run,IOAS unmaps]}" \
+                -v us="${V[$run,us]}" \
+                -v us0="${V[nested.strict$strict,us]}" \
+                "BEGIN { v = $expr; printf \"%10s\", v }")
+        done
+        out+="  "
+    done
+    echo "$out"
+}
+num() { echo "(r ? sprintf(\"%.3f\", $1) : \"-\")"; }
+
+echo
+echo "== Guest I/O through intel-iommu on the emulated host: $ROUNDS x $IOS random"
+echo "   4 KiB O_DIRECT reads of NVMe, per guest I/O (counted between the"
+echo "   workload's sentinel reads in QEMU's trace; time: median round, guest"
+echo "   clock); TCG, $(nproc) host cores"
+printf '%-28s%30s  %30s\n' "" "iommu.strict=1" "iommu.strict=0 (lazy)"
+out=$(printf '%-28s' "")
+for strict in 1 0; do
+    for mode in "${MODES[@]}"; do out+=$(printf '%10s' "$mode"); done
+    out+="  "
+done
+echo "$out"
+out=$(printf '%-28s' "guest domain type")
+for strict in 1 0; do
+    for mode in "${MODES[@]}"; do out+=$(printf '%10s' "${V[$mode.strict$strict,domain]}"); done
+    out+="  "
+done
+echo "$out"
+row "NVMe reads counted" "r"
+row "guest submissions / I/O" "$(num "s / r")"
+row "IOTLB descriptors / I/O" "$(num "d / r")"
+row "nested HWPT allocs / I/O" "$(num "a / r")"
+row "host attaches / I/O" "$(num "t / r")"
+row "HWPT_INVALIDATE calls / I/O" "$(num "c / r")"
+row "entries / invalidate call" "(c ? sprintf(\"%.2f\", e / c) : \"-\")"
+row "IOAS maps / I/O" "$(num "m / r")"
+row "IOAS unmaps / I/O" "$(num "u / r")"
+row "host iommufd calls / I/O" "$(num "(a + t + c + m + u) / r")"
+row "guest wall us / I/O" "us"
+row "  vs nested" "(us0 ? sprintf(\"%.2fx\", us / us0) : \"-\")"
+echo "   reports, traces and consoles of each run: $OUT"
