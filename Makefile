@@ -1,7 +1,7 @@
 # VNest: the two commands a newcomer needs are `make run` and `make check`.
 # Everything else here is a step of those.
 
-PROFILE ?= x86_64-vtd-sim
+PROFILE ?= x86_64-vtd-nest
 
 .PHONY: all deps build run check checkpatch fuzz bench conformance clean help
 
@@ -13,7 +13,8 @@ help:
 	@echo "make build    install dependencies and build QEMU with VNest"
 	@echo "make checkpatch  QEMU's style check on VNest's C files"
 	@echo "make fuzz     fuzz the emulated host's ioctls (FUZZ_SECONDS, default 3600)"
-	@echo "make bench    print the emulated host's translation rates and a guest I/O comparison (nested, shadow, per-descriptor)"
+	@echo "make bench    print the emulated host's translation rates and guest I/O"
+	@echo "             costs: intel-iommu nested vs shadow vs per-descriptor"
 	@echo "make conformance  Linux's iommufd selftests: real kernel vs emulated host"
 	@echo "make clean    remove build/ (downloads and ccache stay in ~/.cache/vnest)"
 
