@@ -58,6 +58,14 @@ static int read_block(int fd, void *buf, uint64_t blk)
     return 0;
 }
 
+/* A standalone guest program: no QEMU utilities (qemu_strtou64). */
+static uint64_t arg_u64(const char *s)
+{
+    uint64_t v = 0;
+
+    return sscanf(s, "%" SCNu64, &v) == 1 ? v : 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -78,11 +86,11 @@ int main(int argc, char **argv)
                 argv[0]);
         return 2;
     }
-    nblocks = strtoull(argv[2], NULL, 0) * 1024 * 1024 / BLOCK;
-    count = strtoull(argv[3], NULL, 0);
-    rounds = strtoull(argv[4], NULL, 0);
+    nblocks = arg_u64(argv[2]) * 1024 * 1024 / BLOCK;
+    count = arg_u64(argv[3]);
+    rounds = arg_u64(argv[4]);
     if (argc > 5) {
-        seed = strtoull(argv[5], NULL, 0) ?: 1;
+        seed = arg_u64(argv[5]) ?: 1;
     }
     if (!nblocks || !count || !rounds) {
         fprintf(stderr, "randread: REGION_MIB, COUNT and ROUNDS must be > 0\n");
