@@ -6,6 +6,8 @@
 #   match=RE    count only the event's lines that match RE (an awk ERE)
 #   after=RE    count only after the first line matching RE (an awk ERE)
 #   until=RE    stop at the first line matching RE (after the "after" one)
+#   span        instead of counting, the seconds from the "after" line to
+#               the "until" line (needs QEMU's -msg timestamp=on)
 #   expect=N    the value the caller should insist on
 # and prints one "LABEL<tab>VALUE<tab>EXPECTED" line per SPEC (EXPECTED
 # empty when there is none; VALUE "no-marker" when the "after" line never
@@ -24,6 +26,7 @@ for spec in "$@"; do
             after=*) after=${opt#after=} ;;
             until=*) until=${opt#until=} ;;
             expect=*) expect=${opt#expect=} ;;
+            span) field=-span ;;
             *) field=$opt ;;
         esac
     done
@@ -31,9 +34,14 @@ for spec in "$@"; do
     # with -msg timestamp=on.
     value=$(awk -v ev="$event" -v field="$field" -v match_re="$match" \
                 -v after="$after" -v until="$until" '
+        function stamp(line) {
+            if (!match(line, /^[0-9]+@[0-9.]+:/)) return -1
+            return substr(line, index(line, "@") + 1, RLENGTH - index(line, "@") - 1) + 0
+        }
         BEGIN { on = (after == ""); n = 0 }
-        !on { if ($0 ~ after) on = 1; next }
-        until != "" && $0 ~ until { exit }
+        !on { if ($0 ~ after) { on = 1; t0 = stamp($0) } next }
+        until != "" && $0 ~ until { t1 = stamp($0); closed = 1; exit }
+        field == "-span" { next }
         {
             name = $1
             sub(/^[0-9]+@[0-9.]+:/, "", name)
@@ -45,6 +53,11 @@ for spec in "$@"; do
                 }
             }
         }
-        END { print on ? n : "no-marker" }' "$trace")
+        END {
+            if (!on) print "no-marker"
+            else if (field != "-span") print n
+            else if (closed && t0 >= 0 && t1 >= 0) printf "%.6f\n", t1 - t0
+            else print "no-span"
+        }' "$trace")
     printf '%s\t%s\t%s\n' "$label" "$value" "$expect"
 done

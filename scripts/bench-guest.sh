@@ -56,16 +56,18 @@ for rep in $(seq "$REPEAT"); do
                      "${PROFILE_COUNT[@]}")
             val() { sed -n "s/^VNEST: $1=//p" "$OUT/$run.console" | tr -d '\r' | head -n1; }
             V[$run,us]+=" $(val bench.usec_per_io)"
+            V[$run,host]+=" $(awk -v s="${V[$run,window seconds]}" \
+                -v r="${V[$run,NVMe reads]}" 'BEGIN { printf "%.1f", s * 1e6 / r }')"
             V[$run,domain]=$(val device.domain_type)
         done
     done
 done
-# The median boot's time per read (the counts are the last boot's: they
+# The median boot's times per read (the counts are the last boot's: they
 # do not change from boot to boot).
 for run in "${!V[@]}"; do
-    [ "${run#*,}" = us ] || continue
-    V[${run%,us},range]=$(printf '%s\n' ${V[$run]} | sort -n |
-                          awk 'NR == 1 { a = $1 } { b = $1 } END { print a "-" b }')
+    case ${run#*,} in us|host) ;; *) continue ;; esac
+    V[$run.range]=$(printf '%s\n' ${V[$run]} | sort -n |
+                    awk 'NR == 1 { a = $1 } { b = $1 } END { print a "-" b }')
     V[$run]=$(printf '%s\n' ${V[$run]} | sort -n |
               awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 done
@@ -73,7 +75,9 @@ done
 # One row: label, then a value per run computed by awk from the counts.
 row() {   # label, awk expression over r (reads), s (submissions), d
           # (descriptors), a (allocs), t (attaches), c (calls), e (entries),
-          # m (maps), u (unmaps), us (guest wall time per read)
+          # m (maps), u (unmaps), host and us (host and guest time per
+          # read, microseconds), hostr and usr (their ranges over boots),
+          # host0 and us0 (nested's)
     local label=$1 expr=$2 strict mode run out
     out=$(printf '%-28s' "$label")
     for strict in 1 0; do
@@ -87,8 +91,10 @@ row() {   # label, awk expression over r (reads), s (submissions), d
                 -v c="${V[$run,invalidate calls]}" \
                 -v e="${V[$run,invalidate entries]}" \
                 -v m="${V[$run,IOAS maps]}" -v u="${V[$run,IOAS unmaps]}" \
-                -v us="${V[$run,us]}" -v range="${V[$run,range]}" \
+                -v us="${V[$run,us]}" -v usr="${V[$run,us.range]}" \
                 -v us0="${V[nested.strict$strict,us]}" \
+                -v host="${V[$run,host]}" -v hostr="${V[$run,host.range]}" \
+                -v host0="${V[nested.strict$strict,host]}" \
                 "BEGIN { v = $expr; printf \"%12s\", v }")
         done
         out+="  "
@@ -100,8 +106,9 @@ num() { echo "(r ? sprintf(\"%.3f\", $1) : \"-\")"; }
 echo
 echo "== Guest I/O through intel-iommu on the emulated host: $ROUNDS x $IOS random"
 echo "   4 KiB O_DIRECT reads of NVMe, per guest I/O (counted between the"
-echo "   workload's sentinel reads in QEMU's trace; time: guest clock, median"
-echo "   of $REPEAT boots of each boot's median round); TCG, $(nproc) host cores"
+echo "   workload's sentinel reads in QEMU's trace; host time: between those"
+echo "   reads' trace timestamps; guest time: the guest's clock, each boot's"
+echo "   median round; both the median of $REPEAT boots); TCG, $(nproc) host cores"
 printf '%-28s%36s  %36s\n' "" "iommu.strict=1" "iommu.strict=0 (lazy)"
 out=$(printf '%-28s' "")
 for strict in 1 0; do
@@ -125,7 +132,9 @@ row "entries / invalidate call" "(c ? sprintf(\"%.2f\", e / c) : \"-\")"
 row "IOAS maps / I/O" "$(num "m / r")"
 row "IOAS unmaps / I/O" "$(num "u / r")"
 row "host iommufd calls / I/O" "$(num "(a + t + c + m + u) / r")"
-row "guest wall us / I/O" "us"
-row "  boots, min-max" "range"
-row "  vs nested" "(us0 ? sprintf(\"%.2fx\", us / us0) : \"-\")"
+row "host wall us / I/O" "host"
+row "  boots, min-max" "hostr"
+row "  vs nested" "(host0 ? sprintf(\"%.2fx\", host / host0) : \"-\")"
+row "guest clock us / I/O" "us"
+row "  boots, min-max" "usr"
 echo "   reports, traces and consoles of each run: $OUT"

@@ -10,7 +10,8 @@ PROFILE_TEST=nvme-randread
 # no_timer_check: on a busy host, TCG can miss the boot-time IO-APIC timer
 # check, which panics with interrupt remapping on (seen in a bench run).
 PROFILE_CMDLINE="$PROFILE_CMDLINE no_timer_check"
-# The reads between the workload's two sentinel reads (the block at
+# The reads between the workload's two sentinel reads (and the host time
+# between them: trace lines carry a timestamp, -msg timestamp=on) (the block at
 # 2 * VNEST_MIB MiB, in 512-byte LBAs), counted in QEMU's trace.
 bench_window="pci_nvme_read .* lba $(printf 0x%x $(( ${VNEST_MIB:-16} * 4096 )))\$"
 bench_window="after=$bench_window:until=$bench_window"
@@ -24,6 +25,7 @@ PROFILE_COUNT=(
     "invalidate entries:vnest_vtd_inv_send:entries:$bench_window"
     "IOAS maps:vnest_sim_assign_map:$bench_window"
     "IOAS unmaps:vnest_sim_assign_unmap:$bench_window"
+    "window seconds:pci_nvme_read:span:$bench_window"
 )
 profile_prepare() {
     gcc -O2 -static -Wall -Werror "$VNEST_ROOT/guest/bin/randread.c" \
@@ -37,5 +39,5 @@ profile_qemu_args() {
         -object iommufd,id=emu0 \
         -object vnest-sim-assign,id=sa0,iommufd=emu0,device=nvme0 \
         -drive file="$1",if=none,id=disk0,format=raw,cache=unsafe \
-        -device nvme,id=nvme0,serial=vnest0,drive=disk0
+        -device nvme,id=nvme0,serial=vnest0,drive=disk0 -msg timestamp=on
 }
