@@ -1,15 +1,16 @@
 /*
  * VNest guest benchmark workload: 4 KiB random reads with O_DIRECT
  *
- *   randread DEVICE REGION_MIB COUNT ROUNDS [SEED]
+ *   randread DEVICE[,DEVICE...] REGION_MIB COUNT ROUNDS [SEED]
  *
- * Stamps every 4 KiB block of the first REGION_MIB MiB of DEVICE with its
- * block number (1 MiB O_DIRECT writes), then reads one block outside the
- * region (the "sentinel", at REGION_MIB * 2 MiB), ROUNDS times COUNT
- * blocks of the region at pseudo-random places (xorshift64 from SEED: the
- * same places on every run), and the sentinel again, checking every
- * stamp. So the host can find the reads between the two sentinel reads in
- * a trace of the NVMe commands. Each round is timed; the median round
+ * Stamps every 4 KiB block of the first REGION_MIB MiB of each DEVICE
+ * with its block number (1 MiB O_DIRECT writes), then reads one block of
+ * the first DEVICE outside the region (the "sentinel", at REGION_MIB *
+ * 2 MiB), ROUNDS times COUNT blocks of the region at pseudo-random places
+ * (xorshift64 from SEED: the same places on every run) from each DEVICE in
+ * turn, and the sentinel again, checking every stamp. So the host can
+ * find the reads between the two sentinel reads in a trace of the NVMe
+ * commands. Each round is timed; the median round
  * gives the time per read. Prints VNEST: key=value lines; exits 0 only if
  * every block came back as stamped.
  *
@@ -32,6 +33,7 @@
 #define BLOCK       4096
 #define CHUNK       (1024 * 1024)
 #define STAMP_MAGIC 0x564e657374ULL     /* "VNest" */
+#define MAX_DEVS    8
 
 static double now(void)
 {
@@ -78,8 +80,9 @@ int main(int argc, char **argv)
     uint64_t nblocks, count, rounds, seed = 1, blk, sentinel, *p;
     uint64_t i, j, r, bad = 0;
     double t0, *secs;
+    char *names, *name, *save;
+    int fds[MAX_DEVS], ndevs = 0, fd;
     void *buf;
-    int fd;
 
     if (argc < 5) {
         fprintf(stderr, "usage: %s DEVICE REGION_MIB COUNT ROUNDS [SEED]\n",
@@ -98,33 +101,45 @@ int main(int argc, char **argv)
     }
     secs = calloc(rounds, sizeof(*secs));
     sentinel = nblocks * 2;
-    fd = open(argv[1], O_RDWR | O_DIRECT);
-    if (fd < 0 || posix_memalign(&buf, BLOCK, CHUNK)) {
-        printf("VNEST: error=cannot open %s with O_DIRECT\n", argv[1]);
+    if (posix_memalign(&buf, BLOCK, CHUNK)) {
         return 1;
     }
-
-    /* Stamp the region, a chunk at a time. */
-    for (blk = 0; blk < nblocks; blk += CHUNK / BLOCK) {
-        for (j = 0; j < CHUNK / BLOCK; j++) {
-            p = (uint64_t *)((char *)buf + j * BLOCK);
-            p[0] = STAMP_MAGIC;
-            p[1] = blk + j;
-        }
-        if (pwrite(fd, buf, CHUNK, (off_t)(blk * BLOCK)) != CHUNK) {
-            printf("VNEST: error=write at block %" PRIu64 " failed\n", blk);
+    names = strdup(argv[1]);
+    for (name = strtok_r(names, ",", &save); name && ndevs < MAX_DEVS;
+         name = strtok_r(NULL, ",", &save)) {
+        fd = open(name, O_RDWR | O_DIRECT);
+        if (fd < 0) {
+            printf("VNEST: error=cannot open %s with O_DIRECT\n", name);
             return 1;
         }
+        fds[ndevs++] = fd;
+
+        /* Stamp the region, a chunk at a time. */
+        for (blk = 0; blk < nblocks; blk += CHUNK / BLOCK) {
+            for (j = 0; j < CHUNK / BLOCK; j++) {
+                p = (uint64_t *)((char *)buf + j * BLOCK);
+                p[0] = STAMP_MAGIC;
+                p[1] = blk + j;
+            }
+            if (pwrite(fd, buf, CHUNK, (off_t)(blk * BLOCK)) != CHUNK) {
+                printf("VNEST: error=write to %s at block %" PRIu64
+                       " failed\n", name, blk);
+                return 1;
+            }
+        }
+    }
+    if (!ndevs) {
+        return 2;
     }
 
-    if (read_block(fd, buf, sentinel)) {
+    if (read_block(fds[0], buf, sentinel)) {
         return 1;
     }
     for (r = 0; r < rounds; r++) {
         t0 = now();
         for (i = 0; i < count; i++) {
             blk = xorshift64(&seed) % nblocks;
-            if (read_block(fd, buf, blk)) {
+            if (read_block(fds[i % ndevs], buf, blk)) {
                 return 1;
             }
             p = buf;
@@ -134,17 +149,20 @@ int main(int argc, char **argv)
         printf("VNEST: bench.round%" PRIu64 ".usec_per_io=%.1f\n", r,
                secs[r] * 1e6 / count);
     }
-    if (read_block(fd, buf, sentinel)) {
+    if (read_block(fds[0], buf, sentinel)) {
         return 1;
     }
     qsort(secs, rounds, sizeof(*secs), cmp_double);
 
     printf("VNEST: bench.ios=%" PRIu64 "\n", count * rounds);
     printf("VNEST: bench.rounds=%" PRIu64 "\n", rounds);
+    printf("VNEST: bench.devices=%d\n", ndevs);
     printf("VNEST: bench.bad_blocks=%" PRIu64 "\n", bad);
     printf("VNEST: bench.sentinel_lba=0x%" PRIx64 "\n", sentinel * BLOCK / 512);
     printf("VNEST: bench.usec_per_io=%.1f\n",
            secs[rounds / 2] * 1e6 / count);
-    close(fd);
+    while (ndevs) {
+        close(fds[--ndevs]);
+    }
     return bad ? 1 : 0;
 }
