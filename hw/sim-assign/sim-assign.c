@@ -50,12 +50,18 @@ static bool sim_bind_attach(VNestSimAssign *sa, PCIDevice *pdev,
     if (!iommufd_backend_alloc_hwpt(sa->iommufd, sa->dev_id, sa->ioas_id,
                                     sa->hwpt_flags, IOMMU_HWPT_DATA_NONE, 0,
                                     NULL, &sa->hwpt_id, errp)) {
-        if (sa->hwpt_flags) {
+        if (sa->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT) {
             error_append_hint(errp, "The vIOMMU in front of %s nests "
                               "(HWPT flags 0x%x): the emulated host must "
                               "offer nesting (host-iommu=vtd or smmuv3, "
                               "host-nesting=on).\n", sa->device_id,
                               sa->hwpt_flags);
+        }
+        if (sa->hwpt_flags & IOMMU_HWPT_ALLOC_PASID) {
+            error_append_hint(errp, "It offers the guest PASIDs: the "
+                              "emulated host must give %s PASIDs "
+                              "(x-host-pasid-bits), or the vIOMMU offer "
+                              "none.\n", sa->device_id);
         }
         return false;
     }

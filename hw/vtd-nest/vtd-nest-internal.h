@@ -76,6 +76,10 @@ struct VNestVtd {
     /* properties */
     uint8_t pasid_bits;             /* 0: QEMU's x-pasid-mode width */
     bool inv_per_desc;              /* upstream-like: a call per descriptor */
+    bool host_caps;                 /* x-fsts-host-caps: follow the host */
+    bool derived;                   /* ... and the first device was seen */
+    bool derived_fs1gp;
+    uint8_t derived_pasid_bits;
     bool realized;
 
     QLIST_HEAD(, VtdNestDev) devs;

@@ -19,6 +19,7 @@
 #include "qemu/error-report.h"
 #include "migration/blocker.h"
 #include "hw/qdev-core.h"
+#include "system/runstate.h"
 #include "vnest/viommu-nest.h"
 #include "vtd-nest-internal.h"
 #include "trace.h"
@@ -126,6 +127,25 @@ static void vtd_set_per_desc(Object *obj, Visitor *v, const char *name,
     }
 }
 
+static void vtd_get_host_caps(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    bool value = vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->host_caps;
+
+    visit_type_bool(v, name, &value, errp);
+}
+
+static void vtd_set_host_caps(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    bool value;
+
+    if (vtd_prop_settable(obj, name, errp) &&
+        visit_type_bool(v, name, &value, errp)) {
+        vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->host_caps = value;
+    }
+}
+
 /* Read-only counters: x-nest-<name>, for tests and the benchmark. */
 static void vtd_get_stat(Object *obj, Visitor *v, const char *name,
                          void *opaque, Error **errp)
@@ -193,6 +213,13 @@ void vnest_vtd_class_init(ObjectClass *klass)
     object_class_property_set_description(klass, "x-inv-per-desc",
         "send one host invalidation per guest descriptor (upstream QEMU's "
         "behaviour, for comparison) instead of one per submission");
+    object_class_property_add(klass, "x-fsts-host-caps", "bool",
+                              vtd_get_host_caps, vtd_set_host_caps,
+                              NULL, NULL);
+    object_class_property_set_description(klass, "x-fsts-host-caps",
+        "with x-flts=on: offer the guest the first-stage capabilities "
+        "(1 GiB pages, PASID width) of the host IOMMU of the first "
+        "cold-plugged assigned device");
     for (i = 0; i < ARRAY_SIZE(stats); i++) {
         object_class_property_add(klass, stats[i].name, "uint64",
                                   vtd_get_stat, NULL, NULL,
@@ -241,15 +268,56 @@ bool vnest_vtd_realize(IntelIOMMUState *s, Error **errp)
     return true;
 }
 
+static unsigned vtd_guest_pasid_bits(IntelIOMMUState *s);
+
+static void vtd_set_pasid_width(IntelIOMMUState *s, unsigned bits)
+{
+    s->ecap &= ~(VTD_ECAP_PSS_MASK | VTD_ECAP_PASID);
+    if (bits) {
+        s->ecap |= VTD_ECAP_PASID |
+                   ((uint64_t)(bits - 1) << VTD_ECAP_PSS_SHIFT);
+    }
+}
+
 void vnest_vtd_cap_init(IntelIOMMUState *s)
 {
     VNestVtd *n = s->vnest;
 
-    if (n && n->pasid_bits) {
-        s->ecap |= VTD_ECAP_PASID;
-        s->ecap = (s->ecap & ~VTD_ECAP_PSS_MASK) |
-                  ((uint64_t)(n->pasid_bits - 1) << VTD_ECAP_PSS_SHIFT);
+    if (!n) {
+        return;
     }
+    if (n->pasid_bits) {
+        vtd_set_pasid_width(s, n->pasid_bits);
+    }
+    if (n->derived) {
+        /* x-fsts-host-caps: what the first device's host offers */
+        s->cap = n->derived_fs1gp ? s->cap | VTD_CAP_FS1GP :
+                                    s->cap & ~VTD_CAP_FS1GP;
+        vtd_set_pasid_width(s, n->derived_pasid_bits);
+    }
+}
+
+/*
+ * x-fsts-host-caps: the first cold-plugged device's host decides what
+ * first-stage capabilities the guest is offered, within what the user
+ * asked for: 1 GiB pages if the host has them, the PASID width asked for
+ * (pasid-bits, x-pasid-mode) cut to the host's.
+ */
+static void vtd_derive_caps(IntelIOMMUState *s, const VNestHwInfo *hw)
+{
+    VNestVtd *n = vtd_nest_state(s);
+    unsigned want = vtd_guest_pasid_bits(s);
+
+    /* Cold-plugged: before the guest first runs (devices plugged later
+     * must fit what the guest has already been shown). */
+    if (!n->host_caps || n->derived || !runstate_check(RUN_STATE_PRELAUNCH)) {
+        return;
+    }
+    n->derived = true;
+    n->derived_fs1gp = (s->cap & VTD_CAP_FS1GP) &&
+                       (hw->data.vtd.cap_reg & HOST_CAP_FS1GP);
+    n->derived_pasid_bits = MIN(want, hw->max_pasid_log2);
+    vnest_vtd_cap_init(s);
 }
 
 /* PASID width the guest sees: ECAP.PSS + 1 when ECAP.PASID, else 0. */
@@ -294,6 +362,7 @@ bool vnest_vtd_check_hiod(IntelIOMMUState *s, HostIOMMUDevice *hiod,
                    "use x-flts=off", name, hw.type);
         return false;
     }
+    vtd_derive_caps(s, &hw);
     if (!(hw.data.vtd.ecap_reg & HOST_ECAP_NEST) ||
         !(hw.data.vtd.ecap_reg & HOST_ECAP_FSTS)) {
         error_setg(errp, "%s: the host VT-d lacks nested translation "

@@ -614,7 +614,37 @@ static void test_refusal(gconstpointer opaque)
 static const char *const refusals[][4] = {
     { "no-nesting", "", "vtd,host-nesting=off", "*must offer nesting*" },
     { "not-vtd", "", "smmuv3", "*not Intel VT-d*" },
+    { "fs1gp", "", "vtd,x-host-fs1gp=off",
+      "*lacks first-stage 1 GiB pages*intel-iommu,fs1gp=off*" },
+    { "pasid-width", ",pasid-bits=8", "vtd,x-host-pasid-bits=4",
+      "*8-bit PASIDs*gives this device 4*pasid-bits=4*" },
+    { "no-pasid", ",pasid-bits=8", "vtd,x-host-pasid-bits=0",
+      "*must give dma0 PASIDs*" },
 };
+
+/* x-fsts-host-caps: the guest is offered what the host has. */
+static void test_host_caps(void)
+{
+    QTestState *qts = qtest_init("-M q35 -m 128M -vga none "
+                                 "-device intel-iommu,x-scalable-mode=on,"
+                                 "x-flts=on,caching-mode=on,pasid-bits=8,"
+                                 "x-fsts-host-caps=on "
+                                 "-object iommufd,id=emu0,emulated=on,"
+                                 "host-iommu=vtd,x-host-fs1gp=off,"
+                                 "x-host-pasid-bits=4 "
+                                 "-object vnest-sim-assign,id=sa0,"
+                                 "iommufd=emu0,device=dma0 "
+                                 "-device vnest-dma-test,id=dma0,addr=04.0");
+    uint64_t cap = qtest_readq(qts, VTD_BASE + DMAR_CAP_REG);
+    uint64_t ecap = qtest_readq(qts, VTD_BASE + DMAR_ECAP_REG);
+
+    g_assert_false(cap & VTD_CAP_FS1GP);
+    g_assert_true(ecap & VTD_ECAP_PASID);
+    g_assert_cmpuint((ecap >> 35) & 0x1f, ==, 4 - 1);       /* ECAP.PSS */
+    qtest_quit(qts);
+
+    /* Without the option the same host is refused (test_refusal). */
+}
 
 int main(int argc, char **argv)
 {
@@ -644,6 +674,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-nest/bad-entry", test_bad_entry);
     qtest_add_func("/vtd-nest/reset", test_reset);
     qtest_add_func("/vtd-nest/fail-nth", test_failnth);
+    qtest_add_func("/vtd-nest/host-caps", test_host_caps);
     for (i = 0; i < ARRAY_SIZE(refusals); i++) {
         g_autofree char *path = g_strdup_printf("/vtd-nest/refused/%s",
                                                 refusals[i][0]);
