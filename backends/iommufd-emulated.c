@@ -29,6 +29,7 @@ typedef struct VNestEmu {
     uint64_t fail_nth;          /* x-fail-nth, as last armed */
     int host_pasid_bits;        /* x-host-pasid-bits, -1: the model's */
     OnOffAuto host_fs1gp;       /* x-host-fs1gp */
+    bool host_errata_spr17;     /* x-host-errata-spr17 */
     EmuHost *host;
     EmuIommu *iommu;
     EmuCtx *ctx;
@@ -180,6 +181,16 @@ static void set_host_fs1gp(Object *obj, Visitor *v, const char *name,
     visit_type_OnOffAuto(v, name, &emu->host_fs1gp, errp);
 }
 
+static bool get_host_spr17(Object *obj, Error **errp)
+{
+    return emu_state(IOMMUFD_BACKEND(obj), true)->host_errata_spr17;
+}
+
+static void set_host_spr17(Object *obj, bool value, Error **errp)
+{
+    emu_state(IOMMUFD_BACKEND(obj), true)->host_errata_spr17 = value;
+}
+
 static char *get_fail_site(Object *obj, Error **errp)
 {
     VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
@@ -208,6 +219,11 @@ void vnest_iommufd_class_init(ObjectClass *oc)
                               NULL, NULL);
     object_class_property_set_description(oc, "x-host-pasid-bits",
         "Emulated host only: PASID width of its devices (0-20)");
+    object_class_property_add_bool(oc, "x-host-errata-spr17",
+                                   get_host_spr17, set_host_spr17);
+    object_class_property_set_description(oc, "x-host-errata-spr17",
+        "Emulated host only: its VT-d has erratum 772415 (SPR17): a nest "
+        "parent takes no read-only mapping");
     object_class_property_add(oc, "x-host-fs1gp", "OnOffAuto",
                               get_host_fs1gp, set_host_fs1gp, NULL, NULL);
     object_class_property_set_description(oc, "x-host-fs1gp",
@@ -282,6 +298,9 @@ static bool emu_host_create(VNestEmu *emu, Error **errp)
     }
     if (kind == EMU_HW_VTD && emu->host_fs1gp != ON_OFF_AUTO_AUTO) {
         cfg.vtd.fs1gp = emu->host_fs1gp == ON_OFF_AUTO_ON;
+    }
+    if (kind == EMU_HW_VTD) {
+        cfg.vtd.errata_spr17 = emu->host_errata_spr17;
     }
     emu->host = emu_host_new();
     rc = emu_host_add_iommu(emu->host, &cfg, &emu->iommu);
