@@ -646,6 +646,31 @@ static void test_host_caps(void)
     /* Without the option the same host is refused (test_refusal). */
 }
 
+/*
+ * The nested bindings do not migrate (yet): migration is refused with the
+ * reason. One assigned device, so the nest module's blocker is the last
+ * one added (simulated assignment adds its own before), the one reported.
+ */
+static void test_migration_blocked(void)
+{
+    QTestState *qts = qtest_init("-M q35 -m 128M -vga none "
+                                 "-device intel-iommu,x-scalable-mode=on,"
+                                 "x-flts=on,caching-mode=on "
+                                 "-object iommufd,id=emu0,emulated=on "
+                                 "-object vnest-sim-assign,id=sa0,"
+                                 "iommufd=emu0,device=dma0 "
+                                 "-device vnest-dma-test,id=dma0,addr=04.0");
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'migrate', 'arguments': "
+                           "{ 'uri': 'exec:cat >/dev/null' } }");
+
+    g_assert(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"),
+                            "nested first-stage bindings"));
+    qobject_unref(rsp);
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -675,6 +700,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-nest/reset", test_reset);
     qtest_add_func("/vtd-nest/fail-nth", test_failnth);
     qtest_add_func("/vtd-nest/host-caps", test_host_caps);
+    qtest_add_func("/vtd-nest/migration-blocked", test_migration_blocked);
     for (i = 0; i < ARRAY_SIZE(refusals); i++) {
         g_autofree char *path = g_strdup_printf("/vtd-nest/refused/%s",
                                                 refusals[i][0]);
