@@ -49,6 +49,13 @@ typedef struct VtdWant {
     bool fpd;
 } VtdWant;
 
+/* PASID width the guest sees: ECAP.PSS + 1 with ECAP.PASID, else 0. */
+static unsigned vtd_pasid_width(IntelIOMMUState *s)
+{
+    return (s->ecap & VTD_ECAP_PASID) ?
+           (unsigned)((s->ecap >> 35) & 0x1f) + 1 : 0;
+}
+
 static bool vtd_fr_not_present(int fr)
 {
     switch (fr) {
@@ -114,6 +121,10 @@ static void vtd_want(VtdNestDev *d, uint32_t gpasid, VtdWant *w)
     }
     if (!s->root_scalable) {
         /* First stage exists only in scalable mode: nothing is mapped. */
+        return;
+    }
+    if (gpasid != PCI_NO_PASID && gpasid >> vtd_pasid_width(s)) {
+        /* Beyond the PASID width the guest was offered: no such PASID. */
         return;
     }
     ret = vnest_vtd_read_pasid_entry(s, d->alias_bus, d->alias_devfn,
@@ -312,8 +323,7 @@ static void vtd_sync_one(VtdNestDev *d, uint32_t gpasid)
 static void vtd_scan_present(VtdNestDev *d, GHashTable *todo)
 {
     IntelIOMMUState *s = d->nest->s;
-    unsigned bits = (s->ecap & VTD_ECAP_PASID) ?
-        (unsigned)((s->ecap >> 35) & 0x1f) + 1 : 0;
+    unsigned bits = vtd_pasid_width(s);
     uint32_t limit = bits ? 1u << bits : 0;
     uint32_t rid2pasid = 0, p;
     VTDPASIDEntry pe;

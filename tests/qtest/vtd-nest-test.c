@@ -47,7 +47,7 @@ static void nest_init(Nest *t, const char *iommu_extra)
 
     t->qs = qtest_pc_boot("-M q35 -m 128M -vga none "
                           "-device intel-iommu,id=iommu0,x-scalable-mode=on,"
-                          "x-flts=on,caching-mode=on,pasid-bits=8%s "
+                          "x-flts=on,caching-mode=on,pasid-bits=16%s "
                           "-object iommufd,id=emu0,emulated=on,host-iommu=vtd "
                           "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
                           "device=dma0 "
@@ -294,6 +294,32 @@ static void test_pasid_beside_rid(void)
     dma_lands(&t, 0, DMADEV_NO_PASID, IOVA, gpa0, 0x16);
     dma_lands(&t, 0, 5, IOVA, gpa5, 0x17);
     dma_refused(&t, 0, 6, IOVA);            /* PASID 6: nothing bound */
+    nest_fini(&t);
+}
+
+/*
+ * PASIDs the guest cannot have are never nested: beyond the offered
+ * width (pasid-bits=16), or beyond the context's PASID directory (PDTS).
+ */
+static void test_pasid_limits(void)
+{
+    Nest t;
+    uint64_t gpa;
+
+    nest_init(&t, NULL);
+    gpa = page(&t);
+    bind_fs(&t, 0, 0x10005, 1, gpa);            /* 17 bits */
+    g_assert_cmpuint(nstat(&t, "hwpt_allocs"), ==, 0);
+    dma_refused(&t, 0, 0x10005, IOVA);
+
+    bind_fs(&t, 0, 8197, 2, gpa);               /* directory entry 128 */
+    g_assert_cmpuint(nstat(&t, "hwpts"), ==, 1);
+    dma_lands(&t, 0, 8197, IOVA, gpa, 0x1d);
+    /* PDTS 0: a directory of 128 entries, which 8197 lies beyond */
+    vtd_guest_set_pdts(t.g, SID(0), 0);
+    vtd_guest_inv_pasid_cache(t.g, 2, 8197);
+    g_assert_cmpuint(nstat(&t, "hwpts"), ==, 0);
+    dma_refused(&t, 0, 8197, IOVA);
     nest_fini(&t);
 }
 
@@ -683,6 +709,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-nest/detach", test_detach);
     qtest_add_func("/vtd-nest/pass-through", test_pass_through);
     qtest_add_func("/vtd-nest/pasid-beside-rid", test_pasid_beside_rid);
+    qtest_add_func("/vtd-nest/pasid-limits", test_pasid_limits);
     qtest_add_func("/vtd-nest/shared-domain", test_shared_domain);
     qtest_add_func("/vtd-nest/emulated-beside", test_emulated_beside);
     qtest_add_data_func("/vtd-nest/batching/one-per-hwpt",
