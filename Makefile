@@ -3,7 +3,8 @@
 
 PROFILE ?= x86_64-vtd-nest
 
-.PHONY: all deps build run check checkpatch fuzz bench conformance clean help
+.PHONY: all deps build run check checkpatch fuzz fuzz-vtd-nest bench conformance \
+	clean help
 
 all: build
 
@@ -13,6 +14,7 @@ help:
 	@echo "make build    install dependencies and build QEMU with VNest"
 	@echo "make checkpatch  QEMU's style check on VNest's C files"
 	@echo "make fuzz     fuzz the emulated host's ioctls (FUZZ_SECONDS, default 3600)"
+	@echo "make fuzz-vtd-nest  fuzz intel-iommu nesting with random guests (FUZZ_SECONDS, default 600)"
 	@echo "make bench    print the emulated host's translation rates and guest I/O"
 	@echo "             costs: intel-iommu nested vs shadow vs per-descriptor"
 	@echo "make conformance  Linux's iommufd selftests: real kernel vs emulated host"
@@ -35,6 +37,9 @@ checkpatch: deps
 
 fuzz: deps
 	@scripts/fuzz.sh
+
+fuzz-vtd-nest: deps
+	@scripts/fuzz-vtd-nest.sh
 
 bench: deps
 	@scripts/bench.sh

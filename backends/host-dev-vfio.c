@@ -16,7 +16,12 @@
 #include "qapi/error.h"
 #include "hw/vfio/vfio-common.h"
 #include "vnest/host-dev.h"
+#include "vnest/iommufd-nest.h"
+#include "vnest/vfio-nest.h"
 #include "trace.h"
+
+/* Containers whose stage 2 must not map read-only sections (SPR17). */
+static GHashTable *no_readonly;
 
 static VFIODevice *hiod_vfio(HostIOMMUDevice *hiod)
 {
@@ -101,4 +106,42 @@ void vnest_vfio_hiod_class_init(ObjectClass *oc)
     hdc->get_info = vfio_hiod_get_info;
     hdc->attach = vfio_hiod_attach;
     hdc->detach = vfio_hiod_detach;
+}
+
+void vnest_vfio_hwpt_allocated(VFIODevice *vbasedev,
+                               VFIOContainerBase *bcontainer, uint32_t flags)
+{
+    VNestHwInfo hw;
+
+    if (!(flags & IOMMU_HWPT_ALLOC_NEST_PARENT) ||
+        !vnest_iommufd_get_hw_info(vbasedev->iommufd, vbasedev->devid, &hw,
+                                   NULL) ||
+        hw.type != IOMMU_HW_INFO_TYPE_INTEL_VTD ||
+        !(hw.data.vtd.flags & IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17)) {
+        return;
+    }
+    /*
+     * Erratum 772415 (SPR17): a nest parent must hold no read-only
+     * mapping (the kernel refuses them, intel_iommu_map_pages()); guest
+     * ROM is then not DMA-reachable, as on such hardware it cannot be.
+     */
+    if (!no_readonly) {
+        no_readonly = g_hash_table_new(NULL, NULL);
+    }
+    g_hash_table_add(no_readonly, bcontainer);
+    trace_vnest_vfio_skip_readonly(vbasedev->name);
+}
+
+bool vnest_vfio_skip_section(VFIOContainerBase *bcontainer,
+                             MemoryRegionSection *section)
+{
+    return no_readonly && section->readonly &&
+           g_hash_table_contains(no_readonly, bcontainer);
+}
+
+void vnest_vfio_container_gone(VFIOContainerBase *bcontainer)
+{
+    if (no_readonly) {
+        g_hash_table_remove(no_readonly, bcontainer);
+    }
 }

@@ -27,6 +27,9 @@ typedef struct VNestEmu {
     char *host_iommu;           /* vtd, smmuv3, paging; NULL: by target */
     bool host_nesting;
     uint64_t fail_nth;          /* x-fail-nth, as last armed */
+    int host_pasid_bits;        /* x-host-pasid-bits, -1: the model's */
+    OnOffAuto host_fs1gp;       /* x-host-fs1gp */
+    bool host_errata_spr17;     /* x-host-errata-spr17 */
     EmuHost *host;
     EmuIommu *iommu;
     EmuCtx *ctx;
@@ -51,6 +54,8 @@ static VNestEmu *emu_state(IOMMUFDBackend *be, bool create)
     emu = g_new0(VNestEmu, 1);
     emu->emulated = ON_OFF_AUTO_AUTO;
     emu->host_nesting = true;
+    emu->host_pasid_bits = -1;
+    emu->host_fs1gp = ON_OFF_AUTO_AUTO;
     object_property_add(OBJECT(be), STATE_PROP, "VNestEmu", NULL, NULL,
                         state_release, emu);
     return emu;
@@ -133,6 +138,59 @@ static void set_fail_nth(Object *obj, Visitor *v, const char *name,
     emu_host_fail_nth(emu->host, nth, ENOMEM);
 }
 
+/* The emulated host's hardware, narrower than the model's default. */
+static void get_host_pasid_bits(Object *obj, Visitor *v, const char *name,
+                                void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+    uint8_t bits = emu->host_pasid_bits < 0 ? 0 : emu->host_pasid_bits;
+
+    visit_type_uint8(v, name, &bits, errp);
+}
+
+static void set_host_pasid_bits(Object *obj, Visitor *v, const char *name,
+                                void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+    uint8_t bits;
+
+    if (!visit_type_uint8(v, name, &bits, errp)) {
+        return;
+    }
+    if (bits > 20) {
+        error_setg(errp, "x-host-pasid-bits=%u: PASIDs have at most 20 "
+                   "bits", bits);
+        return;
+    }
+    emu->host_pasid_bits = bits;
+}
+
+static void get_host_fs1gp(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+
+    visit_type_OnOffAuto(v, name, &emu->host_fs1gp, errp);
+}
+
+static void set_host_fs1gp(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+
+    visit_type_OnOffAuto(v, name, &emu->host_fs1gp, errp);
+}
+
+static bool get_host_spr17(Object *obj, Error **errp)
+{
+    return emu_state(IOMMUFD_BACKEND(obj), true)->host_errata_spr17;
+}
+
+static void set_host_spr17(Object *obj, bool value, Error **errp)
+{
+    emu_state(IOMMUFD_BACKEND(obj), true)->host_errata_spr17 = value;
+}
+
 static char *get_fail_site(Object *obj, Error **errp)
 {
     VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
@@ -156,6 +214,21 @@ static void get_objects(Object *obj, Visitor *v, const char *name,
 
 void vnest_iommufd_class_init(ObjectClass *oc)
 {
+    object_class_property_add(oc, "x-host-pasid-bits", "uint8",
+                              get_host_pasid_bits, set_host_pasid_bits,
+                              NULL, NULL);
+    object_class_property_set_description(oc, "x-host-pasid-bits",
+        "Emulated host only: PASID width of its devices (0-20)");
+    object_class_property_add_bool(oc, "x-host-errata-spr17",
+                                   get_host_spr17, set_host_spr17);
+    object_class_property_set_description(oc, "x-host-errata-spr17",
+        "Emulated host only: its VT-d has erratum 772415 (SPR17): a nest "
+        "parent takes no read-only mapping");
+    object_class_property_add(oc, "x-host-fs1gp", "OnOffAuto",
+                              get_host_fs1gp, set_host_fs1gp, NULL, NULL);
+    object_class_property_set_description(oc, "x-host-fs1gp",
+        "Emulated host only: whether its VT-d has first-stage 1 GiB pages "
+        "(auto: the model's default, on)");
     object_class_property_add_str(oc, "x-fail-site", get_fail_site, NULL);
     object_class_property_set_description(oc, "x-fail-site",
         "Emulated host only: where the failure x-fail-nth armed hit "
@@ -220,6 +293,15 @@ static bool emu_host_create(VNestEmu *emu, Error **errp)
 
     emu_hw_config_default(&cfg, kind);
     cfg.nesting = cfg.nesting && emu->host_nesting;
+    if (emu->host_pasid_bits >= 0) {
+        cfg.pasid_bits = emu->host_pasid_bits;
+    }
+    if (kind == EMU_HW_VTD && emu->host_fs1gp != ON_OFF_AUTO_AUTO) {
+        cfg.vtd.fs1gp = emu->host_fs1gp == ON_OFF_AUTO_ON;
+    }
+    if (kind == EMU_HW_VTD) {
+        cfg.vtd.errata_spr17 = emu->host_errata_spr17;
+    }
     emu->host = emu_host_new();
     rc = emu_host_add_iommu(emu->host, &cfg, &emu->iommu);
     if (rc) {

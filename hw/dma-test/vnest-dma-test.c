@@ -5,11 +5,15 @@
  * -device vnest-dma-test[,pasid-width=N]
  *
  * PCI ID 1234:11e9 (QEMU's test vendor; edu is 1234:11e8), class "other
- * system peripheral". A PCI Express endpoint (an integrated endpoint on a
- * root bus) with a PASID extended capability at 0x100 (QEMU 10.0 has no
- * pcie_pasid_init(): it is built here), Max PASID Width pasid-width
- * (default 20; 0 leaves the capability out), no Execute or Privileged
- * Mode. PASID-tagged requests need the capability's PASID Enable set.
+ * system peripheral". On a PCI Express bus a PCI Express endpoint (an
+ * integrated endpoint on a root bus) with a PASID extended capability at
+ * 0x100 (QEMU 10.0 has no pcie_pasid_init(): it is built here), Max PASID
+ * Width pasid-width (default 20; 0 leaves the capability out), no Execute
+ * or Privileged Mode. PASID-tagged requests need the capability's PASID
+ * Enable set. On a conventional PCI bus (behind a PCIe-to-PCI bridge) it
+ * is a conventional PCI device: no PCI Express or PASID capability (a
+ * conventional bus carries no PASID), so a PASID-tagged request is an
+ * ERROR.
  *
  * BAR 0, 8 KiB of memory, little endian:
  *
@@ -123,7 +127,7 @@ static bool dma_test_pasid(VNestDmaTest *s, uint32_t *pasid,
     if (!(s->pasid & DMA_TEST_PASID_VALID)) {
         return true;
     }
-    if (!s->pasid_width) {
+    if (!s->pasid_width || !pci_is_express(pdev)) {
         *why = "no PASID capability";
         return false;
     }
@@ -321,13 +325,15 @@ static void dma_test_realize(PCIDevice *pdev, Error **errp)
         return;
     }
     pci_config_set_interrupt_pin(pdev->config, 0);
-    if (pcie_endpoint_cap_init(pdev, DMA_TEST_EXP_OFFSET) < 0) {
-        error_setg(errp, "%s: cannot add the PCI Express capability",
-                   TYPE_VNEST_DMA_TEST);
-        return;
-    }
-    if (s->pasid_width) {
-        dma_test_pasid_init(s);
+    if (pci_is_express(pdev)) {
+        if (pcie_endpoint_cap_init(pdev, DMA_TEST_EXP_OFFSET) < 0) {
+            error_setg(errp, "%s: cannot add the PCI Express capability",
+                       TYPE_VNEST_DMA_TEST);
+            return;
+        }
+        if (s->pasid_width) {
+            dma_test_pasid_init(s);
+        }
     }
 
     memory_region_init(&s->bar, OBJECT(s), "vnest-dma-test",
@@ -344,7 +350,30 @@ static void dma_test_realize(PCIDevice *pdev, Error **errp)
 
 static void dma_test_exit(PCIDevice *pdev)
 {
-    pcie_cap_exit(pdev);
+    if (pci_is_express(pdev)) {
+        pcie_cap_exit(pdev);
+    }
+}
+
+typedef struct VNestDmaTestClass {
+    PCIDeviceClass parent_class;
+    DeviceRealize parent_realize;
+} VNestDmaTestClass;
+
+/*
+ * A hybrid device: PCI Express on a PCI Express bus, conventional PCI on
+ * a conventional one (virtio-pci does the same). pci_qdev_realize() sizes
+ * the configuration space from QEMU_PCI_CAP_EXPRESS, so decide it first.
+ */
+static void dma_test_dc_realize(DeviceState *dev, Error **errp)
+{
+    VNestDmaTestClass *c = (VNestDmaTestClass *)object_get_class(OBJECT(dev));
+    PCIDevice *pdev = PCI_DEVICE(dev);
+
+    if (pci_bus_is_express(pci_get_bus(pdev))) {
+        pdev->cap_present |= QEMU_PCI_CAP_EXPRESS;
+    }
+    c->parent_realize(dev, errp);
 }
 
 static void dma_test_reset(DeviceState *dev)
@@ -396,15 +425,20 @@ static void dma_test_class_init(ObjectClass *klass, void *data)
     dc->vmsd = &vmstate_dma_test;
     device_class_set_props(dc, dma_test_properties);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+    device_class_set_parent_realize(dc, dma_test_dc_realize,
+                                    &((VNestDmaTestClass *)klass)->
+                                    parent_realize);
 }
 
 static const TypeInfo dma_test_info = {
     .name = TYPE_VNEST_DMA_TEST,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(VNestDmaTest),
+    .class_size = sizeof(VNestDmaTestClass),
     .class_init = dma_test_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
         { }
     },
 };

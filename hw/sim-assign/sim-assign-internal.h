@@ -25,13 +25,40 @@ typedef struct SimRamRange {
     uint64_t size;
 } SimRamRange;
 
+typedef struct SimIoas SimIoas;
+
 /* One vIOMMU region whose map/unmap notifications we shadow. */
 typedef struct SimShadow {
     IOMMUNotifier n;
     IOMMUMemoryRegion *iommu_mr;
-    VNestSimAssign *sa;
+    SimIoas *ioas;
     QLIST_ENTRY(SimShadow) next;
 } SimShadow;
+
+/* A paging HWPT of an IOAS, attached by the devices that could take it. */
+typedef struct SimHwpt {
+    uint32_t id;
+    uint32_t flags;
+    unsigned users;
+    QLIST_ENTRY(SimHwpt) next;
+} SimHwpt;
+
+/*
+ * An IOAS, shared as vfio-pci shares a container's: one per (iommufd,
+ * address space it mirrors). A nest parent mirrors guest RAM, whatever
+ * vIOMMU address space its device sits behind; a shadowed vIOMMU address
+ * space is its device's (or its alias's) own.
+ */
+struct SimIoas {
+    IOMMUFDBackend *iommufd;
+    AddressSpace *as;
+    uint32_t id;
+    unsigned users;
+    MemoryListener listener;        /* fills it from @as */
+    QLIST_HEAD(, SimShadow) shadows;
+    QLIST_HEAD(, SimHwpt) hwpts;
+    QLIST_ENTRY(SimIoas) next;
+};
 
 struct VNestSimAssign {
     Object parent_obj;
@@ -45,7 +72,9 @@ struct VNestSimAssign {
     EmuDevice *edev;
     EmuVfio *vfio;
     uint32_t dev_id;
-    uint32_t ioas_id;
+    SimIoas *ioas;                  /* shared with its other devices */
+    SimHwpt *hwpt;                  /* ditto */
+    uint32_t ioas_id;               /* their ids, for the properties */
     uint32_t hwpt_id;
     uint32_t hwpt_flags;            /* what the vIOMMU in front asked for */
     HostIOMMUDevice *hiod;          /* handed to the vIOMMU */
@@ -58,8 +87,6 @@ struct VNestSimAssign {
 
     MemoryListener ram_listener;    /* guest RAM: host -> guest addresses */
     GArray *ram;                    /* SimRamRange, sorted by hva */
-    MemoryListener ioas_listener;   /* fills the IOAS from viommu_as */
-    QLIST_HEAD(, SimShadow) shadows;
 
     uint64_t dma_faults;
     Error *migration_blocker;
@@ -69,6 +96,9 @@ struct VNestSimAssign {
 void sim_assign_map_start(VNestSimAssign *sa);
 void sim_assign_map_stop(VNestSimAssign *sa);
 bool sim_assign_hva_to_gpa(VNestSimAssign *sa, void *hva, hwaddr *gpa);
+/* The IOAS of @be that mirrors @as, shared; NULL on failure. */
+SimIoas *sim_ioas_get(IOMMUFDBackend *be, AddressSpace *as, Error **errp);
+void sim_ioas_put(SimIoas *ioas);
 
 /* sim-assign-hiod.c: the host IOMMU device of a bound, attached @sa */
 HostIOMMUDevice *sim_assign_hiod_new(VNestSimAssign *sa, Error **errp);

@@ -1,12 +1,14 @@
 /*
  * VNest simulated assignment: filling the IOAS, as VFIO does
  *
- * Two memory listeners. One keeps the host-to-guest address map of guest
- * RAM, so a host address the emulated IOMMU yields can be handed back to
- * QEMU's memory core. The other watches the address space the device sits
- * behind: RAM there is mapped into the IOAS at its guest address; an IOMMU
- * region there (a vIOMMU that does not nest) is shadowed, each map/unmap
- * notification becoming an IOAS map/unmap of the translated RAM.
+ * Two memory listeners. One, per device, keeps the host-to-guest address
+ * map of guest RAM, so a host address the emulated IOMMU yields can be
+ * handed back to QEMU's memory core. The other, per IOAS, watches the
+ * address space the IOAS mirrors: RAM there is mapped into the IOAS at its
+ * guest address; an IOMMU region there (a vIOMMU that does not nest) is
+ * shadowed, each map/unmap notification becoming an IOAS map/unmap of the
+ * translated RAM. Devices share an IOAS as vfio-pci devices share a
+ * container: one per iommufd and address space.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -91,45 +93,45 @@ bool sim_assign_hva_to_gpa(VNestSimAssign *sa, void *hva, hwaddr *gpa)
 
 /* ---- the IOAS ---- */
 
-static void ioas_map(VNestSimAssign *sa, hwaddr iova, uint64_t size,
+static void ioas_map(SimIoas *ioas, hwaddr iova, uint64_t size,
                      void *hva, bool readonly)
 {
-    int ret = iommufd_backend_map_dma(sa->iommufd, sa->ioas_id, iova, size,
+    int ret = iommufd_backend_map_dma(ioas->iommufd, ioas->id, iova, size,
                                       hva, readonly);
 
-    trace_vnest_sim_assign_map(sa->device_id, iova, size, readonly, ret);
+    trace_vnest_sim_assign_map(ioas->id, iova, size, readonly, ret);
     if (ret) {
         /* The guest picks shadowed IOVAs: say it once, trace the rest. */
-        error_report_once("vnest-sim-assign %s: IOAS map of 0x%" HWADDR_PRIx
-                          "+0x%" PRIx64 " failed: %s", sa->device_id, iova,
-                          size, strerror(-ret));
+        error_report_once("vnest-sim-assign: map of 0x%" HWADDR_PRIx
+                          "+0x%" PRIx64 " into IOAS %u failed: %s", iova,
+                          size, ioas->id, strerror(-ret));
     }
 }
 
-static void ioas_unmap(VNestSimAssign *sa, hwaddr iova, uint64_t size)
+static void ioas_unmap(SimIoas *ioas, hwaddr iova, uint64_t size)
 {
-    int ret = iommufd_backend_unmap_dma(sa->iommufd, sa->ioas_id, iova,
+    int ret = iommufd_backend_unmap_dma(ioas->iommufd, ioas->id, iova,
                                         size);
 
-    trace_vnest_sim_assign_unmap(sa->device_id, iova, size, ret);
+    trace_vnest_sim_assign_unmap(ioas->id, iova, size, ret);
 }
 
 static void shadow_notify(IOMMUNotifier *n, IOMMUTLBEntry *iotlb)
 {
     SimShadow *s = container_of(n, SimShadow, n);
-    VNestSimAssign *sa = s->sa;
+    SimIoas *ioas = s->ioas;
     uint64_t size = iotlb->addr_mask + 1;
     Error *err = NULL;
     bool readonly;
     void *hva;
 
     if (iotlb->target_as != &address_space_memory) {
-        error_report_once("vnest-sim-assign %s: vIOMMU translates to "
-                          "another address space", sa->device_id);
+        error_report_once("vnest-sim-assign: IOAS %u: vIOMMU translates "
+                          "to another address space", ioas->id);
         return;
     }
     if (!(iotlb->perm & IOMMU_RW)) {
-        ioas_unmap(sa, iotlb->iova, size);
+        ioas_unmap(ioas, iotlb->iova, size);
         return;
     }
     if (!memory_get_xlat_addr(iotlb, &hva, NULL, &readonly, NULL, &err)) {
@@ -138,12 +140,12 @@ static void shadow_notify(IOMMUNotifier *n, IOMMUTLBEntry *iotlb)
         return;
     }
     /* A changed mapping arrives as a MAP over an existing one. */
-    ioas_unmap(sa, iotlb->iova, size);
-    ioas_map(sa, iotlb->iova, size, hva,
+    ioas_unmap(ioas, iotlb->iova, size);
+    ioas_map(ioas, iotlb->iova, size, hva,
              readonly || !(iotlb->perm & IOMMU_WO));
 }
 
-static void shadow_add(VNestSimAssign *sa, MemoryRegionSection *section)
+static void shadow_add(SimIoas *ioas, MemoryRegionSection *section)
 {
     IOMMUMemoryRegion *iommu_mr = IOMMU_MEMORY_REGION(section->mr);
     SimShadow *s = g_new0(SimShadow, 1);
@@ -153,30 +155,30 @@ static void shadow_add(VNestSimAssign *sa, MemoryRegionSection *section)
                                                  MEMTXATTRS_UNSPECIFIED);
     Error *err = NULL;
 
-    s->sa = sa;
+    s->ioas = ioas;
     s->iommu_mr = iommu_mr;
     iommu_notifier_init(&s->n, shadow_notify, IOMMU_NOTIFIER_IOTLB_EVENTS,
                         start, end, idx);
     if (memory_region_register_iommu_notifier(section->mr, &s->n, &err)) {
-        error_prepend(&err, "vnest-sim-assign %s: cannot follow the vIOMMU: ",
-                      sa->device_id);
+        error_prepend(&err, "vnest-sim-assign: IOAS %u cannot follow the "
+                      "vIOMMU: ", ioas->id);
         error_report_err(err);
         g_free(s);
         return;
     }
-    QLIST_INSERT_HEAD(&sa->shadows, s, next);
+    QLIST_INSERT_HEAD(&ioas->shadows, s, next);
     memory_region_iommu_replay(iommu_mr, &s->n);
 }
 
-static void shadow_del(VNestSimAssign *sa, MemoryRegionSection *section)
+static void shadow_del(SimIoas *ioas, MemoryRegionSection *section)
 {
     SimShadow *s, *tmp;
 
-    QLIST_FOREACH_SAFE(s, &sa->shadows, next, tmp) {
+    QLIST_FOREACH_SAFE(s, &ioas->shadows, next, tmp) {
         if (MEMORY_REGION(s->iommu_mr) == section->mr &&
             s->n.start == section->offset_within_region) {
             memory_region_unregister_iommu_notifier(section->mr, &s->n);
-            ioas_unmap(sa, s->n.start, s->n.end - s->n.start + 1);
+            ioas_unmap(ioas, s->n.start, s->n.end - s->n.start + 1);
             QLIST_REMOVE(s, next);
             g_free(s);
         }
@@ -185,12 +187,12 @@ static void shadow_del(VNestSimAssign *sa, MemoryRegionSection *section)
 
 static void ioas_region_add(MemoryListener *l, MemoryRegionSection *section)
 {
-    VNestSimAssign *sa = container_of(l, VNestSimAssign, ioas_listener);
+    SimIoas *ioas = container_of(l, SimIoas, listener);
 
     if (memory_region_is_iommu(section->mr)) {
-        shadow_add(sa, section);
+        shadow_add(ioas, section);
     } else if (section_is_ram(section)) {
-        ioas_map(sa, section->offset_within_address_space,
+        ioas_map(ioas, section->offset_within_address_space,
                  int128_get64(section->size), section_hva(section),
                  section->readonly || section->mr->readonly ||
                  memory_region_is_rom(section->mr));
@@ -199,14 +201,65 @@ static void ioas_region_add(MemoryListener *l, MemoryRegionSection *section)
 
 static void ioas_region_del(MemoryListener *l, MemoryRegionSection *section)
 {
-    VNestSimAssign *sa = container_of(l, VNestSimAssign, ioas_listener);
+    SimIoas *ioas = container_of(l, SimIoas, listener);
 
     if (memory_region_is_iommu(section->mr)) {
-        shadow_del(sa, section);
+        shadow_del(ioas, section);
     } else if (section_is_ram(section)) {
-        ioas_unmap(sa, section->offset_within_address_space,
+        ioas_unmap(ioas, section->offset_within_address_space,
                    int128_get64(section->size));
     }
+}
+
+/* ---- IOASes, shared per (iommufd, address space) ---- */
+
+static QLIST_HEAD(, SimIoas) sim_ioases = QLIST_HEAD_INITIALIZER(sim_ioases);
+
+SimIoas *sim_ioas_get(IOMMUFDBackend *be, AddressSpace *as, Error **errp)
+{
+    SimIoas *ioas;
+    uint32_t id;
+
+    QLIST_FOREACH(ioas, &sim_ioases, next) {
+        if (ioas->iommufd == be && ioas->as == as) {
+            ioas->users++;
+            return ioas;
+        }
+    }
+    if (!iommufd_backend_alloc_ioas(be, &id, errp)) {
+        return NULL;
+    }
+    ioas = g_new0(SimIoas, 1);
+    ioas->iommufd = be;
+    ioas->as = as;
+    ioas->id = id;
+    ioas->users = 1;
+    QLIST_INIT(&ioas->shadows);
+    QLIST_INIT(&ioas->hwpts);
+    QLIST_INSERT_HEAD(&sim_ioases, ioas, next);
+    trace_vnest_sim_assign_ioas_new(id, as->name);
+    ioas->listener = (MemoryListener) {
+        .name = "vnest-sim-assign-ioas",
+        .region_add = ioas_region_add,
+        .region_del = ioas_region_del,
+        .priority = MEMORY_LISTENER_PRIORITY_DEV_BACKEND,
+    };
+    memory_listener_register(&ioas->listener, as);
+    return ioas;
+}
+
+void sim_ioas_put(SimIoas *ioas)
+{
+    if (!ioas || --ioas->users) {
+        return;
+    }
+    /* Its HWPTs went with their last devices. */
+    g_assert(QLIST_EMPTY(&ioas->hwpts));
+    memory_listener_unregister(&ioas->listener);
+    QLIST_REMOVE(ioas, next);
+    trace_vnest_sim_assign_ioas_free(ioas->id);
+    iommufd_backend_free_id(ioas->iommufd, ioas->id);
+    g_free(ioas);
 }
 
 void sim_assign_map_start(VNestSimAssign *sa)
@@ -218,18 +271,10 @@ void sim_assign_map_start(VNestSimAssign *sa)
         .region_del = ram_del,
     };
     memory_listener_register(&sa->ram_listener, &address_space_memory);
-    sa->ioas_listener = (MemoryListener) {
-        .name = "vnest-sim-assign-ioas",
-        .region_add = ioas_region_add,
-        .region_del = ioas_region_del,
-        .priority = MEMORY_LISTENER_PRIORITY_DEV_BACKEND,
-    };
-    memory_listener_register(&sa->ioas_listener, sa->viommu_as);
 }
 
 void sim_assign_map_stop(VNestSimAssign *sa)
 {
-    memory_listener_unregister(&sa->ioas_listener);
     memory_listener_unregister(&sa->ram_listener);
     g_array_free(sa->ram, true);
     sa->ram = NULL;

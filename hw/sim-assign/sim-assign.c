@@ -20,7 +20,9 @@
 #include "qom/object_interfaces.h"
 #include "migration/blocker.h"
 #include "hw/pci/pci.h"
+#include "hw/pci/pci_bus.h"
 #include "hw/core/cpu.h"
+#include "exec/address-spaces.h"
 #include "vnest/iommufd-emulated.h"
 #include "vnest/viommu-nest.h"
 #include "sim-assign-internal.h"
@@ -28,12 +30,105 @@
 
 static GList *sim_assigns;
 
+/* Host bus numbers of devices the guest sees behind bridges. */
+#define SIM_HOST_BUS_FIRST      0x80
+
+static int sim_attach(VNestSimAssign *sa, uint32_t pt_id)
+{
+    struct vfio_device_attach_iommufd_pt attach = {
+        .argsz = sizeof(attach),
+        .pt_id = pt_id,
+    };
+
+    return emu_vfio_ioctl(sa->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ?
+           -errno : 0;
+}
+
+/*
+ * Attach to a HWPT of the IOAS that another device allocated with the same
+ * flags, as vfio-pci reuses its container's autodomains: -EINVAL from the
+ * attach says the domain cannot take this device, so try the next one;
+ * then allocate one of our own.
+ */
+static bool sim_hwpt_attach(VNestSimAssign *sa, Error **errp)
+{
+    ERRP_GUARD();
+    SimIoas *ioas = sa->ioas;
+    SimHwpt *h;
+    uint32_t id;
+    int ret;
+
+    QLIST_FOREACH(h, &ioas->hwpts, next) {
+        if (h->flags != sa->hwpt_flags) {
+            continue;
+        }
+        ret = sim_attach(sa, h->id);
+        if (!ret) {
+            trace_vnest_sim_assign_hwpt_reuse(sa->device_id, h->id);
+            h->users++;
+            sa->hwpt = h;
+            return true;
+        }
+        if (ret != -EINVAL) {
+            error_setg_errno(errp, -ret, "cannot attach %s to HWPT %u",
+                             sa->device_id, h->id);
+            return false;
+        }
+        trace_vnest_sim_assign_hwpt_incompatible(sa->device_id, h->id);
+    }
+    if (!iommufd_backend_alloc_hwpt(sa->iommufd, sa->dev_id, ioas->id,
+                                    sa->hwpt_flags, IOMMU_HWPT_DATA_NONE, 0,
+                                    NULL, &id, errp)) {
+        if (sa->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT) {
+            error_append_hint(errp, "The vIOMMU in front of %s nests "
+                              "(HWPT flags 0x%x): the emulated host must "
+                              "offer nesting (host-iommu=vtd or smmuv3, "
+                              "host-nesting=on).\n", sa->device_id,
+                              sa->hwpt_flags);
+        }
+        if (sa->hwpt_flags & IOMMU_HWPT_ALLOC_PASID) {
+            error_append_hint(errp, "It offers the guest PASIDs: the "
+                              "emulated host must give %s PASIDs "
+                              "(x-host-pasid-bits), or the vIOMMU offer "
+                              "none.\n", sa->device_id);
+        }
+        return false;
+    }
+    ret = sim_attach(sa, id);
+    if (ret) {
+        error_setg_errno(errp, -ret, "cannot attach %s to HWPT %u",
+                         sa->device_id, id);
+        iommufd_backend_free_id(sa->iommufd, id);
+        return false;
+    }
+    h = g_new0(SimHwpt, 1);
+    h->id = id;
+    h->flags = sa->hwpt_flags;
+    h->users = 1;
+    QLIST_INSERT_HEAD(&ioas->hwpts, h, next);
+    trace_vnest_sim_assign_hwpt_new(sa->device_id, ioas->id, id, h->flags);
+    sa->hwpt = h;
+    return true;
+}
+
+static void sim_hwpt_put(VNestSimAssign *sa)
+{
+    SimHwpt *h = sa->hwpt;
+
+    sa->hwpt = NULL;
+    if (!h || --h->users) {
+        return;
+    }
+    QLIST_REMOVE(h, next);
+    iommufd_backend_free_id(sa->iommufd, h->id);
+    g_free(h);
+}
+
 static bool sim_bind_attach(VNestSimAssign *sa, PCIDevice *pdev,
-                            Error **errp)
+                            AddressSpace *viommu_as, Error **errp)
 {
     ERRP_GUARD();
     struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-    struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
 
     emu_vfio_set_ctx(sa->vfio, vnest_iommufd_emu_ctx(sa->iommufd));
     if (emu_vfio_ioctl(sa->vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
@@ -42,29 +137,26 @@ static bool sim_bind_attach(VNestSimAssign *sa, PCIDevice *pdev,
         return false;
     }
     sa->dev_id = bind.out_devid;
-    if (!iommufd_backend_alloc_ioas(sa->iommufd, &sa->ioas_id, errp)) {
-        return false;
-    }
     /* As vfio-pci: a nest parent when the vIOMMU in front nests. */
     sa->hwpt_flags = vnest_pci_hwpt_flags(pdev);
-    if (!iommufd_backend_alloc_hwpt(sa->iommufd, sa->dev_id, sa->ioas_id,
-                                    sa->hwpt_flags, IOMMU_HWPT_DATA_NONE, 0,
-                                    NULL, &sa->hwpt_id, errp)) {
-        if (sa->hwpt_flags) {
-            error_append_hint(errp, "The vIOMMU in front of %s nests "
-                              "(HWPT flags 0x%x): the emulated host must "
-                              "offer nesting (host-iommu=vtd or smmuv3, "
-                              "host-nesting=on).\n", sa->device_id,
-                              sa->hwpt_flags);
-        }
+    /*
+     * One IOAS per address space, as vfio-pci has one container per
+     * address space. A nest parent holds guest RAM (the vIOMMU nests:
+     * the host walks the guest's first stage over it), so every nested
+     * device shares one; a shadowed vIOMMU address space is the device's
+     * own (or its bridge alias's).
+     */
+    sa->ioas = sim_ioas_get(sa->iommufd,
+                            (sa->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT) ?
+                            &address_space_memory : viommu_as, errp);
+    if (!sa->ioas) {
         return false;
     }
-    attach.pt_id = sa->hwpt_id;
-    if (emu_vfio_ioctl(sa->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach)) {
-        error_setg_errno(errp, errno, "cannot attach %s to HWPT %u",
-                         sa->device_id, sa->hwpt_id);
+    sa->ioas_id = sa->ioas->id;
+    if (!sim_hwpt_attach(sa, errp)) {
         return false;
     }
+    sa->hwpt_id = sa->hwpt->id;
     trace_vnest_sim_assign_attach(sa->device_id, sa->dev_id, sa->ioas_id,
                                   sa->hwpt_id, sa->hwpt_flags);
     return true;
@@ -92,14 +184,12 @@ static void sim_disconnect(VNestSimAssign *sa)
         emu_vfio_close(sa->vfio);   /* detaches and unbinds */
         sa->vfio = NULL;
     }
-    if (sa->hwpt_id) {
-        iommufd_backend_free_id(sa->iommufd, sa->hwpt_id);
-        sa->hwpt_id = 0;
-    }
-    if (sa->ioas_id) {
-        iommufd_backend_free_id(sa->iommufd, sa->ioas_id);
-        sa->ioas_id = 0;
-    }
+    /* Detached (or never attached) now: let go of the shared objects. */
+    sim_hwpt_put(sa);
+    sa->hwpt_id = 0;
+    sim_ioas_put(sa->ioas);
+    sa->ioas = NULL;
+    sa->ioas_id = 0;
     sa->hwpt_flags = 0;
     sa->edev = NULL;
     sa->pdev = NULL;
@@ -112,8 +202,9 @@ static void sim_disconnect(VNestSimAssign *sa)
 static bool sim_connect(VNestSimAssign *sa, PCIDevice *pdev,
                         AddressSpace *viommu_as, Error **errp)
 {
-    uint16_t rid = PCI_BUILD_BDF(pci_bus_num(pci_get_bus(pdev)),
-                                 pdev->devfn);
+    PCIBus *bus = pci_get_bus(pdev);
+    bool root = pci_bus_is_root(bus);
+    unsigned host_bus = root ? pci_bus_num(bus) : SIM_HOST_BUS_FIRST;
     int rc;
 
     /* The emulated host's objects and translations are not migrated. */
@@ -132,16 +223,26 @@ static bool sim_connect(VNestSimAssign *sa, PCIDevice *pdev,
                    "backend (-object iommufd,emulated=on)");
         goto fail;
     }
-    rc = emu_host_add_device(vnest_iommufd_emu_host(sa->iommufd),
-                             vnest_iommufd_emu_iommu(sa->iommufd), rid,
-                             sa->device_id, &sa->edev);
+    /*
+     * The device's requester ID on the host: a physical device's is where
+     * it sits on the host, unrelated to where the guest sees it. On a root
+     * bus take the guest's; behind a bridge the guest has not numbered the
+     * buses yet (bus 0 now would collide with the root bus), so take the
+     * first free one on host buses SIM_HOST_BUS_FIRST and up.
+     */
+    do {
+        rc = emu_host_add_device(vnest_iommufd_emu_host(sa->iommufd),
+                                 vnest_iommufd_emu_iommu(sa->iommufd),
+                                 PCI_BUILD_BDF(host_bus, pdev->devfn),
+                                 sa->device_id, &sa->edev);
+    } while (rc == -EEXIST && !root && ++host_bus <= PCI_BUS_MAX - 1);
     if (rc) {
         error_setg_errno(errp, -rc, "cannot add %s to the emulated host",
                          sa->device_id);
         goto fail;
     }
     sa->vfio = emu_vfio_open(sa->edev);
-    if (!sa->vfio || !sim_bind_attach(sa, pdev, errp)) {
+    if (!sa->vfio || !sim_bind_attach(sa, pdev, viommu_as, errp)) {
         error_prepend(errp, "vnest-sim-assign: ");
         goto fail;
     }
@@ -171,6 +272,19 @@ static bool sim_connect(VNestSimAssign *sa, PCIDevice *pdev,
 
 fail:
     sim_disconnect(sa);
+    return false;
+}
+
+bool vnest_sim_assign_claims(PCIDevice *pdev)
+{
+    const char *id = DEVICE(pdev)->id;
+    GList *l;
+
+    for (l = sim_assigns; id && l; l = l->next) {
+        if (!strcmp(((VNestSimAssign *)l->data)->device_id, id)) {
+            return true;
+        }
+    }
     return false;
 }
 
@@ -257,7 +371,6 @@ static void sim_assign_init(Object *obj)
 {
     VNestSimAssign *sa = VNEST_SIM_ASSIGN(obj);
 
-    QLIST_INIT(&sa->shadows);
     object_property_add(obj, "dev-id", "uint32", get_u32, NULL, NULL,
                         &sa->dev_id);
     object_property_add(obj, "ioas-id", "uint32", get_u32, NULL, NULL,

@@ -49,6 +49,13 @@ typedef struct VtdWant {
     bool fpd;
 } VtdWant;
 
+/* PASID width the guest sees: ECAP.PSS + 1 with ECAP.PASID, else 0. */
+static unsigned vtd_pasid_width(IntelIOMMUState *s)
+{
+    return (s->ecap & VTD_ECAP_PASID) ?
+           (unsigned)((s->ecap >> 35) & 0x1f) + 1 : 0;
+}
+
 static bool vtd_fr_not_present(int fr)
 {
     switch (fr) {
@@ -114,6 +121,10 @@ static void vtd_want(VtdNestDev *d, uint32_t gpasid, VtdWant *w)
     }
     if (!s->root_scalable) {
         /* First stage exists only in scalable mode: nothing is mapped. */
+        return;
+    }
+    if (gpasid != PCI_NO_PASID && gpasid >> vtd_pasid_width(s)) {
+        /* Beyond the PASID width the guest was offered: no such PASID. */
         return;
     }
     ret = vnest_vtd_read_pasid_entry(s, d->alias_bus, d->alias_devfn,
@@ -233,12 +244,13 @@ static void vtd_apply(VtdNestDev *d, uint32_t hpasid, uint32_t gpasid,
     VtdBind blocked = { .kind = VTD_BIND_BLOCKED };
     VtdNestHwpt *h = NULL;
     Error *err = NULL;
+    uint16_t sid = vtd_nest_sid(d);
     bool ok = true;
 
     if (w->fault) {
         n->stats.guest_faults++;
-        trace_vnest_vtd_bad_entry(d->sid, gpasid, w->fault);
-        vnest_vtd_record_fault(n->s, d->sid, gpasid != PCI_NO_PASID,
+        trace_vnest_vtd_bad_entry(sid, gpasid, w->fault);
+        vnest_vtd_record_fault(n->s, sid, gpasid != PCI_NO_PASID,
                                gpasid == PCI_NO_PASID ? 0 : gpasid, 0,
                                false, w->fault, w->fpd);
     }
@@ -268,10 +280,11 @@ static void vtd_apply(VtdNestDev *d, uint32_t hpasid, uint32_t gpasid,
     if (!ok) {
         n->stats.host_errors++;
         error_reportf_err(err, "intel-iommu: cannot follow PASID %d of "
-                          "%02x:%02x.%x on the host, blocking it: ",
+                          "%s (requester %02x:%02x.%x) on the host, "
+                          "blocking it: ",
                           gpasid == PCI_NO_PASID ? -1 : (int)gpasid,
-                          PCI_BUS_NUM(d->sid), PCI_SLOT(d->sid & 0xff),
-                          PCI_FUNC(d->sid & 0xff));
+                          d->hiod->name, PCI_BUS_NUM(sid),
+                          PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff));
         vtd_hwpt_put(n, h);
         if (b && b->kind != VTD_BIND_BLOCKED &&
             !vnest_host_dev_detach(d->hiod, hpasid, &err)) {
@@ -312,8 +325,7 @@ static void vtd_sync_one(VtdNestDev *d, uint32_t gpasid)
 static void vtd_scan_present(VtdNestDev *d, GHashTable *todo)
 {
     IntelIOMMUState *s = d->nest->s;
-    unsigned bits = (s->ecap & VTD_ECAP_PASID) ?
-        (unsigned)((s->ecap >> 35) & 0x1f) + 1 : 0;
+    unsigned bits = vtd_pasid_width(s);
     uint32_t limit = bits ? 1u << bits : 0;
     uint32_t rid2pasid = 0, p;
     VTDPASIDEntry pe;
@@ -326,7 +338,7 @@ static void vtd_scan_present(VtdNestDev *d, GHashTable *todo)
      * the PASID-table levels is not the context's). A directory entry
      * covers 64 PASIDs; an absent one is skipped in one read.
      */
-    if (!limit) {
+    if (!limit || d->no_pasid) {
         return;
     }
     ret = vnest_vtd_read_pasid_entry(s, d->alias_bus, d->alias_devfn,
@@ -382,7 +394,7 @@ void vtd_nest_sync_pasid(VNestVtd *n, uint32_t pasid)
         /* The RID follows the context's RID_PASID entry (0 for Linux). */
         if (pasid == d->rid2pasid) {
             vtd_sync_one(d, PCI_NO_PASID);
-        } else {
+        } else if (!d->no_pasid) {
             vtd_sync_one(d, pasid);
         }
     }

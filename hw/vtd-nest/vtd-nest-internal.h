@@ -54,7 +54,7 @@ typedef struct VtdNestDev {
     int devfn;
     PCIBus *alias_bus;              /* what the VT-d sees (bridges alias) */
     int alias_devfn;
-    uint16_t sid;                   /* requester id the VT-d sees */
+    bool no_pasid;                  /* on a conventional bus: RID only */
     uint32_t rid2pasid;             /* the context's RID_PASID, last read */
     GHashTable *binds;              /* host PASID key -> VtdBind */
     QLIST_ENTRY(VtdNestDev) next;
@@ -76,6 +76,10 @@ struct VNestVtd {
     /* properties */
     uint8_t pasid_bits;             /* 0: QEMU's x-pasid-mode width */
     bool inv_per_desc;              /* upstream-like: a call per descriptor */
+    bool host_caps;                 /* x-fsts-host-caps: follow the host */
+    bool derived;                   /* ... and the first device was seen */
+    bool derived_fs1gp;
+    uint8_t derived_pasid_bits;
     bool realized;
 
     QLIST_HEAD(, VtdNestDev) devs;
@@ -99,6 +103,15 @@ static inline uint32_t vtd_nest_key_pasid(gpointer key)
     guint k = GPOINTER_TO_UINT(key);
 
     return k ? k - 1 : VNEST_NO_PASID;
+}
+
+/*
+ * The requester ID the VT-d sees for @d: its alias's. Read when needed,
+ * not at plug: the guest numbers the buses behind bridges after that.
+ */
+static inline uint16_t vtd_nest_sid(const VtdNestDev *d)
+{
+    return PCI_BUILD_BDF(pci_bus_num(d->alias_bus), d->alias_devfn);
 }
 
 VNestVtd *vtd_nest_state(IntelIOMMUState *s);

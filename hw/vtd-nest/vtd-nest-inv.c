@@ -163,7 +163,7 @@ static void vtd_inv_pasid(VNestVtd *n, int sid, bool match_did, uint16_t did,
         GHashTableIter it;
         VtdBind *b;
 
-        if (sid >= 0 && d->sid != sid) {
+        if (sid >= 0 && vtd_nest_sid(d) != sid) {
             continue;
         }
         g_hash_table_iter_init(&it, d->binds);

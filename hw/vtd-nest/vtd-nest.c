@@ -10,6 +10,16 @@
  * HWPTs. Emulated devices behind the same intel-iommu keep QEMU's own
  * first-stage emulation.
  *
+ * Behind a bridge to conventional PCI a device's requests carry the
+ * bridge's requester ID (a PCIe-to-PCI bridge: its secondary bus, devfn
+ * 0), as on hardware: the device follows that alias's context and PASID
+ * entries (RID only: a conventional bus carries no PASID), its faults name
+ * the alias, and assigned devices behind one bridge share its binding. An
+ * emulated device behind the bridge of a nested one is refused when the
+ * nested device is plugged: it shares the alias's address space, which
+ * nesting turns into guest RAM. An emulated device hot-plugged behind
+ * such a bridge later is not caught: do not.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -19,6 +29,10 @@
 #include "qemu/error-report.h"
 #include "migration/blocker.h"
 #include "hw/qdev-core.h"
+#include "system/runstate.h"
+#include "hw/pci/pci_bridge.h"
+#include "hw/pci/pcie.h"
+#include "vnest/sim-assign.h"
 #include "vnest/viommu-nest.h"
 #include "vtd-nest-internal.h"
 #include "trace.h"
@@ -126,6 +140,25 @@ static void vtd_set_per_desc(Object *obj, Visitor *v, const char *name,
     }
 }
 
+static void vtd_get_host_caps(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    bool value = vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->host_caps;
+
+    visit_type_bool(v, name, &value, errp);
+}
+
+static void vtd_set_host_caps(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    bool value;
+
+    if (vtd_prop_settable(obj, name, errp) &&
+        visit_type_bool(v, name, &value, errp)) {
+        vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->host_caps = value;
+    }
+}
+
 /* Read-only counters: x-nest-<name>, for tests and the benchmark. */
 static void vtd_get_stat(Object *obj, Visitor *v, const char *name,
                          void *opaque, Error **errp)
@@ -193,6 +226,13 @@ void vnest_vtd_class_init(ObjectClass *klass)
     object_class_property_set_description(klass, "x-inv-per-desc",
         "send one host invalidation per guest descriptor (upstream QEMU's "
         "behaviour, for comparison) instead of one per submission");
+    object_class_property_add(klass, "x-fsts-host-caps", "bool",
+                              vtd_get_host_caps, vtd_set_host_caps,
+                              NULL, NULL);
+    object_class_property_set_description(klass, "x-fsts-host-caps",
+        "with x-flts=on: offer the guest the first-stage capabilities "
+        "(1 GiB pages, PASID width) of the host IOMMU of the first "
+        "cold-plugged assigned device");
     for (i = 0; i < ARRAY_SIZE(stats); i++) {
         object_class_property_add(klass, stats[i].name, "uint64",
                                   vtd_get_stat, NULL, NULL,
@@ -241,15 +281,56 @@ bool vnest_vtd_realize(IntelIOMMUState *s, Error **errp)
     return true;
 }
 
+static unsigned vtd_guest_pasid_bits(IntelIOMMUState *s);
+
+static void vtd_set_pasid_width(IntelIOMMUState *s, unsigned bits)
+{
+    s->ecap &= ~(VTD_ECAP_PSS_MASK | VTD_ECAP_PASID);
+    if (bits) {
+        s->ecap |= VTD_ECAP_PASID |
+                   ((uint64_t)(bits - 1) << VTD_ECAP_PSS_SHIFT);
+    }
+}
+
 void vnest_vtd_cap_init(IntelIOMMUState *s)
 {
     VNestVtd *n = s->vnest;
 
-    if (n && n->pasid_bits) {
-        s->ecap |= VTD_ECAP_PASID;
-        s->ecap = (s->ecap & ~VTD_ECAP_PSS_MASK) |
-                  ((uint64_t)(n->pasid_bits - 1) << VTD_ECAP_PSS_SHIFT);
+    if (!n) {
+        return;
     }
+    if (n->pasid_bits) {
+        vtd_set_pasid_width(s, n->pasid_bits);
+    }
+    if (n->derived) {
+        /* x-fsts-host-caps: what the first device's host offers */
+        s->cap = n->derived_fs1gp ? s->cap | VTD_CAP_FS1GP :
+                                    s->cap & ~VTD_CAP_FS1GP;
+        vtd_set_pasid_width(s, n->derived_pasid_bits);
+    }
+}
+
+/*
+ * x-fsts-host-caps: the first cold-plugged device's host decides what
+ * first-stage capabilities the guest is offered, within what the user
+ * asked for: 1 GiB pages if the host has them, the PASID width asked for
+ * (pasid-bits, x-pasid-mode) cut to the host's.
+ */
+static void vtd_derive_caps(IntelIOMMUState *s, const VNestHwInfo *hw)
+{
+    VNestVtd *n = vtd_nest_state(s);
+    unsigned want = vtd_guest_pasid_bits(s);
+
+    /* Cold-plugged: before the guest first runs (devices plugged later
+     * must fit what the guest has already been shown). */
+    if (!n->host_caps || n->derived || !runstate_check(RUN_STATE_PRELAUNCH)) {
+        return;
+    }
+    n->derived = true;
+    n->derived_fs1gp = (s->cap & VTD_CAP_FS1GP) &&
+                       (hw->data.vtd.cap_reg & HOST_CAP_FS1GP);
+    n->derived_pasid_bits = MIN(want, hw->max_pasid_log2);
+    vnest_vtd_cap_init(s);
 }
 
 /* PASID width the guest sees: ECAP.PSS + 1 when ECAP.PASID, else 0. */
@@ -262,6 +343,118 @@ static unsigned vtd_guest_pasid_bits(IntelIOMMUState *s)
 }
 
 /* ---- plug ---- */
+
+/*
+ * The bus and devfn whose requester ID the VT-d sees for @pdev: a bridge
+ * to conventional PCI takes ownership of the requests from below it.
+ * The rule of pci_device_get_iommu_bus_devfn() (hw/pci/pci.c), which is
+ * not exported: a PCIe-to-PCI bridge uses its secondary bus and devfn 0
+ * (PCIe-to-PCI/PCI-X bridge spec 2.3), other bridges their own ID.
+ */
+static void vtd_nest_alias_of(PCIDevice *pdev, PCIBus **abus, int *adevfn)
+{
+    PCIBus *bus = pci_get_bus(pdev), *iommu_bus = bus;
+    int devfn = pdev->devfn;
+
+    while (iommu_bus && !iommu_bus->iommu_ops && iommu_bus->parent_dev) {
+        PCIDevice *parent = iommu_bus->parent_dev;
+        PCIBus *parent_bus = pci_get_bus(parent);
+
+        if (!pci_bus_is_express(iommu_bus)) {
+            if (pci_is_express(parent) &&
+                pcie_cap_get_type(parent) == PCI_EXP_TYPE_PCI_BRIDGE) {
+                devfn = PCI_DEVFN(0, 0);
+                bus = iommu_bus;
+            } else {
+                devfn = parent->devfn;
+                bus = parent_bus;
+            }
+        }
+        iommu_bus = parent_bus;
+    }
+    *abus = bus;
+    *adevfn = devfn;
+}
+
+/* Assigned: its DMA is translated by a host IOMMU, not by QEMU. */
+static bool vtd_nest_pci_assigned(PCIDevice *pdev)
+{
+    return object_dynamic_cast(OBJECT(pdev), "vfio-pci") ||
+           vnest_sim_assign_claims(pdev);
+}
+
+typedef struct VtdAliasCheck {
+    PCIBus *alias_bus;
+    int alias_devfn;
+    PCIDevice *emulated;            /* the first one found */
+} VtdAliasCheck;
+
+static void vtd_alias_check_dev(PCIBus *bus, PCIDevice *pdev, void *opaque)
+{
+    VtdAliasCheck *c = opaque;
+    PCIBus *abus;
+    int adevfn;
+
+    /* Bridges do not master DMA of their own here. */
+    if (c->emulated || IS_PCI_BRIDGE(pdev) || vtd_nest_pci_assigned(pdev)) {
+        return;
+    }
+    vtd_nest_alias_of(pdev, &abus, &adevfn);
+    if (abus == c->alias_bus && adevfn == c->alias_devfn) {
+        c->emulated = pdev;
+    }
+}
+
+static void vtd_alias_check_bus(PCIBus *bus, void *opaque)
+{
+    pci_for_each_device_under_bus(bus, vtd_alias_check_dev, opaque);
+}
+
+/*
+ * A device behind a bridge shares its requester ID, so its QEMU address
+ * space, with every device behind that bridge: nesting one of them makes
+ * that address space guest RAM (the host translates), which would let an
+ * emulated device behind the same bridge bypass the guest's translation.
+ * Refuse the nested device then; assigned devices may share an alias
+ * (they are translated by the host, each through its own attachment).
+ */
+static bool vtd_nest_check_alias(HostIOMMUDevice *hiod, const char *name,
+                                 Error **errp)
+{
+    VtdAliasCheck c = {
+        .alias_bus = hiod->aliased_bus,
+        .alias_devfn = hiod->aliased_devfn,
+    };
+    PCIBus *root = hiod->aliased_bus;
+
+    if (!root) {
+        return true;
+    }
+    while (!root->iommu_ops && root->parent_dev) {
+        root = pci_get_bus(root->parent_dev);
+    }
+    pci_for_each_bus(root, vtd_alias_check_bus, &c);
+    if (c.emulated) {
+        /* The bridge whose requester ID they share (see above) */
+        PCIDevice *br = c.alias_devfn == PCI_DEVFN(0, 0) &&
+                        !pci_bus_is_root(c.alias_bus) ?
+                        c.alias_bus->parent_dev :
+                        c.alias_bus->devices[c.alias_devfn];
+        const char *br_name = br && DEVICE(br)->id ? DEVICE(br)->id :
+                              br ? br->name : "its bridge";
+        const char *emu = DEVICE(c.emulated)->id ? DEVICE(c.emulated)->id :
+                          c.emulated->name;
+
+        error_setg(errp, "%s shares the requester ID of %s with the "
+                   "emulated device %s: nesting %s would let %s bypass the "
+                   "guest's DMA translation", name, br_name, emu, name, emu);
+        error_append_hint(errp, "Assign every device behind that bridge, "
+                          "move the emulated one out from behind it, or "
+                          "use intel-iommu,x-flts=off.\n");
+        return false;
+    }
+    return true;
+}
 
 bool vnest_vtd_check_hiod(IntelIOMMUState *s, HostIOMMUDevice *hiod,
                           Error **errp)
@@ -294,6 +487,7 @@ bool vnest_vtd_check_hiod(IntelIOMMUState *s, HostIOMMUDevice *hiod,
                    "use x-flts=off", name, hw.type);
         return false;
     }
+    vtd_derive_caps(s, &hw);
     if (!(hw.data.vtd.ecap_reg & HOST_ECAP_NEST) ||
         !(hw.data.vtd.ecap_reg & HOST_ECAP_FSTS)) {
         error_setg(errp, "%s: the host VT-d lacks nested translation "
@@ -337,7 +531,7 @@ bool vnest_vtd_check_hiod(IntelIOMMUState *s, HostIOMMUDevice *hiod,
                    info.hwpt_id);
         return false;
     }
-    return true;
+    return vtd_nest_check_alias(hiod, name, errp);
 }
 
 static VtdNestDev *vtd_nest_find(VNestVtd *n, PCIBus *bus, int devfn)
@@ -368,14 +562,15 @@ void vnest_vtd_plug(IntelIOMMUState *s, PCIBus *bus, int devfn,
     d->devfn = devfn;
     d->alias_bus = hiod->aliased_bus ? hiod->aliased_bus : bus;
     d->alias_devfn = hiod->aliased_bus ? hiod->aliased_devfn : devfn;
-    d->sid = PCI_BUILD_BDF(pci_bus_num(d->alias_bus), d->alias_devfn);
+    /* A conventional PCI bus carries no PASID (no TLP prefix). */
+    d->no_pasid = !pci_bus_is_express(bus);
     d->binds = g_hash_table_new_full(NULL, NULL, NULL, g_free);
     /* At plug the RID is attached to the nest parent: stage 2 only. */
     rid->kind = VTD_BIND_PARENT;
     rid->gpasid = VNEST_NO_PASID;
     g_hash_table_insert(d->binds, vtd_nest_key(VNEST_NO_PASID), rid);
     QLIST_INSERT_HEAD(&n->devs, d, next);
-    trace_vnest_vtd_plug(hiod->name, d->sid, d->info.dev_id,
+    trace_vnest_vtd_plug(hiod->name, vtd_nest_sid(d), d->info.dev_id,
                          d->info.hwpt_id);
 
     if (!n->migration_blocker) {
@@ -399,7 +594,7 @@ void vnest_vtd_unplug(IntelIOMMUState *s, PCIBus *bus, int devfn)
     if (!d) {
         return;
     }
-    trace_vnest_vtd_unplug(d->hiod->name, d->sid);
+    trace_vnest_vtd_unplug(d->hiod->name, vtd_nest_sid(d));
     vtd_nest_dev_release(d);
     QLIST_REMOVE(d, next);
     g_hash_table_unref(d->binds);
@@ -455,7 +650,7 @@ void vnest_vtd_sync_sid(IntelIOMMUState *s, uint16_t sid, uint16_t mask)
     }
     vtd_nest_inv_flush(n, &unused);
     QLIST_FOREACH(d, &n->devs, next) {
-        if ((d->sid & mask) == (sid & mask)) {
+        if ((vtd_nest_sid(d) & mask) == (sid & mask)) {
             vtd_nest_sync_dev(d, true);
         }
     }

@@ -12,6 +12,7 @@
 #ifndef VNEST_IOMMUFD_NEST_H
 #define VNEST_IOMMUFD_NEST_H
 
+#include <linux/iommufd.h>
 #include "system/iommufd.h"
 
 /* What IOMMU_GET_HW_INFO reports for a bound device. */

@@ -71,4 +71,10 @@ MemTxResult vnest_sim_assign_dma_rw(PCIDevice *pdev, uint32_t pasid,
  */
 bool vnest_sim_assign_pasid_capable(PCIDevice *pdev);
 
+/*
+ * Whether a vnest-sim-assign object names @pdev, so that it is (or, once
+ * its bus-master address space is built, will be) assigned.
+ */
+bool vnest_sim_assign_claims(PCIDevice *pdev);
+
 #endif

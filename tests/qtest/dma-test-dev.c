@@ -119,11 +119,9 @@ void dmadev_buf_read(DmaTestDev *d, uint32_t offset, void *data,
     qpci_memread(d->dev, d->bar, BUF + offset, data, len);
 }
 
-uint32_t dmadev_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
-                        uint64_t addr, uint32_t len)
+uint32_t dmadev_try_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
+                            uint64_t addr, uint32_t len)
 {
-    uint32_t status;
-
     qpci_io_writel(d->dev, d->bar, REG_ADDR_LO, addr);
     qpci_io_writel(d->dev, d->bar, REG_ADDR_HI, addr >> 32);
     qpci_io_writel(d->dev, d->bar, REG_LEN, len);
@@ -131,7 +129,14 @@ uint32_t dmadev_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
                    pasid == DMADEV_NO_PASID ? 0 : pasid | PASID_VALID);
     qpci_io_writel(d->dev, d->bar, REG_CMD, cmd);
     /* Synchronous: the status is final once the write returned. */
-    status = qpci_io_readl(d->dev, d->bar, REG_STATUS);
+    return qpci_io_readl(d->dev, d->bar, REG_STATUS);
+}
+
+uint32_t dmadev_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
+                        uint64_t addr, uint32_t len)
+{
+    uint32_t status = dmadev_try_command(d, cmd, pasid, addr, len);
+
     g_assert(status & DMADEV_STATUS_DONE);
     return status;
 }

@@ -73,6 +73,14 @@ uint32_t dmadev_from_mem(DmaTestDev *d, uint32_t pasid, uint64_t addr,
 uint32_t dmadev_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
                         uint64_t addr, uint32_t len);
 
+/*
+ * The same without expecting DONE: for fuzzing, where the guest may have
+ * turned the device off behind the test's back (a DMA into its own
+ * configuration space, for instance).
+ */
+uint32_t dmadev_try_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
+                            uint64_t addr, uint32_t len);
+
 /* The device's fault counter (commands that ended with FAULT). */
 uint32_t dmadev_faults(DmaTestDev *d);
 void dmadev_clear_faults(DmaTestDev *d);

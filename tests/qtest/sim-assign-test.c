@@ -295,6 +295,43 @@ static void test_shadow_viommu(void)
     fixture_fini(&f);
 }
 
+/*
+ * Two devices on one emulated iommufd share what two vfio-pci devices in
+ * one container share: the IOAS of their address space and, the domain
+ * being compatible, its HWPT. Behind a shadowing vIOMMU each device has
+ * its own address space, so its own IOAS.
+ */
+static void test_shared_ioas(gconstpointer data)
+{
+    bool viommu = GPOINTER_TO_INT(data);
+    Fixture f = { 0 };
+    uint64_t ioas0, ioas1, hwpt0, hwpt1;
+
+    f.qs = qtest_pc_boot("-M q35 -m 128M -vga none %s "
+                         "-object iommufd,id=emu0,emulated=on "
+                         "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
+                         "device=edu0 "
+                         "-object vnest-sim-assign,id=sa1,iommufd=emu0,"
+                         "device=edu1 "
+                         "-device edu,id=edu0,addr=04.0 "
+                         "-device edu,id=edu1,addr=05.0",
+                         viommu ? "-device intel-iommu,caching-mode=on" : "");
+    ioas0 = qom_get_uint(&f, "/objects/sa0", "ioas-id");
+    ioas1 = qom_get_uint(&f, "/objects/sa1", "ioas-id");
+    hwpt0 = qom_get_uint(&f, "/objects/sa0", "hwpt-id");
+    hwpt1 = qom_get_uint(&f, "/objects/sa1", "hwpt-id");
+    g_assert_cmpuint(ioas0, !=, 0);
+    g_assert_cmpuint(ioas1, !=, 0);
+    if (viommu) {
+        g_assert_cmpuint(ioas0, !=, ioas1);
+        g_assert_cmpuint(hwpt0, !=, hwpt1);
+    } else {
+        g_assert_cmpuint(ioas0, ==, ioas1);
+        g_assert_cmpuint(hwpt0, ==, hwpt1);
+    }
+    qtest_shutdown(f.qs);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -311,6 +348,10 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/sim-assign/dma-readonly", test_dma_readonly);
     if (qtest_has_device("intel-iommu")) {
         qtest_add_func("/vnest/sim-assign/shadow-viommu", test_shadow_viommu);
+        qtest_add_data_func("/vnest/sim-assign/shared-ioas/no-viommu",
+                            GINT_TO_POINTER(false), test_shared_ioas);
+        qtest_add_data_func("/vnest/sim-assign/shared-ioas/shadowing",
+                            GINT_TO_POINTER(true), test_shared_ioas);
         qtest_add_data_func("/vnest/sim-assign/viommu-takes-hiod/vtd", "",
                             test_viommu_takes_hiod);
         qtest_add_data_func("/vnest/sim-assign/viommu-takes-hiod/paging",

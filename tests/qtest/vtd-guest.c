@@ -187,6 +187,14 @@ void vtd_guest_share(VtdGuest *g, uint16_t sid, uint32_t pasid,
     write_pasid_entry(g, sid, pasid, d->pgtt, did, d->top);
 }
 
+void vtd_guest_set_pdts(VtdGuest *g, uint16_t sid, unsigned pdts)
+{
+    uint64_t ce = context_entry_addr(g, sid);
+    uint64_t lo = qtest_readq(g->qts, ce);
+
+    qtest_writeq(g->qts, ce, (lo & ~(7ULL << 9)) | ((uint64_t)pdts << 9));
+}
+
 void vtd_guest_clear_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid)
 {
     qtest_writeq(g->qts, pasid_entry_addr(g, sid, pasid), 0);

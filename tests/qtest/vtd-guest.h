@@ -64,6 +64,8 @@ VtdDomain *vtd_guest_attach_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid,
 /* Point (@sid, @pasid) at @d's tables too, tagged @did. */
 void vtd_guest_share(VtdGuest *g, uint16_t sid, uint32_t pasid,
                      VtdDomain *d, uint16_t did);
+/* Shrink the context's PASID directory: 2^(pdts + 7) entries. */
+void vtd_guest_set_pdts(VtdGuest *g, uint16_t sid, unsigned pdts);
 /* Clear the PASID entry's present bit. */
 void vtd_guest_clear_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid);
 /* Write a PASID entry as given (the 512 bits, qword 0 last). */

@@ -47,7 +47,7 @@ static void nest_init(Nest *t, const char *iommu_extra)
 
     t->qs = qtest_pc_boot("-M q35 -m 128M -vga none "
                           "-device intel-iommu,id=iommu0,x-scalable-mode=on,"
-                          "x-flts=on,caching-mode=on,pasid-bits=8%s "
+                          "x-flts=on,caching-mode=on,pasid-bits=16%s "
                           "-object iommufd,id=emu0,emulated=on,host-iommu=vtd "
                           "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
                           "device=dma0 "
@@ -298,10 +298,36 @@ static void test_pasid_beside_rid(void)
 }
 
 /*
- * Two devices in one guest domain. Each simulated assignment has its own
- * IOAS and nest parent (as vfio-pci devices in two containers), so each
- * gets its own nested HWPT; devices over one parent would share one. One
- * guest submission still makes one host call per nested HWPT.
+ * PASIDs the guest cannot have are never nested: beyond the offered
+ * width (pasid-bits=16), or beyond the context's PASID directory (PDTS).
+ */
+static void test_pasid_limits(void)
+{
+    Nest t;
+    uint64_t gpa;
+
+    nest_init(&t, NULL);
+    gpa = page(&t);
+    bind_fs(&t, 0, 0x10005, 1, gpa);            /* 17 bits */
+    g_assert_cmpuint(nstat(&t, "hwpt_allocs"), ==, 0);
+    dma_refused(&t, 0, 0x10005, IOVA);
+
+    bind_fs(&t, 0, 8197, 2, gpa);               /* directory entry 128 */
+    g_assert_cmpuint(nstat(&t, "hwpts"), ==, 1);
+    dma_lands(&t, 0, 8197, IOVA, gpa, 0x1d);
+    /* PDTS 0: a directory of 128 entries, which 8197 lies beyond */
+    vtd_guest_set_pdts(t.g, SID(0), 0);
+    vtd_guest_inv_pasid_cache(t.g, 2, 8197);
+    g_assert_cmpuint(nstat(&t, "hwpts"), ==, 0);
+    dma_refused(&t, 0, 8197, IOVA);
+    nest_fini(&t);
+}
+
+/*
+ * Two devices in one guest domain. Simulated assignments on one iommufd
+ * share the IOAS and nest parent (as vfio-pci devices in one container
+ * share the autodomain), so the domain is one nested HWPT both devices
+ * attach, and one guest invalidation is one host call with one entry.
  */
 static void test_shared_domain(void)
 {
@@ -314,14 +340,16 @@ static void test_shared_domain(void)
     d = bind_fs(&t, 0, 0, 1, gpa);
     vtd_guest_share(t.g, SID(1), 0, d, 1);
     vtd_guest_inv_pasid_cache(t.g, 1, 0);
-    g_assert_cmpuint(nstat(&t, "hwpt_allocs"), ==, 2);
+    g_assert_cmpuint(nstat(&t, "hwpt_allocs"), ==, 1);
+    g_assert_cmpuint(qom_uint(&t, "/objects/sa0", "hwpt-id"), ==,
+                     qom_uint(&t, "/objects/sa1", "hwpt-id"));
     dma_lands(&t, 0, DMADEV_NO_PASID, IOVA, gpa, 0x18);
     dma_lands(&t, 1, DMADEV_NO_PASID, IOVA, gpa, 0x19);
     calls = nstat(&t, "inv_calls");
     entries = nstat(&t, "inv_entries");
     vtd_guest_inv_pasid(t.g, 1, 0);
-    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + 2);
-    g_assert_cmpuint(nstat(&t, "inv_entries"), ==, entries + 2);
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + 1);
+    g_assert_cmpuint(nstat(&t, "inv_entries"), ==, entries + 1);
     nest_fini(&t);
 }
 
@@ -614,7 +642,62 @@ static void test_refusal(gconstpointer opaque)
 static const char *const refusals[][4] = {
     { "no-nesting", "", "vtd,host-nesting=off", "*must offer nesting*" },
     { "not-vtd", "", "smmuv3", "*not Intel VT-d*" },
+    { "fs1gp", "", "vtd,x-host-fs1gp=off",
+      "*lacks first-stage 1 GiB pages*intel-iommu,fs1gp=off*" },
+    { "pasid-width", ",pasid-bits=8", "vtd,x-host-pasid-bits=4",
+      "*8-bit PASIDs*gives this device 4*pasid-bits=4*" },
+    { "no-pasid", ",pasid-bits=8", "vtd,x-host-pasid-bits=0",
+      "*must give dma0 PASIDs*" },
 };
+
+/* x-fsts-host-caps: the guest is offered what the host has. */
+static void test_host_caps(void)
+{
+    QTestState *qts = qtest_init("-M q35 -m 128M -vga none "
+                                 "-device intel-iommu,x-scalable-mode=on,"
+                                 "x-flts=on,caching-mode=on,pasid-bits=8,"
+                                 "x-fsts-host-caps=on "
+                                 "-object iommufd,id=emu0,emulated=on,"
+                                 "host-iommu=vtd,x-host-fs1gp=off,"
+                                 "x-host-pasid-bits=4 "
+                                 "-object vnest-sim-assign,id=sa0,"
+                                 "iommufd=emu0,device=dma0 "
+                                 "-device vnest-dma-test,id=dma0,addr=04.0");
+    uint64_t cap = qtest_readq(qts, VTD_BASE + DMAR_CAP_REG);
+    uint64_t ecap = qtest_readq(qts, VTD_BASE + DMAR_ECAP_REG);
+
+    g_assert_false(cap & VTD_CAP_FS1GP);
+    g_assert_true(ecap & VTD_ECAP_PASID);
+    g_assert_cmpuint((ecap >> 35) & 0x1f, ==, 4 - 1);       /* ECAP.PSS */
+    qtest_quit(qts);
+
+    /* Without the option the same host is refused (test_refusal). */
+}
+
+/*
+ * The nested bindings do not migrate (yet): migration is refused with the
+ * reason. One assigned device, so the nest module's blocker is the last
+ * one added (simulated assignment adds its own before), the one reported.
+ */
+static void test_migration_blocked(void)
+{
+    QTestState *qts = qtest_init("-M q35 -m 128M -vga none "
+                                 "-device intel-iommu,x-scalable-mode=on,"
+                                 "x-flts=on,caching-mode=on "
+                                 "-object iommufd,id=emu0,emulated=on "
+                                 "-object vnest-sim-assign,id=sa0,"
+                                 "iommufd=emu0,device=dma0 "
+                                 "-device vnest-dma-test,id=dma0,addr=04.0");
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'migrate', 'arguments': "
+                           "{ 'uri': 'exec:cat >/dev/null' } }");
+
+    g_assert(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"),
+                            "nested first-stage bindings"));
+    qobject_unref(rsp);
+    qtest_quit(qts);
+}
 
 int main(int argc, char **argv)
 {
@@ -628,6 +711,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-nest/detach", test_detach);
     qtest_add_func("/vtd-nest/pass-through", test_pass_through);
     qtest_add_func("/vtd-nest/pasid-beside-rid", test_pasid_beside_rid);
+    qtest_add_func("/vtd-nest/pasid-limits", test_pasid_limits);
     qtest_add_func("/vtd-nest/shared-domain", test_shared_domain);
     qtest_add_func("/vtd-nest/emulated-beside", test_emulated_beside);
     qtest_add_data_func("/vtd-nest/batching/one-per-hwpt",
@@ -644,6 +728,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-nest/bad-entry", test_bad_entry);
     qtest_add_func("/vtd-nest/reset", test_reset);
     qtest_add_func("/vtd-nest/fail-nth", test_failnth);
+    qtest_add_func("/vtd-nest/host-caps", test_host_caps);
+    qtest_add_func("/vtd-nest/migration-blocked", test_migration_blocked);
     for (i = 0; i < ARRAY_SIZE(refusals); i++) {
         g_autofree char *path = g_strdup_printf("/vtd-nest/refused/%s",
                                                 refusals[i][0]);

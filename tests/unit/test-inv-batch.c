@@ -231,6 +231,33 @@ static void test_smmuv3_array(void)
     emu_fixture_teardown(&t.f);
 }
 
+/* An equal entry already queued for the object is found; others are not */
+static void test_contains(BatchTest *t, gconstpointer data)
+{
+    struct iommu_hwpt_vtd_s1_invalidate inv = { .addr = 0x3000, .npages = 1 };
+    uint64_t failed;
+
+    add_vtd(t, 0, 0x1000, 0, 0);
+    add_vtd(t, 0, 0x3000, 0, 1);
+    g_assert_true(vnest_inv_batch_contains(t->b, t->hwpt[0],
+                  IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, sizeof(inv), &inv));
+    /* same entry, other object; other flags; other length */
+    g_assert_false(vnest_inv_batch_contains(t->b, t->hwpt[1],
+                   IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, sizeof(inv), &inv));
+    inv.flags = IOMMU_VTD_INV_FLAGS_LEAF;
+    g_assert_false(vnest_inv_batch_contains(t->b, t->hwpt[0],
+                   IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, sizeof(inv), &inv));
+    inv.flags = 0;
+    inv.npages = 2;
+    g_assert_false(vnest_inv_batch_contains(t->b, t->hwpt[0],
+                   IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, sizeof(inv), &inv));
+    /* a flush empties the batch */
+    inv.npages = 1;
+    g_assert_cmpint(vnest_inv_batch_flush(t->b, &failed), ==, 0);
+    g_assert_false(vnest_inv_batch_contains(t->b, t->hwpt[0],
+                   IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, sizeof(inv), &inv));
+}
+
 #define BATCH_TEST(path, fn) \
     g_test_add("/inv-batch/" path, BatchTest, NULL, setup_vtd, fn, teardown)
 
@@ -241,6 +268,7 @@ int main(int argc, char **argv)
     BATCH_TEST("vtd/partial-failure", test_partial_failure);
     BATCH_TEST("vtd/max-entries", test_max_entries);
     BATCH_TEST("vtd/unknown-object", test_unknown_object);
+    BATCH_TEST("vtd/contains", test_contains);
     g_test_add_func("/inv-batch/smmuv3/array", test_smmuv3_array);
     return g_test_run();
 }
