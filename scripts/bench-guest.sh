@@ -7,7 +7,7 @@
 # with two disks in one guest DMA domain; a table of what each guest I/O
 # cost, counted in QEMU's trace between the workload's two sentinel reads.
 # Figures, not pass/fail.
-# Times under TCG vary from boot to boot by up to 1.5x, more than the modes
+# Times under TCG vary from boot to boot by up to 2x, more than the modes
 # differ per read: each configuration boots VNEST_BENCH_REPEAT times
 # (default 3), in turn with the others, and the table gives the median.
 # Environment: VNEST_BENCH_IOS (reads per round, default 1000),
