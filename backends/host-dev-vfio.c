@@ -4,7 +4,7 @@
  * vfio-pci's host IOMMU device (host-iommu-device-iommufd-vfio) gets the
  * VNestHostDev interface through hook patch 0005. Attach and detach are
  * VFIO_DEVICE_ATTACH_IOMMUFD_PT / VFIO_DEVICE_DETACH_IOMMUFD_PT on the
- * device's cdev, per PASID with VFIO_DEVICE_ATTACH_PASID.
+ * device's cdev (built once in host-dev.c; here only the ioctl itself).
  * Only a host with /dev/iommu and a VFIO cdev runs this file.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -48,55 +48,14 @@ static void vfio_hiod_get_info(HostIOMMUDevice *hiod, VNestHostDevInfo *info)
     }
 }
 
-static bool vfio_hiod_attach(HostIOMMUDevice *hiod, uint32_t pasid,
-                             uint32_t pt_id, Error **errp)
+static int vfio_hiod_ioctl(HostIOMMUDevice *hiod, unsigned long cmd,
+                           void *arg)
 {
     VFIODevice *vbasedev = hiod_vfio(hiod);
-    struct vfio_device_attach_iommufd_pt attach = {
-        .argsz = sizeof(attach),
-        .pt_id = pt_id,
-    };
-    int err;
+    int err = ioctl(vbasedev->fd, cmd, arg) ? errno : 0;
 
-    if (pasid != VNEST_NO_PASID) {
-        attach.flags = VFIO_DEVICE_ATTACH_PASID;
-        attach.pasid = pasid;
-    }
-    err = ioctl(vbasedev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ?
-          errno : 0;
-    trace_vnest_vfio_attach(vbasedev->name, vbasedev->fd, pasid, pt_id, err);
-    if (err) {
-        error_setg_errno(errp, err, "VFIO_DEVICE_ATTACH_IOMMUFD_PT failed%s",
-                         pasid != VNEST_NO_PASID && err == EINVAL ?
-                         " (a PASID attach needs a kernel whose VFIO "
-                         "takes VFIO_DEVICE_ATTACH_PASID and a device "
-                         "with PASID enabled)" : "");
-        return false;
-    }
-    return true;
-}
-
-static bool vfio_hiod_detach(HostIOMMUDevice *hiod, uint32_t pasid,
-                             Error **errp)
-{
-    VFIODevice *vbasedev = hiod_vfio(hiod);
-    struct vfio_device_detach_iommufd_pt detach = {
-        .argsz = sizeof(detach),
-    };
-    int err;
-
-    if (pasid != VNEST_NO_PASID) {
-        detach.flags = VFIO_DEVICE_DETACH_PASID;
-        detach.pasid = pasid;
-    }
-    err = ioctl(vbasedev->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) ?
-          errno : 0;
-    trace_vnest_vfio_detach(vbasedev->name, vbasedev->fd, pasid, err);
-    if (err) {
-        error_setg_errno(errp, err, "VFIO_DEVICE_DETACH_IOMMUFD_PT failed");
-        return false;
-    }
-    return true;
+    trace_vnest_vfio_ioctl(vbasedev->name, vbasedev->fd, cmd, err);
+    return -err;
 }
 
 void vnest_vfio_hiod_class_init(ObjectClass *oc)
@@ -104,8 +63,7 @@ void vnest_vfio_hiod_class_init(ObjectClass *oc)
     VNestHostDevClass *hdc = VNEST_HOST_DEV_CLASS(oc);
 
     hdc->get_info = vfio_hiod_get_info;
-    hdc->attach = vfio_hiod_attach;
-    hdc->detach = vfio_hiod_detach;
+    hdc->vfio_ioctl = vfio_hiod_ioctl;
 }
 
 void vnest_vfio_hwpt_allocated(VFIODevice *vbasedev,

@@ -5,6 +5,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <linux/vfio.h>
 #include "qapi/error.h"
 #include "vnest/host-dev.h"
 #include "trace.h"
@@ -33,43 +34,61 @@ bool vnest_host_dev_attach(HostIOMMUDevice *hiod, uint32_t pasid,
                            uint32_t pt_id, Error **errp)
 {
     VNestHostDevClass *hdc = VNEST_HOST_DEV_GET_CLASS(hiod);
-    Error *local_err = NULL;
-    bool ok;
+    struct vfio_device_attach_iommufd_pt attach = {
+        .argsz = sizeof(attach),
+        .pt_id = pt_id,
+    };
+    int ret;
 
-    ok = hdc->attach(hiod, pasid, pt_id, &local_err);
-    trace_vnest_host_dev_attach(hiod_name(hiod), pasid, pt_id, ok);
-    if (!ok) {
-        if (pasid == VNEST_NO_PASID) {
-            error_prepend(&local_err, "%s: cannot attach to host object %u: ",
-                          hiod_name(hiod), pt_id);
-        } else {
-            error_prepend(&local_err, "%s: cannot attach PASID %u to host "
-                          "object %u: ", hiod_name(hiod), pasid, pt_id);
-        }
-        error_propagate(errp, local_err);
+    if (pasid != VNEST_NO_PASID) {
+        attach.flags = VFIO_DEVICE_ATTACH_PASID;
+        attach.pasid = pasid;
     }
-    return ok;
+    ret = hdc->vfio_ioctl(hiod, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+    trace_vnest_host_dev_attach(hiod_name(hiod), pasid, pt_id, -ret);
+    if (!ret) {
+        return true;
+    }
+    if (pasid == VNEST_NO_PASID) {
+        error_setg_errno(errp, -ret, "%s: cannot attach to host object %u",
+                         hiod_name(hiod), pt_id);
+    } else {
+        error_setg_errno(errp, -ret, "%s: cannot attach PASID %u to host "
+                         "object %u", hiod_name(hiod), pasid, pt_id);
+        if (ret == -EINVAL) {
+            error_append_hint(errp, "A PASID attach needs a kernel whose "
+                              "VFIO takes VFIO_DEVICE_ATTACH_PASID and a "
+                              "device with PASID enabled.\n");
+        }
+    }
+    return false;
 }
 
 bool vnest_host_dev_detach(HostIOMMUDevice *hiod, uint32_t pasid,
                            Error **errp)
 {
     VNestHostDevClass *hdc = VNEST_HOST_DEV_GET_CLASS(hiod);
-    Error *local_err = NULL;
-    bool ok;
+    struct vfio_device_detach_iommufd_pt detach = {
+        .argsz = sizeof(detach),
+    };
+    int ret;
 
-    ok = hdc->detach(hiod, pasid, &local_err);
-    trace_vnest_host_dev_detach(hiod_name(hiod), pasid, ok);
-    if (!ok) {
-        if (pasid == VNEST_NO_PASID) {
-            error_prepend(&local_err, "%s: cannot detach: ", hiod_name(hiod));
-        } else {
-            error_prepend(&local_err, "%s: cannot detach PASID %u: ",
-                          hiod_name(hiod), pasid);
-        }
-        error_propagate(errp, local_err);
+    if (pasid != VNEST_NO_PASID) {
+        detach.flags = VFIO_DEVICE_DETACH_PASID;
+        detach.pasid = pasid;
     }
-    return ok;
+    ret = hdc->vfio_ioctl(hiod, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+    trace_vnest_host_dev_detach(hiod_name(hiod), pasid, -ret);
+    if (!ret) {
+        return true;
+    }
+    if (pasid == VNEST_NO_PASID) {
+        error_setg_errno(errp, -ret, "%s: cannot detach", hiod_name(hiod));
+    } else {
+        error_setg_errno(errp, -ret, "%s: cannot detach PASID %u",
+                         hiod_name(hiod), pasid);
+    }
+    return false;
 }
 
 static const TypeInfo vnest_host_dev_info_type = {

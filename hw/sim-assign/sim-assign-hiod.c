@@ -122,53 +122,15 @@ static void sim_hiod_get_info(HostIOMMUDevice *hiod, VNestHostDevInfo *info)
     info->hwpt_flags = sa->hwpt_flags;
 }
 
-static bool sim_hiod_attach(HostIOMMUDevice *hiod, uint32_t pasid,
-                            uint32_t pt_id, Error **errp)
+/* The emulated host's VFIO cdev: attach and detach come to it. */
+static int sim_hiod_ioctl(HostIOMMUDevice *hiod, unsigned long cmd,
+                          void *arg)
 {
     VNestSimAssign *sa = hiod_sa(hiod);
-    struct vfio_device_attach_iommufd_pt attach = {
-        .argsz = sizeof(attach),
-        .pt_id = pt_id,
-    };
-    int err;
+    int err = emu_vfio_ioctl(sa->vfio, cmd, arg) ? errno : 0;
 
-    if (pasid != VNEST_NO_PASID) {
-        attach.flags = VFIO_DEVICE_ATTACH_PASID;
-        attach.pasid = pasid;
-    }
-    err = emu_vfio_ioctl(sa->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ?
-          errno : 0;
-    trace_vnest_sim_assign_hiod_attach(sa->device_id, pasid, pt_id, err);
-    if (err) {
-        error_setg_errno(errp, err, "VFIO_DEVICE_ATTACH_IOMMUFD_PT failed "
-                         "on the emulated host");
-        return false;
-    }
-    return true;
-}
-
-static bool sim_hiod_detach(HostIOMMUDevice *hiod, uint32_t pasid,
-                            Error **errp)
-{
-    VNestSimAssign *sa = hiod_sa(hiod);
-    struct vfio_device_detach_iommufd_pt detach = {
-        .argsz = sizeof(detach),
-    };
-    int err;
-
-    if (pasid != VNEST_NO_PASID) {
-        detach.flags = VFIO_DEVICE_DETACH_PASID;
-        detach.pasid = pasid;
-    }
-    err = emu_vfio_ioctl(sa->vfio, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) ?
-          errno : 0;
-    trace_vnest_sim_assign_hiod_detach(sa->device_id, pasid, err);
-    if (err) {
-        error_setg_errno(errp, err, "VFIO_DEVICE_DETACH_IOMMUFD_PT failed "
-                         "on the emulated host");
-        return false;
-    }
-    return true;
+    trace_vnest_sim_assign_hiod_ioctl(sa->device_id, cmd, err);
+    return -err;
 }
 
 HostIOMMUDevice *sim_assign_hiod_new(VNestSimAssign *sa, Error **errp)
@@ -191,8 +153,7 @@ static void sim_hiod_class_init(ObjectClass *oc, void *data)
     hiodc->realize = sim_hiod_realize;
     hiodc->get_cap = sim_hiod_get_cap;
     hdc->get_info = sim_hiod_get_info;
-    hdc->attach = sim_hiod_attach;
-    hdc->detach = sim_hiod_detach;
+    hdc->vfio_ioctl = sim_hiod_ioctl;
 }
 
 static const TypeInfo sim_hiod_info = {

@@ -52,6 +52,7 @@ typedef struct SimHwpt {
 struct SimIoas {
     IOMMUFDBackend *iommufd;
     AddressSpace *as;
+    bool skip_readonly;             /* an SPR17 nest parent: no RO maps */
     uint32_t id;
     unsigned users;
     MemoryListener listener;        /* fills it from @as */
@@ -97,7 +98,8 @@ void sim_assign_map_start(VNestSimAssign *sa);
 void sim_assign_map_stop(VNestSimAssign *sa);
 bool sim_assign_hva_to_gpa(VNestSimAssign *sa, void *hva, hwaddr *gpa);
 /* The IOAS of @be that mirrors @as, shared; NULL on failure. */
-SimIoas *sim_ioas_get(IOMMUFDBackend *be, AddressSpace *as, Error **errp);
+SimIoas *sim_ioas_get(IOMMUFDBackend *be, AddressSpace *as,
+                      bool skip_readonly, Error **errp);
 void sim_ioas_put(SimIoas *ioas);
 
 /* sim-assign-hiod.c: the host IOMMU device of a bound, attached @sa */

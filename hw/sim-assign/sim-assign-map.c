@@ -185,17 +185,23 @@ static void shadow_del(SimIoas *ioas, MemoryRegionSection *section)
     }
 }
 
+static bool section_is_readonly(MemoryRegionSection *section)
+{
+    return section->readonly || section->mr->readonly ||
+           memory_region_is_rom(section->mr);
+}
+
 static void ioas_region_add(MemoryListener *l, MemoryRegionSection *section)
 {
     SimIoas *ioas = container_of(l, SimIoas, listener);
 
     if (memory_region_is_iommu(section->mr)) {
         shadow_add(ioas, section);
-    } else if (section_is_ram(section)) {
+    } else if (section_is_ram(section) &&
+               !(ioas->skip_readonly && section_is_readonly(section))) {
         ioas_map(ioas, section->offset_within_address_space,
                  int128_get64(section->size), section_hva(section),
-                 section->readonly || section->mr->readonly ||
-                 memory_region_is_rom(section->mr));
+                 section_is_readonly(section));
     }
 }
 
@@ -205,7 +211,8 @@ static void ioas_region_del(MemoryListener *l, MemoryRegionSection *section)
 
     if (memory_region_is_iommu(section->mr)) {
         shadow_del(ioas, section);
-    } else if (section_is_ram(section)) {
+    } else if (section_is_ram(section) &&
+               !(ioas->skip_readonly && section_is_readonly(section))) {
         ioas_unmap(ioas, section->offset_within_address_space,
                    int128_get64(section->size));
     }
@@ -215,13 +222,15 @@ static void ioas_region_del(MemoryListener *l, MemoryRegionSection *section)
 
 static QLIST_HEAD(, SimIoas) sim_ioases = QLIST_HEAD_INITIALIZER(sim_ioases);
 
-SimIoas *sim_ioas_get(IOMMUFDBackend *be, AddressSpace *as, Error **errp)
+SimIoas *sim_ioas_get(IOMMUFDBackend *be, AddressSpace *as,
+                      bool skip_readonly, Error **errp)
 {
     SimIoas *ioas;
     uint32_t id;
 
     QLIST_FOREACH(ioas, &sim_ioases, next) {
-        if (ioas->iommufd == be && ioas->as == as) {
+        if (ioas->iommufd == be && ioas->as == as &&
+            ioas->skip_readonly == skip_readonly) {
             ioas->users++;
             return ioas;
         }
@@ -232,6 +241,7 @@ SimIoas *sim_ioas_get(IOMMUFDBackend *be, AddressSpace *as, Error **errp)
     ioas = g_new0(SimIoas, 1);
     ioas->iommufd = be;
     ioas->as = as;
+    ioas->skip_readonly = skip_readonly;
     ioas->id = id;
     ioas->users = 1;
     QLIST_INIT(&ioas->shadows);

@@ -24,6 +24,7 @@
 #include "hw/core/cpu.h"
 #include "exec/address-spaces.h"
 #include "vnest/iommufd-emulated.h"
+#include "vnest/iommufd-nest.h"
 #include "vnest/viommu-nest.h"
 #include "sim-assign-internal.h"
 #include "trace.h"
@@ -124,6 +125,21 @@ static void sim_hwpt_put(VNestSimAssign *sa)
     g_free(h);
 }
 
+/*
+ * VT-d erratum 772415 (SPR17): a nest parent must hold no read-only
+ * mapping, so its IOAS leaves read-only sections out (guest ROM is not
+ * DMA-reachable then, as on such hardware), as vfio-pci's container does.
+ */
+static bool sim_spr17_parent(VNestSimAssign *sa)
+{
+    VNestHwInfo hw;
+
+    return (sa->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
+           vnest_iommufd_get_hw_info(sa->iommufd, sa->dev_id, &hw, NULL) &&
+           hw.type == IOMMU_HW_INFO_TYPE_INTEL_VTD &&
+           (hw.data.vtd.flags & IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17);
+}
+
 static bool sim_bind_attach(VNestSimAssign *sa, PCIDevice *pdev,
                             AddressSpace *viommu_as, Error **errp)
 {
@@ -148,7 +164,8 @@ static bool sim_bind_attach(VNestSimAssign *sa, PCIDevice *pdev,
      */
     sa->ioas = sim_ioas_get(sa->iommufd,
                             (sa->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT) ?
-                            &address_space_memory : viommu_as, errp);
+                            &address_space_memory : viommu_as,
+                            sim_spr17_parent(sa), errp);
     if (!sa->ioas) {
         return false;
     }

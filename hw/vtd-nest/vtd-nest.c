@@ -121,41 +121,24 @@ static void vtd_set_pasid_bits(Object *obj, Visitor *v, const char *name,
     s->pasid = value > 0;
 }
 
-static void vtd_get_per_desc(Object *obj, Visitor *v, const char *name,
-                             void *opaque, Error **errp)
+/* A bool option of the nest state, at offset @opaque in VNestVtd. */
+static void vtd_get_nest_bool(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
 {
-    bool value = vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->inv_per_desc;
+    VNestVtd *n = vtd_nest_state(INTEL_IOMMU_DEVICE(obj));
 
-    visit_type_bool(v, name, &value, errp);
+    visit_type_bool(v, name, (bool *)((char *)n + (uintptr_t)opaque), errp);
 }
 
-static void vtd_set_per_desc(Object *obj, Visitor *v, const char *name,
-                             void *opaque, Error **errp)
+static void vtd_set_nest_bool(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
 {
+    VNestVtd *n = vtd_nest_state(INTEL_IOMMU_DEVICE(obj));
     bool value;
 
     if (vtd_prop_settable(obj, name, errp) &&
         visit_type_bool(v, name, &value, errp)) {
-        vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->inv_per_desc = value;
-    }
-}
-
-static void vtd_get_host_caps(Object *obj, Visitor *v, const char *name,
-                              void *opaque, Error **errp)
-{
-    bool value = vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->host_caps;
-
-    visit_type_bool(v, name, &value, errp);
-}
-
-static void vtd_set_host_caps(Object *obj, Visitor *v, const char *name,
-                              void *opaque, Error **errp)
-{
-    bool value;
-
-    if (vtd_prop_settable(obj, name, errp) &&
-        visit_type_bool(v, name, &value, errp)) {
-        vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->host_caps = value;
+        *(bool *)((char *)n + (uintptr_t)opaque) = value;
     }
 }
 
@@ -221,14 +204,14 @@ void vnest_vtd_class_init(ObjectClass *klass)
         "PASID width advertised to the guest (ECAP.PSS + 1), 0-20; "
         "implies x-pasid-mode when non-zero");
     object_class_property_add(klass, "x-inv-per-desc", "bool",
-                              vtd_get_per_desc, vtd_set_per_desc,
-                              NULL, NULL);
+                              vtd_get_nest_bool, vtd_set_nest_bool, NULL,
+                              (void *)offsetof(VNestVtd, inv_per_desc));
     object_class_property_set_description(klass, "x-inv-per-desc",
         "send one host invalidation per guest descriptor (upstream QEMU's "
         "behaviour, for comparison) instead of one per submission");
     object_class_property_add(klass, "x-fsts-host-caps", "bool",
-                              vtd_get_host_caps, vtd_set_host_caps,
-                              NULL, NULL);
+                              vtd_get_nest_bool, vtd_set_nest_bool, NULL,
+                              (void *)offsetof(VNestVtd, host_caps));
     object_class_property_set_description(klass, "x-fsts-host-caps",
         "with x-flts=on: offer the guest the first-stage capabilities "
         "(1 GiB pages, PASID width) of the host IOMMU of the first "

@@ -38,19 +38,22 @@ struct VNestHostDevClass {
 
     void (*get_info)(HostIOMMUDevice *hiod, VNestHostDevInfo *info);
     /*
-     * VFIO_DEVICE_ATTACH_IOMMUFD_PT of @pasid (VNEST_NO_PASID: the RID)
-     * to @pt_id: attaches, or replaces what is attached in one step.
+     * An ioctl on the device's VFIO cdev (the kernel's, or the emulated
+     * host's): 0 or a negative errno. Attach and detach are built on it
+     * once, in backends/host-dev.c.
      */
-    bool (*attach)(HostIOMMUDevice *hiod, uint32_t pasid, uint32_t pt_id,
-                   Error **errp);
-    /* VFIO_DEVICE_DETACH_IOMMUFD_PT: @pasid blocks DMA. */
-    bool (*detach)(HostIOMMUDevice *hiod, uint32_t pasid, Error **errp);
+    int (*vfio_ioctl)(HostIOMMUDevice *hiod, unsigned long cmd, void *arg);
 };
 
 /* Whether @hiod can nest (implements the interface). */
 bool vnest_host_dev_check(HostIOMMUDevice *hiod);
 void vnest_host_dev_info(HostIOMMUDevice *hiod, VNestHostDevInfo *info);
-/* With a trace event each, and the device named in the error. */
+/*
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT of @pasid (VNEST_NO_PASID: the RID) to
+ * @pt_id: attaches, or replaces what is attached in one step.
+ * VFIO_DEVICE_DETACH_IOMMUFD_PT: @pasid blocks DMA. With a trace event
+ * each, and the device named in the error.
+ */
 bool vnest_host_dev_attach(HostIOMMUDevice *hiod, uint32_t pasid,
                            uint32_t pt_id, Error **errp);
 bool vnest_host_dev_detach(HostIOMMUDevice *hiod, uint32_t pasid,

@@ -398,6 +398,65 @@ static void op_pasid_plausible(Fuzz *f)
     }
 }
 
+/*
+ * What a driver does around a mapping change: a valid first-stage PASID
+ * entry (its PASID-cache invalidation unless told not to), then several
+ * invalidations of that domain and PASID in one submission (PASID-based
+ * IOTLB page- or PASID-selective, domain-selective IOTLB, device TLB),
+ * ended by a wait or by the tail alone: the batching path.
+ */
+static void op_bind_inv(Fuzz *f)
+{
+    int dev = in8(f) % NDEV;
+    uint32_t pasid = in_pasid(f);
+    uint16_t did = in8(f) % 4;
+    uint8_t ctl = in8(f);
+    unsigned n = 1 + in8(f) % 12, i;
+    uint64_t pe = pasid_entry(f, dev, pasid);
+    uint64_t v[8] = {
+        VTD_PASID_ENTRY_P | (2ULL << 2) | (1ULL << 6), did,
+        f->pool[ctl % NPOOL],
+    };
+
+    for (i = 8; i-- > 0;) {
+        qtest_writeq(f->qts, pe + i * 8, v[i]);
+    }
+    f->last_did = did;
+    f->last_pasid = pasid;
+    if (!(ctl & 0x80)) {
+        uint64_t d[4] = { 0x7 | (1ULL << 4) | (uint64_t)did << 16 |
+                          (uint64_t)pasid << 32 };
+
+        queue_desc(f, d);
+    }
+    for (i = 0; i < n; i++) {
+        uint8_t kind = in8(f);
+        uint64_t d[4] = { 0 };
+
+        switch (kind % 4) {
+        case 0:     /* PASID-based IOTLB, page-selective, AM, IH */
+        case 1:     /* ... or all of the PASID */
+            d[0] = 0x6 | (kind % 4 ? 2ULL << 4 : 3ULL << 4) |
+                   (uint64_t)did << 16 | (uint64_t)pasid << 32;
+            d[1] = in_iova(f) | (kind >> 2 & 0x7f);
+            break;
+        case 2:     /* domain-selective IOTLB */
+            d[0] = 0x2 | (2ULL << 4) | (uint64_t)did << 16;
+            break;
+        default:    /* PASID-based device TLB, S bit from the input */
+            d[0] = 0x8 | (uint64_t)DEVFN(dev) << 16 | (uint64_t)pasid << 32;
+            d[1] = in_iova(f) | (kind & 0x80 ? 1ULL << 11 : 0);
+            break;
+        }
+        queue_desc(f, d);
+    }
+    if (ctl & 0x40) {
+        kick(f);
+    } else {
+        op_wait(f);
+    }
+}
+
 /* A first-stage (or any) table entry in a pool page. */
 static void op_pt(Fuzz *f)
 {
@@ -547,8 +606,10 @@ static void fuzz_one(Fuzz *f)
             op_pasid_raw(f);
             break;
         case 3:
-        case 4:
             op_pt(f);
+            break;
+        case 4:
+            op_bind_inv(f);
             break;
         case 5:
             op_map(f);

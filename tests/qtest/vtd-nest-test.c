@@ -699,6 +699,44 @@ static void test_migration_blocked(void)
     qtest_quit(qts);
 }
 
+/*
+ * A host with VT-d erratum 772415 (SPR17) takes no read-only mapping in a
+ * nest parent: the stage 2 leaves guest ROM out, so the machine starts
+ * (the host would refuse the parent otherwise), RAM is reachable through
+ * pass-through, the BIOS ROM is not. Without the erratum, ROM is read.
+ */
+static void test_spr17(gconstpointer opaque)
+{
+    bool erratum = GPOINTER_TO_INT(opaque);
+    QOSState *qs = qtest_pc_boot("-M q35 -m 128M -vga none "
+                                 "-device intel-iommu,x-scalable-mode=on,"
+                                 "x-flts=on,caching-mode=on "
+                                 "-object iommufd,id=emu0,emulated=on,"
+                                 "host-iommu=vtd,x-host-errata-spr17=%s "
+                                 "-object vnest-sim-assign,id=sa0,"
+                                 "iommufd=emu0,device=dma0 "
+                                 "-device vnest-dma-test,id=dma0,addr=04.0",
+                                 erratum ? "on" : "off");
+    DmaTestDev dev;
+    VtdGuest *g;
+    uint64_t gpa = guest_alloc(&qs->alloc, PAGE);
+
+    dmadev_open(&dev, qs->qts, qs->pcibus, DEVFN(0));
+    g = vtd_guest_new(qs->qts, &qs->alloc, VTD_BASE);
+    vtd_guest_qi_enable(g);
+    vtd_guest_enable(g);
+    vtd_guest_attach(g, SID(0), VTD_PGTT_PASS_THROUGH, 1);
+    vtd_guest_inv_pasid_cache(g, 1, 0);
+    g_assert_cmphex(dmadev_from_mem(&dev, DMADEV_NO_PASID, gpa, LEN), ==,
+                    DMADEV_STATUS_DONE);
+    g_assert_cmphex(dmadev_from_mem(&dev, DMADEV_NO_PASID, 0xfffc0000ULL,
+                                    LEN), ==,
+                    erratum ? REFUSED : DMADEV_STATUS_DONE);
+    vtd_guest_free(g);
+    dmadev_close(&dev);
+    qtest_shutdown(qs);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -730,6 +768,10 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-nest/fail-nth", test_failnth);
     qtest_add_func("/vtd-nest/host-caps", test_host_caps);
     qtest_add_func("/vtd-nest/migration-blocked", test_migration_blocked);
+    qtest_add_data_func("/vtd-nest/spr17/erratum", GINT_TO_POINTER(true),
+                        test_spr17);
+    qtest_add_data_func("/vtd-nest/spr17/none", GINT_TO_POINTER(false),
+                        test_spr17);
     for (i = 0; i < ARRAY_SIZE(refusals); i++) {
         g_autofree char *path = g_strdup_printf("/vtd-nest/refused/%s",
                                                 refusals[i][0]);
