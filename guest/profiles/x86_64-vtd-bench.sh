@@ -25,7 +25,7 @@ PROFILE_COUNT=(
     "guest submissions (tail writes):vtd_inv_qi_tail:$bench_window"
     "guest IOTLB descriptors:vtd_inv_desc:match=type (p-)?iotlb :$bench_window"
     "nested HWPT allocs:vnest_vtd_hwpt_alloc:$bench_window"
-    "host attaches:vnest_sim_assign_hiod_attach:$bench_window"
+    "host attaches:vnest_host_dev_attach:$bench_window"
     "invalidate calls:vnest_vtd_inv_send:$bench_window"
     "invalidate entries:vnest_vtd_inv_send:entries:$bench_window"
     "IOAS maps:vnest_sim_assign_map:$bench_window"
