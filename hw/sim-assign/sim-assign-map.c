@@ -139,8 +139,11 @@ static void shadow_notify(IOMMUNotifier *n, IOMMUTLBEntry *iotlb)
         warn_report_err_once(err);
         return;
     }
-    /* A changed mapping arrives as a MAP over an existing one. */
-    ioas_unmap(ioas, iotlb->iova, size);
+    /*
+     * As vfio-pci: a MAP is one host map. A vIOMMU sends an UNMAP before
+     * the MAP of a changed mapping (vtd_page_walk_one()), so nothing is
+     * in the way.
+     */
     ioas_map(ioas, iotlb->iova, size, hva,
              readonly || !(iotlb->perm & IOMMU_WO));
 }
