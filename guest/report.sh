@@ -39,6 +39,9 @@ fi
 [ -z "$(val iommufd.dev)" ] ||
     echo "   uAPI:          iommufd $(val iommufd.dev), vfio-pci $(val vfio.driver)," \
          "cdev $(val vfio.cdev)"
+if [ -n "$(val qemu.kernel_nest)" ]; then
+    echo "   QEMU nesting:  x-flts=on with vfio-pci on this kernel: $(val qemu.kernel_nest)"
+fi
 if [ -n "$(val qemu.kernel_iommufd)" ]; then
     echo "   QEMU on it:    $(val qemu.kernel_iommufd), VNest's QEMU with the kernel" \
          "iommufd backend and vfio-pci: $(val qemu.kernel_iommufd.maps) IOAS maps"

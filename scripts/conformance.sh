@@ -82,6 +82,10 @@ rc=0
 qline=$(grep 'QEMU on it:' "$OUT/kernel/report.txt" | sed 's/^ *//')
 echo "${qline:-QEMU on it: no result}"
 case $qline in *" ok, "*) ;; *) rc=1 ;; esac
+# ... and with intel-iommu,x-flts=on: the kernel must refuse the nest parent
+nline=$(grep 'QEMU nesting:' "$OUT/kernel/report.txt" | sed 's/^ *//')
+echo "${nline:-QEMU nesting: no result}"
+case $nline in *"refused by the kernel"*) ;; *) rc=1 ;; esac
 for b in iommufd iommufd_fail_nth; do
     if [ ! -s "$OUT/kernel/$b.tap" ]; then
         msg "conformance: no kernel results for $b (see $OUT/kernel/report.txt)"

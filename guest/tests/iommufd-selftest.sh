@@ -151,6 +151,34 @@ qemu_on_kernel() {
 }
 qemu_on_kernel || ok=0
 
+# The same with intel-iommu,x-flts=on in front of vfio-pci: VNest's QEMU
+# asks this kernel for a nest parent (vfio-pci's default HWPT with
+# IOMMU_HWPT_ALLOC_NEST_PARENT, hook patch 0005). The VT-d this kernel runs
+# on (QEMU's own, no ECAP.NEST) cannot nest, so the kernel refuses it and
+# QEMU must stop with that reason, not nest half-way or crash.
+qemu_nest_on_kernel() {
+    local q=/vnest/qemu out
+    [ -x "$q/qemu-system-x86_64" ] && [ -n "${edu:-}" ] || return 0
+    out=$(echo quit | timeout 120 "$q/lib/ld-linux-x86-64.so.2" \
+          --library-path "$q/lib" "$q/qemu-system-x86_64" -M q35 -m 64 \
+          -accel qtest -display none -vga none -nodefaults -L "$q/fw" \
+          -device intel-iommu,x-scalable-mode=on,x-flts=on,caching-mode=on \
+          -object iommufd,id=if0,emulated=off \
+          -device "vfio-pci,sysfsdev=/sys/bus/pci/devices/$edu,iommufd=if0" \
+          -monitor stdio -trace 'iommufd_backend_alloc_hwpt*' 2>&1)
+    echo "$out" | grep -m1 'iommufd_backend_alloc_hwpt' |
+        sed 's/^/VNEST: qemu.nest_trace=/'
+    if echo "$out" | grep -q 'iommufd_backend_alloc_hwpt.*flags=0x1' &&
+       echo "$out" | grep -qi 'Failed to allocate hwpt: Operation not supported'; then
+        echo "VNEST: qemu.kernel_nest=refused by the kernel (no ECAP.NEST), as it must"
+    else
+        echo "$out" | tail -n 5 | sed 's/^/VNEST: qemu.log=/'
+        echo "VNEST: qemu.kernel_nest=failed"
+        return 1
+    fi
+}
+qemu_nest_on_kernel || ok=0
+
 for name in $(echo "${VNEST_SELFTESTS:-iommufd,iommufd_fail_nth}" | tr ',' ' '); do
     [ "$name" = none ] && continue
     if [ ! -x "/vnest/bin/$name" ]; then
