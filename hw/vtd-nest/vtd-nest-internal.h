@@ -88,6 +88,8 @@ typedef struct VtdNestStats {
     uint64_t prq_auto_responses;    /* responses QEMU sent for the guest */
     uint64_t prq_responses;         /* guest responses sent to the host */
     uint64_t prq_stray;             /* guest responses matching no request */
+    uint64_t prq_events;            /* page request event interrupts sent */
+    uint64_t prq_groups;            /* groups shown, not answered (gauge) */
 } VtdNestStats;
 
 /* A page request group the guest was shown and must answer. */

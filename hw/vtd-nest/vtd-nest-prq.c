@@ -160,6 +160,13 @@ static void prq_respond(VNestVtd *n, VtdNestFaultq *fq, uint32_t cookie,
     }
 }
 
+static void prq_group_drop(VNestVtd *n, VtdPrqGroup *g)
+{
+    QLIST_REMOVE(g, next);
+    g_free(g);
+    n->stats.prq_groups--;
+}
+
 /* Answer every group shown to the guest for @d (all devices: NULL). */
 static void prq_answer_pending(VNestVtd *n, VtdNestDev *d, uint32_t code)
 {
@@ -170,8 +177,7 @@ static void prq_answer_pending(VNestVtd *n, VtdNestDev *d, uint32_t code)
             continue;
         }
         prq_respond(n, g->dev->fq, g->cookie, code, false);
-        QLIST_REMOVE(g, next);
-        g_free(g);
+        prq_group_drop(n, g);
     }
 }
 
@@ -193,6 +199,7 @@ static void prq_event(IntelIOMMUState *s)
         return;
     }
     trace_vnest_vtd_prq_event(false);
+    s->vnest->stats.prq_events++;
     vnest_vtd_msi(s, DMAR_PEADDR_REG, DMAR_PEDATA_REG);
 }
 
@@ -296,8 +303,7 @@ static void prq_host_fault(VtdNestFaultq *fq,
                 /* The device reused it: the old one can never be matched. */
                 prq_respond(n, fq, g->cookie, IOMMUFD_PAGE_RESP_INVALID,
                             false);
-                QLIST_REMOVE(g, next);
-                g_free(g);
+                prq_group_drop(n, g);
                 break;
             }
         }
@@ -306,6 +312,7 @@ static void prq_host_fault(VtdNestFaultq *fq,
         g->prgi = f->grpid;
         g->cookie = f->cookie;
         QLIST_INSERT_HEAD(&n->groups, g, next);
+        n->stats.prq_groups++;
         return;
     case PRQ_OVERFLOW:
         /*
@@ -474,6 +481,7 @@ void vnest_vtd_mmio_written(IntelIOMMUState *s, hwaddr addr)
         if (!(pectl & VTD_PECTL_IM) && (pectl & VTD_PECTL_IP)) {
             prq_set_long(s, DMAR_PECTL_REG, pectl & ~VTD_PECTL_IP);
             trace_vnest_vtd_prq_event(false);
+            s->vnest->stats.prq_events++;
             vnest_vtd_msi(s, DMAR_PEADDR_REG, DMAR_PEDATA_REG);
         }
         break;
@@ -522,7 +530,6 @@ bool vnest_vtd_page_response(IntelIOMMUState *s, const VTDInvDesc *desc)
     prq_respond(n, g->dev->fq, g->cookie,
                 code == VTD_PGRP_SUCCESS ? IOMMUFD_PAGE_RESP_SUCCESS :
                                            IOMMUFD_PAGE_RESP_INVALID, true);
-    QLIST_REMOVE(g, next);
-    g_free(g);
+    prq_group_drop(n, g);
     return true;
 }

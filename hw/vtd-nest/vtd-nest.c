@@ -191,6 +191,9 @@ void vnest_vtd_class_init(ObjectClass *klass)
         VTD_STAT(prq_auto_responses, "page responses sent by QEMU"),
         VTD_STAT(prq_responses, "guest page responses sent to the host"),
         VTD_STAT(prq_stray, "guest page responses matching no request"),
+        VTD_STAT(prq_events, "page request event interrupts sent"),
+        VTD_STAT(prq_groups, "page request groups the guest was shown "
+                 "and has not answered"),
     };
     size_t i;
 
