@@ -166,7 +166,8 @@ static uint64_t vtd_cap_reg(const EmuHwConfig *cfg)
  * requests (fault queues) on every configuration; Linux needs both to
  * enable a device's PRI (intel_iommu_probe_device(): pri_supported).
  * SRS stays clear: the device model never issues supervisor requests,
- * so IOMMU_VTD_S1_SRE is refused at attach, as the kernel refuses it on hardware without SRS.
+ * so IOMMU_VTD_S1_SRE is refused at attach, as the kernel refuses it
+ * on hardware without SRS.
  */
 static uint64_t vtd_ecap_reg(const EmuHwConfig *cfg)
 {
