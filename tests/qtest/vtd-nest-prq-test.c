@@ -379,9 +379,13 @@ static void test_e2e_success(const void *opaque)
     prq_fini(&t);
 }
 
-/* Invalid: the device gives up; nothing stays pending anywhere. */
-static void test_e2e_invalid(void)
+/*
+ * Invalid, or Response Failure (which iommufd cannot carry: Invalid): the
+ * device gives up; nothing stays pending anywhere.
+ */
+static void test_e2e_invalid(const void *opaque)
 {
+    unsigned code = GPOINTER_TO_UINT(opaque);
     VtdPageReq r;
     uint32_t prgi;
     Prq t;
@@ -391,7 +395,7 @@ static void test_e2e_invalid(void)
     prgi = dma_page_request(&t, true, DMADEV_NO_PASID, IOVA + PAGE);
     take_one(&t, &r, true, DMADEV_NO_PASID, IOVA + PAGE, prgi);
     vtd_guest_writel(t.g, DMAR_PRS_REG, PRS_PPR);
-    vtd_guest_page_response(t.g, &r, PRG_INVALID);
+    vtd_guest_page_response(t.g, &r, code);
     g_assert_cmphex(dmadev_prg_status(&t.dev), ==, PRG_INVALID);
     g_assert_cmpuint(nstat(&t, "x-nest-prq_groups"), ==, 0);
     g_assert_cmpuint(nstat(&t, "x-nest-prq_responses"), ==, 1);
@@ -406,8 +410,9 @@ static void test_e2e_invalid(void)
 
 /*
  * The guest's queue full: PRO (no interrupt), nothing written, the
- * request answered Success for the guest so the device asks again; once
- * the guest drained its queue and cleared PRO, the next request arrives.
+ * request answered Success for the guest so the device asks again; not
+ * while PRO stays set even with room; once the guest drained its queue
+ * and cleared PRO, the next request arrives.
  */
 static void test_e2e_overflow(void)
 {
@@ -450,8 +455,18 @@ static void test_e2e_overflow(void)
     g_assert_cmphex(dmadev_prg_status(&t.dev), ==, PRG_SUCCESS);
     g_assert_cmphex(vtd_guest_readq(t.g, DMAR_PQT_REG), ==, 0);
 
-    /* The guest drains its queue and clears PRO. */
+    /* The guest drains its queue: while PRO is set nothing is written. */
     qtest_writeq(t.qts, VTD_BASE + DMAR_PQH_REG, 0);
+    g_assert_cmphex(dmadev_to_mem(&t.dev, DMADEV_NO_PASID, IOVA + PAGE, LEN),
+                    ==, PAGE_REQUEST);
+    for (i = 0; i < POLLS; i++) {
+        if (nstat(&t, "x-nest-prq_overflows") == 3) {
+            break;
+        }
+    }
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_overflows"), ==, 3);
+    g_assert_cmphex(vtd_guest_readq(t.g, DMAR_PQT_REG), ==, 0);
+    /* ... and once PRO is cleared, the next request arrives. */
     vtd_guest_writel(t.g, DMAR_PRS_REG, PRS_PRO);
     prgi = dma_page_request(&t, true, DMADEV_NO_PASID, IOVA + PAGE);
     take_one(&t, &r, true, DMADEV_NO_PASID, IOVA + PAGE, prgi);
@@ -467,7 +482,10 @@ static void test_e2e_overflow(void)
     prq_fini(&t);
 }
 
-/* Masked (PECTL.IM): IP is held, and the interrupt sent on unmasking. */
+/*
+ * Masked (PECTL.IM): IP is held, and the interrupt sent on unmasking, or
+ * dropped when the guest services PPR first (spec 10.4.33 PECTL.IP).
+ */
 static void test_e2e_masked(void)
 {
     VtdPageReq r;
@@ -484,6 +502,19 @@ static void test_e2e_masked(void)
     g_assert_cmpuint(nstat(&t, "x-nest-prq_events"), ==, 0);
     vtd_guest_writel(t.g, DMAR_PECTL_REG, 0);
     g_assert_cmphex(vtd_guest_readl(t.g, DMAR_PECTL_REG), ==, 0);
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_events"), ==, 1);
+    vtd_guest_page_response(t.g, &r, PRG_INVALID);
+
+    /* Held again; the guest services PPR first: the interrupt is dropped */
+    vtd_guest_writel(t.g, DMAR_PRS_REG, PRS_PPR);
+    vtd_guest_writel(t.g, DMAR_PECTL_REG, PECTL_IM);
+    prgi = dma_page_request(&t, true, DMADEV_NO_PASID, IOVA + 2 * PAGE);
+    take_one(&t, &r, true, DMADEV_NO_PASID, IOVA + 2 * PAGE, prgi);
+    g_assert_cmphex(vtd_guest_readl(t.g, DMAR_PECTL_REG), ==,
+                    PECTL_IM | PECTL_IP);
+    vtd_guest_writel(t.g, DMAR_PRS_REG, PRS_PPR);
+    g_assert_cmphex(vtd_guest_readl(t.g, DMAR_PECTL_REG), ==, PECTL_IM);
+    vtd_guest_writel(t.g, DMAR_PECTL_REG, 0);
     g_assert_cmpuint(nstat(&t, "x-nest-prq_events"), ==, 1);
     vtd_guest_page_response(t.g, &r, PRG_INVALID);
     prq_fini(&t);
@@ -591,6 +622,65 @@ static void test_e2e_detach(void)
     prq_fini(&t);
 }
 
+/* The queue where no memory is: nothing written, the request Invalid. */
+static void test_e2e_queue_not_in_memory(void)
+{
+    Prq t;
+    int i;
+
+    prq_init_dev(&t, ",pri=on");
+    prq_setup(&t, 0, 1, 0);
+    qtest_writeq(t.qts, VTD_BASE + DMAR_PQA_REG, 0x4000000000ULL);
+    g_assert_cmphex(dmadev_to_mem(&t.dev, DMADEV_NO_PASID, IOVA + PAGE, LEN),
+                    ==, PAGE_REQUEST);
+    for (i = 0; i < POLLS; i++) {
+        if (dmadev_prg_status(&t.dev) != PRG_PENDING) {
+            break;
+        }
+    }
+    g_assert_cmphex(dmadev_prg_status(&t.dev), ==, PRG_INVALID);
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_refused"), ==, 1);
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_requests"), ==, 0);
+    g_assert_cmphex(vtd_guest_readq(t.g, DMAR_PQT_REG), ==, 0);
+    g_assert_cmphex(vtd_guest_readl(t.g, DMAR_PRS_REG), ==, 0);
+    prq_fini(&t);
+}
+
+/*
+ * Without x-prq the device's HWPTs have no fault queue: the host answers
+ * its page request Invalid at once (the device gives up).
+ */
+static void test_e2e_no_prq(void)
+{
+    Prq t;
+
+    t.qs = qtest_pc_boot("-M q35 -m 128M -vga none "
+                         "-device intel-iommu,id=iommu0,x-scalable-mode=on,"
+                         "x-flts=on,caching-mode=on,pasid-bits=8 "
+                         "-object iommufd,id=emu0,emulated=on,"
+                         "host-iommu=vtd "
+                         "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
+                         "device=dma0 "
+                         "-device vnest-dma-test,id=dma0,addr=04.0,pri=on");
+    t.qts = t.qs->qts;
+    dmadev_open(&t.dev, t.qts, t.qs->pcibus, DEVFN);
+    t.has_dev = true;
+    t.g = vtd_guest_new(t.qts, &t.qs->alloc, VTD_BASE);
+    vtd_guest_qi_enable(t.g);
+    vtd_guest_enable(t.g);
+    vtd_domain_map(vtd_guest_attach_pasid(t.g, SID, 0, VTD_PGTT_FIRST_STAGE,
+                                          1),
+                   IOVA, guest_alloc(&t.qs->alloc, PAGE), PAGE, VTD_PROT_RW);
+    vtd_guest_inv_pasid_cache(t.g, 1, 0);
+    g_assert_cmpuint(nstat(&t, "x-nest-hwpts"), ==, 1);
+    g_assert_cmphex(dmadev_to_mem(&t.dev, DMADEV_NO_PASID, IOVA + PAGE, LEN),
+                    ==, PAGE_REQUEST);
+    g_assert_cmphex(dmadev_prg_status(&t.dev), ==, PRG_INVALID);
+    g_assert_cmphex(dmadev_to_mem(&t.dev, DMADEV_NO_PASID, IOVA, LEN), ==,
+                    DMADEV_STATUS_DONE);
+    prq_fini(&t);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -610,7 +700,14 @@ int main(int argc, char **argv)
                         GINT_TO_POINTER(false), test_e2e_success);
     qtest_add_data_func("/vtd-nest-prq/e2e/success/pasid-read",
                         GINT_TO_POINTER(true), test_e2e_success);
-    qtest_add_func("/vtd-nest-prq/e2e/invalid", test_e2e_invalid);
+    qtest_add_data_func("/vtd-nest-prq/e2e/invalid/invalid",
+                        GUINT_TO_POINTER(PRG_INVALID), test_e2e_invalid);
+    qtest_add_data_func("/vtd-nest-prq/e2e/invalid/failure",
+                        GUINT_TO_POINTER(DMADEV_PRG_FAILURE),
+                        test_e2e_invalid);
+    qtest_add_func("/vtd-nest-prq/e2e/queue-not-in-memory",
+                   test_e2e_queue_not_in_memory);
+    qtest_add_func("/vtd-nest-prq/e2e/no-prq", test_e2e_no_prq);
     qtest_add_func("/vtd-nest-prq/e2e/overflow", test_e2e_overflow);
     qtest_add_func("/vtd-nest-prq/e2e/masked", test_e2e_masked);
     qtest_add_func("/vtd-nest-prq/e2e/pre-clear", test_e2e_pre_clear);
