@@ -681,6 +681,32 @@ static void test_e2e_no_prq(void)
     prq_fini(&t);
 }
 
+/*
+ * A pass-through PASID is on the host's nest parent, which has no fault
+ * queue: a hole in it (beyond guest RAM) is answered Invalid by the host,
+ * the guest is shown nothing.
+ */
+static void test_e2e_pass_through(void)
+{
+    Prq t;
+    int i;
+
+    prq_init_dev(&t, ",pri=on");
+    vtd_guest_attach_pasid(t.g, SID, 0, VTD_PGTT_PASS_THROUGH, 1);
+    vtd_guest_set_pre(t.g, SID, true);
+    vtd_guest_inv_pasid_cache(t.g, 1, 0);
+    vtd_guest_prq_enable(t.g, 0, MSI_ADDR, MSI_DATA);
+    g_assert_cmphex(dmadev_to_mem(&t.dev, DMADEV_NO_PASID, 0x4000000000ULL,
+                                  LEN), ==, PAGE_REQUEST);
+    g_assert_cmphex(dmadev_prg_status(&t.dev), ==, PRG_INVALID);
+    for (i = 0; i < POLLS; i++) {
+        g_assert_cmpuint(vtd_guest_prq_pending(t.g), ==, 0);
+    }
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_requests"), ==, 0);
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_refused"), ==, 0);
+    prq_fini(&t);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -708,6 +734,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-nest-prq/e2e/queue-not-in-memory",
                    test_e2e_queue_not_in_memory);
     qtest_add_func("/vtd-nest-prq/e2e/no-prq", test_e2e_no_prq);
+    qtest_add_func("/vtd-nest-prq/e2e/pass-through", test_e2e_pass_through);
     qtest_add_func("/vtd-nest-prq/e2e/overflow", test_e2e_overflow);
     qtest_add_func("/vtd-nest-prq/e2e/masked", test_e2e_masked);
     qtest_add_func("/vtd-nest-prq/e2e/pre-clear", test_e2e_pre_clear);
