@@ -176,8 +176,10 @@ void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
  * and the host then grants it min(capacity, 2048) outstanding page
  * requests (pci_enable_pri(pdev, PRQ_DEPTH)). Set both before the device
  * is bound (VFIO_DEVICE_BIND_IOMMUFD), as probing happens before: -EBUSY
- * once bound. Only the VT-d model takes page requests; on other hardware
- * models emu_device_set_pri() is -EOPNOTSUPP.
+ * once bound. Only the VT-d model takes page requests: on other hardware
+ * models the capability is kept but never enabled (Linux 7.3's SMMUv3,
+ * s390 and selftest mock drivers enable no PCIe PRI), and fault-queue
+ * HWPTs attach as before.
  *
  * With PRI, a HWPT allocated with a fault queue (IOMMU_HWPT_FAULT_ID_VALID)
  * attaches; without, attaching one is ENODEV (intel_iommu_enable_iopf()).
