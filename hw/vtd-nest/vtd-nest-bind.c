@@ -303,6 +303,10 @@ static void vtd_apply(VtdNestDev *d, uint32_t hpasid, uint32_t gpasid,
         h = NULL;
         w = &want_blocked;
     }
+    if (b && b->hwpt && b->hwpt->fq) {
+        /* Left a HWPT with a fault queue: the host answered its groups. */
+        vtd_nest_prq_forget(d, hpasid);
+    }
     if (b) {
         vtd_hwpt_put(n, b->hwpt);
     }

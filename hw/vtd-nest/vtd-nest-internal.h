@@ -95,6 +95,7 @@ typedef struct VtdNestStats {
 /* A page request group the guest was shown and must answer. */
 typedef struct VtdPrqGroup {
     VtdNestDev *dev;
+    uint32_t hpasid;                /* host PASID, VNEST_NO_PASID: RID */
     uint16_t prgi;
     uint32_t cookie;
     QLIST_ENTRY(VtdPrqGroup) next;
@@ -160,6 +161,7 @@ void vtd_nest_prq_reset(VNestVtd *n);
 void vtd_nest_prq_plug(VtdNestDev *d);
 void vtd_nest_prq_unplug(VtdNestDev *d);
 void vtd_nest_prq_release(VtdNestDev *d);
+void vtd_nest_prq_forget(VtdNestDev *d, uint32_t hpasid);
 
 /* vtd-nest-inv.c */
 void vtd_nest_inv_init(VNestVtd *n);

@@ -181,6 +181,27 @@ static void prq_answer_pending(VNestVtd *n, VtdNestDev *d, uint32_t code)
     }
 }
 
+/*
+ * @d's host PASID @hpasid (VNEST_NO_PASID: the RID) left a HWPT with a
+ * fault queue (detach or replace): the host answered that attachment's
+ * groups itself, Invalid (iommufd_auto_response_faults()), and may give
+ * their cookies to new groups. Forget them: the guest's late response is
+ * then a stray, and no stale cookie is ever written.
+ */
+void vtd_nest_prq_forget(VtdNestDev *d, uint32_t hpasid)
+{
+    VNestVtd *n = d->nest;
+    VtdPrqGroup *g, *next;
+
+    QLIST_FOREACH_SAFE(g, &n->groups, next, next) {
+        if (g->dev == d && g->hpasid == hpasid) {
+            trace_vnest_vtd_prq_forget(vtd_nest_sid(d), hpasid, g->prgi,
+                                       g->cookie);
+            prq_group_drop(n, g);
+        }
+    }
+}
+
 /* ---- the guest's queue ---- */
 
 typedef enum PrqPut {
@@ -300,9 +321,16 @@ static void prq_host_fault(VtdNestFaultq *fq,
         /* A PRG index is the device's until answered (PCIe 10.4.1). */
         QLIST_FOREACH(g, &n->groups, next) {
             if (g->dev == d && g->prgi == f->grpid) {
-                /* The device reused it: the old one can never be matched. */
-                prq_respond(n, fq, g->cookie, IOMMUFD_PAGE_RESP_INVALID,
-                            false);
+                /*
+                 * The device reused it: the old one can never be matched.
+                 * Answer it, unless the host forgot it and gave its cookie
+                 * to this one (groups the host answered are forgotten at
+                 * the detach, vtd_nest_prq_forget(): not expected).
+                 */
+                if (g->cookie != f->cookie) {
+                    prq_respond(n, fq, g->cookie, IOMMUFD_PAGE_RESP_INVALID,
+                                false);
+                }
                 prq_group_drop(n, g);
                 break;
             }
@@ -311,6 +339,8 @@ static void prq_host_fault(VtdNestFaultq *fq,
         g->dev = d;
         g->prgi = f->grpid;
         g->cookie = f->cookie;
+        g->hpasid = f->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID ?
+                    f->pasid : VNEST_NO_PASID;
         QLIST_INSERT_HEAD(&n->groups, g, next);
         n->stats.prq_groups++;
         return;
