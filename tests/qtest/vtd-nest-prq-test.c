@@ -615,6 +615,7 @@ static void test_e2e_detach(void)
     vtd_guest_inv_pasid_cache(t.g, 1, 5);
     g_assert_cmpuint(nstat(&t, "x-nest-hwpts"), ==, 0);
     g_assert_cmphex(dmadev_prg_status(&t.dev), ==, PRG_INVALID);
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_groups"), ==, 0);
     vtd_guest_page_response(t.g, &r, PRG_SUCCESS);
     g_assert_cmpuint(nstat(&t, "x-nest-prq_stray"), ==, 1);
     g_assert_cmpuint(nstat(&t, "x-nest-prq_groups"), ==, 0);
@@ -707,6 +708,47 @@ static void test_e2e_pass_through(void)
     prq_fini(&t);
 }
 
+/*
+ * Detached with a request outstanding and never answered by the guest:
+ * once rebound, the device's next request reuses the PRG index and the
+ * host the cookie. It is shown to the guest and waits for the guest's
+ * answer: the group the host answered at the detach was forgotten then,
+ * so nothing answers the new one behind the guest's back.
+ */
+static void test_e2e_detach_reuse(void)
+{
+    VtdPageReq r, r2;
+    uint32_t prgi;
+    VtdDomain *d;
+    Prq t;
+
+    prq_init_dev(&t, ",pri=on");
+    prq_setup(&t, 5, 1, 0);
+    prgi = dma_page_request(&t, false, 5, IOVA + PAGE);
+    take_one(&t, &r, false, 5, IOVA + PAGE, prgi);
+    vtd_guest_clear_pasid(t.g, SID, 5);
+    vtd_guest_inv_pasid_cache(t.g, 1, 5);
+    g_assert_cmphex(dmadev_prg_status(&t.dev), ==, PRG_INVALID);
+    /* The host answered it: QEMU holds it no more. */
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_groups"), ==, 0);
+
+    d = vtd_guest_attach_pasid(t.g, SID, 5, VTD_PGTT_FIRST_STAGE, 2);
+    vtd_domain_map(d, IOVA, guest_alloc(&t.qs->alloc, PAGE), PAGE,
+                   VTD_PROT_RW);
+    vtd_guest_inv_pasid_cache(t.g, 2, 5);
+    vtd_guest_writel(t.g, DMAR_PRS_REG, PRS_PPR);
+    prgi = dma_page_request(&t, false, 5, IOVA + PAGE);
+    g_assert_cmpuint(prgi, ==, r.prgi);
+    take_one(&t, &r2, false, 5, IOVA + PAGE, prgi);
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_groups"), ==, 1);
+    vtd_guest_page_response(t.g, &r2, PRG_INVALID);
+    g_assert_cmphex(dmadev_prg_status(&t.dev), ==, PRG_INVALID);
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_groups"), ==, 0);
+    g_assert_cmpuint(nstat(&t, "x-nest-prq_responses"), ==, 1);
+    g_assert_cmpuint(nstat(&t, "x-nest-host_errors"), ==, 0);
+    prq_fini(&t);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -740,5 +782,6 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-nest-prq/e2e/pre-clear", test_e2e_pre_clear);
     qtest_add_func("/vtd-nest-prq/e2e/reset", test_e2e_reset);
     qtest_add_func("/vtd-nest-prq/e2e/detach", test_e2e_detach);
+    qtest_add_func("/vtd-nest-prq/e2e/detach-reuse", test_e2e_detach_reuse);
     return g_test_run();
 }
