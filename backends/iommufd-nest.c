@@ -154,6 +154,39 @@ bool vnest_iommufd_alloc_veventq(IOMMUFDBackend *be, uint32_t viommu_id,
     return true;
 }
 
+bool vnest_iommufd_alloc_hwpt(IOMMUFDBackend *be, uint32_t dev_id,
+                              uint32_t pt_id, uint32_t flags,
+                              uint32_t data_type, uint32_t data_len,
+                              void *data, const uint32_t *fault_id,
+                              uint32_t *out_id, Error **errp)
+{
+    struct iommu_hwpt_alloc cmd = {
+        .size = sizeof(cmd),
+        .flags = flags | (fault_id ? IOMMU_HWPT_FAULT_ID_VALID : 0),
+        .dev_id = dev_id,
+        .pt_id = pt_id,
+        .data_type = data_type,
+        .data_len = data_len,
+        .data_uptr = (uintptr_t)data,
+        .fault_id = fault_id ? *fault_id : 0,
+    };
+    int err;
+
+    err = vnest_iommufd_ioctl(be, IOMMU_HWPT_ALLOC, &cmd) ? errno : 0;
+    trace_vnest_iommufd_alloc_hwpt(dev_id, pt_id, cmd.flags, data_type,
+                                   cmd.fault_id, err ? 0 : cmd.out_hwpt_id,
+                                   err);
+    if (err) {
+        error_setg_errno(errp, err, "iommufd: cannot allocate a HWPT of "
+                         "type %u over %u for device %u%s", data_type, pt_id,
+                         dev_id, fault_id ? " with a fault queue (has the "
+                         "device PRI?)" : "");
+        return false;
+    }
+    *out_id = cmd.out_hwpt_id;
+    return true;
+}
+
 bool vnest_iommufd_alloc_fault_queue(IOMMUFDBackend *be, uint32_t *out_id,
                                      int *out_fd, Error **errp)
 {

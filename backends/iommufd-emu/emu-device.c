@@ -111,6 +111,10 @@ static void domain_set(EmuIdev *idev, uint32_t pasid, EmuHwpt *hwpt)
     EmuHwpt *old = emu_idev_domain(idev, pasid);
 
     if (hwpt) {
+        /* iopf_for_domain_set(): intel_iommu_enable_iopf() took one */
+        if (hwpt->fault) {
+            idev->dev->iopf_refcount++;
+        }
         hwpt->attached++;
         emu_obj_ref(hwpt);      /* put when replaced or detached */
         if (hwpt->parent) {
@@ -123,6 +127,17 @@ static void domain_set(EmuIdev *idev, uint32_t pasid, EmuHwpt *hwpt)
     if (old && old->obj.type == EMU_OBJ_HWPT_NESTED &&
         old->iommu->ops->domain_unset) {
         old->iommu->ops->domain_unset(old, idev, pasid);
+    }
+    if (old && old->fault) {
+        /*
+         * iopf_for_domain_remove() in the driver's detach or replace,
+         * then iommufd_hwpt_detach_device() / iommufd_hwpt_replace_device()
+         * call iommufd_auto_response_faults() on the old handle: its
+         * page requests, read or not, are answered INVALID.
+         */
+        g_assert(idev->dev->iopf_refcount);
+        idev->dev->iopf_refcount--;
+        emu_fault_auto_response(old->fault, idev, pasid);
     }
     if (old) {
         old->attached--;
@@ -172,6 +187,15 @@ int emu_idev_attach(EmuIdev *idev, uint32_t pasid, uint32_t *pt_id)
     if (!rc && old != hwpt) {
         /* The attach handle (iommufd_hw_pagetable_attach(): kzalloc) */
         rc = emu_host_op(ctx->host);
+    }
+    if (!rc && old != hwpt) {
+        /*
+         * The driver's attach (intel dmar/nested attach, set_dev_pasid):
+         * iopf_for_domain_set() -> intel_iommu_enable_iopf(): ENODEV for
+         * a fault-capable HWPT on a device without PRI enabled; on a
+         * replace the old domain stays (iopf_for_domain_replace()).
+         */
+        rc = emu_pri_iopf_check(idev->dev, hwpt);
     }
     if (!rc && pasid != EMU_NO_PASID &&
         emu_idev_domain(idev, pasid) != hwpt &&

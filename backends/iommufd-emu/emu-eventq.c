@@ -156,12 +156,47 @@ void emu_eventq_close_fds(EmuCtx *ctx)
     g_ptr_array_free(qs, true);
 }
 
+/*
+ * iopf_group_response() then iopf_free_group(): the response goes to the
+ * device through the IOMMU (intel_iommu_page_response()); a selftest
+ * mock's group has no device to answer.
+ */
+static void group_respond(EmuPgGroup *g, int code)
+{
+    if (g->dev) {
+        emu_pri_respond(g->dev, g->req_pasid, g->rec.grpid, code);
+    }
+    g_free(g);
+}
+
+/*
+ * iommufd_fault_destroy(): groups still queued, then those read and not
+ * answered, are answered INVALID.
+ */
+static void fault_destroy(EmuEventq *q)
+{
+    GHashTableIter it;
+    gpointer g;
+    EmuPgGroup *grp;
+
+    while ((grp = g_queue_pop_head(&q->records))) {
+        group_respond(grp, IOMMUFD_PAGE_RESP_INVALID);
+    }
+    g_hash_table_iter_init(&it, q->pending);
+    while (g_hash_table_iter_next(&it, NULL, &g)) {
+        g_hash_table_iter_remove(&it);
+        group_respond(g, IOMMUFD_PAGE_RESP_INVALID);
+    }
+    g_hash_table_destroy(q->pending);
+}
+
 void emu_eventq_destroy(EmuEventq *q)
 {
     g_assert(q->fd < 0);        /* the fd holds the object */
-    g_queue_clear_full(&q->records, (GDestroyNotify)g_bytes_unref);
-    if (q->pending) {
-        g_hash_table_destroy(q->pending);
+    if (q->is_fault) {
+        fault_destroy(q);
+    } else {
+        g_queue_clear_full(&q->records, (GDestroyNotify)g_bytes_unref);
     }
     if (q->viommu) {
         q->viommu->veventqs = g_list_remove(q->viommu->veventqs, q);
@@ -252,33 +287,87 @@ int emu_veventq_report_task(EmuViommu *viommu, uint32_t type,
     return veventq_report(viommu, type, payload, len, true);
 }
 
+static int fault_group_add(EmuEventq *q, EmuIdev *idev, uint32_t attach_pasid,
+                           EmuDevice *dev, uint32_t req_pasid,
+                           const struct iommu_hwpt_pgfault *rec)
+{
+    EmuPgGroup *g;
+
+    /*
+     * iommu_report_device_fault(): iopf_group_alloc() (kzalloc) failing
+     * aborts the request, answered FAILURE to the device, nothing is
+     * queued (the report itself returns 0).
+     */
+    if (emu_host_op(idev->obj.ctx->host)) {
+        return -ENOMEM;
+    }
+    g = g_new0(EmuPgGroup, 1);
+    g->rec = *rec;
+    g->rec.dev_id = idev->obj.id;   /* iommufd_compose_fault_message() */
+    g->rec.length = 0;
+    g->rec.cookie = 0;              /* given when read */
+    g->idev = idev;
+    g->attach_pasid = attach_pasid;
+    g->dev = dev;
+    g->req_pasid = req_pasid;
+    /* iommufd_fault_iopf_handler(): the deliver list, unbounded */
+    g_queue_push_tail(&q->records, g);
+    eventq_signal(q);
+    return 0;
+}
+
 /*
- * A page request (PRI) or stall for @idev on @q, as
- * iommufd_fault_iopf_handler() queues the group iommu_report_device_fault()
- * built. The cookie is given when it is read.
+ * A page request (PRI) or stall for @idev on @q, as the selftest's
+ * TRIGGER_IOPF (iommufd_test_trigger_iopf()) reports it.
  */
 void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
                      const struct iommu_hwpt_pgfault *rec)
 {
-    struct iommu_hwpt_pgfault f = *rec;
+    uint32_t attach = emu_idev_domain(idev, rec->pasid) ? rec->pasid
+                                                        : EMU_NO_PASID;
 
     if (g_queue_get_length(&q->records) >= q->depth) {
         return;                 /* the hardware's page request queue is full */
     }
-    /*
-     * iommu_report_device_fault(): iopf_group_alloc() failing aborts the
-     * request (answered as failed to the device), nothing is queued and
-     * the report returns 0. Only the selftest's TRIGGER_IOPF, a command,
-     * reports here: an injection point.
-     */
-    if (emu_host_op(idev->obj.ctx->host)) {
-        return;
+    fault_group_add(q, idev, attach, NULL, rec->pasid, rec);
+}
+
+int emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t attach_pasid,
+                     EmuDevice *dev, uint32_t req_pasid,
+                     const struct iommu_hwpt_pgfault *rec)
+{
+    return fault_group_add(q, idev, attach_pasid, dev, req_pasid, rec);
+}
+
+static bool group_of_handle(EmuPgGroup *g, EmuIdev *idev, uint32_t pasid)
+{
+    return g->idev == idev && g->attach_pasid == pasid;
+}
+
+void emu_fault_auto_response(EmuEventq *q, EmuIdev *idev, uint32_t pasid)
+{
+    GList *l, *next;
+    GHashTableIter it;
+    gpointer g;
+
+    /* the deliver list first, then the response xarray, as the kernel */
+    for (l = q->records.head; l; l = next) {
+        next = l->next;
+        if (group_of_handle(l->data, idev, pasid)) {
+            EmuPgGroup *grp = l->data;
+
+            g_queue_delete_link(&q->records, l);
+            group_respond(grp, IOMMUFD_PAGE_RESP_INVALID);
+        }
     }
-    f.dev_id = idev->obj.id;
-    f.length = 0;               /* iommufd_compose_fault_message() */
-    f.cookie = 0;
-    g_queue_push_tail(&q->records, g_bytes_new(&f, sizeof(f)));
-    eventq_signal(q);
+    g_hash_table_iter_init(&it, q->pending);
+    while (g_hash_table_iter_next(&it, NULL, &g)) {
+        if (group_of_handle(g, idev, pasid)) {
+            g_hash_table_iter_remove(&it);
+            group_respond(g, IOMMUFD_PAGE_RESP_INVALID);
+        }
+    }
+    eventq_drain_signal(q);
 }
 
 static EmuObj *fd_obj(EmuCtx *ctx, int fd)
@@ -332,6 +421,7 @@ static ssize_t fault_read(EmuEventq *q, void *buf, size_t len)
     }
     while (!g_queue_is_empty(&q->records)) {
         struct iommu_hwpt_pgfault f;
+        EmuPgGroup *grp;
 
         if (done >= len) {
             if (!done) {
@@ -352,8 +442,8 @@ static ssize_t fault_read(EmuEventq *q, void *buf, size_t len)
             }
             break;
         }
-        memcpy(&f, g_bytes_get_data(g_queue_peek_head(&q->records), NULL),
-               sizeof(f));
+        grp = g_queue_peek_head(&q->records);
+        f = grp->rec;
         f.cookie = fault_cookie(q);
         if (emu_copy_to_user((uintptr_t)buf + done, &f, sizeof(f))) {
             if (!done) {
@@ -362,8 +452,9 @@ static ssize_t fault_read(EmuEventq *q, void *buf, size_t len)
             }
             break;
         }
-        g_hash_table_add(q->pending, GUINT_TO_POINTER(f.cookie));
-        g_bytes_unref(g_queue_pop_head(&q->records));
+        grp->rec.cookie = f.cookie;
+        g_hash_table_insert(q->pending, GUINT_TO_POINTER(f.cookie), grp);
+        g_queue_pop_head(&q->records);
         done += rsize;
     }
     eventq_drain_signal(q);
@@ -427,13 +518,17 @@ ssize_t emu_ctx_read(EmuCtx *ctx, int fd, void *buf, size_t len)
 /*
  * Page responses to a fault queue (iommufd_fault_fops_write()): whole
  * responses (ESPIPE otherwise), each to a cookie read and not yet
- * answered. A vEVENTQ has no write op: EINVAL, as vfs_write() says.
+ * answered (EINVAL: never read, or answered already; a code other than
+ * SUCCESS or INVALID too), the answer going to the device's PRG. A
+ * failing response stops the write, which returns the bytes done
+ * before it, or -1. A vEVENTQ has no write op: EINVAL, as vfs_write() says.
  */
 ssize_t emu_ctx_write(EmuCtx *ctx, int fd, const void *buf, size_t len)
 {
     EMU_HOST_LOCK(ctx->host);
     EmuEventq *q = fd_queue(ctx, fd);
     struct iommu_hwpt_page_response resp;
+    EmuPgGroup *grp;
     size_t done = 0;
 
     if (!q) {
@@ -453,11 +548,15 @@ ssize_t emu_ctx_write(EmuCtx *ctx, int fd, const void *buf, size_t len)
             errno = EFAULT;
             return done ? (ssize_t)done : -1;
         }
-        if (resp.code > IOMMUFD_PAGE_RESP_INVALID ||
-            !g_hash_table_remove(q->pending, GUINT_TO_POINTER(resp.cookie))) {
+        grp = resp.code > IOMMUFD_PAGE_RESP_INVALID ? NULL :
+              g_hash_table_lookup(q->pending, GUINT_TO_POINTER(resp.cookie));
+        if (!grp) {
             errno = EINVAL;
             return done ? (ssize_t)done : -1;
         }
+        /* xa_erase(), iopf_group_response(), iopf_free_group() */
+        g_hash_table_remove(q->pending, GUINT_TO_POINTER(resp.cookie));
+        group_respond(grp, resp.code);
         done += sizeof(resp);
     }
     return done;

@@ -77,6 +77,7 @@
 #define VTD_ECAP_SSTS           (1ULL << 46)    /* second stage (SLTS) */
 #define VTD_ECAP_FSTS           (1ULL << 47)    /* first stage (FLTS) */
 #define VTD_ECAP_SMPWCS         (1ULL << 48)    /* SM page-walk coherency */
+#define VTD_ECAP_PDS            (1ULL << 42)    /* page request drain */
 
 #define VTD_PASID_BITS_MAX      20
 
@@ -161,17 +162,20 @@ static uint64_t vtd_cap_reg(const EmuHwConfig *cfg)
 }
 
 /*
- * Scalable mode with both stages. PRS: the model takes page requests
- * (fault queues) on every configuration. SRS stays clear: the device
- * model never issues supervisor requests, so IOMMU_VTD_S1_SRE is refused
- * at attach, as the kernel refuses it on hardware without SRS.
+ * Scalable mode with both stages. PRS and PDS: the model takes page
+ * requests (fault queues) on every configuration; Linux needs both to
+ * enable a device's PRI (intel_iommu_probe_device(): pri_supported).
+ * SRS stays clear: the device model never issues supervisor requests,
+ * so IOMMU_VTD_S1_SRE is refused at attach, as the kernel refuses it
+ * on hardware without SRS.
  */
 static uint64_t vtd_ecap_reg(const EmuHwConfig *cfg)
 {
     uint64_t ecap = VTD_ECAP_C | VTD_ECAP_QI | VTD_ECAP_SC |
                     (VTD_ECAP_IRO << VTD_ECAP_IRO_SHIFT) |
                     (VTD_ECAP_MHMV << VTD_ECAP_MHMV_SHIFT) |
-                    VTD_ECAP_PRS | VTD_ECAP_EAFS | VTD_ECAP_SMTS |
+                    VTD_ECAP_PRS | VTD_ECAP_PDS | VTD_ECAP_EAFS |
+                    VTD_ECAP_SMTS |
                     VTD_ECAP_SSTS | VTD_ECAP_FSTS | VTD_ECAP_SMPWCS;
     unsigned pasid_bits = MIN(cfg->pasid_bits, VTD_PASID_BITS_MAX);
 
@@ -439,6 +443,17 @@ static int vtd_fault(VtdWalker *vw, unsigned level, uint64_t reason,
     w->fault.reason = what;
     w->hw[0] = reason;
     w->hw[1] = level;
+    /*
+     * What a translation request (ATS) of the same access would get as a
+     * successful completion with R=W=0, so a PRI device asks for the
+     * page: an entry not present, or one that lacks the permission
+     * (write, user). Reserved bits, bad table pointers, non-canonical
+     * addresses and A/D update failures are errors instead (the model's
+     * reading of VT-d spec 4.2.3 / 7.x; not observable in Linux, which
+     * only sees the page requests).
+     */
+    w->recoverable = reason == VTD_FR_FS_NOT_PRESENT ||
+                     reason == VTD_FR_WRITE || reason == VTD_FR_PRIVILEGE;
     return err;
 }
 
@@ -727,4 +742,5 @@ const EmuHwOps emu_hw_vtd_ops = {
     .s1_translate = vtd_s1_translate,
     .domain_unset = vtd_domain_unset,
     .report_fault = NULL,           /* no vEVENTQ: the fault queue only */
+    .pri = true,                    /* ECAP.PRS and ECAP.PDS */
 };

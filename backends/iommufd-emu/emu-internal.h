@@ -42,6 +42,8 @@ typedef struct EmuHwQueue EmuHwQueue;
 typedef struct EmuDirty EmuDirty;
 typedef struct EmuMmap EmuMmap;
 typedef struct EmuDmabuf EmuDmabuf;
+typedef struct EmuPgGroup EmuPgGroup;
+typedef struct EmuPrg EmuPrg;
 
 /* ---- Objects (one per iommufd object kind) ---- */
 
@@ -170,8 +172,39 @@ struct EmuEventq {
     uint32_t depth;
     uint32_t seq;
     bool lost;                  /* the last record is LOST_EVENTS */
-    GQueue records;             /* GBytes */
-    GHashTable *pending;        /* fault: cookies read, not answered */
+    GQueue records;             /* GBytes; a fault queue's: EmuPgGroup */
+    GHashTable *pending;        /* fault: cookie -> EmuPgGroup read */
+};
+
+/*
+ * Intel's iommu_report_device_fault() events carry
+ * IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID (include/linux/iommu.h) with
+ * PASID_VALID (intel/prq.c:intel_prq_report()), and
+ * iommufd_compose_fault_message() copies prm.flags to the record as is:
+ * user space sees this bit, which the uAPI does not name.
+ */
+#define EMU_PGFAULT_FLAGS_NEEDS_PASID   (1u << 2)
+
+/*
+ * One page request group on a fault queue (the kernel's iopf_group with
+ * its one, last, fault): queued until read, then pending on its cookie
+ * until answered. Its attach handle is (idev, attach_pasid): the RID's
+ * (EMU_NO_PASID) or a PASID's attachment the request was routed to.
+ */
+struct EmuPgGroup {
+    struct iommu_hwpt_pgfault rec;
+    EmuIdev *idev;
+    uint32_t attach_pasid;
+    EmuDevice *dev;             /* a device's request: gets the response */
+    uint32_t req_pasid;         /* its PASID, EMU_NO_PASID if untagged */
+};
+
+/* A device's Page Request Group index (PCIe 10.4.1) */
+struct EmuPrg {
+    int status;                 /* EMU_PRG_*, -ENOENT: never used */
+    uint32_t pasid;             /* EMU_NO_PASID: untagged */
+    uint64_t addr;
+    unsigned access;
 };
 
 /* ---- Hardware ---- */
@@ -226,6 +259,7 @@ typedef struct EmuWalk {
     unsigned prot;
     EmuFaultInfo fault;
     uint64_t hw[4];             /* model-specific fault record */
+    bool recoverable;           /* an ATS request would get R=W=0 */
 } EmuWalk;
 
 struct EmuHwOps {
@@ -316,6 +350,12 @@ struct EmuHwOps {
      * the kernel's driver then invalidates (may be NULL).
      */
     void (*domain_unset)(EmuHwpt *old, EmuIdev *idev, uint32_t pasid);
+    /*
+     * PCIe PRI (PRS and PDS in VT-d's ECAP): a device with PRI has it
+     * enabled, attaching a fault-capable HWPT needs it (ENODEV), and a
+     * recoverable fault (EmuWalk.recoverable) becomes a page request.
+     */
+    bool pri;
     /* Report a stage-1 fault (vEVENTQ record...). */
     void (*report_fault)(EmuHwpt *hwpt, EmuIdev *idev, const EmuWalk *w);
 };
@@ -340,6 +380,15 @@ struct EmuDevice {
     void *hw_priv;              /* hardware model's per-device state */
     EmuIdev *idev;              /* bound iommufd device, if any */
     EmuVfio *vfio;              /* open cdev, if any */
+    /* PCIe PRI (emu-pri.c) */
+    bool pri;                   /* PRI + ATS capability */
+    bool pri_stopped;           /* got a Response Failure */
+    uint32_t pri_capacity;      /* Outstanding Page Request Capacity */
+    unsigned pri_outstanding;   /* requests sent, not answered */
+    unsigned iopf_refcount;     /* intel device_domain_info's */
+    EmuPrg *prgs;               /* [EMU_PRI_GROUPS] while pri */
+    EmuPrgNotify *prg_notify;
+    void *prg_opaque;
 };
 
 struct EmuVfio {
@@ -564,8 +613,40 @@ int emu_veventq_report_task(EmuViommu *viommu, uint32_t type,
  */
 void emu_fault_queue(EmuEventq *q, EmuIdev *idev,
                      const struct iommu_hwpt_pgfault *rec);
+/*
+ * A device's page request for @hwpt's fault queue, routed to the attach
+ * handle (@idev, @attach_pasid). The group's allocation is an injection
+ * point (iopf_group_alloc()): on failure nothing is queued and -ENOMEM
+ * returned, the caller answers FAILURE as iommu_report_device_fault()
+ * does.
+ */
+int emu_fault_report(EmuEventq *q, EmuIdev *idev, uint32_t attach_pasid,
+                     EmuDevice *dev, uint32_t req_pasid,
+                     const struct iommu_hwpt_pgfault *rec);
+/*
+ * iommufd_auto_response_faults(): the attach handle (@idev, @pasid) of a
+ * HWPT with fault queue @q went away: its groups, read or not, are
+ * answered INVALID.
+ */
+void emu_fault_auto_response(EmuEventq *q, EmuIdev *idev, uint32_t pasid);
 /* Close the fds of @ctx's queues (the context is closing). */
 void emu_eventq_close_fds(EmuCtx *ctx);
+
+/* emu-pri.c */
+/*
+ * @dev's DMA met a recoverable fault on @hwpt (attached to @pasid's or
+ * the RID's handle): the device sends a page request if it can. Returns
+ * -EAGAIN (sent, or one for the page is outstanding), -EBUSY (allocation
+ * used up) with @f updated, or 0 (no PRI: the fault stands).
+ */
+int emu_pri_request(EmuDevice *dev, EmuHwpt *hwpt, uint32_t pasid,
+                    uint64_t iova, unsigned access, EmuFaultInfo *f);
+/* The PRG response @code for @grpid reaches the device. */
+void emu_pri_respond(EmuDevice *dev, uint32_t pasid, uint32_t grpid,
+                     int code);
+/* attach: does @hwpt need the device's IOPF (and can it have it)? */
+int emu_pri_iopf_check(EmuDevice *dev, EmuHwpt *hwpt);
+void emu_pri_free(EmuDevice *dev);
 
 /* emu-iotlb.c */
 EmuIotlb *emu_iotlb_new(unsigned capacity);

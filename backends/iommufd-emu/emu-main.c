@@ -323,6 +323,7 @@ static void device_free(gpointer p)
 {
     EmuDevice *dev = p;
 
+    emu_pri_free(dev);
     g_free(dev->name);
     g_free(dev);
 }

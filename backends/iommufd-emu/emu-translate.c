@@ -42,11 +42,18 @@ static void fault_set(EmuFaultInfo *f, int err, uint32_t pasid,
 /* The host address of one page-bounded chunk, or a fault. */
 static uint8_t *translate_chunk(EmuIdev *idev, EmuHwpt *hwpt, uint32_t pasid,
                                 uint64_t iova, size_t len, unsigned access,
-                                EmuFaultInfo *f)
+                                EmuFaultInfo *f, bool *recoverable)
 {
     EmuWalk w;
     uint8_t *hva;
 
+    /*
+     * Recoverable: what an ATS translation request would complete with
+     * R=W=0 (not present, no permission) rather than as an error, the
+     * cue for a PRI device to request the page. The second stage's holes
+     * and read-only pages are such (emu_ioas_resolve() fails for both).
+     */
+    *recoverable = true;
     if (hwpt->obj.type == EMU_OBJ_HWPT_PAGING) {
         hva = emu_ioas_resolve(hwpt->ioas, iova, len, access);
         if (!hva) {
@@ -59,11 +66,13 @@ static uint8_t *translate_chunk(EmuIdev *idev, EmuHwpt *hwpt, uint32_t pasid,
     memset(&w, 0, sizeof(w));
     if (!hwpt->iommu->ops->s1_translate) {
         fault_set(f, -EFAULT, pasid, iova, access, "no stage-1 tables");
+        *recoverable = false;
         return NULL;
     }
     if (hwpt->iommu->ops->s1_translate(hwpt, idev, pasid, iova, access,
                                        &w)) {
         *f = w.fault;
+        *recoverable = w.recoverable;
         if (!f->err) {
             fault_set(f, -EFAULT, pasid, iova, access, "stage-1 walk");
         }
@@ -104,6 +113,7 @@ static uint8_t *device_translate(EmuDevice *dev, uint32_t pasid,
     EmuHost *host = dev->host;
     EmuIdev *idev = dev->idev;
     EmuHwpt *hwpt = idev ? dma_domain(idev, pasid) : NULL;
+    bool recoverable;
     uint8_t *hva;
 
     memset(f, 0, sizeof(*f));
@@ -115,17 +125,22 @@ static uint8_t *device_translate(EmuDevice *dev, uint32_t pasid,
         fault_set(f, -EFAULT, pasid, iova, access, "blocked");
         return NULL;
     }
-    hva = translate_chunk(idev, hwpt, pasid, iova, len, access, f);
+    hva = translate_chunk(idev, hwpt, pasid, iova, len, access, f,
+                          &recoverable);
     if (!hva) {
         /*
-         * An unrecoverable DMA fault: nothing for the HWPT's fault queue.
-         * Only a PRI page request (intel/prq.c) or a stall
-         * (arm_smmu_handle_event() on a stall-enabled master) goes through
-         * iommu_report_device_fault() to iommufd_fault_iopf_handler();
-         * no emulated device issues page requests, and a stage-1 event
-         * was reported by the hardware model above.
+         * A DMA fault reaches the HWPT's fault queue only as a PRI page
+         * request (intel/prq.c) or a stall (arm_smmu_handle_event() on a
+         * stall-enabled master), through iommu_report_device_fault() to
+         * iommufd_fault_iopf_handler(). A device with PRI enabled sends
+         * one for a recoverable fault (emu-pri.c); any other fault is
+         * unrecoverable, and a stage-1 event was reported by the hardware
+         * model above.
          */
         host->stats.faults++;
+        if (recoverable) {
+            emu_pri_request(dev, hwpt, pasid, iova, access, f);
+        }
     }
     return hva;
 }

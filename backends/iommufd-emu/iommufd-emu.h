@@ -136,13 +136,23 @@ typedef struct EmuFaultInfo {
     uint64_t iova;
     unsigned access;
     const char *reason;         /* static string for traces */
+    /*
+     * Set with err -EAGAIN when the device issued (or still waits on) a
+     * PCIe Page Request for this page instead of the access: @grpid is
+     * its Page Request Group index (see emu_device_set_pri()).
+     */
+    bool page_request;
+    uint32_t grpid;
 } EmuFaultInfo;
 
 /*
  * Copy @len bytes between @buf and the device's I/O address @iova as the
  * IOMMU translates it. 0 on success; on a fault, a negative errno and, if
  * @fault is given, what faulted. A fault reports to the attached HWPT's
- * fault queue or vEVENTQ the way the hardware would.
+ * fault queue or vEVENTQ the way the hardware would. With PRI: -EAGAIN
+ * (a page request is out, retry after its response) or -EBUSY (the
+ * device's page request allocation is used up), see emu_device_set_pri().
+ * Bytes before the faulting page were already copied.
  */
 int emu_device_dma(EmuDevice *dev, uint32_t pasid, uint64_t iova,
                    void *buf, size_t len, unsigned access,
@@ -155,6 +165,79 @@ int emu_device_dma(EmuDevice *dev, uint32_t pasid, uint64_t iova,
  */
 void *emu_device_translate(EmuDevice *dev, uint32_t pasid, uint64_t iova,
                            size_t len, unsigned access, EmuFaultInfo *fault);
+
+/*
+ * PCIe Page Request Interface (PRI, PCIe 6.x 10.4) of a device.
+ *
+ * A device with PRI (and ATS, which PRI needs: Linux enables PRI only on
+ * an ATS-enabled device, intel iommu.c:iommu_enable_pci_pri()) is probed
+ * by the host as Linux 7.3's VT-d driver probes it: PRI is usable when
+ * the IOMMU reports PRS and PDS (intel_iommu_probe_device(): pri_supported)
+ * and the host then grants it min(capacity, 2048) outstanding page
+ * requests (pci_enable_pri(pdev, PRQ_DEPTH)). Set both before the device
+ * is bound (VFIO_DEVICE_BIND_IOMMUFD), as probing happens before: -EBUSY
+ * once bound. Only the VT-d model takes page requests: on other hardware
+ * models the capability is kept but never enabled (Linux 7.3's SMMUv3,
+ * s390 and selftest mock drivers enable no PCIe PRI), and fault-queue
+ * HWPTs attach as before.
+ *
+ * With PRI, a HWPT allocated with a fault queue (IOMMU_HWPT_FAULT_ID_VALID)
+ * attaches; without, attaching one is ENODEV (intel_iommu_enable_iopf()).
+ *
+ * A DMA of such a device (emu_device_dma(), emu_device_translate()) that
+ * meets a recoverable translation fault (not present, or no permission)
+ * is not done: the device sends a Page Request for the page with the
+ * access it needs and the call returns -EAGAIN with fault->page_request
+ * and fault->grpid. The request reaches the attached HWPT's fault queue
+ * as a struct iommu_hwpt_pgfault; the answer user space writes there
+ * (or the kernel's automatic INVALID on detach, replace or queue destroy)
+ * is the group's Page Request Group Response: emu_device_prg_status()
+ * then reports it, and the notifier, if set, is called. The device
+ * retries its access after SUCCESS and gives up after INVALID or FAILURE
+ * (PCIe 10.4.2). While the same page is requested and unanswered, a new
+ * access to it returns -EAGAIN with the same group and sends nothing.
+ * When its outstanding requests reach the allocation, the device sends
+ * none: the DMA fails with -EBUSY (page_request false) until a response
+ * frees one (PCIe 10.4.1: a Function never exceeds its allocation).
+ */
+#define EMU_PRI_DEFAULT_CAPACITY    32      /* model's choice, see docs */
+#define EMU_PRI_PRQ_DEPTH           2048    /* intel PRQ_DEPTH */
+#define EMU_PRI_GROUPS              512     /* 9-bit PRG index */
+
+/* Give @dev a PRI (and ATS) capability, or take it away. */
+int emu_device_set_pri(EmuDevice *dev, bool pri);
+/* Its Outstanding Page Request Capacity (0: EMU_PRI_DEFAULT_CAPACITY) */
+int emu_device_set_pri_capacity(EmuDevice *dev, uint32_t capacity);
+/* Did the host enable PRI on @dev (capability and IOMMU PRS + PDS)? */
+bool emu_device_pri_enabled(EmuDevice *dev);
+/*
+ * How many attached domains hold the device's IOPF enabled (the VT-d
+ * driver's iopf_refcount: one per RID or PASID attachment of a HWPT
+ * with a fault queue).
+ */
+unsigned emu_device_iopf_refcount(EmuDevice *dev);
+
+/* A Page Request Group's state; the responses are the PCIe codes. */
+#define EMU_PRG_SUCCESS     0x0     /* retry the access */
+#define EMU_PRG_INVALID     0x1     /* give up: the page will not come */
+#define EMU_PRG_FAILURE     0xf     /* Response Failure: PRI stopped */
+#define EMU_PRG_PENDING     0x10    /* sent, not answered yet */
+/*
+ * The state of group @grpid: the last request that used the index, until
+ * a new request takes it; -ENOENT if none ever did, -EINVAL if @grpid is
+ * not a 9-bit index or the device has no PRI.
+ */
+int emu_device_prg_status(EmuDevice *dev, uint32_t grpid);
+/*
+ * Called, with the host lock held and in the thread that answers, when a
+ * group of @dev is answered with @status (EMU_PRG_SUCCESS, _INVALID,
+ * _FAILURE); @pasid is EMU_NO_PASID for an untagged request. It may call
+ * back into the model. NULL @fn removes it.
+ */
+typedef void EmuPrgNotify(void *opaque, EmuDevice *dev, uint32_t pasid,
+                          uint32_t grpid, int status);
+void emu_device_set_prg_notify(EmuDevice *dev, EmuPrgNotify *fn,
+                               void *opaque);
 
 /*
  * Failure injection: the @nth host operation from now fails with -@err

@@ -35,8 +35,27 @@
  *                        the capability, or PASID requests not possible
  *                        for this device: only devices assigned through
  *                        vnest-sim-assign can issue them)
+ *                        bit 3 PAGE_REQUEST (with FAULT: the DMA was not
+ *                        done, the device sent a page request, or waits on
+ *                        the one it sent for that page; PRG has its index)
  *   0x020  FAULTS    RW  commands that ended with FAULT since reset;
  *                        writing any value sets it to 0
+ *   0x024  PRG       RO  bits 8:0 the PRG index of the last page request
+ *   0x028  PRG_STATUS RO the response to it: 0x10 PENDING, 0x0 SUCCESS
+ *                        (re-run the command), 0x1 INVALID, 0xf FAILURE
+ *                        (give up: PCIe 10.4.2); 0xffffffff: no request yet
+ *
+ * pri=on (PCI Express only; needs vnest-sim-assign to take effect) adds
+ * an ATS extended capability after the PASID one (0x108; 0x100 without
+ * it: PRI needs ATS, Linux enables PRI only on an ATS-enabled device)
+ * and a PRI one right after it (0x110 or 0x108), Outstanding Page
+ * Request Capacity pri-requests (default 32), PRG Response PASID Required
+ * when the PASID capability is there. The emulated host enables PRI at
+ * assignment (its host kernel's job); the guest's PRI Enable bit is
+ * writable and does not gate requests. A device with PRI whose DMA meets
+ * a recoverable fault sends a page request instead (STATUS FAULT |
+ * PAGE_REQUEST): the guest waits for PRG_STATUS to leave PENDING and, on
+ * SUCCESS, writes CMD again.
  *   0x1000-0x1fff    RW  the 4 KiB DMA buffer, any access of 1, 2, 4 or 8
  *                        naturally aligned bytes
  *
@@ -77,6 +96,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(VNestDmaTest, VNEST_DMA_TEST)
 #define DMA_TEST_REG_CMD        0x018
 #define DMA_TEST_REG_STATUS     0x01c
 #define DMA_TEST_REG_FAULTS     0x020
+#define DMA_TEST_REG_PRG        0x024
+#define DMA_TEST_REG_PRG_STATUS 0x028
 #define DMA_TEST_REGS_SIZE      0x1000
 #define DMA_TEST_BUF            0x1000
 #define DMA_TEST_BUF_SIZE       0x1000
@@ -90,6 +111,9 @@ OBJECT_DECLARE_SIMPLE_TYPE(VNestDmaTest, VNEST_DMA_TEST)
 #define DMA_TEST_STATUS_DONE    0x1
 #define DMA_TEST_STATUS_FAULT   0x2
 #define DMA_TEST_STATUS_ERROR   0x4
+#define DMA_TEST_STATUS_PAGE_REQUEST 0x8
+#define DMA_TEST_ATS_OFFSET     0x108
+#define DMA_TEST_PRI_VER        1
 
 #define DMA_TEST_EXP_OFFSET     0x40
 #define DMA_TEST_PASID_OFFSET   0x100
@@ -105,6 +129,8 @@ struct VNestDmaTest {
 
     /* properties */
     uint8_t pasid_width;
+    bool pri;
+    uint32_t pri_requests;
 
     /* registers */
     uint64_t addr;
@@ -112,6 +138,7 @@ struct VNestDmaTest {
     uint32_t pasid;
     uint32_t status;
     uint32_t faults;
+    uint32_t prg;               /* last page request's index, or ~0 */
     uint8_t buf[DMA_TEST_BUF_SIZE];
     uint8_t bounce[DMA_TEST_BUF_SIZE];     /* FROM_MEM lands here first */
 };
@@ -155,6 +182,7 @@ static void dma_test_run(VNestDmaTest *s, uint32_t cmd)
     bool to_mem = cmd == DMA_TEST_CMD_TO_MEM;
     const char *why = NULL;
     uint32_t pasid = VNEST_NO_PASID;
+    VNestPageRequest pr;
     MemTxResult r;
 
     s->status = 0;
@@ -178,12 +206,17 @@ static void dma_test_run(VNestDmaTest *s, uint32_t cmd)
         return;
     }
     /* A read that faults leaves the buffer as it was. */
-    r = vnest_sim_assign_dma_rw(pdev, pasid, s->addr,
-                                to_mem ? s->buf : s->bounce, s->len, to_mem);
+    r = vnest_sim_assign_dma_rw_pri(pdev, pasid, s->addr,
+                                    to_mem ? s->buf : s->bounce, s->len,
+                                    to_mem, &pr);
     s->status = DMA_TEST_STATUS_DONE;
     if (r != MEMTX_OK) {
         s->status |= DMA_TEST_STATUS_FAULT;
         s->faults++;
+        if (pr.sent) {
+            s->status |= DMA_TEST_STATUS_PAGE_REQUEST;
+            s->prg = pr.grpid;
+        }
     } else if (!to_mem) {
         memcpy(s->buf, s->bounce, s->len);
     }
@@ -216,6 +249,17 @@ static uint64_t dma_test_reg_read(void *opaque, hwaddr addr, unsigned size)
         break;
     case DMA_TEST_REG_FAULTS:
         val = s->faults;
+        break;
+    case DMA_TEST_REG_PRG:
+        val = s->prg == UINT32_MAX ? 0 : s->prg;
+        break;
+    case DMA_TEST_REG_PRG_STATUS:
+        val = UINT32_MAX;
+        if (s->prg != UINT32_MAX) {
+            int st = vnest_sim_assign_prg_status(PCI_DEVICE(s), s->prg);
+
+            val = st < 0 ? UINT32_MAX : st;
+        }
         break;
     default:
         break;
@@ -314,6 +358,31 @@ static void dma_test_pasid_init(VNestDmaTest *s)
     pci_set_word(pdev->wmask + off + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
 }
 
+/*
+ * The PRI extended capability (PCIe r6.0, 7.8.11), by hand as QEMU 10.0
+ * has no helper: Enable and Reset writable, the capacity read-only, the
+ * allocation register the host writes (pci_enable_pri()).
+ */
+static void dma_test_pri_init(VNestDmaTest *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    /* right after the PASID capability, or first without it */
+    uint16_t ats = s->pasid_width ? DMA_TEST_ATS_OFFSET
+                                  : DMA_TEST_PASID_OFFSET;
+    uint16_t off = ats + PCI_EXT_CAP_ATS_SIZEOF;
+
+    pcie_ats_init(pdev, ats, true);
+    pcie_add_capability(pdev, PCI_EXT_CAP_ID_PRI, DMA_TEST_PRI_VER, off,
+                        PCI_EXT_CAP_PRI_SIZEOF);
+    pci_set_word(pdev->wmask + off + PCI_PRI_CTRL,
+                 PCI_PRI_CTRL_ENABLE | PCI_PRI_CTRL_RESET);
+    pci_set_word(pdev->config + off + PCI_PRI_STATUS,
+                 PCI_PRI_STATUS_STOPPED |
+                 (s->pasid_width ? PCI_PRI_STATUS_PASID : 0));
+    pci_set_long(pdev->config + off + PCI_PRI_MAX_REQ, s->pri_requests);
+    pci_set_long(pdev->wmask + off + PCI_PRI_ALLOC_REQ, UINT32_MAX);
+}
+
 static void dma_test_realize(PCIDevice *pdev, Error **errp)
 {
     VNestDmaTest *s = VNEST_DMA_TEST(pdev);
@@ -334,6 +403,13 @@ static void dma_test_realize(PCIDevice *pdev, Error **errp)
         if (s->pasid_width) {
             dma_test_pasid_init(s);
         }
+        if (s->pri) {
+            dma_test_pri_init(s);
+        }
+    } else if (s->pri) {
+        error_setg(errp, "%s: pri=on needs a PCI Express bus",
+                   TYPE_VNEST_DMA_TEST);
+        return;
     }
 
     memory_region_init(&s->bar, OBJECT(s), "vnest-dma-test",
@@ -385,12 +461,13 @@ static void dma_test_reset(DeviceState *dev)
     s->pasid = 0;
     s->status = 0;
     s->faults = 0;
+    s->prg = UINT32_MAX;
     memset(s->buf, 0, sizeof(s->buf));
 }
 
 static const VMStateDescription vmstate_dma_test = {
     .name = TYPE_VNEST_DMA_TEST,
-    .version_id = 1,
+    .version_id = 2,
     .minimum_version_id = 1,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, VNestDmaTest),
@@ -399,6 +476,7 @@ static const VMStateDescription vmstate_dma_test = {
         VMSTATE_UINT32(pasid, VNestDmaTest),
         VMSTATE_UINT32(status, VNestDmaTest),
         VMSTATE_UINT32(faults, VNestDmaTest),
+        VMSTATE_UINT32_V(prg, VNestDmaTest, 2),
         VMSTATE_UINT8_ARRAY(buf, VNestDmaTest, DMA_TEST_BUF_SIZE),
         VMSTATE_END_OF_LIST()
     },
@@ -407,6 +485,8 @@ static const VMStateDescription vmstate_dma_test = {
 static const Property dma_test_properties[] = {
     DEFINE_PROP_UINT8("pasid-width", VNestDmaTest, pasid_width,
                       DMA_TEST_PASID_MAX_WIDTH),
+    DEFINE_PROP_BOOL("pri", VNestDmaTest, pri, false),
+    DEFINE_PROP_UINT32("pri-requests", VNestDmaTest, pri_requests, 32),
 };
 
 static void dma_test_class_init(ObjectClass *klass, void *data)

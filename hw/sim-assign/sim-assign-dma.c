@@ -131,7 +131,8 @@ bool vnest_sim_assign_pasid_capable(PCIDevice *pdev)
  */
 static MemTxResult sim_dma_pasid_chunk(VNestSimAssign *sa, uint32_t pasid,
                                        uint64_t addr, uint8_t *buf,
-                                       uint64_t len, bool is_write)
+                                       uint64_t len, bool is_write,
+                                       VNestPageRequest *pr)
 {
     unsigned access = is_write ? EMU_DMA_WRITE : EMU_DMA_READ;
     EmuFaultInfo fault;
@@ -143,6 +144,14 @@ static MemTxResult sim_dma_pasid_chunk(VNestSimAssign *sa, uint32_t pasid,
         sa->dma_faults++;
         trace_vnest_sim_assign_dma_pasid_fault(sa->device_id, pasid, addr,
                                                is_write, fault.reason);
+        if (pr && fault.page_request) {
+            pr->sent = true;
+            pr->grpid = fault.grpid;
+            trace_vnest_sim_assign_page_request(sa->device_id, pasid, addr,
+                                                is_write, fault.grpid);
+        } else if (pr && fault.err == -EBUSY) {
+            pr->exhausted = true;
+        }
         return MEMTX_DECODE_ERROR;
     }
     if (!sim_assign_hva_to_gpa(sa, hva, &gpa)) {
@@ -155,26 +164,34 @@ static MemTxResult sim_dma_pasid_chunk(VNestSimAssign *sa, uint32_t pasid,
                             MEMTXATTRS_UNSPECIFIED, buf, len, is_write);
 }
 
-MemTxResult vnest_sim_assign_dma_rw(PCIDevice *pdev, uint32_t pasid,
-                                    uint64_t addr, void *buf, uint64_t len,
-                                    bool is_write)
+MemTxResult vnest_sim_assign_dma_rw_pri(PCIDevice *pdev, uint32_t pasid,
+                                        uint64_t addr, void *buf,
+                                        uint64_t len, bool is_write,
+                                        VNestPageRequest *pr)
 {
-    VNestSimAssign *sa;
+    VNestSimAssign *sa = NULL;
     MemTxResult r = MEMTX_OK;
     uint64_t done = 0;
 
-    if (pasid == VNEST_NO_PASID) {
+    if (pr) {
+        *pr = (VNestPageRequest) { 0 };
+        sa = sim_assign_of(pdev);
+    }
+    if (pasid == VNEST_NO_PASID && !sa) {
         return pci_dma_rw(pdev, addr, buf, len,
                           is_write ? DMA_DIRECTION_FROM_DEVICE :
                                      DMA_DIRECTION_TO_DEVICE,
                           MEMTXATTRS_UNSPECIFIED);
     }
-    sa = sim_assign_of(pdev);
-    if (!sa || pasid >= SIM_PASID_LIMIT ||
+    if (!sa) {
+        sa = sim_assign_of(pdev);
+    }
+    if (!sa || (pasid != VNEST_NO_PASID && pasid >= SIM_PASID_LIMIT) ||
         !(pci_get_word(pdev->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
         trace_vnest_sim_assign_dma_pasid_refused(pdev->name, pasid,
                                                  !sa ? "not assigned" :
-                                                 pasid >= SIM_PASID_LIMIT ?
+                                                 pasid >= SIM_PASID_LIMIT &&
+                                                 pasid != VNEST_NO_PASID ?
                                                  "PASID too wide" :
                                                  "bus mastering off");
         return MEMTX_ERROR;
@@ -185,12 +202,32 @@ MemTxResult vnest_sim_assign_dma_rw(PCIDevice *pdev, uint32_t pasid,
                              SIM_PAGE_SIZE - (cur & (SIM_PAGE_SIZE - 1)));
 
         r = sim_dma_pasid_chunk(sa, pasid, cur, (uint8_t *)buf + done, chunk,
-                                is_write);
+                                is_write, pr);
         done += chunk;
     }
     trace_vnest_sim_assign_dma_pasid(sa->device_id, pasid, addr, len,
                                      is_write, r);
     return r;
+}
+
+MemTxResult vnest_sim_assign_dma_rw(PCIDevice *pdev, uint32_t pasid,
+                                    uint64_t addr, void *buf, uint64_t len,
+                                    bool is_write)
+{
+    return vnest_sim_assign_dma_rw_pri(pdev, pasid, addr, buf, len, is_write,
+                                       NULL);
+}
+
+QEMU_BUILD_BUG_ON(VNEST_PRG_SUCCESS != EMU_PRG_SUCCESS);
+QEMU_BUILD_BUG_ON(VNEST_PRG_INVALID != EMU_PRG_INVALID);
+QEMU_BUILD_BUG_ON(VNEST_PRG_FAILURE != EMU_PRG_FAILURE);
+QEMU_BUILD_BUG_ON(VNEST_PRG_PENDING != EMU_PRG_PENDING);
+
+int vnest_sim_assign_prg_status(PCIDevice *pdev, uint32_t grpid)
+{
+    VNestSimAssign *sa = sim_assign_of(pdev);
+
+    return sa ? emu_device_prg_status(sa->edev, grpid) : -ENODEV;
 }
 
 void sim_assign_dma_init(VNestSimAssign *sa)

@@ -20,6 +20,7 @@
 #include "qom/object_interfaces.h"
 #include "migration/blocker.h"
 #include "hw/pci/pci.h"
+#include "hw/pci/pcie.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/core/cpu.h"
 #include "exec/address-spaces.h"
@@ -257,6 +258,22 @@ static bool sim_connect(VNestSimAssign *sa, PCIDevice *pdev,
         error_setg_errno(errp, -rc, "cannot add %s to the emulated host",
                          sa->device_id);
         goto fail;
+    }
+    /*
+     * A PRI capability: the host probes it before the bind (PRI enabled
+     * by intel_iommu_probe_device() / iommu_enable_pci_pri()).
+     */
+    if (pci_is_express(pdev)) {
+        uint16_t pri = pcie_find_capability(pdev, PCI_EXT_CAP_ID_PRI);
+
+        if (pri) {
+            uint32_t cap = pci_get_long(pdev->config + pri +
+                                        PCI_PRI_MAX_REQ);
+
+            emu_device_set_pri(sa->edev, true);
+            emu_device_set_pri_capacity(sa->edev, cap);
+            trace_vnest_sim_assign_pri(sa->device_id, cap);
+        }
     }
     sa->vfio = emu_vfio_open(sa->edev);
     if (!sa->vfio || !sim_bind_attach(sa, pdev, viommu_as, errp)) {

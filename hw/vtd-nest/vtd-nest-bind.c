@@ -180,19 +180,27 @@ static VtdNestHwpt *vtd_hwpt_get(VtdNestDev *d, const VtdWant *w,
 
     QLIST_FOREACH(h, &n->hwpts, next) {
         if (h->be == d->info.be && h->parent_id == d->info.hwpt_id &&
+            h->fq == d->fq &&
             h->did == w->did && !memcmp(&h->s1, &w->s1, sizeof(w->s1))) {
             h->users++;
             return h;
         }
     }
     h = g_new0(VtdNestHwpt, 1);
-    if (!iommufd_backend_alloc_hwpt(d->info.be, d->info.dev_id,
+    if (d->fq ?
+        /* A PRI device's page requests go to the fault queue (x-prq). */
+        !vnest_iommufd_alloc_hwpt(d->info.be, d->info.dev_id,
+                                  d->info.hwpt_id, flags,
+                                  IOMMU_HWPT_DATA_VTD_S1, sizeof(s1), &s1,
+                                  &d->fq->id, &h->id, errp) :
+        !iommufd_backend_alloc_hwpt(d->info.be, d->info.dev_id,
                                     d->info.hwpt_id, flags,
                                     IOMMU_HWPT_DATA_VTD_S1, sizeof(s1), &s1,
                                     &h->id, errp)) {
         g_free(h);
         return NULL;
     }
+    h->fq = d->fq;
     n->stats.hwpt_allocs++;
     h->be = d->info.be;
     h->parent_id = d->info.hwpt_id;
@@ -294,6 +302,10 @@ static void vtd_apply(VtdNestDev *d, uint32_t hpasid, uint32_t gpasid,
         }
         h = NULL;
         w = &want_blocked;
+    }
+    if (b && b->hwpt && b->hwpt->fq) {
+        /* Left a HWPT with a fault queue: the host answered its groups. */
+        vtd_nest_prq_forget(d, hpasid);
     }
     if (b) {
         vtd_hwpt_put(n, b->hwpt);

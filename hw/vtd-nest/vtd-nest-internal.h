@@ -20,9 +20,21 @@
 /* PASID-entry translation type (as hw/i386/intel_iommu.c reads it) */
 #define VTD_PE_GET_TYPE(pe) ((pe)->val[0] & VTD_SM_PASID_ENTRY_PGTT)
 
+/* A host fault queue (IOMMU_FAULT_QUEUE_ALLOC): page requests come here. */
+typedef struct VtdNestFaultq {
+    VNestVtd *nest;
+    IOMMUFDBackend *be;
+    uint32_t id;
+    int fd;
+    unsigned users;                 /* devices whose HWPTs report here */
+    struct iommu_hwpt_pgfault *buf; /* read buffer */
+    QLIST_ENTRY(VtdNestFaultq) next;
+} VtdNestFaultq;
+
 /* A nested HWPT: one guest first-stage configuration over one parent. */
 typedef struct VtdNestHwpt {
     IOMMUFDBackend *be;
+    VtdNestFaultq *fq;              /* its page requests go there, or NULL */
     uint32_t parent_id;
     uint32_t id;
     uint32_t key;                   /* its name in the invalidation batch */
@@ -56,6 +68,7 @@ typedef struct VtdNestDev {
     int alias_devfn;
     bool no_pasid;                  /* on a conventional bus: RID only */
     uint32_t rid2pasid;             /* the context's RID_PASID, last read */
+    VtdNestFaultq *fq;              /* PRI device with x-prq=on, or NULL */
     GHashTable *binds;              /* host PASID key -> VtdBind */
     QLIST_ENTRY(VtdNestDev) next;
 } VtdNestDev;
@@ -69,7 +82,24 @@ typedef struct VtdNestStats {
     uint64_t inv_entries;
     uint64_t guest_faults;          /* bad entries reported to the guest */
     uint64_t host_errors;
+    uint64_t prq_requests;          /* page request descriptors written */
+    uint64_t prq_overflows;         /* requests refused: queue full (PRO) */
+    uint64_t prq_refused;           /* ... PRE clear, no queue, unknown */
+    uint64_t prq_auto_responses;    /* responses QEMU sent for the guest */
+    uint64_t prq_responses;         /* guest responses sent to the host */
+    uint64_t prq_stray;             /* guest responses matching no request */
+    uint64_t prq_events;            /* page request event interrupts sent */
+    uint64_t prq_groups;            /* groups shown, not answered (gauge) */
 } VtdNestStats;
+
+/* A page request group the guest was shown and must answer. */
+typedef struct VtdPrqGroup {
+    VtdNestDev *dev;
+    uint32_t hpasid;                /* host PASID, VNEST_NO_PASID: RID */
+    uint16_t prgi;
+    uint32_t cookie;
+    QLIST_ENTRY(VtdPrqGroup) next;
+} VtdPrqGroup;
 
 struct VNestVtd {
     IntelIOMMUState *s;
@@ -77,6 +107,7 @@ struct VNestVtd {
     uint8_t pasid_bits;             /* 0: QEMU's x-pasid-mode width */
     bool inv_per_desc;              /* upstream-like: a call per descriptor */
     bool host_caps;                 /* x-fsts-host-caps: follow the host */
+    bool prq;                       /* x-prq: page requests (ECAP.PRS) */
     bool derived;                   /* ... and the first device was seen */
     bool derived_fs1gp;
     uint8_t derived_pasid_bits;
@@ -90,6 +121,8 @@ struct VNestVtd {
     uint64_t batch_seq;             /* descriptors since batch_head */
     VtdNestStats stats;
     Error *migration_blocker;
+    QLIST_HEAD(, VtdNestFaultq) faultqs;
+    QLIST_HEAD(, VtdPrqGroup) groups;   /* shown to the guest, unanswered */
 };
 
 /* Host key of a PASID: the RID is VNEST_NO_PASID. */
@@ -122,6 +155,13 @@ void vtd_nest_sync_pasid(VNestVtd *n, uint32_t pasid);
 void vtd_nest_sync_did(VNestVtd *n, uint16_t did);
 void vtd_nest_dev_release(VtdNestDev *d);
 bool vtd_nest_pc_desc(VNestVtd *n, const VTDInvDesc *desc);
+
+/* vtd-nest-prq.c */
+void vtd_nest_prq_reset(VNestVtd *n);
+void vtd_nest_prq_plug(VtdNestDev *d);
+void vtd_nest_prq_unplug(VtdNestDev *d);
+void vtd_nest_prq_release(VtdNestDev *d);
+void vtd_nest_prq_forget(VtdNestDev *d, uint32_t hpasid);
 
 /* vtd-nest-inv.c */
 void vtd_nest_inv_init(VNestVtd *n);

@@ -55,6 +55,8 @@ VNestVtd *vtd_nest_state(IntelIOMMUState *s)
         s->vnest->s = s;
         QLIST_INIT(&s->vnest->devs);
         QLIST_INIT(&s->vnest->hwpts);
+        QLIST_INIT(&s->vnest->faultqs);
+        QLIST_INIT(&s->vnest->groups);
     }
     return s->vnest;
 }
@@ -182,6 +184,16 @@ void vnest_vtd_class_init(ObjectClass *klass)
         VTD_STAT(inv_entries, "invalidation entries sent"),
         VTD_STAT(guest_faults, "bad PASID entries reported to the guest"),
         VTD_STAT(host_errors, "host calls that failed"),
+        VTD_STAT(prq_requests, "page request descriptors written"),
+        VTD_STAT(prq_overflows, "page requests refused: queue full (PRO)"),
+        VTD_STAT(prq_refused, "page requests refused: PRE clear, queue "
+                 "not in memory, unknown device"),
+        VTD_STAT(prq_auto_responses, "page responses sent by QEMU"),
+        VTD_STAT(prq_responses, "guest page responses sent to the host"),
+        VTD_STAT(prq_stray, "guest page responses matching no request"),
+        VTD_STAT(prq_events, "page request event interrupts sent"),
+        VTD_STAT(prq_groups, "page request groups the guest was shown "
+                 "and has not answered"),
     };
     size_t i;
 
@@ -216,6 +228,13 @@ void vnest_vtd_class_init(ObjectClass *klass)
         "with x-flts=on: offer the guest the first-stage capabilities "
         "(1 GiB pages, PASID width) of the host IOMMU of the first "
         "cold-plugged assigned device");
+    object_class_property_add(klass, "x-prq", "bool",
+                              vtd_get_nest_bool, vtd_set_nest_bool, NULL,
+                              (void *)offsetof(VNestVtd, prq));
+    object_class_property_set_description(klass, "x-prq",
+        "page requests (ECAP.PRS): the guest gets a page request queue, "
+        "fed by the host's fault queue for nested devices with PRI; "
+        "needs x-scalable-mode=on");
     for (i = 0; i < ARRAY_SIZE(stats); i++) {
         object_class_property_add(klass, stats[i].name, "uint64",
                                   vtd_get_stat, NULL, NULL,
@@ -255,6 +274,10 @@ bool vnest_vtd_realize(IntelIOMMUState *s, Error **errp)
                    "(x-scalable-mode=on)");
         return false;
     }
+    if (n->prq && !s->scalable_mode) {
+        error_setg(errp, "x-prq needs scalable mode (x-scalable-mode=on)");
+        return false;
+    }
     if (!s->flts) {
         return true;
     }
@@ -285,6 +308,7 @@ void vnest_vtd_cap_init(IntelIOMMUState *s)
     if (n->pasid_bits) {
         vtd_set_pasid_width(s, n->pasid_bits);
     }
+    vtd_nest_prq_reset(n);
     if (n->derived) {
         /* x-fsts-host-caps: what the first device's host offers */
         s->cap = n->derived_fs1gp ? s->cap | VTD_CAP_FS1GP :
@@ -553,6 +577,7 @@ void vnest_vtd_plug(IntelIOMMUState *s, PCIBus *bus, int devfn,
     rid->gpasid = VNEST_NO_PASID;
     g_hash_table_insert(d->binds, vtd_nest_key(VNEST_NO_PASID), rid);
     QLIST_INSERT_HEAD(&n->devs, d, next);
+    vtd_nest_prq_plug(d);
     trace_vnest_vtd_plug(hiod->name, vtd_nest_sid(d), d->info.dev_id,
                          d->info.hwpt_id);
 
@@ -578,7 +603,9 @@ void vnest_vtd_unplug(IntelIOMMUState *s, PCIBus *bus, int devfn)
         return;
     }
     trace_vnest_vtd_unplug(d->hiod->name, vtd_nest_sid(d));
+    vtd_nest_prq_unplug(d);
     vtd_nest_dev_release(d);
+    vtd_nest_prq_release(d);
     QLIST_REMOVE(d, next);
     g_hash_table_unref(d->binds);
     object_unref(d->hiod);

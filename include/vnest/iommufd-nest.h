@@ -51,6 +51,17 @@ bool vnest_iommufd_alloc_veventq(IOMMUFDBackend *be, uint32_t viommu_id,
                                  uint32_t type, uint32_t depth,
                                  uint32_t *out_id, int *out_fd,
                                  Error **errp);
+/*
+ * IOMMU_HWPT_ALLOC with driver data and, when @fault_id is given, the
+ * fault queue its page requests go to (IOMMU_HWPT_FAULT_ID_VALID), which
+ * QEMU 10.0's iommufd_backend_alloc_hwpt() cannot pass.
+ */
+bool vnest_iommufd_alloc_hwpt(IOMMUFDBackend *be, uint32_t dev_id,
+                              uint32_t pt_id, uint32_t flags,
+                              uint32_t data_type, uint32_t data_len,
+                              void *data, const uint32_t *fault_id,
+                              uint32_t *out_id, Error **errp);
+
 /* A fault queue (IOMMU_FAULT_QUEUE_ALLOC) for HWPTs allocated with it. */
 bool vnest_iommufd_alloc_fault_queue(IOMMUFDBackend *be, uint32_t *out_id,
                                      int *out_fd, Error **errp);

@@ -65,6 +65,47 @@ MemTxResult vnest_sim_assign_dma_rw(PCIDevice *pdev, uint32_t pasid,
                                     bool is_write);
 
 /*
+ * PCIe page requests (PRI). A device assigned through vnest-sim-assign
+ * that has a PRI extended capability (PCI_EXT_CAP_ID_PRI) when it is
+ * assigned (cold-plugged devices: at machine-done, after realize) gets
+ * PRI on the emulated host, with its Max Outstanding Page Requests
+ * (PCI_PRI_MAX_REQ) as capacity; see emu_device_set_pri() in
+ * backends/iommufd-emu/iommufd-emu.h.
+ *
+ * vnest_sim_assign_dma_rw_pri() is vnest_sim_assign_dma_rw() that says,
+ * in @pr, when the access was not done because the device sent a page
+ * request (or waits on one it sent for that page): then it returns
+ * MEMTX_DECODE_ERROR with @pr->sent and @pr->grpid, the PRG index whose
+ * response vnest_sim_assign_prg_status() reports. @pr->exhausted: no
+ * request could be sent, the device's outstanding allocation is used up.
+ * An untagged request of an assigned device is translated as a tagged
+ * one is (the emulated host, page by page); of a device not assigned it
+ * is pci_dma_rw() and never a page request.
+ */
+typedef struct VNestPageRequest {
+    bool sent;
+    bool exhausted;
+    uint32_t grpid;
+} VNestPageRequest;
+
+MemTxResult vnest_sim_assign_dma_rw_pri(PCIDevice *pdev, uint32_t pasid,
+                                        uint64_t addr, void *buf,
+                                        uint64_t len, bool is_write,
+                                        VNestPageRequest *pr);
+
+/* The PRG response codes (PCIe 10.4.2), as the emulated host's EMU_PRG_* */
+#define VNEST_PRG_SUCCESS   0x0
+#define VNEST_PRG_INVALID   0x1
+#define VNEST_PRG_FAILURE   0xf
+#define VNEST_PRG_PENDING   0x10
+/*
+ * The state of @pdev's page request group @grpid: VNEST_PRG_*, or a
+ * negative errno (-ENODEV: not assigned; -EINVAL: no PRI or bad index;
+ * -ENOENT: never used).
+ */
+int vnest_sim_assign_prg_status(PCIDevice *pdev, uint32_t grpid);
+
+/*
  * Whether vnest_sim_assign_dma_rw() can issue PASID-tagged requests for
  * @pdev, i.e. whether @pdev is assigned through vnest-sim-assign. A device
  * model uses it to tell "cannot be issued" from a fault.

@@ -73,6 +73,18 @@ bool vnest_vtd_inv_end(IntelIOMMUState *s, uint16_t *fail_head);
 /* The queue was disabled or reset: drop what is batched. */
 void vnest_vtd_inv_discard(IntelIOMMUState *s);
 
+/*
+ * Page requests (x-prq=on, ECAP.PRS; hw/vtd-nest/vtd-nest-prq.c).
+ * vnest_vtd_mmio_written() runs after the guest wrote register @addr
+ * (the page request status and event control registers have side
+ * effects). vnest_vtd_page_response() handles a page group response
+ * descriptor (invalidation queue type 0x9): false means the queue stops
+ * there with IQE (reserved bits, a reserved response code, no PRS).
+ */
+#define VNEST_VTD_INV_DESC_PGRP_RESP    0x9
+void vnest_vtd_mmio_written(IntelIOMMUState *s, hwaddr addr);
+bool vnest_vtd_page_response(IntelIOMMUState *s, const union VTDInvDesc *desc);
+
 /* ---- exported by intel_iommu.c to the nest module ---- */
 
 /*
@@ -88,6 +100,13 @@ int vnest_vtd_read_pasid_entry(IntelIOMMUState *s, PCIBus *bus, int devfn,
 void vnest_vtd_record_fault(IntelIOMMUState *s, uint16_t sid, bool has_pasid,
                             uint32_t pasid, uint64_t addr, bool is_write,
                             int reason, bool fpd);
+/* Send the MSI whose address and data are in registers @addr_reg, @data_reg */
+void vnest_vtd_msi(IntelIOMMUState *s, hwaddr addr_reg, hwaddr data_reg);
+/*
+ * Whether the scalable-mode context entry of @devfn on @bus enables page
+ * requests (PRE): 1 or 0, or -VTD_FR_* when there is no usable entry.
+ */
+int vnest_vtd_context_pre(IntelIOMMUState *s, PCIBus *bus, int devfn);
 /* Re-decide the address spaces of @devfn on @bus (all PASIDs). */
 void vnest_vtd_switch_device(IntelIOMMUState *s, PCIBus *bus, int devfn);
 

@@ -178,6 +178,37 @@ static void test_dma_fault_unmapped(void)
 }
 
 /*
+ * pri=on: the assigned device has PRI on the emulated host. Its DMA to a
+ * hole is a recoverable fault, so it sends a page request (STATUS
+ * PAGE_REQUEST, PRG 0); its domain (the IOAS's automatic one) has no
+ * fault queue, so the host answers INVALID at once
+ * (iommu_report_device_fault(): find_fault_handler() finds no
+ * iopf_handler). Without pri the same DMA is a plain fault, and PRG_STATUS
+ * says no request was ever sent.
+ */
+static void test_page_request(void)
+{
+    Fixture f;
+    uint64_t ok;
+
+    fixture_init(&f, ",pri=on,pri-requests=4");
+    g_assert_cmphex(dmadev_prg_status(&f.sa), ==, UINT32_MAX);
+    g_assert_cmphex(dmadev_to_mem(&f.sa, DMADEV_NO_PASID, HOLE_GPA, 64), ==,
+                    DMADEV_STATUS_DONE | DMADEV_STATUS_FAULT |
+                    DMADEV_STATUS_PAGE_REQUEST);
+    g_assert_cmpuint(dmadev_prg(&f.sa), ==, 0);
+    g_assert_cmphex(dmadev_prg_status(&f.sa), ==, DMADEV_PRG_INVALID);
+    ok = guest_alloc(&f.qs->alloc, 64);
+    g_assert_cmphex(dmadev_to_mem(&f.sa, DMADEV_NO_PASID, ok, 64), ==,
+                    DMADEV_STATUS_DONE);
+    /* not assigned, no PRI: a plain fault */
+    g_assert_cmphex(dmadev_to_mem(&f.plain, DMADEV_NO_PASID, HOLE_GPA, 64),
+                    ==, DMADEV_STATUS_DONE | DMADEV_STATUS_FAULT);
+    g_assert_cmphex(dmadev_prg_status(&f.plain), ==, UINT32_MAX);
+    fixture_fini(&f);
+}
+
+/*
  * PASID-tagged DMA from the assigned device: refused by the device itself
  * while PASID Enable is clear; once enabled, issued to the emulated host,
  * which blocks it (no domain is attached to that PASID) and counts it.
@@ -329,6 +360,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/dma-test-dev/pasid-assigned", test_pasid_assigned);
     qtest_add_func("/vnest/dma-test-dev/pasid-too-wide", test_pasid_too_wide);
     qtest_add_func("/vnest/dma-test-dev/not-assigned", test_not_assigned);
+    qtest_add_func("/vnest/dma-test-dev/page-request", test_page_request);
     qtest_add_func("/vnest/dma-test-dev/bad-parameters", test_bad_parameters);
     return g_test_run();
 }

@@ -19,6 +19,8 @@
 #define REG_CMD         0x018
 #define REG_STATUS      0x01c
 #define REG_FAULTS      0x020
+#define REG_PRG         0x024
+#define REG_PRG_STATUS  0x028
 #define BUF             0x1000
 
 #define ID_VALUE        0x11e90001u
@@ -156,6 +158,16 @@ uint32_t dmadev_from_mem(DmaTestDev *d, uint32_t pasid, uint64_t addr,
 uint32_t dmadev_faults(DmaTestDev *d)
 {
     return qpci_io_readl(d->dev, d->bar, REG_FAULTS);
+}
+
+uint32_t dmadev_prg(DmaTestDev *d)
+{
+    return qpci_io_readl(d->dev, d->bar, REG_PRG);
+}
+
+uint32_t dmadev_prg_status(DmaTestDev *d)
+{
+    return qpci_io_readl(d->dev, d->bar, REG_PRG_STATUS);
 }
 
 void dmadev_clear_faults(DmaTestDev *d)

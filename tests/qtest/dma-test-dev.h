@@ -23,6 +23,13 @@
 #define DMADEV_STATUS_DONE  0x1
 #define DMADEV_STATUS_FAULT 0x2     /* issued, refused (IOMMU fault...) */
 #define DMADEV_STATUS_ERROR 0x4     /* not issued: bad parameters */
+#define DMADEV_STATUS_PAGE_REQUEST 0x8  /* with FAULT: a page request */
+
+/* PRG_STATUS values: the PCIe response codes, and pending */
+#define DMADEV_PRG_SUCCESS  0x0
+#define DMADEV_PRG_INVALID  0x1
+#define DMADEV_PRG_FAILURE  0xf
+#define DMADEV_PRG_PENDING  0x10
 
 typedef struct DmaTestDev {
     QTestState *qts;
@@ -83,6 +90,9 @@ uint32_t dmadev_try_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
 
 /* The device's fault counter (commands that ended with FAULT). */
 uint32_t dmadev_faults(DmaTestDev *d);
+/* PRG: the last page request's index; PRG_STATUS: its response */
+uint32_t dmadev_prg(DmaTestDev *d);
+uint32_t dmadev_prg_status(DmaTestDev *d);
 void dmadev_clear_faults(DmaTestDev *d);
 
 #endif

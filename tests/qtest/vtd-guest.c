@@ -48,6 +48,8 @@ struct VtdGuest {
     uint64_t root;                  /* root table */
     uint64_t queue;                 /* invalidation queue, 0: none */
     uint64_t wait_status;           /* where wait descriptors write */
+    uint64_t prq;                   /* page request queue, 0: none */
+    uint64_t prq_size;
     unsigned tail;
     uint64_t ctx[256][2];           /* [bus][lower, upper] context tables */
     GList *domains;
@@ -78,7 +80,7 @@ uint32_t vtd_guest_readl(VtdGuest *g, uint64_t reg)
     return qtest_readl(g->qts, g->base + reg);
 }
 
-static void vtd_guest_writel(VtdGuest *g, uint64_t reg, uint32_t val)
+void vtd_guest_writel(VtdGuest *g, uint64_t reg, uint32_t val)
 {
     qtest_writel(g->qts, g->base + reg, val);
 }
@@ -448,4 +450,89 @@ bool vtd_guest_take_fault(VtdGuest *g, VtdFault *f)
     qtest_writeq(g->qts, g->base + rec + 8, VTD_FRCD_F);
     g_assert_false(vtd_guest_readl(g, DMAR_FSTS_REG) & VTD_FSTS_PPF);
     return true;
+}
+
+/* Scalable-mode context entry, bit 4: Page Request Enable */
+#define CTX_SM_PRE          (1ULL << 4)
+#define PRQ_DESC_SIZE       32
+#define DESC_PGRP           0x9ULL
+
+void vtd_guest_set_pre(VtdGuest *g, uint16_t sid, bool pre)
+{
+    uint64_t ce = context_entry_addr(g, sid);
+    uint64_t lo = qtest_readq(g->qts, ce);
+
+    g_assert(lo & VTD_CONTEXT_ENTRY_P);
+    lo = pre ? lo | CTX_SM_PRE : lo & ~CTX_SM_PRE;
+    qtest_writeq(g->qts, ce, lo);
+}
+
+void vtd_guest_prq_enable(VtdGuest *g, unsigned pqs, uint32_t msi_addr,
+                          uint32_t msi_data)
+{
+    g->prq_size = PAGE_SIZE << pqs;
+    g->prq = guest_alloc(g->alloc, g->prq_size);
+    g_assert_cmphex(g->prq & (PAGE_SIZE - 1), ==, 0);
+    qtest_memset(g->qts, g->prq, 0, g->prq_size);
+    qtest_writeq(g->qts, g->base + DMAR_PQH_REG, 0);
+    qtest_writeq(g->qts, g->base + DMAR_PQT_REG, 0);
+    qtest_writeq(g->qts, g->base + DMAR_PQA_REG, g->prq | pqs);
+    vtd_guest_writel(g, DMAR_PEDATA_REG, msi_data);
+    vtd_guest_writel(g, DMAR_PEADDR_REG, msi_addr);
+    vtd_guest_writel(g, DMAR_PECTL_REG, 0);
+}
+
+unsigned vtd_guest_prq_pending(VtdGuest *g)
+{
+    uint64_t head = vtd_guest_readq(g, DMAR_PQH_REG);
+    uint64_t tail = vtd_guest_readq(g, DMAR_PQT_REG);
+
+    g_assert(g->prq);
+    return ((tail + g->prq_size - head) % g->prq_size) / PRQ_DESC_SIZE;
+}
+
+bool vtd_guest_prq_take(VtdGuest *g, VtdPageReq *r)
+{
+    uint64_t head = vtd_guest_readq(g, DMAR_PQH_REG);
+    uint64_t q[4];
+    int i;
+
+    if (!vtd_guest_prq_pending(g)) {
+        return false;
+    }
+    for (i = 0; i < 4; i++) {
+        q[i] = qtest_readq(g->qts, g->prq + head + i * 8);
+    }
+    r->type = q[0] & 0xff;
+    r->has_pasid = !!(q[0] & (1ULL << 8));
+    r->sid = (q[0] >> 16) & 0xffff;
+    r->pasid = (q[0] >> 32) & 0xfffff;
+    r->exe = !!(q[0] & (1ULL << 52));
+    r->priv = !!(q[0] & (1ULL << 53));
+    r->rd = !!(q[1] & 1);
+    r->wr = !!(q[1] & 2);
+    r->lpig = !!(q[1] & 4);
+    r->prgi = (q[1] >> 3) & 0x1ff;
+    r->addr = q[1] & ~0xfffULL;
+    r->priv_data[0] = q[2];
+    r->priv_data[1] = q[3];
+    qtest_writeq(g->qts, g->base + DMAR_PQH_REG,
+                 (head + PRQ_DESC_SIZE) % g->prq_size);
+    return true;
+}
+
+uint64_t vtd_desc_pgrp(uint16_t sid, bool has_pasid, uint32_t pasid,
+                       unsigned code)
+{
+    return DESC_PGRP | (has_pasid ? 1ULL << 4 : 0) |
+           ((uint64_t)(code & 0xf) << 12) | ((uint64_t)sid << 16) |
+           (has_pasid ? (uint64_t)pasid << 32 : 0);
+}
+
+void vtd_guest_page_response(VtdGuest *g, const VtdPageReq *r,
+                             unsigned code)
+{
+    vtd_guest_qi_queue(g, vtd_desc_pgrp(r->sid, r->has_pasid, r->pasid,
+                                        code), (uint64_t)r->prgi << 3);
+    qi_wait(g);
 }

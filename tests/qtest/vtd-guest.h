@@ -119,4 +119,44 @@ uint64_t vtd_desc_iotlb(unsigned gran, uint16_t did);
  */
 bool vtd_guest_take_fault(VtdGuest *g, VtdFault *f);
 
+void vtd_guest_writel(VtdGuest *g, uint64_t reg, uint32_t val);
+
+/*
+ * Page requests (ECAP.PRS). The context entry's Page Request Enable
+ * (scalable mode, bit 4: Linux context_set_sm_pre()); the context entry
+ * must exist (attach a PASID first).
+ */
+void vtd_guest_set_pre(VtdGuest *g, uint16_t sid, bool pre);
+
+/* One decoded page request descriptor (spec 7.5.1.1). */
+typedef struct VtdPageReq {
+    uint8_t type;
+    uint16_t sid;
+    bool has_pasid;
+    uint32_t pasid;
+    bool exe, priv;
+    bool rd, wr;
+    bool lpig;
+    uint16_t prgi;
+    uint64_t addr;
+    uint64_t priv_data[2];
+} VtdPageReq;
+
+/*
+ * A page request queue of 2^@pqs pages (PQA), empty (PQH = PQT = 0), the
+ * event interrupt unmasked towards @msi_addr/@msi_data (PEADDR/PEDATA).
+ */
+void vtd_guest_prq_enable(VtdGuest *g, unsigned pqs, uint32_t msi_addr,
+                          uint32_t msi_data);
+/* Descriptors between PQH and PQT. */
+unsigned vtd_guest_prq_pending(VtdGuest *g);
+/* Read the descriptor at PQH and advance PQH past it; false: empty. */
+bool vtd_guest_prq_take(VtdGuest *g, VtdPageReq *r);
+/* The page group response descriptor's low qword (spec 6.5.2.15). */
+uint64_t vtd_desc_pgrp(uint16_t sid, bool has_pasid, uint32_t pasid,
+                       unsigned code);
+/* Answer group @prgi of @r's requester with @code, then a wait. */
+void vtd_guest_page_response(VtdGuest *g, const VtdPageReq *r,
+                             unsigned code);
+
 #endif

@@ -12,6 +12,12 @@
 
 void emu_fixture_setup_cfg(EmuFixture *f, const EmuHwConfig *cfg)
 {
+    emu_fixture_setup_prep(f, cfg, NULL);
+}
+
+void emu_fixture_setup_prep(EmuFixture *f, const EmuHwConfig *cfg,
+                            void (*prep)(EmuDevice *dev))
+{
     struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 
     memset(f, 0, sizeof(*f));
@@ -19,6 +25,9 @@ void emu_fixture_setup_cfg(EmuFixture *f, const EmuHwConfig *cfg)
     g_assert_cmpint(emu_host_add_iommu(f->host, cfg, &f->iommu), ==, 0);
     g_assert_cmpint(emu_host_add_device(f->host, f->iommu, 0x0010, "dev0",
                                         &f->dev), ==, 0);
+    if (prep) {
+        prep(f->dev);
+    }
     f->ctx = emu_ctx_open(f->host);
     f->vfio = emu_vfio_open(f->dev);
     g_assert_nonnull(f->vfio);

@@ -44,6 +44,9 @@ static inline int emu_err(int rc)
 void emu_fixture_setup(EmuFixture *f, EmuHwKind kind);
 /* Like setup, with a chosen hardware configuration. */
 void emu_fixture_setup_cfg(EmuFixture *f, const EmuHwConfig *cfg);
+/* Like setup_cfg, @prep (may be NULL) called on the device before bind. */
+void emu_fixture_setup_prep(EmuFixture *f, const EmuHwConfig *cfg,
+                            void (*prep)(EmuDevice *dev));
 /* Tears down and asserts nothing leaked. */
 void emu_fixture_teardown(EmuFixture *f);
 

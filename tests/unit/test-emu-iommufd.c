@@ -1162,9 +1162,19 @@ static void test_fault_queue(void)
                     sizeof(pf[0]));
     g_assert_cmphex(pf[0].addr, ==, 0xb000);
     g_assert_cmpuint(pf[0].grpid, ==, 11);
-    /* the HWPT holds the queue, then its fd does */
+    /*
+     * Detach answers INVALID what the attachment still has, read (11) or
+     * not (12): iommufd_hwpt_detach_device() ->
+     * iommufd_auto_response_faults(); the cookie is gone (EINVAL).
+     */
+    g_assert_cmpint(trigger_iopf(f, 5, 12, 0xc000), ==, 0);
     g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
     g_assert_cmpint(t_detach(f), ==, 0);
+    resp.cookie = pf[0].cookie;
+    g_assert_cmpint(emu_ctx_write(f->ctx, fd, &resp, sizeof(resp)), ==, -1);
+    g_assert_cmpint(errno, ==, EINVAL);
+    g_assert_cmpint(emu_ctx_read(f->ctx, fd, pf, sizeof(pf)), ==, 0);
+    /* the HWPT holds the queue, then its fd does */
     g_assert_cmpint(t_destroy(f, hwpt), ==, 0);
     g_assert_cmpint(t_destroy(f, fa.out_fault_id), ==, EBUSY);
     g_assert_cmpint(emu_ctx_close_fd(f->ctx, fd), ==, 0);

@@ -772,10 +772,10 @@ static void test_pasid_shared_domain(VtdFixture *vf, gconstpointer data)
 /* ---- the fault queue (VT-d has no vEVENTQ) ---- */
 
 /*
- * A first-stage fault of a device without PRI is unrecoverable: the
- * hardware records it (fault reason), the HWPT's fault queue gets
- * nothing. Only page requests (intel/prq.c through
- * iommu_report_device_fault()) reach iommufd_fault_iopf_handler().
+ * A HWPT with a fault queue needs the device's PRI on VT-d: attaching it
+ * to a device without is ENODEV (iopf_for_domain_set() ->
+ * intel_iommu_enable_iopf(): !info->pri_enabled). The allocation itself
+ * succeeds (iommufd_hwpt_alloc() checks no device capability).
  */
 static void test_fault_queue(VtdFixture *vf, gconstpointer data)
 {
@@ -788,9 +788,9 @@ static void test_fault_queue(VtdFixture *vf, gconstpointer data)
         .data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = sizeof(s1),
         .data_uptr = (uintptr_t)&s1,
     };
-    struct iommu_hwpt_pgfault pf;
     uint32_t pt;
 
+    g_assert_false(emu_device_pri_enabled(f->dev));
     g_assert_cmpint(ctx_ioctl(f, IOMMU_FAULT_QUEUE_ALLOC, &fa), ==, 0);
     cmd.fault_id = fa.out_fault_id;
     if (vf->pasid != EMU_NO_PASID) {
@@ -798,12 +798,473 @@ static void test_fault_queue(VtdFixture *vf, gconstpointer data)
     }
     g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, 0);
     pt = cmd.out_hwpt_id;
-    g_assert_cmpint(t_attach_pasid(f, vf->pasid, &pt), ==, 0);
-    vf->nested_id = pt;
-    assert_fault(vf, IOVA_4K + 0x10, EMU_DMA_WRITE, -EFAULT,
-                 FR_FS_NOT_PRESENT);
-    g_assert_cmpint(emu_ctx_read(f->ctx, fa.out_fault_fd, &pf, sizeof(pf)),
+    /* a replace: the old nested HWPT stays and still translates */
+    g_assert_cmpint(t_attach_pasid(f, vf->pasid, &pt), ==, ENODEV);
+    g_assert_cmpuint(emu_device_iopf_refcount(f->dev), ==, 0);
+    vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
+               FS_LEAF_RW);
+    dma_write_ok(vf, IOVA_4K, "still");
+    assert_bytes(data_hva(vf, 0), "still");
+}
+
+/* ---- PCIe PRI: page requests (emu-pri.c) ---- */
+
+static int t_detach_pasid(EmuFixture *f, uint32_t pasid);
+
+static void prep_pri(EmuDevice *dev)
+{
+    g_assert_cmpint(emu_device_set_pri(dev, true), ==, 0);
+}
+
+static void prep_pri_cap2(EmuDevice *dev)
+{
+    prep_pri(dev);
+    g_assert_cmpint(emu_device_set_pri_capacity(dev, 2), ==, 0);
+}
+
+typedef struct PriFixture {
+    VtdFixture vf;
+    struct iommu_fault_alloc fa;
+    int fd;
+    unsigned notified;
+    int last_status;
+    uint32_t last_grpid;
+} PriFixture;
+
+static void prg_notify(void *opaque, EmuDevice *dev, uint32_t pasid,
+                       uint32_t grpid, int status)
+{
+    PriFixture *pf = opaque;
+
+    pf->notified++;
+    pf->last_status = status;
+    pf->last_grpid = grpid;
+}
+
+/*
+ * A PRI device (@prep) whose RID or PASID is on a nested HWPT with a
+ * fault queue over guest RAM (the RID on the parent for a PASID); with
+ * @paging, on a paging HWPT with the fault queue instead.
+ */
+static void pri_setup(PriFixture *pf, uint32_t pasid, bool paging,
+                      void (*prep)(EmuDevice *))
+{
+    VtdFixture *vf = &pf->vf;
+    EmuFixture *f = &vf->f;
+    uint32_t pflags = pasid == EMU_NO_PASID ? 0 : IOMMU_HWPT_ALLOC_PASID;
+    EmuHwConfig cfg;
+    struct iommu_hwpt_vtd_s1 s1;
+    struct iommu_hwpt_alloc cmd = {
+        .size = sizeof(cmd), .flags = IOMMU_HWPT_FAULT_ID_VALID | pflags,
+        .data_len = sizeof(s1), .data_uptr = (uintptr_t)&s1,
+    };
+    uint32_t pt;
+
+    memset(pf, 0, sizeof(*pf));
+    emu_hw_config_default(&cfg, EMU_HW_VTD);
+    emu_fixture_setup_prep(f, &cfg, prep);
+    vf->pasid = pasid;
+    g_assert_cmpint(t_map_fixed(f, f->ioas_id, f->buf, BUF_SIZE,
+                                VTD_S1_GPA_BASE), ==, 0);
+    vtd_s1_init(&vf->s1, f->buf, 4);
+    g_assert_cmpint(t_hwpt_alloc(f, f->ioas_id,
+                                 IOMMU_HWPT_ALLOC_NEST_PARENT | pflags, 0,
+                                 NULL, 0, &vf->parent_id), ==, 0);
+    pf->fa = (struct iommu_fault_alloc) { .size = sizeof(pf->fa) };
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_FAULT_QUEUE_ALLOC, &pf->fa), ==, 0);
+    pf->fd = pf->fa.out_fault_fd;
+    s1 = s1_data(0, vf->s1.root, 4);
+    cmd.dev_id = f->dev_id;
+    cmd.fault_id = pf->fa.out_fault_id;
+    if (paging) {
+        cmd.pt_id = f->ioas_id;
+        cmd.data_len = 0;
+        cmd.data_uptr = 0;
+    } else {
+        cmd.pt_id = vf->parent_id;
+        cmd.data_type = IOMMU_HWPT_DATA_VTD_S1;
+    }
+    g_assert_cmpint(ctx_ioctl(f, IOMMU_HWPT_ALLOC, &cmd), ==, 0);
+    vf->nested_id = cmd.out_hwpt_id;
+    if (pasid != EMU_NO_PASID) {
+        pt = vf->parent_id;
+        g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    }
+    pt = vf->nested_id;
+    g_assert_cmpint(t_attach_pasid(f, pasid, &pt), ==, 0);
+    emu_device_set_prg_notify(f->dev, prg_notify, pf);
+}
+
+static void pri_teardown(PriFixture *pf)
+{
+    emu_ctx_close_fd(pf->vf.f.ctx, pf->fd);
+    emu_fixture_teardown(&pf->vf.f);
+}
+
+static int pri_read(PriFixture *pf, struct iommu_hwpt_pgfault *rec,
+                    unsigned n)
+{
+    ssize_t r = emu_ctx_read(pf->vf.f.ctx, pf->fd, rec, n * sizeof(*rec));
+
+    return r < 0 ? -errno : (int)(r / sizeof(*rec));
+}
+
+static int pri_respond(PriFixture *pf, uint32_t cookie, uint32_t code)
+{
+    struct iommu_hwpt_page_response resp = { .cookie = cookie, .code = code };
+    ssize_t r = emu_ctx_write(pf->vf.f.ctx, pf->fd, &resp, sizeof(resp));
+
+    return r < 0 ? errno : 0;
+}
+
+/* A DMA that sends a page request: -EAGAIN with its group index. */
+static uint32_t dma_pri(VtdFixture *vf, uint64_t iova, unsigned access)
+{
+    uint8_t buf[8] = "12345678";
+    EmuFaultInfo fi;
+
+    g_assert_cmpint(vdma(vf, iova, buf, sizeof(buf), access, &fi), ==,
+                    -EAGAIN);
+    g_assert_cmpint(fi.err, ==, -EAGAIN);
+    g_assert_true(fi.page_request);
+    return fi.grpid;
+}
+
+static void check_record(PriFixture *pf, const struct iommu_hwpt_pgfault *r,
+                         uint32_t grpid, uint64_t iova, uint32_t perm)
+{
+    uint32_t pasid = pf->vf.pasid;
+    uint32_t flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE;
+
+    if (pasid != EMU_NO_PASID) {
+        /* intel_prq_report(): NEEDS_PASID too, copied as is (bit 2) */
+        flags |= IOMMU_PGFAULT_FLAGS_PASID_VALID | (1u << 2);
+    }
+    g_assert_cmphex(r->flags, ==, flags);
+    g_assert_cmpuint(r->dev_id, ==, pf->vf.f.dev_id);
+    g_assert_cmpuint(r->pasid, ==, pasid == EMU_NO_PASID ? 0 : pasid);
+    g_assert_cmpuint(r->grpid, ==, grpid);
+    g_assert_cmphex(r->perm, ==, perm);
+    g_assert_cmphex(r->addr, ==, iova & ~(PAGE - 1));
+    g_assert_cmpuint(r->length, ==, 0);
+}
+
+/*
+ * Attach rules: ENODEV without PRI (above); with PRI each fault-capable
+ * attachment takes an IOPF reference, detach or replace drops it. The
+ * capability is fixed once bound (probe): EBUSY. Other hardware models
+ * take no page requests: PRI is never enabled there.
+ */
+static void test_pri_attach(gconstpointer data)
+{
+    uint32_t pasid = GPOINTER_TO_UINT(data);
+    PriFixture fix, *pf = &fix;
+    EmuFixture *f = &pf->vf.f;
+    uint32_t pt;
+
+    pri_setup(pf, pasid, false, prep_pri);
+    g_assert_true(emu_device_pri_enabled(f->dev));
+    g_assert_cmpint(emu_device_set_pri(f->dev, false), ==, -EBUSY);
+    g_assert_cmpint(emu_device_set_pri_capacity(f->dev, 4), ==, -EBUSY);
+    g_assert_cmpuint(emu_device_iopf_refcount(f->dev), ==, 1);
+    /* replace by the parent (no fault queue): the reference goes */
+    pt = pf->vf.parent_id;
+    g_assert_cmpint(t_attach_pasid(f, pasid, &pt), ==, 0);
+    g_assert_cmpuint(emu_device_iopf_refcount(f->dev), ==, 0);
+    pt = pf->vf.nested_id;
+    g_assert_cmpint(t_attach_pasid(f, pasid, &pt), ==, 0);
+    g_assert_cmpuint(emu_device_iopf_refcount(f->dev), ==, 1);
+    g_assert_cmpint(t_detach_pasid(f, pasid), ==, 0);
+    g_assert_cmpuint(emu_device_iopf_refcount(f->dev), ==, 0);
+    pri_teardown(pf);
+}
+
+static void test_pri_other_hw(void)
+{
+    EmuHwKind kinds[] = { EMU_HW_SMMUV3, EMU_HW_SELFTEST, EMU_HW_PAGING };
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS(kinds); i++) {
+        EmuFixture fix;
+
+        EmuHwConfig cfg;
+
+        emu_hw_config_default(&cfg, kinds[i]);
+        emu_fixture_setup_prep(&fix, &cfg, prep_pri);
+        g_assert_false(emu_device_pri_enabled(fix.dev));
+        emu_fixture_teardown(&fix);
+    }
+}
+
+/*
+ * The request, its record, the response: a recoverable first-stage fault
+ * (not present) of a write sends a page request; the record is
+ * intel_prq_report()'s as iommufd_compose_fault_message() writes it, with
+ * cookie 1 (xa_alloc from 1). While unanswered, the same access waits on
+ * the same group and sends nothing. SUCCESS lets the device retry; the
+ * answered cookie is gone (EINVAL), as is one never read, or a code
+ * other than SUCCESS/INVALID; a size not a multiple is ESPIPE.
+ */
+static void test_pri_request(gconstpointer data)
+{
+    uint32_t pasid = GPOINTER_TO_UINT(data);
+    PriFixture fix, *pf = &fix;
+    VtdFixture *vf = &pf->vf;
+    struct iommu_hwpt_pgfault rec[2];
+    struct iommu_hwpt_page_response resp = { 0 };
+    uint32_t g;
+
+    pri_setup(pf, pasid, false, prep_pri);
+    g_assert_cmpint(emu_device_prg_status(vf->f.dev, 0), ==, -ENOENT);
+    g_assert_cmpint(emu_device_prg_status(vf->f.dev, 512), ==, -EINVAL);
+    g = dma_pri(vf, IOVA_4K + 0x10, EMU_DMA_WRITE);
+    g_assert_cmpuint(g, ==, 0);
+    g_assert_cmpint(emu_device_prg_status(vf->f.dev, g), ==,
+                    EMU_PRG_PENDING);
+    g_assert_cmpuint(dma_pri(vf, IOVA_4K + 0x20, EMU_DMA_WRITE), ==, g);
+    g_assert_cmpint(pri_read(pf, rec, 2), ==, 1);
+    check_record(pf, &rec[0], 0, IOVA_4K, IOMMU_PGFAULT_PERM_WRITE);
+    g_assert_cmpuint(rec[0].cookie, ==, 1);
+    g_assert_cmpint(pri_read(pf, rec, 2), ==, 0);
+    /* the guest maps the page, user space answers */
+    vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
+               FS_LEAF_RW);
+    g_assert_cmpint(pri_respond(pf, 7, IOMMUFD_PAGE_RESP_SUCCESS), ==,
+                    EINVAL);
+    g_assert_cmpint(pri_respond(pf, 1, 2), ==, EINVAL);
+    g_assert_cmpint(emu_ctx_write(vf->f.ctx, pf->fd, &resp, 4), ==, -1);
+    g_assert_cmpint(errno, ==, ESPIPE);
+    g_assert_cmpuint(pf->notified, ==, 0);
+    g_assert_cmpint(pri_respond(pf, 1, IOMMUFD_PAGE_RESP_SUCCESS), ==, 0);
+    g_assert_cmpuint(pf->notified, ==, 1);
+    g_assert_cmpint(pf->last_status, ==, EMU_PRG_SUCCESS);
+    g_assert_cmpint(emu_device_prg_status(vf->f.dev, g), ==,
+                    EMU_PRG_SUCCESS);
+    g_assert_cmpint(pri_respond(pf, 1, IOMMUFD_PAGE_RESP_SUCCESS), ==,
+                    EINVAL);
+    dma_write_ok(vf, IOVA_4K + 0x10, "retried");
+    assert_bytes(data_hva(vf, 0) + 0x10, "retried");
+
+    /* a read-only page: a write requests WRITE; INVALID: give up */
+    vtd_s1_map(&vf->s1, IOVA_4K + PAGE, VTD_S1_DATA_GPA(1), VTD_S1_SIZE_4K,
+               FS_LEAF_RO | FS_A | FS_D);
+    g = dma_pri(vf, IOVA_4K + PAGE, EMU_DMA_WRITE);
+    g_assert_cmpuint(g, ==, 0);         /* index 0 is free again */
+    g_assert_cmpint(pri_read(pf, rec, 1), ==, 1);
+    check_record(pf, &rec[0], 0, IOVA_4K + PAGE, IOMMU_PGFAULT_PERM_WRITE);
+    g_assert_cmpuint(rec[0].cookie, ==, 1);
+    g_assert_cmpint(pri_respond(pf, 1, IOMMUFD_PAGE_RESP_INVALID), ==, 0);
+    g_assert_cmpint(emu_device_prg_status(vf->f.dev, g), ==,
+                    EMU_PRG_INVALID);
+    /* a read of an unmapped page asks for READ */
+    g = dma_pri(vf, IOVA_4K + 2 * PAGE, EMU_DMA_READ);
+    g_assert_cmpint(pri_read(pf, rec, 1), ==, 1);
+    check_record(pf, &rec[0], g, IOVA_4K + 2 * PAGE,
+                 IOMMU_PGFAULT_PERM_READ);
+    g_assert_cmpint(pri_respond(pf, rec[0].cookie,
+                                IOMMUFD_PAGE_RESP_SUCCESS), ==, 0);
+    pri_teardown(pf);
+}
+
+/* Faults an ATS request would not complete with R=W=0: no request. */
+static void test_pri_unrecoverable(void)
+{
+    PriFixture fix, *pf = &fix;
+    VtdFixture *vf = &pf->vf;
+    struct iommu_hwpt_pgfault rec;
+    uint64_t *leaf;
+    EmuFaultInfo fi;
+    uint8_t b = 0;
+
+    pri_setup(pf, EMU_NO_PASID, false, prep_pri);
+    g_assert_cmpint(vdma(vf, 1ULL << 47, &b, 1, EMU_DMA_READ, &fi), ==,
+                    -EFAULT);
+    g_assert_false(fi.page_request);
+    leaf = vtd_s1_map(&vf->s1, IOVA_4K, VTD_S1_DATA_GPA(0), VTD_S1_SIZE_4K,
+                      FS_LEAF_RW);
+    *leaf |= 1ULL << 51;                /* reserved */
+    g_assert_cmpint(vdma(vf, IOVA_4K, &b, 1, EMU_DMA_READ, &fi), ==,
+                    -EFAULT);
+    g_assert_false(fi.page_request);
+    g_assert_cmpint(pri_read(pf, &rec, 1), ==, 0);
+    g_assert_cmpint(emu_device_prg_status(vf->f.dev, 0), ==, -ENOENT);
+    pri_teardown(pf);
+}
+
+/*
+ * A paging HWPT with a fault queue: an unmapped IOVA is a page request
+ * too. A blocked device (detached) sends none (its translation request
+ * is an error). On a domain without fault queue the request is answered
+ * INVALID at once and queued nowhere (find_fault_handler() ->
+ * iopf_error_response()).
+ */
+static void test_pri_paging(void)
+{
+    PriFixture fix, *pf = &fix;
+    VtdFixture *vf = &pf->vf;
+    EmuFixture *f = &vf->f;
+    struct iommu_hwpt_pgfault rec;
+    EmuFaultInfo fi;
+    uint8_t b = 0;
+    uint32_t g, pt;
+
+    pri_setup(pf, EMU_NO_PASID, true, prep_pri);
+    g = dma_pri(vf, 0x10000000, EMU_DMA_WRITE);
+    g_assert_cmpint(pri_read(pf, &rec, 1), ==, 1);
+    check_record(pf, &rec, g, 0x10000000, IOMMU_PGFAULT_PERM_WRITE);
+    /* the paging HWPT maps guest RAM: that DMA works */
+    g_assert_cmpint(vdma(vf, VTD_S1_GPA_BASE, &b, 1, EMU_DMA_WRITE, NULL),
                     ==, 0);
+    g_assert_cmpint(pri_respond(pf, rec.cookie, IOMMUFD_PAGE_RESP_SUCCESS),
+                    ==, 0);
+    /* on the nest parent, which has no fault queue */
+    pt = vf->parent_id;
+    g_assert_cmpint(t_attach(f, &pt), ==, 0);
+    g = dma_pri(vf, 0x10000000, EMU_DMA_READ);
+    g_assert_cmpint(emu_device_prg_status(f->dev, g), ==, EMU_PRG_INVALID);
+    g_assert_cmpint(pri_read(pf, &rec, 1), ==, 0);
+    g_assert_cmpint(t_detach(f), ==, 0);
+    g_assert_cmpint(vdma(vf, 0x10000000, &b, 1, EMU_DMA_READ, &fi), ==,
+                    -EFAULT);
+    g_assert_false(fi.page_request);
+    pri_teardown(pf);
+}
+
+/*
+ * PCIe 10.4.1: never more outstanding requests than the allocation
+ * (min(capacity, PRQ_DEPTH) from pci_enable_pri()): beyond, the device
+ * sends nothing and the DMA fails with -EBUSY; an answer frees one.
+ * Group indexes: the lowest one not outstanding.
+ */
+static void test_pri_limit(void)
+{
+    PriFixture fix, *pf = &fix;
+    VtdFixture *vf = &pf->vf;
+    struct iommu_hwpt_pgfault rec[3];
+    EmuFaultInfo fi;
+    uint8_t b = 0;
+
+    pri_setup(pf, EMU_NO_PASID, false, prep_pri_cap2);
+    g_assert_cmpuint(dma_pri(vf, IOVA_4K, EMU_DMA_READ), ==, 0);
+    g_assert_cmpuint(dma_pri(vf, IOVA_4K + PAGE, EMU_DMA_READ), ==, 1);
+    g_assert_cmpint(vdma(vf, IOVA_4K + 2 * PAGE, &b, 1, EMU_DMA_READ, &fi),
+                    ==, -EBUSY);
+    g_assert_false(fi.page_request);
+    /* a write to a page requested for reading needs its own request */
+    g_assert_cmpint(vdma(vf, IOVA_4K, &b, 1, EMU_DMA_WRITE, &fi), ==,
+                    -EBUSY);
+    g_assert_cmpint(pri_read(pf, rec, 3), ==, 2);
+    g_assert_cmpint(pri_respond(pf, rec[0].cookie,
+                                IOMMUFD_PAGE_RESP_INVALID), ==, 0);
+    g_assert_cmpuint(dma_pri(vf, IOVA_4K + 2 * PAGE, EMU_DMA_READ), ==, 0);
+    g_assert_cmpint(pri_read(pf, rec, 3), ==, 1);
+    /* cookie 1 was answered: it is the lowest free again */
+    g_assert_cmpuint(rec[0].cookie, ==, 1);
+    pri_teardown(pf);
+}
+
+/*
+ * iommufd_auto_response_faults(): detach or replace answers INVALID the
+ * old attachment's requests, read or not; their cookies are gone.
+ * Closing the queue's fd answers nothing (iommufd_eventq_fops_release()).
+ */
+static void test_pri_auto_response(gconstpointer data)
+{
+    uint32_t pasid = GPOINTER_TO_UINT(data);
+    PriFixture fix, *pf = &fix;
+    VtdFixture *vf = &pf->vf;
+    EmuFixture *f = &vf->f;
+    struct iommu_hwpt_pgfault rec;
+    uint32_t g0, g1, pt;
+
+    pri_setup(pf, pasid, false, prep_pri);
+    g0 = dma_pri(vf, IOVA_4K, EMU_DMA_READ);
+    g1 = dma_pri(vf, IOVA_4K + PAGE, EMU_DMA_READ);
+    g_assert_cmpint(pri_read(pf, &rec, 1), ==, 1);     /* g0 read */
+    /* replace by the parent */
+    pt = vf->parent_id;
+    g_assert_cmpint(t_attach_pasid(f, pasid, &pt), ==, 0);
+    g_assert_cmpint(emu_device_prg_status(f->dev, g0), ==, EMU_PRG_INVALID);
+    g_assert_cmpint(emu_device_prg_status(f->dev, g1), ==, EMU_PRG_INVALID);
+    g_assert_cmpuint(pf->notified, ==, 2);
+    g_assert_cmpint(pri_read(pf, &rec, 1), ==, 0);
+    g_assert_cmpint(pri_respond(pf, rec.cookie, IOMMUFD_PAGE_RESP_SUCCESS),
+                    ==, EINVAL);
+    /* back on the fault HWPT; detach answers too */
+    pt = vf->nested_id;
+    g_assert_cmpint(t_attach_pasid(f, pasid, &pt), ==, 0);
+    g0 = dma_pri(vf, IOVA_4K, EMU_DMA_READ);
+    g_assert_cmpint(t_detach_pasid(f, pasid), ==, 0);
+    g_assert_cmpint(emu_device_prg_status(f->dev, g0), ==, EMU_PRG_INVALID);
+    /* closing the fd leaves requests pending */
+    pt = vf->nested_id;
+    g_assert_cmpint(t_attach_pasid(f, pasid, &pt), ==, 0);
+    g0 = dma_pri(vf, IOVA_4K, EMU_DMA_READ);
+    g_assert_cmpint(emu_ctx_close_fd(f->ctx, pf->fd), ==, 0);
+    g_assert_cmpint(emu_device_prg_status(f->dev, g0), ==, EMU_PRG_PENDING);
+    /* unbinding the device detaches it: answered */
+    emu_vfio_close(f->vfio);
+    f->vfio = NULL;
+    g_assert_cmpint(emu_device_prg_status(f->dev, g0), ==, EMU_PRG_INVALID);
+    emu_fixture_teardown(f);
+}
+
+/*
+ * The group's allocation (iopf_group_alloc()) failing: the request is
+ * aborted with IOMMU_PAGE_RESP_FAILURE, nothing queued; the device then
+ * stops issuing page requests (PRI Response Failure), its DMA faults.
+ */
+static void test_pri_fail_nth(void)
+{
+    PriFixture fix, *pf = &fix;
+    VtdFixture *vf = &pf->vf;
+    struct iommu_hwpt_pgfault rec;
+    EmuFaultInfo fi;
+    uint8_t b = 0;
+    uint32_t g;
+
+    pri_setup(pf, EMU_NO_PASID, false, prep_pri);
+    emu_host_fail_nth(vf->f.host, 1, ENOMEM);
+    g = dma_pri(vf, IOVA_4K, EMU_DMA_READ);
+    g_assert_cmpuint(emu_host_fail_nth(vf->f.host, 0, 0), >=, 1);
+    g_assert_nonnull(strstr(emu_host_fail_site(vf->f.host), "emu-eventq.c"));
+    emu_sweep_note(vf->f.host);
+    g_assert_cmpint(emu_device_prg_status(vf->f.dev, g), ==,
+                    EMU_PRG_FAILURE);
+    g_assert_cmpint(pf->last_status, ==, EMU_PRG_FAILURE);
+    g_assert_cmpint(pri_read(pf, &rec, 1), ==, 0);
+    g_assert_cmpint(vdma(vf, IOVA_4K, &b, 1, EMU_DMA_READ, &fi), ==,
+                    -EFAULT);
+    g_assert_false(fi.page_request);
+    pri_teardown(pf);
+}
+
+static void add_pri_tests(void)
+{
+    static const struct {
+        const char *name;
+        uint32_t pasid;
+    } v[] = { { "rid", EMU_NO_PASID }, { "pasid", TEST_PASID } };
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS(v); i++) {
+        gconstpointer d = GUINT_TO_POINTER(v[i].pasid);
+        g_autofree char *a = g_strdup_printf("/emu/vtd/pri/%s/attach",
+                                             v[i].name);
+        g_autofree char *r = g_strdup_printf("/emu/vtd/pri/%s/request",
+                                             v[i].name);
+        g_autofree char *ar = g_strdup_printf("/emu/vtd/pri/%s/auto-response",
+                                              v[i].name);
+
+        g_test_add_data_func(a, d, test_pri_attach);
+        g_test_add_data_func(r, d, test_pri_request);
+        g_test_add_data_func(ar, d, test_pri_auto_response);
+    }
+    g_test_add_func("/emu/vtd/pri/other-hw", test_pri_other_hw);
+    g_test_add_func("/emu/vtd/pri/unrecoverable", test_pri_unrecoverable);
+    g_test_add_func("/emu/vtd/pri/paging", test_pri_paging);
+    g_test_add_func("/emu/vtd/pri/limit", test_pri_limit);
+    g_test_add_func("/emu/vtd/pri/fail-nth", test_pri_fail_nth);
 }
 
 /* ---- GET_HW_INFO ---- */
@@ -1631,5 +2092,6 @@ int main(int argc, char **argv)
     g_test_add_func("/emu/vtd/fail-nth", test_fail_nth);
     g_test_add_func("/emu/vtd/fail-nth/steps", test_fail_nth_steps);
     add_variant_tests();
+    add_pri_tests();
     return g_test_run();
 }
