@@ -108,10 +108,17 @@ static void ioas_map(SimIoas *ioas, hwaddr iova, uint64_t size,
     }
 }
 
+/* @size 0: the whole 64-bit space (its size wrapped), from @iova 0. */
 static void ioas_unmap(SimIoas *ioas, hwaddr iova, uint64_t size)
 {
-    int ret = iommufd_backend_unmap_dma(ioas->iommufd, ioas->id, iova,
-                                        size);
+    int ret;
+
+    if (!size) {
+        /* IOMMU_IOAS_UNMAP's "everything": iova 0, length UINT64_MAX */
+        assert(!iova);
+        size = UINT64_MAX;
+    }
+    ret = iommufd_backend_unmap_dma(ioas->iommufd, ioas->id, iova, size);
 
     trace_vnest_sim_assign_unmap(ioas->id, iova, size, ret);
 }
@@ -153,7 +160,10 @@ static void shadow_add(SimIoas *ioas, MemoryRegionSection *section)
     IOMMUMemoryRegion *iommu_mr = IOMMU_MEMORY_REGION(section->mr);
     SimShadow *s = g_new0(SimShadow, 1);
     hwaddr start = section->offset_within_region;
-    hwaddr end = start + int128_get64(section->size) - 1;
+    /* An IOMMU region may span the whole 64-bit space (SMMUv3's does). */
+    hwaddr end = int128_get64(int128_sub(int128_add(int128_make64(start),
+                                                    section->size),
+                                         int128_one()));
     int idx = memory_region_iommu_attrs_to_index(iommu_mr,
                                                  MEMTXATTRS_UNSPECIFIED);
     Error *err = NULL;
