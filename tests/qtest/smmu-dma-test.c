@@ -7,7 +7,8 @@
  * (linear and 2-level stream tables), F_TRANSLATION / F_PERMISSION /
  * C_BAD_STE records in the event queue with the right StreamID and
  * address, stale translations until the TLBI and the CMD_SYNC, stale
- * STEs until CFGI_STE, command errors, SubstreamIDs.
+ * STEs until CFGI_STE and CDs until CFGI_CD, command errors,
+ * SubstreamIDs.
  *
  * The same cases run with the devices assigned through the emulated host
  * (vnest-sim-assign, host-iommu=smmuv3): /sim-assign/... records what
@@ -413,6 +414,36 @@ static void test_ste_cfgi(const void *opaque)
     smmu_fini(&t);
 }
 
+/* A CD change (new ASID, new tables) takes effect at CFGI_CD. */
+static void test_cd_cfgi(const void *opaque)
+{
+    Smmu t;
+    SmmuCtx *c;
+    uint64_t old, new;
+
+    smmu_init(&t, opaque);
+    smmu_guest_enable(t.g, true);
+    old = page(&t);
+    new = page(&t);
+    fill(&t, old, 0x01);
+    fill(&t, new, 0x02);
+    c = smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    smmu_ctx_map(c, IOVA, old, PAGE, SMMU_PROT_RW);
+    if (!baseline_no_dma(&t, 0, IOVA)) {
+        g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x01);
+        c = smmu_guest_cd_write(t.g, SID(0), 0, ASID + 1);
+        smmu_ctx_map(c, IOVA, new, PAGE, SMMU_PROT_RW);
+        g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x01);
+        /* Another StreamID's CD: still the old one */
+        g_assert(smmu_guest_cfgi_cd(t.g, SID(1), 0));
+        g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x01);
+        g_assert(smmu_guest_cfgi_cd(t.g, SID(0), 0));
+        g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x02);
+        expect_no_event(&t);
+    }
+    smmu_fini(&t);
+}
+
 static void test_bad_ste(const void *opaque)
 {
     Smmu t;
@@ -568,6 +599,7 @@ int main(int argc, char **argv)
             add(n, test_stale, a, false, i);
         }
         add("ste-cfgi", test_ste_cfgi, a, false, 0);
+        add("cd-cfgi", test_cd_cfgi, a, true, 0);
         add("bad-ste", test_bad_ste, a, false, 0);
         add("cmd-error", test_cmd_error, a, false, 0);
         add("ssid", test_ssid, a, false, 0);

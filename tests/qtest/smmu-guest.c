@@ -501,8 +501,8 @@ SmmuCtx *smmu_guest_ste_s1(SmmuGuest *g, uint32_t sid, unsigned s1cdmax,
     return c;
 }
 
-SmmuCtx *smmu_guest_cd(SmmuGuest *g, uint32_t sid, uint32_t ssid,
-                       uint16_t asid)
+SmmuCtx *smmu_guest_cd_write(SmmuGuest *g, uint32_t sid, uint32_t ssid,
+                             uint16_t asid)
 {
     gpointer p = g_hash_table_lookup(g->cd_tables, GUINT_TO_POINTER(sid));
     SmmuCtx *c;
@@ -510,6 +510,14 @@ SmmuCtx *smmu_guest_cd(SmmuGuest *g, uint32_t sid, uint32_t ssid,
     g_assert(p);
     c = ctx_new(g, asid);
     cd_write(g, (uintptr_t)p + ssid * CD_SIZE, c);
+    return c;
+}
+
+SmmuCtx *smmu_guest_cd(SmmuGuest *g, uint32_t sid, uint32_t ssid,
+                       uint16_t asid)
+{
+    SmmuCtx *c = smmu_guest_cd_write(g, sid, ssid, asid);
+
     g_assert(smmu_guest_cfgi_cd(g, sid, ssid));
     return c;
 }

@@ -130,6 +130,9 @@ SmmuCtx *smmu_guest_ste_s1(SmmuGuest *g, uint32_t sid, unsigned s1cdmax,
 /* CD @ssid of @sid (whose STE is stage-1): a new context; CFGI_CD + SYNC */
 SmmuCtx *smmu_guest_cd(SmmuGuest *g, uint32_t sid, uint32_t ssid,
                        uint16_t asid);
+/* The same without the command. */
+SmmuCtx *smmu_guest_cd_write(SmmuGuest *g, uint32_t sid, uint32_t ssid,
+                             uint16_t asid);
 /* The STE as given (no command): its 8 qwords. */
 void smmu_guest_ste_raw(SmmuGuest *g, uint32_t sid, const uint64_t ste[8]);
 void smmu_guest_ste_read(SmmuGuest *g, uint32_t sid, uint64_t ste[8]);
