@@ -1,0 +1,586 @@
+/*
+ * VNest arm-smmuv3 nesting (accel=on): plug, and the guest's STEs followed
+ *
+ * With accel=on an assigned device (one whose host IOMMU device object
+ * implements vnest-host-dev: vfio-pci on iommufd, or vnest-sim-assign)
+ * is nested: its default HWPT was allocated as a nest parent
+ * (vnest_pci_hwpt_flags() told it to), QEMU keeps it filled with guest
+ * RAM (its address space is system memory), the SMMUv3 instance gets one
+ * IOMMU_VIOMMU_TYPE_ARM_SMMUV3 vIOMMU on that parent and the device a
+ * vDEVICE whose virtual ID is its guest StreamID.
+ *
+ * On CFGI_STE, CFGI_STE_RANGE, CFGI_ALL, an SMMUEN or GBPA change and
+ * reset, the STE of each affected nested device is read again and the
+ * host brought into line with one nested HWPT (IOMMU_HWPT_DATA_ARM_SMMUV3
+ * carrying the STE words the kernel takes) attached or replaced in one
+ * step:
+ *   SMMUEN=0          -> an abort or bypass vSTE, as GBPA.ABORT says;
+ *   V=0               -> the V=0 vSTE (the host aborts, no event);
+ *   Config abort      -> an abort vSTE;
+ *   Config bypass     -> a bypass vSTE (stage 2 only: guest physical);
+ *   Config S1 trans   -> the guest's S1 fields (CD table, S1DSS, ...);
+ *   unchanged         -> no host call;
+ *   bad (reserved Config, a stage 2 the guest does not own, an S1 format
+ *   or CD count the SMMU does not offer, a CD table beyond its OAS, an
+ *   STE that cannot be fetched) -> the architected event (C_BAD_STE,
+ *   C_BAD_STREAMID, F_STE_FETCH) in the guest's event queue, once per
+ *   change, and an abort vSTE. Nothing the guest writes reaches the host
+ *   or QEMU's own STE decoder unchecked.
+ * Until the invalidation the host keeps the old STE, as hardware keeps a
+ * cached one.
+ *
+ * Limits of this slice: devices on the SMMU's primary bus whose StreamID
+ * is fixed at plug (the vDEVICE's virtual ID); no invalidation commands
+ * forwarded yet (TLBI_*, CFGI_CD, ATC_INV); no vEVENTQ.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "qemu/error-report.h"
+#include "migration/blocker.h"
+#include "hw/qdev-core.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/arm/smmuv3.h"
+#include "hw/arm/smmuv3-internal.h"
+#include "exec/address-spaces.h"
+#include <linux/iommufd.h>
+#include "vnest/host-dev.h"
+#include "vnest/iommufd-nest.h"
+#include "vnest/sim-assign.h"
+#include "vnest/smmu-nest.h"
+#include "vnest/viommu-nest.h"
+#include "trace.h"
+
+/* STE fields (SMMUv3 architecture, 5.2), as 64-bit words 0 and 1. */
+#define STE0_V              (1ULL << 0)
+#define STE0_CFG_SHIFT      1
+#define STE0_CFG_MASK       (7ULL << STE0_CFG_SHIFT)
+#define STE0_S1FMT_SHIFT    4
+#define STE0_S1FMT_MASK     (3ULL << STE0_S1FMT_SHIFT)
+#define STE0_CTXPTR_MASK    MAKE_64BIT_MASK(6, 46)
+#define STE0_S1CDMAX_SHIFT  59
+#define STE0_S1CDMAX_MASK   (0x1fULL << STE0_S1CDMAX_SHIFT)
+#define STE1_S1DSS_MASK     (3ULL << 0)
+#define STE1_S1CIR_MASK     (3ULL << 2)
+#define STE1_S1COR_MASK     (3ULL << 4)
+#define STE1_S1CSH_MASK     (3ULL << 6)
+#define STE1_S1STALLD       (1ULL << 27)
+#define STE1_EATS_SHIFT     28
+#define STE1_EATS_MASK      (3ULL << STE1_EATS_SHIFT)
+
+/*
+ * What arm_smmu_validate_vste() (Linux 7.3) takes from a vSTE:
+ * STRTAB_STE_0_NESTING_ALLOWED and STRTAB_STE_1_NESTING_ALLOWED.
+ */
+#define STE0_NESTED         (STE0_V | STE0_CFG_MASK | STE0_S1FMT_MASK | \
+                             STE0_CTXPTR_MASK | STE0_S1CDMAX_MASK)
+#define STE1_NESTED         (STE1_S1DSS_MASK | STE1_S1CIR_MASK | \
+                             STE1_S1COR_MASK | STE1_S1CSH_MASK | \
+                             STE1_S1STALLD | STE1_EATS_MASK)
+
+#define VSTE_CFG_ABORT       0
+#define VSTE_CFG_BYPASS      4
+#define VSTE_CFG_S1          5
+
+#define VSTE(cfg)           (STE0_V | ((uint64_t)(cfg) << STE0_CFG_SHIFT))
+
+typedef struct SmmuNestStats {
+    uint64_t hwpt_allocs;
+    uint64_t attaches;
+    uint64_t guest_events;
+    uint64_t host_errors;
+    uint64_t vdevices;
+    uint64_t viommus;
+} SmmuNestStats;
+
+typedef struct SmmuNestDev {
+    VNestSmmu *nest;
+    HostIOMMUDevice *hiod;
+    VNestHostDevInfo info;
+    PCIBus *bus;
+    int devfn;
+    uint32_t sid;               /* the guest's StreamID: the vDEVICE's */
+    uint32_t vdev_id;
+    uint32_t hwpt_id;           /* nested HWPT attached, 0: the parent */
+    uint64_t vste[2];           /* ... carrying these words */
+    bool bad;                   /* the guest's STE was reported bad ... */
+    uint64_t bad_ste[2];        /* ... with these words */
+    QLIST_ENTRY(SmmuNestDev) next;
+} SmmuNestDev;
+
+struct VNestSmmu {
+    SMMUv3State *s;
+    bool accel;
+    bool realized;
+    IOMMUFDBackend *be;
+    uint32_t viommu_id;         /* 0: none yet */
+    uint32_t viommu_parent;
+    QLIST_HEAD(, SmmuNestDev) devs;
+    SmmuNestStats stats;
+    Error *migration_blocker;
+};
+
+static VNestSmmu *smmu_nest_state(SMMUv3State *s)
+{
+    if (!s->vnest) {
+        s->vnest = g_new0(VNestSmmu, 1);
+        s->vnest->s = s;
+        QLIST_INIT(&s->vnest->devs);
+    }
+    return s->vnest;
+}
+
+/* The nest state of @bs when it is an SMMUv3 with accel=on, else NULL. */
+static VNestSmmu *smmu_nest_of(SMMUState *bs)
+{
+    SMMUv3State *s = (SMMUv3State *)object_dynamic_cast(OBJECT(bs),
+                                                        TYPE_ARM_SMMUV3);
+
+    return s && s->vnest && s->vnest->realized ? s->vnest : NULL;
+}
+
+/* ---- properties ---- */
+
+static void smmu_get_accel(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    bool value = smmu_nest_state(ARM_SMMUV3(obj))->accel;
+
+    visit_type_bool(v, name, &value, errp);
+}
+
+static void smmu_set_accel(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    bool value;
+
+    if (DEVICE(obj)->realized) {
+        error_setg(errp, "arm-smmuv3 property '%s' cannot change once the "
+                   "device is realized", name);
+        return;
+    }
+    if (visit_type_bool(v, name, &value, errp)) {
+        smmu_nest_state(ARM_SMMUV3(obj))->accel = value;
+    }
+}
+
+static void smmu_get_stat(Object *obj, Visitor *v, const char *name,
+                          void *opaque, Error **errp)
+{
+    VNestSmmu *n = smmu_nest_state(ARM_SMMUV3(obj));
+    uint64_t value = *(uint64_t *)((char *)&n->stats + (uintptr_t)opaque);
+
+    visit_type_uint64(v, name, &value, errp);
+}
+
+#define SMMU_STAT(field, desc) \
+    { "x-nest-" #field, offsetof(SmmuNestStats, field), desc }
+
+void vnest_smmuv3_class_init(ObjectClass *klass)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+        const char *desc;
+    } stats[] = {
+        SMMU_STAT(hwpt_allocs, "nested HWPTs allocated"),
+        SMMU_STAT(attaches, "host attach or replace calls"),
+        SMMU_STAT(guest_events, "bad STEs reported to the guest"),
+        SMMU_STAT(host_errors, "host calls that failed"),
+        SMMU_STAT(vdevices, "vDEVICEs allocated"),
+        SMMU_STAT(viommus, "vIOMMUs allocated"),
+    };
+    size_t i;
+
+    object_class_property_add(klass, "accel", "bool", smmu_get_accel,
+                              smmu_set_accel, NULL, NULL);
+    object_class_property_set_description(klass, "accel",
+        "nest assigned devices: the host translates the guest's stage 1 "
+        "(an iommufd vIOMMU per SMMUv3)");
+    for (i = 0; i < ARRAY_SIZE(stats); i++) {
+        object_class_property_add(klass, stats[i].name, "uint64",
+                                  smmu_get_stat, NULL, NULL,
+                                  (void *)stats[i].offset);
+        object_class_property_set_description(klass, stats[i].name,
+                                              stats[i].desc);
+    }
+}
+
+/* ---- realize ---- */
+
+static uint32_t smmu_nest_hwpt_flags(void *opaque, PCIBus *bus, int devfn)
+{
+    return IOMMU_HWPT_ALLOC_NEST_PARENT;
+}
+
+static const VNestViommuOps smmu_nest_viommu_ops = {
+    .hwpt_flags = smmu_nest_hwpt_flags,
+};
+
+bool vnest_smmuv3_realize(SMMUv3State *s, Error **errp)
+{
+    VNestSmmu *n = smmu_nest_state(s);
+
+    if (!n->accel) {
+        return true;
+    }
+    if (s->stage && !strcmp(s->stage, "2")) {
+        error_setg(errp, "arm-smmuv3,accel=on: the guest owns stage 1 only "
+                   "(the host's stage 2 holds guest RAM): drop stage=2");
+        return false;
+    }
+    /*
+     * virt asks for stage=nested: the guest is offered stage 1 only, the
+     * host's stage 2 is the nest parent (IDR0.S2P clear, read at reset).
+     */
+    g_free(s->stage);
+    s->stage = g_strdup("1");
+    /* The PCIIOMMUOps opaque is the SMMUState (smmu-common.c). */
+    vnest_viommu_register(ARM_SMMU(s), &smmu_nest_viommu_ops);
+    n->realized = true;
+    return true;
+}
+
+/* ---- plug ---- */
+
+static bool smmu_nest_assigned(PCIDevice *pdev)
+{
+    return object_dynamic_cast(OBJECT(pdev), "vfio-pci") ||
+           vnest_sim_assign_claims(pdev);
+}
+
+AddressSpace *vnest_smmu_dma_as(SMMUState *bs, PCIBus *bus, int devfn,
+                                AddressSpace *as)
+{
+    PCIDevice *pdev = bus->devices[devfn];
+
+    if (smmu_nest_of(bs) && pdev && smmu_nest_assigned(pdev)) {
+        /* Nested: the host translates, QEMU's accesses see guest RAM. */
+        return &address_space_memory;
+    }
+    return as;
+}
+
+static SmmuNestDev *smmu_nest_find(VNestSmmu *n, PCIBus *bus, int devfn)
+{
+    SmmuNestDev *d;
+
+    QLIST_FOREACH(d, &n->devs, next) {
+        if (d->bus == bus && d->devfn == devfn) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+static void smmu_nest_sync_dev(SmmuNestDev *d);
+
+static bool smmu_nest_check(HostIOMMUDevice *hiod, const char *name,
+                            VNestHostDevInfo *info, Error **errp)
+{
+    VNestHwInfo hw;
+
+    if (!vnest_host_dev_check(hiod)) {
+        error_setg(errp, "%s cannot be nested by arm-smmuv3,accel=on: "
+                   "assign it through iommufd (-device vfio-pci,"
+                   "iommufd=ID) or use accel=off", name);
+        return false;
+    }
+    vnest_host_dev_info(hiod, info);
+    if (!(info->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT)) {
+        error_setg(errp, "%s: its HWPT %u is not a nest parent, so "
+                   "accel=on cannot nest it (was it plugged before "
+                   "arm-smmuv3?)", name, info->hwpt_id);
+        return false;
+    }
+    if (!vnest_iommufd_get_hw_info(info->be, info->dev_id, &hw, errp)) {
+        error_prepend(errp, "%s: ", name);
+        return false;
+    }
+    if (hw.type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+        error_setg(errp, "%s: the host IOMMU is not an Arm SMMUv3 (iommufd "
+                   "type %u): arm-smmuv3,accel=on nests only on SMMUv3; "
+                   "use accel=off", name, hw.type);
+        return false;
+    }
+    return true;
+}
+
+bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
+                                 HostIOMMUDevice *hiod, Error **errp)
+{
+    VNestSmmu *n = smmu_nest_of(bs);
+    const char *name = hiod->name ? hiod->name : "assigned device";
+    SmmuNestDev *d;
+    VNestHostDevInfo info;
+    uint32_t sid = PCI_BUILD_BDF(pci_bus_num(bus), devfn);
+    uint32_t vdev_id;
+    Error *err = NULL;
+
+    if (!n) {
+        return true;            /* QEMU 10.0's behaviour: not nested */
+    }
+    if (smmu_nest_find(n, bus, devfn)) {
+        error_setg(errp, "%s: StreamID 0x%x is nested already", name, sid);
+        return false;
+    }
+    if (!smmu_nest_check(hiod, name, &info, errp)) {
+        return false;
+    }
+    if (!n->viommu_id) {
+        if (!vnest_iommufd_alloc_viommu(info.be, info.dev_id,
+                                        IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+                                        info.hwpt_id, NULL, 0,
+                                        &n->viommu_id, errp)) {
+            error_prepend(errp, "%s: ", name);
+            return false;
+        }
+        n->be = info.be;
+        n->viommu_parent = info.hwpt_id;
+        n->stats.viommus++;
+        trace_vnest_smmu_viommu(n->viommu_id, info.hwpt_id);
+    } else if (info.be != n->be) {
+        error_setg(errp, "%s: bound to another iommufd than the devices "
+                   "already nested by this arm-smmuv3", name);
+        return false;
+    }
+    if (!vnest_iommufd_alloc_vdevice(info.be, n->viommu_id, info.dev_id,
+                                     sid, &vdev_id, errp)) {
+        error_prepend(errp, "%s: ", name);
+        return false;
+    }
+    n->stats.vdevices++;
+    d = g_new0(SmmuNestDev, 1);
+    d->nest = n;
+    d->hiod = hiod;
+    object_ref(hiod);
+    d->info = info;
+    d->bus = bus;
+    d->devfn = devfn;
+    d->sid = sid;
+    d->vdev_id = vdev_id;
+    QLIST_INSERT_HEAD(&n->devs, d, next);
+    trace_vnest_smmu_plug(name, sid, info.dev_id, n->viommu_id, vdev_id);
+
+    if (!n->migration_blocker) {
+        error_setg(&n->migration_blocker, "arm-smmuv3,accel=on: the host's "
+                   "nested STEs of assigned devices are not migrated yet");
+        if (migrate_add_blocker(&n->migration_blocker, &err) < 0) {
+            warn_reportf_err(err, "arm-smmuv3: ");
+        }
+    }
+    /* Attached to the parent at plug: follow the guest at once. */
+    smmu_nest_sync_dev(d);
+    return true;
+}
+
+void vnest_smmu_unset_iommu_device(SMMUState *bs, PCIBus *bus, int devfn)
+{
+    VNestSmmu *n = smmu_nest_of(bs);
+    SmmuNestDev *d = n ? smmu_nest_find(n, bus, devfn) : NULL;
+    Error *err = NULL;
+
+    if (!d) {
+        return;
+    }
+    trace_vnest_smmu_unplug(d->hiod->name, d->sid);
+    if (d->hwpt_id) {
+        if (!vnest_host_dev_attach(d->hiod, VNEST_NO_PASID, d->info.hwpt_id,
+                                   &err)) {
+            error_report_err(err);
+            err = NULL;
+        }
+        iommufd_backend_free_id(d->info.be, d->hwpt_id);
+    }
+    iommufd_backend_free_id(d->info.be, d->vdev_id);
+    QLIST_REMOVE(d, next);
+    object_unref(d->hiod);
+    g_free(d);
+    if (QLIST_EMPTY(&n->devs)) {
+        iommufd_backend_free_id(n->be, n->viommu_id);
+        n->viommu_id = 0;
+        n->be = NULL;
+        if (n->migration_blocker) {
+            migrate_del_blocker(&n->migration_blocker);
+        }
+    }
+}
+
+/* ---- following the guest's STEs ---- */
+
+static void smmu_nest_event(SmmuNestDev *d, SMMUEventInfo *ev)
+{
+    d->nest->stats.guest_events++;
+    trace_vnest_smmu_bad_ste(d->sid, ev->type);
+    smmuv3_record_event(d->nest->s, ev);
+}
+
+/*
+ * Whether the S1-translate STE @w0/@w1 is one this SMMUv3 offers the guest
+ * (what QEMU's own decoder would refuse, checked before it could see it).
+ */
+static bool smmu_nest_s1_ok(SMMUv3State *s, uint64_t w0, uint64_t w1)
+{
+    unsigned s1fmt = (w0 & STE0_S1FMT_MASK) >> STE0_S1FMT_SHIFT;
+    unsigned cdmax = (w0 & STE0_S1CDMAX_MASK) >> STE0_S1CDMAX_SHIFT;
+    unsigned eats = (w1 & STE1_EATS_MASK) >> STE1_EATS_SHIFT;
+    unsigned oas = oas2bits(FIELD_EX32(s->idr[5], IDR5, OAS));
+
+    if (cdmax > FIELD_EX32(s->idr[1], IDR1, SSIDSIZE)) {
+        return false;
+    }
+    /* S1Fmt: linear only, or 2-level CD tables with IDR0.CD2L */
+    if (s1fmt == 3 ||
+        (cdmax && s1fmt && !FIELD_EX32(s->idr[0], IDR0, CD2L))) {
+        return false;
+    }
+    if ((w0 & STE0_CTXPTR_MASK) >> oas) {
+        return false;
+    }
+    /* EATS: 0 or full ATS, and only when ATS is offered (else ignored) */
+    if (FIELD_EX32(s->idr[0], IDR0, ATS) && eats > 1) {
+        return false;
+    }
+    return true;
+}
+
+/*
+ * The vSTE the host must have for @d: the guest's STE as the kernel takes
+ * it, or the architecture's answer. Raises the event of a bad STE (once
+ * per change of the guest's words).
+ */
+static void smmu_nest_want(SmmuNestDev *d, uint64_t vste[2])
+{
+    SMMUv3State *s = d->nest->s;
+    SMMUEventInfo ev = { .sid = d->sid };
+    STE ste;
+    uint64_t w0, w1;
+    unsigned cfg;
+
+    vste[0] = vste[1] = 0;
+    if (!smmu_enabled(s)) {
+        vste[0] = VSTE(FIELD_EX32(s->gbpa, GBPA, ABORT) ? VSTE_CFG_ABORT :
+                       VSTE_CFG_BYPASS);
+        d->bad = false;
+        return;
+    }
+    if (vnest_smmuv3_find_ste(s, d->sid, &ste, &ev)) {
+        w0 = w1 = UINT64_MAX;   /* a fetch failure: not an STE's words */
+        goto bad;
+    }
+    w0 = ste.word[0] | (uint64_t)ste.word[1] << 32;
+    w1 = ste.word[2] | (uint64_t)ste.word[3] << 32;
+    if (!(w0 & STE0_V)) {
+        /* arm_smmu_validate_vste() takes V=0: the host aborts. */
+        d->bad = false;
+        return;
+    }
+    cfg = (w0 & STE0_CFG_MASK) >> STE0_CFG_SHIFT;
+    switch (cfg) {
+    case VSTE_CFG_ABORT:
+    case VSTE_CFG_BYPASS:
+        vste[0] = VSTE(cfg);
+        d->bad = false;
+        return;
+    case VSTE_CFG_S1:
+        if (!smmu_nest_s1_ok(s, w0, w1)) {
+            break;
+        }
+        vste[0] = w0 & STE0_NESTED;
+        vste[1] = w1 & STE1_NESTED;
+        if (!FIELD_EX32(s->idr[0], IDR0, ATS)) {
+            vste[1] &= ~STE1_EATS_MASK;
+        }
+        d->bad = false;
+        return;
+    default:
+        /* Reserved, or a stage 2 the guest does not own: ILLEGAL */
+        break;
+    }
+    ev.type = SMMU_EVT_C_BAD_STE;
+    ev.u.c_bad_ste.ssv = false;
+bad:
+    vste[0] = VSTE(VSTE_CFG_ABORT);
+    if (!d->bad || d->bad_ste[0] != w0 || d->bad_ste[1] != w1) {
+        d->bad = true;
+        d->bad_ste[0] = w0;
+        d->bad_ste[1] = w1;
+        smmu_nest_event(d, &ev);
+    }
+}
+
+/* Bring the host into line with the guest's STE of @d: one call a change */
+static void smmu_nest_sync_dev(SmmuNestDev *d)
+{
+    VNestSmmu *n = d->nest;
+    struct iommu_hwpt_arm_smmuv3 data = { };
+    uint64_t vste[2];
+    uint32_t id, old = d->hwpt_id;
+    Error *err = NULL;
+
+    smmu_nest_want(d, vste);
+    if (d->hwpt_id && vste[0] == d->vste[0] && vste[1] == d->vste[1]) {
+        trace_vnest_smmu_ste_same(d->sid);
+        return;
+    }
+    data.ste[0] = cpu_to_le64(vste[0]);
+    data.ste[1] = cpu_to_le64(vste[1]);
+    if (!vnest_iommufd_alloc_hwpt(d->info.be, d->info.dev_id, n->viommu_id,
+                                  0, IOMMU_HWPT_DATA_ARM_SMMUV3,
+                                  sizeof(data), &data, NULL, &id, &err)) {
+        goto fail;
+    }
+    n->stats.hwpt_allocs++;
+    /* Attach or replace in one step: no window without an STE. */
+    n->stats.attaches++;
+    if (!vnest_host_dev_attach(d->hiod, VNEST_NO_PASID, id, &err)) {
+        iommufd_backend_free_id(d->info.be, id);
+        goto fail;
+    }
+    trace_vnest_smmu_ste(d->sid, vste[0], vste[1], id);
+    d->hwpt_id = id;
+    d->vste[0] = vste[0];
+    d->vste[1] = vste[1];
+    if (old) {
+        iommufd_backend_free_id(d->info.be, old);
+    }
+    return;
+
+fail:
+    n->stats.host_errors++;
+    error_reportf_err(err, "arm-smmuv3: cannot follow the STE of %s "
+                      "(StreamID 0x%x) on the host, blocking it: ",
+                      d->hiod->name, d->sid);
+    if (!vnest_host_dev_detach(d->hiod, VNEST_NO_PASID, &err)) {
+        error_report_err(err);
+        return;
+    }
+    if (old) {
+        iommufd_backend_free_id(d->info.be, old);
+    }
+    d->hwpt_id = 0;
+}
+
+void vnest_smmuv3_cfgi_ste(SMMUv3State *s, uint32_t sid, uint32_t mask)
+{
+    VNestSmmu *n = s->vnest;
+    SmmuNestDev *d;
+
+    if (!n || !n->realized) {
+        return;
+    }
+    QLIST_FOREACH(d, &n->devs, next) {
+        if ((d->sid & ~mask) == (sid & ~mask)) {
+            smmu_nest_sync_dev(d);
+        }
+    }
+}
+
+void vnest_smmuv3_sync_all(SMMUv3State *s)
+{
+    vnest_smmuv3_cfgi_ste(s, 0, UINT32_MAX);
+}
