@@ -238,7 +238,7 @@ static void test_s1(void)
 {
     Nest t;
     SmmuCtx *c;
-    uint64_t gpa[2];
+    uint64_t gpa[2], ste[8];
 
     nest_init(&t, NULL);
     smmu_guest_enable(t.g, true);
@@ -251,6 +251,16 @@ static void test_s1(void)
     dma_lands(&t, 0, IOVA + PAGE, gpa[1], 0x32);
     fill(&t, gpa[1], 0x5a);
     g_assert_cmpint(dma_reads(&t, 0, IOVA + PAGE), ==, 0x5a);
+    /*
+     * Fields the host owns (SHCFG, MEV, STRW; stage-2 words) are not the
+     * kernel's to take from a vSTE: the STE still nests.
+     */
+    smmu_guest_ste_read(t.g, SID(0), ste);
+    ste[1] |= 1ULL << 44 | 1ULL << 19 | 2ULL << 30;
+    ste[2] |= 0x20;
+    smmu_guest_ste_raw(t.g, SID(0), ste);
+    g_assert(smmu_guest_cfgi_ste(t.g, SID(0)));
+    dma_lands(&t, 0, IOVA, gpa[0], 0x33);
     /* Unmapped, and untranslated addresses: refused by the host */
     dma_refused(&t, 0, IOVA + 2 * PAGE);
     dma_refused(&t, 0, gpa[0]);
