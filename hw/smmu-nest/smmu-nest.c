@@ -53,6 +53,7 @@
 #include "vnest/sim-assign.h"
 #include "vnest/smmu-nest.h"
 #include "vnest/viommu-nest.h"
+#include "inv-batch.h"
 #include "trace.h"
 
 /* STE fields (SMMUv3 architecture, 5.2), as 64-bit words 0 and 1. */
@@ -95,6 +96,8 @@ typedef struct SmmuNestStats {
     uint64_t host_errors;
     uint64_t vdevices;
     uint64_t viommus;
+    uint64_t inv_calls;
+    uint64_t inv_entries;
 } SmmuNestStats;
 
 typedef struct SmmuNestDev {
@@ -122,6 +125,8 @@ struct VNestSmmu {
     QLIST_HEAD(, SmmuNestDev) devs;
     SmmuNestStats stats;
     Error *migration_blocker;
+    VnestInvBatch *batch;       /* commands for the vIOMMU, to CMD_SYNC */
+    uint32_t batch_cons;        /* raw CMDQ_CONS of its first command */
 };
 
 static VNestSmmu *smmu_nest_state(SMMUv3State *s)
@@ -193,6 +198,8 @@ void vnest_smmuv3_class_init(ObjectClass *klass)
         SMMU_STAT(host_errors, "host calls that failed"),
         SMMU_STAT(vdevices, "vDEVICEs allocated"),
         SMMU_STAT(viommus, "vIOMMUs allocated"),
+        SMMU_STAT(inv_calls, "IOMMU_HWPT_INVALIDATE calls"),
+        SMMU_STAT(inv_entries, "commands sent in them"),
     };
     size_t i;
 
@@ -221,6 +228,25 @@ static const VNestViommuOps smmu_nest_viommu_ops = {
     .hwpt_flags = smmu_nest_hwpt_flags,
 };
 
+static int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,
+                              uint32_t entry_len, const void *entries,
+                              uint32_t num, uint32_t *done)
+{
+    VNestSmmu *n = opaque;
+    int ret;
+
+    *done = num;
+    ret = vnest_iommufd_invalidate(n->be, id, data_type, entry_len, done,
+                                   entries);
+    n->stats.inv_calls++;
+    n->stats.inv_entries += num;
+    if (ret) {
+        n->stats.host_errors++;
+    }
+    trace_vnest_smmu_inv_send(id, num, *done, ret);
+    return ret;
+}
+
 bool vnest_smmuv3_realize(SMMUv3State *s, Error **errp)
 {
     VNestSmmu *n = smmu_nest_state(s);
@@ -239,6 +265,7 @@ bool vnest_smmuv3_realize(SMMUv3State *s, Error **errp)
      */
     g_free(s->stage);
     s->stage = g_strdup("1");
+    n->batch = vnest_inv_batch_new(smmu_nest_inv_send, n, 0);
     /* The PCIIOMMUOps opaque is the SMMUState (smmu-common.c). */
     vnest_viommu_register(ARM_SMMU(s), &smmu_nest_viommu_ops);
     n->realized = true;
@@ -401,6 +428,8 @@ void vnest_smmu_unset_iommu_device(SMMUState *bs, PCIBus *bus, int devfn)
     object_unref(d->hiod);
     g_free(d);
     if (QLIST_EMPTY(&n->devs)) {
+        /* Its commands go with it: no device is left to need them. */
+        vnest_inv_batch_discard(n->batch);
         iommufd_backend_free_id(n->be, n->viommu_id);
         n->viommu_id = 0;
         n->be = NULL;
@@ -583,4 +612,92 @@ void vnest_smmuv3_cfgi_ste(SMMUv3State *s, uint32_t sid, uint32_t mask)
 void vnest_smmuv3_sync_all(SMMUv3State *s)
 {
     vnest_smmuv3_cfgi_ste(s, 0, UINT32_MAX);
+}
+
+/* ---- commands, batched up to CMD_SYNC ---- */
+
+#define VCMD_OP(w)              ((w)[0] & 0xff)
+#define VCMD_SSEC               (1u << 10)
+#define VCMD_CFGI_CD            0x05
+#define VCMD_CFGI_CD_ALL        0x06
+#define VCMD_TLBI_NH_ALL        0x10
+#define VCMD_TLBI_NH_ASID       0x11
+#define VCMD_TLBI_NH_VA         0x12
+#define VCMD_TLBI_NH_VAA        0x13
+#define VCMD_TLBI_NSNH_ALL      0x30
+#define VCMD_ATC_INV            0x40
+
+static bool smmu_nest_has_sid(VNestSmmu *n, uint32_t sid)
+{
+    SmmuNestDev *d;
+
+    QLIST_FOREACH(d, &n->devs, next) {
+        if (d->sid == sid) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void vnest_smmuv3_cmd(SMMUv3State *s, const uint32_t *cmd, uint32_t cons)
+{
+    VNestSmmu *n = s->vnest;
+    struct iommu_viommu_arm_smmuv3_invalidate e;
+    uint32_t wrap_mask = (2u << s->cmdq.log2size) - 1;
+
+    if (!n || !n->realized || !n->viommu_id) {
+        return;
+    }
+    switch (VCMD_OP(cmd)) {
+    case VCMD_TLBI_NH_ALL:
+    case VCMD_TLBI_NH_ASID:
+    case VCMD_TLBI_NH_VA:
+    case VCMD_TLBI_NH_VAA:
+    case VCMD_TLBI_NSNH_ALL:
+        /* Tagged with the vIOMMU's VMID by the host: all its devices */
+        break;
+    case VCMD_ATC_INV:
+        if (!FIELD_EX32(s->idr[0], IDR0, ATS)) {
+            return;             /* no ATS offered: nothing cached */
+        }
+        /* fall through */
+    case VCMD_CFGI_CD:
+    case VCMD_CFGI_CD_ALL:
+        /* StreamID in bits 63:32, the guest's: the host knows nested ones */
+        if ((cmd[0] & VCMD_SSEC) || !smmu_nest_has_sid(n, cmd[1])) {
+            return;
+        }
+        break;
+    default:
+        return;
+    }
+    if (!vnest_inv_batch_pending(n->batch)) {
+        n->batch_cons = cons;
+    }
+    e.cmd[0] = cpu_to_le64(cmd[0] | (uint64_t)cmd[1] << 32);
+    e.cmd[1] = cpu_to_le64(cmd[2] | (uint64_t)cmd[3] << 32);
+    vnest_inv_batch_add(n->batch, n->viommu_id,
+                        IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, sizeof(e),
+                        &e, (cons - n->batch_cons) & wrap_mask);
+}
+
+bool vnest_smmuv3_cmd_sync(SMMUv3State *s, uint32_t *cons)
+{
+    VNestSmmu *n = s->vnest;
+    uint32_t wrap_mask = (2u << s->cmdq.log2size) - 1;
+    uint64_t failed;
+    int ret;
+
+    if (!n || !n->batch || !vnest_inv_batch_pending(n->batch)) {
+        return true;
+    }
+    ret = vnest_inv_batch_flush(n->batch, &failed);
+    if (!ret) {
+        return true;
+    }
+    /* CONS at the refused command; its ERR field is the caller's. */
+    *cons = deposit32(*cons, 0, s->cmdq.log2size + 1,
+                      (n->batch_cons + failed) & wrap_mask);
+    trace_vnest_smmu_inv_fail(*cons, ret);
+    return false;
 }

@@ -48,6 +48,19 @@ AddressSpace *vnest_smmu_dma_as(SMMUState *bs, PCIBus *bus, int devfn,
 void vnest_smmuv3_cfgi_ste(SMMUv3State *s, uint32_t sid, uint32_t mask);
 void vnest_smmuv3_sync_all(SMMUv3State *s);
 
+/*
+ * Command @cmd (4 words), at raw CMDQ_CONS @cons, was executed: those the
+ * host must see for nested devices (TLBI_NH_*, TLBI_NSNH_ALL, CFGI_CD,
+ * CFGI_CD_ALL, ATC_INV) are batched for the vIOMMU.
+ */
+void vnest_smmuv3_cmd(SMMUv3State *s, const uint32_t *cmd, uint32_t cons);
+/*
+ * CMD_SYNC, or the queue drained or stopped: ONE IOMMU_HWPT_INVALIDATE
+ * for what is batched. False when the host refused a command: *@cons is
+ * set to that command (the guest's queue stops there, CERROR_ILL).
+ */
+bool vnest_smmuv3_cmd_sync(SMMUv3State *s, uint32_t *cons);
+
 /* ---- exported by smmuv3.c to the nest module ---- */
 
 /* smmu_find_ste(): 0, or a negative errno with @event filled in. */

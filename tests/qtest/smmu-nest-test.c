@@ -420,8 +420,183 @@ static void test_reset(void)
     nest_fini(&t);
 }
 
+/* How the stale translation is invalidated. */
+enum {
+    INV_NH_VA,
+    INV_NH_ASID,
+    INV_NH_ALL,
+    INV_NSNH_ALL,
+    INV_COUNT
+};
+
+static const char *const inv_names[INV_COUNT] = {
+    "tlbi-nh-va", "tlbi-nh-asid", "tlbi-nh-all", "tlbi-nsnh-all",
+};
+
+/*
+ * S1 translation of device 0 at IOVA to a page holding 0x01, then the
+ * mapping changed to one holding 0x02 without an invalidation: the host's
+ * IOTLB keeps the old one. Returns the context.
+ */
+static SmmuCtx *stale_setup(Nest *t)
+{
+    SmmuCtx *c;
+    uint64_t old = page(t), new = page(t);
+
+    smmu_guest_enable(t->g, true);
+    fill(t, old, 0x01);
+    fill(t, new, 0x02);
+    c = smmu_guest_ste_s1(t->g, SID(0), 0, ASID);
+    smmu_ctx_map(c, IOVA, old, PAGE, SMMU_PROT_RW);
+    g_assert_cmpint(dma_reads(t, 0, IOVA), ==, 0x01);
+    smmu_ctx_map(c, IOVA, new, PAGE, SMMU_PROT_RW);
+    g_assert_cmpint(dma_reads(t, 0, IOVA), ==, 0x01);
+    return c;
+}
+
+/* Stale until the TLBI and its CMD_SYNC, fresh after: one host call. */
+static void test_stale(const void *opaque)
+{
+    int variant = GPOINTER_TO_INT(opaque);
+    Nest t;
+    SmmuCtx *c;
+    uint64_t cmd[2], calls;
+
+    nest_init(&t, NULL);
+    c = stale_setup(&t);
+    calls = nstat(&t, "inv_calls");
+    switch (variant) {
+    case INV_NH_VA:
+        /* Another page or another ASID does not do it. */
+        g_assert(smmu_guest_tlbi_nh_va(t.g, ASID, IOVA + PAGE));
+        g_assert(smmu_guest_tlbi_nh_va(t.g, ASID + 1, IOVA));
+        g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x01);
+        calls += 2;
+        smmu_cmd_tlbi_nh_va(cmd, ASID, IOVA);
+        break;
+    case INV_NH_ASID:
+        g_assert(smmu_guest_tlbi_nh_asid(t.g, ASID + 1));
+        g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x01);
+        calls++;
+        smmu_cmd_tlbi_nh_asid(cmd, ASID);
+        break;
+    case INV_NH_ALL:
+        smmu_cmd_op(cmd, SMMU_CMD_TLBI_NH_ALL);
+        break;
+    case INV_NSNH_ALL:
+        smmu_cmd_op(cmd, SMMU_CMD_TLBI_NSNH_ALL);
+        break;
+    default:
+        g_assert_not_reached();
+    }
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls);
+    /* Queued, not yet consumed: still stale. */
+    smmu_guest_cmd_queue(t.g, cmd);
+    g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x01);
+    g_assert(smmu_guest_sync(t.g));
+    g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x02);
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + 1);
+
+    /* Unmapped and invalidated: refused. */
+    smmu_ctx_unmap(c, IOVA, PAGE);
+    g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x02);
+    g_assert(smmu_guest_tlbi_nh_va(t.g, ASID, IOVA));
+    g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, -1);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
+    nest_fini(&t);
+}
+
+/* A CD change (new ASID, new tables) takes effect at CFGI_CD. */
+static void test_cd_cfgi(void)
+{
+    Nest t;
+    SmmuCtx *c;
+    uint64_t gpa;
+
+    nest_init(&t, NULL);
+    stale_setup(&t);
+    gpa = page(&t);
+    fill(&t, gpa, 0x03);
+    c = smmu_guest_cd_write(t.g, SID(0), 0, ASID + 1);
+    smmu_ctx_map(c, IOVA, gpa, PAGE, SMMU_PROT_RW);
+    g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x01);
+    /* Another StreamID's CD: still the old one */
+    g_assert(smmu_guest_cfgi_cd(t.g, SID(1), 0));
+    g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x01);
+    g_assert(smmu_guest_cfgi_cd(t.g, SID(0), 0));
+    g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x03);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
+    nest_fini(&t);
+}
+
+/* All commands up to a CMD_SYNC: ONE host call; none for an empty SYNC */
+static void test_batch(void)
+{
+    Nest t;
+    uint64_t cmd[2], calls, entries;
+    int i;
+
+    nest_init(&t, NULL);
+    stale_setup(&t);
+    calls = nstat(&t, "inv_calls");
+    entries = nstat(&t, "inv_entries");
+    g_assert(smmu_guest_sync(t.g));
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls);
+    for (i = 0; i < 4; i++) {
+        smmu_cmd_tlbi_nh_va(cmd, ASID, IOVA + (3 - i) * PAGE);
+        smmu_guest_cmd_queue(t.g, cmd);
+    }
+    smmu_cmd_cfgi_cd(cmd, SID(0), 0);
+    smmu_guest_cmd_queue(t.g, cmd);
+    /* Not a nested StreamID: QEMU's alone, the host would refuse it */
+    smmu_cmd_cfgi_cd(cmd, 0x42, 0);
+    smmu_guest_cmd_queue(t.g, cmd);
+    g_assert(smmu_guest_sync(t.g));
+    g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x02);
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + 1);
+    g_assert_cmpuint(nstat(&t, "inv_entries"), ==, entries + 5);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
+    nest_fini(&t);
+}
+
+/*
+ * A command the host refuses (reserved bits set): CERROR_ILL with CONS at
+ * it; the commands before it were done, those after it were not.
+ */
+static void test_partial(void)
+{
+    Nest t;
+    uint64_t cmd[2];
+    unsigned first, index;
+
+    nest_init(&t, NULL);
+    stale_setup(&t);
+    smmu_guest_cmdq_error(t.g, &first);
+    smmu_cmd_tlbi_nh_va(cmd, ASID + 1, IOVA);
+    smmu_guest_cmd_queue(t.g, cmd);
+    smmu_cmd_op(cmd, SMMU_CMD_TLBI_NH_ALL);
+    cmd[1] = 0xdead0000;                /* RES0 */
+    smmu_guest_cmd_queue(t.g, cmd);
+    smmu_cmd_tlbi_nh_va(cmd, ASID, IOVA);
+    smmu_guest_cmd_queue(t.g, cmd);
+    g_assert_false(smmu_guest_sync(t.g));
+    g_assert_cmpuint(smmu_guest_cmdq_error(t.g, &index), ==,
+                     SMMU_CERROR_ILL);
+    g_assert_cmpuint(index, ==, first + 1);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 1);
+    /* The TLBI after it did not run: stale. */
+    g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x01);
+    /* The guest skips it (it becomes a CMD_SYNC) and goes on. */
+    smmu_guest_cmdq_recover(t.g);
+    g_assert(smmu_guest_sync(t.g));
+    g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x02);
+    nest_fini(&t);
+}
+
 int main(int argc, char **argv)
 {
+    int i;
+
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/vnest/smmu-nest/plug", test_plug);
     qtest_add_func("/vnest/smmu-nest/bypass", test_bypass);
@@ -430,5 +605,14 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/smmu-nest/ste-cfgi", test_ste_cfgi);
     qtest_add_func("/vnest/smmu-nest/bad-ste", test_bad_ste);
     qtest_add_func("/vnest/smmu-nest/reset", test_reset);
+    for (i = 0; i < INV_COUNT; i++) {
+        g_autofree char *path = g_strdup_printf("/vnest/smmu-nest/stale/%s",
+                                                inv_names[i]);
+
+        qtest_add_data_func(path, GINT_TO_POINTER(i), test_stale);
+    }
+    qtest_add_func("/vnest/smmu-nest/cd-cfgi", test_cd_cfgi);
+    qtest_add_func("/vnest/smmu-nest/batch", test_batch);
+    qtest_add_func("/vnest/smmu-nest/partial", test_partial);
     return g_test_run();
 }
