@@ -68,7 +68,8 @@ static char *find_smmu(QTestState *qts)
     return path;
 }
 
-static void nest_init(Nest *t, const char *extra)
+/* Device 0 assigned; device 1 too unless @mixed (then emulated). */
+static void nest_init_mixed(Nest *t, bool mixed)
 {
     int i;
 
@@ -78,11 +79,11 @@ static void nest_init(Nest *t, const char *extra)
                          "host-iommu=smmuv3 "
                          "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
                          "device=dma0 "
-                         "-object vnest-sim-assign,id=sa1,iommufd=emu0,"
-                         "device=dma1 "
+                         "%s"
                          "-device vnest-dma-test,id=dma0,addr=02.0 "
-                         "-device vnest-dma-test,id=dma1,addr=03.0 %s",
-                         extra ? extra : "");
+                         "-device vnest-dma-test,id=dma1,addr=03.0",
+                         mixed ? "" : "-object vnest-sim-assign,id=sa1,"
+                         "iommufd=emu0,device=dma1 ");
     alloc_init(&t->alloc, 0, RAM_BASE, RAM_BASE + RAM_SIZE, PAGE);
     qpci_init_generic(&t->pci, t->qts, &t->alloc, false);
     for (i = 0; i < NDEV; i++) {
@@ -91,6 +92,11 @@ static void nest_init(Nest *t, const char *extra)
     }
     t->g = smmu_guest_new(t->qts, &t->alloc, SMMU_VIRT_BASE, false);
     t->smmu = find_smmu(t->qts);
+}
+
+static void nest_init(Nest *t)
+{
+    nest_init_mixed(t, false);
 }
 
 static void nest_fini(Nest *t)
@@ -193,7 +199,7 @@ static void test_plug(void)
 {
     Nest t;
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     g_assert_cmpuint(nstat(&t, "viommus"), ==, 1);
     g_assert_cmpuint(nstat(&t, "vdevices"), ==, NDEV);
     g_assert_cmpuint(nstat(&t, "attaches"), ==, NDEV);
@@ -209,7 +215,7 @@ static void test_bypass(void)
     Nest t;
     uint64_t gpa, attaches;
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     gpa = page(&t);
     dma_lands(&t, 0, gpa, gpa, 0x11);
     attaches = nstat(&t, "attaches");
@@ -240,7 +246,7 @@ static void test_s1(void)
     SmmuCtx *c;
     uint64_t gpa[2], ste[8];
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     smmu_guest_enable(t.g, true);
     gpa[0] = page(&t);
     gpa[1] = page(&t);
@@ -277,7 +283,7 @@ static void test_readonly(void)
     SmmuCtx *c;
     uint64_t gpa;
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     smmu_guest_enable(t.g, true);
     gpa = page(&t);
     c = smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
@@ -302,7 +308,7 @@ static void test_ste_cfgi(void)
     SmmuCtx *c;
     uint64_t gpa, ste[8] = { 0 }, attaches, allocs;
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     smmu_guest_enable(t.g, true);
     gpa = page(&t);
     fill(&t, gpa, 0x44);
@@ -353,7 +359,7 @@ static void test_bad_ste(void)
     Nest t;
     uint64_t ste[8] = { 0 }, gpa, events;
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     smmu_guest_enable(t.g, true);
     gpa = page(&t);
     smmu_guest_ste_bypass(t.g, SID(0));
@@ -403,7 +409,7 @@ static void test_reset(void)
     uint64_t gpa;
     QDict *rsp;
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     smmu_guest_enable(t.g, true);
     gpa = page(&t);
     smmu_guest_ste_abort(t.g, SID(0));
@@ -462,7 +468,7 @@ static void test_stale(const void *opaque)
     SmmuCtx *c;
     uint64_t cmd[2], calls;
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     c = stale_setup(&t);
     calls = nstat(&t, "inv_calls");
     switch (variant) {
@@ -513,7 +519,7 @@ static void test_cd_cfgi(void)
     SmmuCtx *c;
     uint64_t gpa;
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     stale_setup(&t);
     gpa = page(&t);
     fill(&t, gpa, 0x03);
@@ -536,7 +542,7 @@ static void test_batch(void)
     uint64_t cmd[2], calls, entries;
     int i;
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     stale_setup(&t);
     calls = nstat(&t, "inv_calls");
     entries = nstat(&t, "inv_entries");
@@ -569,7 +575,7 @@ static void test_partial(void)
     uint64_t cmd[2];
     unsigned first, index;
 
-    nest_init(&t, NULL);
+    nest_init(&t);
     stale_setup(&t);
     smmu_guest_cmdq_error(t.g, &first);
     smmu_cmd_tlbi_nh_va(cmd, ASID + 1, IOVA);
@@ -590,6 +596,41 @@ static void test_partial(void)
     smmu_guest_cmdq_recover(t.g);
     g_assert(smmu_guest_sync(t.g));
     g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x02);
+    nest_fini(&t);
+}
+
+/*
+ * An emulated device behind the same accel=on SMMUv3 keeps QEMU's own
+ * translation (and its events), next to a nested one.
+ */
+static void test_mixed(void)
+{
+    Nest t;
+    SmmuCtx *c0, *c1;
+    uint64_t gpa[2];
+    SmmuEvent e;
+
+    nest_init_mixed(&t, true);
+    g_assert_cmpuint(nstat(&t, "vdevices"), ==, 1);
+    smmu_guest_enable(t.g, true);
+    gpa[0] = page(&t);
+    gpa[1] = page(&t);
+    c0 = smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    smmu_ctx_map(c0, IOVA, gpa[0], PAGE, SMMU_PROT_RW);
+    c1 = smmu_guest_ste_s1(t.g, SID(1), 0, ASID + 1);
+    smmu_ctx_map(c1, IOVA, gpa[1], PAGE, SMMU_PROT_RW);
+    dma_lands(&t, 0, IOVA, gpa[0], 0x81);
+    dma_lands(&t, 1, IOVA, gpa[1], 0x82);
+    /* QEMU's SMMUv3 reports the emulated device's fault itself */
+    dma_refused(&t, 1, IOVA + PAGE);
+    g_assert(smmu_guest_take_event(t.g, &e));
+    g_assert_cmphex(e.type, ==, SMMU_EVT_F_TRANSLATION);
+    g_assert_cmphex(e.sid, ==, SID(1));
+    smmu_guest_drain_events(t.g);
+    /* The nested one's is the host's (no vEVENTQ yet) */
+    dma_refused(&t, 0, IOVA + PAGE);
+    expect_no_event(&t);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
     nest_fini(&t);
 }
 
@@ -614,5 +655,6 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/smmu-nest/cd-cfgi", test_cd_cfgi);
     qtest_add_func("/vnest/smmu-nest/batch", test_batch);
     qtest_add_func("/vnest/smmu-nest/partial", test_partial);
+    qtest_add_func("/vnest/smmu-nest/mixed", test_mixed);
     return g_test_run();
 }
