@@ -12,7 +12,8 @@
  *
  * The same cases run with the devices assigned through the emulated host
  * (vnest-sim-assign, host-iommu=smmuv3): /sim-assign/... records what
- * QEMU 10.0 does there today, the baseline SMMUv3 nesting changes.
+ * QEMU 10.0 does there without accel=on, the baseline SMMUv3 nesting
+ * changes; smmu-nest-test.c checks the same guest actions with accel=on.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

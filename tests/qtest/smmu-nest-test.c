@@ -7,7 +7,8 @@
  * walks the guest's CD and stage-1 tables through the nest parent, so a
  * DMA landing where the guest's tables say proves the STE reached the
  * host as a nested HWPT. The x-nest-* counters of the SMMU show how many
- * host calls each guest change took.
+ * host calls each guest change took: one nested HWPT and attach per STE
+ * change, none when unchanged, one IOMMU_HWPT_INVALIDATE per CMD_SYNC.
  *
  * Host faults are the host's until vEVENTQ is wired (issue 9 part 4): a
  * DMA the host refuses raises no event in the guest's queue here; only
