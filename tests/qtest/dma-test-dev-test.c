@@ -18,6 +18,7 @@
 #include "qobject/qdict.h"
 #include "hw/pci/pci_regs.h"
 #include "dma-test-dev.h"
+#include "vnest-qtest.h"
 
 #define SA_SLOT         4           /* assigned through sim-assign */
 #define PLAIN_SLOT      5           /* not assigned */
@@ -58,15 +59,7 @@ static void fixture_fini(Fixture *f)
 
 static uint64_t sa_faults(Fixture *f)
 {
-    QDict *rsp = qtest_qmp(f->qs->qts, "{ 'execute': 'qom-get', "
-                           "'arguments': { 'path': '/objects/sa0', "
-                           "'property': 'dma-faults' } }");
-    uint64_t v;
-
-    g_assert(qdict_haskey(rsp, "return"));
-    v = qdict_get_int(rsp, "return");
-    qobject_unref(rsp);
-    return v;
+    return vnest_qom_get_uint(f->qs->qts, "/objects/sa0", "dma-faults");
 }
 
 static void pattern(uint8_t *buf, size_t len, uint8_t seed)

@@ -174,3 +174,59 @@ void dmadev_clear_faults(DmaTestDev *d)
 {
     qpci_io_writel(d->dev, d->bar, REG_FAULTS, 0);
 }
+
+void dmadev_pattern(uint8_t *buf, uint32_t len, uint8_t seed)
+{
+    uint32_t i;
+
+    for (i = 0; i < len; i++) {
+        buf[i] = seed ^ (i * 7);
+    }
+}
+
+uint32_t dmadev_write_pattern(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                              uint64_t gpa, uint32_t len, uint8_t seed,
+                              bool *landed)
+{
+    g_autofree uint8_t *want = g_malloc(len);
+    g_autofree uint8_t *got = g_malloc(len);
+    uint32_t status;
+
+    dmadev_pattern(want, len, seed);
+    qtest_memset(d->qts, gpa, 0, len);
+    dmadev_buf_write(d, 0, want, len);
+    status = dmadev_to_mem(d, pasid, addr, len);
+    qtest_memread(d->qts, gpa, got, len);
+    *landed = !memcmp(got, want, len);
+    return status;
+}
+
+void dmadev_assert_lands(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                         uint64_t gpa, uint32_t len, uint8_t seed)
+{
+    bool landed;
+
+    g_assert_cmphex(dmadev_write_pattern(d, pasid, addr, gpa, len, seed,
+                                         &landed), ==, DMADEV_STATUS_DONE);
+    g_assert_true(landed);
+}
+
+void dmadev_assert_refused(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                           uint32_t len)
+{
+    g_assert_cmphex(dmadev_to_mem(d, pasid, addr, len), ==, DMADEV_REFUSED);
+}
+
+int dmadev_read_first(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                      uint32_t len)
+{
+    uint8_t first;
+    uint32_t status = dmadev_from_mem(d, pasid, addr, len);
+
+    if (status != DMADEV_STATUS_DONE) {
+        g_assert_cmphex(status, ==, DMADEV_REFUSED);
+        return -1;
+    }
+    dmadev_buf_read(d, 0, &first, 1);
+    return first;
+}

@@ -22,6 +22,7 @@
 /* STATUS bits: what the last command did. */
 #define DMADEV_STATUS_DONE  0x1
 #define DMADEV_STATUS_FAULT 0x2     /* issued, refused (IOMMU fault...) */
+#define DMADEV_REFUSED      (DMADEV_STATUS_DONE | DMADEV_STATUS_FAULT)
 #define DMADEV_STATUS_ERROR 0x4     /* not issued: bad parameters */
 #define DMADEV_STATUS_PAGE_REQUEST 0x8  /* with FAULT: a page request */
 
@@ -94,5 +95,24 @@ uint32_t dmadev_faults(DmaTestDev *d);
 uint32_t dmadev_prg(DmaTestDev *d);
 uint32_t dmadev_prg_status(DmaTestDev *d);
 void dmadev_clear_faults(DmaTestDev *d);
+
+/*
+ * What a test checks of a DMA: the device writes @len bytes of a pattern
+ * made from @seed to @addr; STATUS is returned and *@landed says whether
+ * the pattern is at guest address @gpa afterwards (cleared first).
+ */
+void dmadev_pattern(uint8_t *buf, uint32_t len, uint8_t seed);
+uint32_t dmadev_write_pattern(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                              uint64_t gpa, uint32_t len, uint8_t seed,
+                              bool *landed);
+/* ... which must complete and land at @gpa */
+void dmadev_assert_lands(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                         uint64_t gpa, uint32_t len, uint8_t seed);
+/* ... which the IOMMU must refuse (a fault, not a bad command) */
+void dmadev_assert_refused(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                           uint32_t len);
+/* The device reads @len bytes at @addr: the first one, or -1 if refused */
+int dmadev_read_first(DmaTestDev *d, uint32_t pasid, uint64_t addr,
+                      uint32_t len);
 
 #endif

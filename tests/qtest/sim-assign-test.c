@@ -21,6 +21,7 @@
 #include "hw/i386/intel_iommu.h"
 #include "edu-dma.h"
 #include "vtd-guest.h"
+#include "vnest-qtest.h"
 
 #define EDU_SLOT        4
 #define EDU_DEVFN       QPCI_DEVFN(EDU_SLOT, 0)
@@ -60,14 +61,7 @@ static void fixture_fini(Fixture *f)
 
 static uint64_t qom_get_uint(Fixture *f, const char *path, const char *prop)
 {
-    QDict *rsp = qtest_qmp(f->qs->qts, "{ 'execute': 'qom-get', 'arguments':"
-                           " { 'path': %s, 'property': %s } }", path, prop);
-    uint64_t v;
-
-    g_assert(qdict_haskey(rsp, "return"));
-    v = qdict_get_int(rsp, "return");
-    qobject_unref(rsp);
-    return v;
+    return vnest_qom_get_uint(f->qs->qts, path, prop);
 }
 
 static uint64_t faults(Fixture *f)

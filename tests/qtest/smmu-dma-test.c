@@ -35,7 +35,7 @@
 #define LEN             256
 #define IOVA            0x80000000ULL   /* not RAM: bypass lands nowhere */
 #define PAGE            4096ULL
-#define REFUSED         (DMADEV_STATUS_DONE | DMADEV_STATUS_FAULT)
+#define REFUSED         DMADEV_REFUSED
 #define ASID            7
 
 typedef struct Smmu {
@@ -95,60 +95,29 @@ static uint64_t page(Smmu *t)
     return guest_alloc(&t->alloc, PAGE);
 }
 
-static void pattern(uint8_t *buf, uint8_t seed)
-{
-    int i;
-
-    for (i = 0; i < LEN; i++) {
-        buf[i] = seed ^ (i * 7);
-    }
-}
-
 /* Device @i writes a pattern to @addr: STATUS, and did it land at @gpa? */
 static uint32_t dma_write(Smmu *t, int i, uint64_t addr, uint64_t gpa,
                           uint8_t seed, bool *landed)
 {
-    uint8_t want[LEN], got[LEN];
-    uint32_t status;
-
-    pattern(want, seed);
-    qtest_memset(t->qts, gpa, 0, LEN);
-    dmadev_buf_write(&t->dev[i], 0, want, LEN);
-    status = dmadev_to_mem(&t->dev[i], DMADEV_NO_PASID, addr, LEN);
-    qtest_memread(t->qts, gpa, got, LEN);
-    *landed = !memcmp(got, want, LEN);
-    return status;
+    return dmadev_write_pattern(&t->dev[i], DMADEV_NO_PASID, addr, gpa, LEN,
+                                seed, landed);
 }
 
 static void dma_lands(Smmu *t, int i, uint64_t addr, uint64_t gpa,
                       uint8_t seed)
 {
-    bool landed;
-
-    g_assert_cmphex(dma_write(t, i, addr, gpa, seed, &landed), ==,
-                    DMADEV_STATUS_DONE);
-    g_assert(landed);
+    dmadev_assert_lands(&t->dev[i], DMADEV_NO_PASID, addr, gpa, LEN, seed);
 }
 
 static void dma_refused(Smmu *t, int i, uint64_t addr)
 {
-    g_assert_cmphex(dmadev_to_mem(&t->dev[i], DMADEV_NO_PASID, addr, LEN),
-                    ==, REFUSED);
+    dmadev_assert_refused(&t->dev[i], DMADEV_NO_PASID, addr, LEN);
 }
 
 /* Device @i reads @addr: the first byte it saw (-1: refused). */
 static int dma_reads(Smmu *t, int i, uint64_t addr)
 {
-    uint8_t got[LEN];
-    uint32_t status = dmadev_from_mem(&t->dev[i], DMADEV_NO_PASID, addr,
-                                      LEN);
-
-    if (status != DMADEV_STATUS_DONE) {
-        g_assert_cmphex(status, ==, REFUSED);
-        return -1;
-    }
-    dmadev_buf_read(&t->dev[i], 0, got, LEN);
-    return got[0];
+    return dmadev_read_first(&t->dev[i], DMADEV_NO_PASID, addr, LEN);
 }
 
 static void fill(Smmu *t, uint64_t gpa, uint8_t val)

@@ -26,6 +26,7 @@
 #include "tests/qtest/libqos/generic-pcihost.h"
 #include "smmu-guest.h"
 #include "dma-test-dev.h"
+#include "vnest-qtest.h"
 
 #define RAM_BASE        0x40000000ULL
 #define RAM_SIZE        (512 * MiB)
@@ -36,7 +37,7 @@
 #define LEN             256
 #define IOVA            0x80000000ULL
 #define PAGE            4096ULL
-#define REFUSED         (DMADEV_STATUS_DONE | DMADEV_STATUS_FAULT)
+#define REFUSED         DMADEV_REFUSED
 #define ASID            7
 
 typedef struct Nest {
@@ -116,15 +117,8 @@ static void nest_fini(Nest *t)
 static uint64_t nstat(Nest *t, const char *name)
 {
     g_autofree char *prop = g_strdup_printf("x-nest-%s", name);
-    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'qom-get', 'arguments':"
-                           " { 'path': %s, 'property': %s } }", t->smmu,
-                           prop);
-    uint64_t v;
 
-    g_assert(qdict_haskey(rsp, "return"));
-    v = qdict_get_int(rsp, "return");
-    qobject_unref(rsp);
-    return v;
+    return vnest_qom_get_uint(t->qts, t->smmu, prop);
 }
 
 static uint64_t page(Nest *t)
@@ -141,39 +135,18 @@ static void fill(Nest *t, uint64_t gpa, uint8_t val)
 static void dma_lands(Nest *t, int i, uint64_t addr, uint64_t gpa,
                       uint8_t seed)
 {
-    uint8_t want[LEN], got[LEN];
-    int k;
-
-    for (k = 0; k < LEN; k++) {
-        want[k] = seed ^ (k * 7);
-    }
-    qtest_memset(t->qts, gpa, 0, LEN);
-    dmadev_buf_write(&t->dev[i], 0, want, LEN);
-    g_assert_cmphex(dmadev_to_mem(&t->dev[i], DMADEV_NO_PASID, addr, LEN),
-                    ==, DMADEV_STATUS_DONE);
-    qtest_memread(t->qts, gpa, got, LEN);
-    g_assert(!memcmp(got, want, LEN));
+    dmadev_assert_lands(&t->dev[i], DMADEV_NO_PASID, addr, gpa, LEN, seed);
 }
 
 static void dma_refused(Nest *t, int i, uint64_t addr)
 {
-    g_assert_cmphex(dmadev_to_mem(&t->dev[i], DMADEV_NO_PASID, addr, LEN),
-                    ==, REFUSED);
+    dmadev_assert_refused(&t->dev[i], DMADEV_NO_PASID, addr, LEN);
 }
 
 /* Device @i reads @addr: the first byte it saw (-1: refused). */
 static int dma_reads(Nest *t, int i, uint64_t addr)
 {
-    uint8_t got[LEN];
-    uint32_t status = dmadev_from_mem(&t->dev[i], DMADEV_NO_PASID, addr,
-                                      LEN);
-
-    if (status != DMADEV_STATUS_DONE) {
-        g_assert_cmphex(status, ==, REFUSED);
-        return -1;
-    }
-    dmadev_buf_read(&t->dev[i], 0, got, LEN);
-    return got[0];
+    return dmadev_read_first(&t->dev[i], DMADEV_NO_PASID, addr, LEN);
 }
 
 static void expect_event(Nest *t, uint8_t type, uint32_t sid)

@@ -22,6 +22,7 @@
 #include "hw/i386/intel_iommu_internal.h"
 #include "vtd-guest.h"
 #include "dma-test-dev.h"
+#include "vnest-qtest.h"
 
 #define VTD_BASE        0xfed90000ULL
 #define IOMMU_PATH      "/machine/peripheral/iommu0"
@@ -37,7 +38,7 @@
 #define LEN             256
 #define IOVA            0x40000000ULL
 #define PAGE            4096ULL
-#define REFUSED         (DMADEV_STATUS_DONE | DMADEV_STATUS_FAULT)
+#define REFUSED         DMADEV_REFUSED
 
 typedef struct Bridged {
     QOSState *qs;
@@ -124,38 +125,19 @@ static void bridged_fini(Bridged *t)
 static uint64_t nstat(Bridged *t, const char *name)
 {
     g_autofree char *prop = g_strdup_printf("x-nest-%s", name);
-    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'qom-get', 'arguments':"
-                           " { 'path': %s, 'property': %s } }",
-                           IOMMU_PATH, prop);
-    uint64_t v;
 
-    g_assert(qdict_haskey(rsp, "return"));
-    v = qdict_get_int(rsp, "return");
-    qobject_unref(rsp);
-    return v;
+    return vnest_qom_get_uint(t->qts, IOMMU_PATH, prop);
 }
 
 static void dma_lands(Bridged *t, int i, uint64_t iova, uint64_t gpa,
                       uint8_t seed)
 {
-    uint8_t want[LEN], got[LEN];
-    int k;
-
-    for (k = 0; k < LEN; k++) {
-        want[k] = seed ^ (k * 7);
-    }
-    qtest_memset(t->qts, gpa, 0, LEN);
-    dmadev_buf_write(&t->dev[i], 0, want, LEN);
-    g_assert_cmphex(dmadev_to_mem(&t->dev[i], DMADEV_NO_PASID, iova, LEN),
-                    ==, DMADEV_STATUS_DONE);
-    qtest_memread(t->qts, gpa, got, LEN);
-    g_assert_cmpmem(got, LEN, want, LEN);
+    dmadev_assert_lands(&t->dev[i], DMADEV_NO_PASID, iova, gpa, LEN, seed);
 }
 
 static void dma_refused(Bridged *t, int i, uint64_t iova)
 {
-    g_assert_cmphex(dmadev_to_mem(&t->dev[i], DMADEV_NO_PASID, iova, LEN),
-                    ==, REFUSED);
+    dmadev_assert_refused(&t->dev[i], DMADEV_NO_PASID, iova, LEN);
 }
 
 static VtdDomain *bind_alias(Bridged *t, uint16_t did, uint64_t gpa)

@@ -29,6 +29,7 @@
 #include "qobject/qdict.h"
 #include "hw/i386/intel_iommu_internal.h"
 #include "dma-test-dev.h"
+#include "vnest-qtest.h"
 
 #define VTD_BASE        0xfed90000ULL
 #define NDEV            3               /* two assigned, one emulated */
@@ -142,24 +143,12 @@ static uint64_t in_iova(Fuzz *f)
 
 static uint64_t qom_uint(Fuzz *f, const char *path, const char *prop)
 {
-    QDict *rsp = qtest_qmp(f->qts, "{ 'execute': 'qom-get', 'arguments':"
-                           " { 'path': %s, 'property': %s } }", path, prop);
-    uint64_t v;
-
-    g_assert(qdict_haskey(rsp, "return"));
-    v = qdict_get_int(rsp, "return");
-    qobject_unref(rsp);
-    return v;
+    return vnest_qom_get_uint(f->qts, path, prop);
 }
 
 static void fail_nth(Fuzz *f, uint64_t nth)
 {
-    QDict *rsp = qtest_qmp(f->qts, "{ 'execute': 'qom-set', 'arguments':"
-                           " { 'path': %s, 'property': 'x-fail-nth',"
-                           " 'value': %" PRIu64 " } }", EMU_PATH, nth);
-
-    g_assert(qdict_haskey(rsp, "return"));
-    qobject_unref(rsp);
+    vnest_qom_set_uint(f->qts, EMU_PATH, "x-fail-nth", nth);
 }
 
 static uint64_t zpage(Fuzz *f, int n)

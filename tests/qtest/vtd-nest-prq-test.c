@@ -28,6 +28,7 @@
 #include "hw/i386/intel_iommu_internal.h"
 #include "vtd-guest.h"
 #include "dma-test-dev.h"
+#include "vnest-qtest.h"
 
 #define VTD_BASE        0xfed90000ULL
 #define IOMMU_PATH      "/machine/peripheral/iommu0"
@@ -113,14 +114,7 @@ static void prq_fini(Prq *t)
 
 static uint64_t qom_uint(Prq *t, const char *path, const char *name)
 {
-    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'qom-get', 'arguments':"
-                           " { 'path': %s, 'property': %s } }", path, name);
-    uint64_t v;
-
-    g_assert(qdict_haskey(rsp, "return"));
-    v = qdict_get_int(rsp, "return");
-    qobject_unref(rsp);
-    return v;
+    return vnest_qom_get_uint(t->qts, path, name);
 }
 
 static uint64_t nstat(Prq *t, const char *name)
@@ -237,11 +231,7 @@ static void test_response_no_prs(void)
 
 static void pattern(uint8_t *buf, uint8_t seed)
 {
-    int i;
-
-    for (i = 0; i < LEN; i++) {
-        buf[i] = seed ^ (i * 7);
-    }
+    dmadev_pattern(buf, LEN, seed);
 }
 
 /*

@@ -21,6 +21,7 @@
 #include "hw/i386/intel_iommu_internal.h"
 #include "vtd-guest.h"
 #include "dma-test-dev.h"
+#include "vnest-qtest.h"
 
 #define VTD_BASE        0xfed90000ULL
 #define NDEV            3               /* two assigned, one emulated */
@@ -31,7 +32,7 @@
 #define LEN             256
 #define IOVA            0x40000000ULL
 #define PAGE            4096ULL
-#define REFUSED         (DMADEV_STATUS_DONE | DMADEV_STATUS_FAULT)
+#define REFUSED         DMADEV_REFUSED
 
 typedef struct Nest {
     QOSState *qs;
@@ -82,14 +83,7 @@ static void nest_fini(Nest *t)
 
 static uint64_t qom_uint(Nest *t, const char *path, const char *prop)
 {
-    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'qom-get', 'arguments':"
-                           " { 'path': %s, 'property': %s } }", path, prop);
-    uint64_t v;
-
-    g_assert(qdict_haskey(rsp, "return"));
-    v = qdict_get_int(rsp, "return");
-    qobject_unref(rsp);
-    return v;
+    return vnest_qom_get_uint(t->qts, path, prop);
 }
 
 static uint64_t nstat(Nest *t, const char *name)
@@ -101,53 +95,30 @@ static uint64_t nstat(Nest *t, const char *name)
 
 static void fail_nth(Nest *t, uint64_t nth)
 {
-    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'qom-set', 'arguments':"
-                           " { 'path': '/objects/emu0', 'property': "
-                           "'x-fail-nth', 'value': %" PRIu64 " } }", nth);
-
-    g_assert(qdict_haskey(rsp, "return"));
-    qobject_unref(rsp);
+    vnest_qom_set_uint(t->qts, "/objects/emu0", "x-fail-nth", nth);
 }
 
 static void pattern(uint8_t *buf, uint8_t seed)
 {
-    int i;
-
-    for (i = 0; i < LEN; i++) {
-        buf[i] = seed ^ (i * 7);
-    }
+    dmadev_pattern(buf, LEN, seed);
 }
 
 /* Device @i writes a pattern to @iova; check it landed at @gpa. */
 static void dma_lands(Nest *t, int i, uint32_t pasid, uint64_t iova,
                       uint64_t gpa, uint8_t seed)
 {
-    uint8_t want[LEN], got[LEN];
-
-    pattern(want, seed);
-    qtest_memset(t->qts, gpa, 0, LEN);
-    dmadev_buf_write(&t->dev[i], 0, want, LEN);
-    g_assert_cmphex(dmadev_to_mem(&t->dev[i], pasid, iova, LEN), ==,
-                    DMADEV_STATUS_DONE);
-    qtest_memread(t->qts, gpa, got, LEN);
-    g_assert_cmpmem(got, LEN, want, LEN);
+    dmadev_assert_lands(&t->dev[i], pasid, iova, gpa, LEN, seed);
 }
 
 static void dma_refused(Nest *t, int i, uint32_t pasid, uint64_t iova)
 {
-    g_assert_cmphex(dmadev_to_mem(&t->dev[i], pasid, iova, LEN), ==,
-                    REFUSED);
+    dmadev_assert_refused(&t->dev[i], pasid, iova, LEN);
 }
 
 /* Device @i reads @iova; which of the two seeds did it see? */
-static uint8_t dma_reads(Nest *t, int i, uint32_t pasid, uint64_t iova)
+static int dma_reads(Nest *t, int i, uint32_t pasid, uint64_t iova)
 {
-    uint8_t got[LEN];
-
-    g_assert_cmphex(dmadev_from_mem(&t->dev[i], pasid, iova, LEN), ==,
-                    DMADEV_STATUS_DONE);
-    dmadev_buf_read(&t->dev[i], 0, got, LEN);
-    return got[0];
+    return dmadev_read_first(&t->dev[i], pasid, iova, LEN);
 }
 
 static uint64_t page(Nest *t)
@@ -548,14 +519,7 @@ static void test_reset(void)
 
 static char *qom_str(Nest *t, const char *path, const char *prop)
 {
-    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'qom-get', 'arguments':"
-                           " { 'path': %s, 'property': %s } }", path, prop);
-    char *v;
-
-    g_assert(qdict_haskey(rsp, "return"));
-    v = g_strdup(qdict_get_str(rsp, "return"));
-    qobject_unref(rsp);
-    return v;
+    return vnest_qom_get_str(t->qts, path, prop);
 }
 
 /*

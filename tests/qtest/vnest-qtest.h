@@ -1,0 +1,20 @@
+/*
+ * VNest qtest helpers shared by every VNest qtest: QOM properties
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef VNEST_TESTS_VNEST_QTEST_H
+#define VNEST_TESTS_VNEST_QTEST_H
+
+#include "tests/qtest/libqtest.h"
+
+/* qom-get of an integer / string property; the call must succeed. */
+uint64_t vnest_qom_get_uint(QTestState *qts, const char *path,
+                            const char *prop);
+char *vnest_qom_get_str(QTestState *qts, const char *path, const char *prop);
+/* qom-set of an integer property; the call must succeed. */
+void vnest_qom_set_uint(QTestState *qts, const char *path, const char *prop,
+                        uint64_t value);
+
+#endif
