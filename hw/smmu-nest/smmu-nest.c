@@ -29,9 +29,7 @@
  * Until the invalidation the host keeps the old STE, as hardware keeps a
  * cached one.
  *
- * Limits of this slice: devices on the SMMU's primary bus whose StreamID
- * is fixed at plug (the vDEVICE's virtual ID); no invalidation commands
- * forwarded yet (TLBI_*, CFGI_CD, ATC_INV); no vEVENTQ.
+ * The guest's commands: smmu-nest-cmd.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -53,81 +51,8 @@
 #include "vnest/sim-assign.h"
 #include "vnest/smmu-nest.h"
 #include "vnest/viommu-nest.h"
-#include "inv-batch.h"
+#include "smmu-nest-internal.h"
 #include "trace.h"
-
-/* STE fields (SMMUv3 architecture, 5.2), as 64-bit words 0 and 1. */
-#define STE0_V              (1ULL << 0)
-#define STE0_CFG_SHIFT      1
-#define STE0_CFG_MASK       (7ULL << STE0_CFG_SHIFT)
-#define STE0_S1FMT_SHIFT    4
-#define STE0_S1FMT_MASK     (3ULL << STE0_S1FMT_SHIFT)
-#define STE0_CTXPTR_MASK    MAKE_64BIT_MASK(6, 46)
-#define STE0_S1CDMAX_SHIFT  59
-#define STE0_S1CDMAX_MASK   (0x1fULL << STE0_S1CDMAX_SHIFT)
-#define STE1_S1DSS_MASK     (3ULL << 0)
-#define STE1_S1CIR_MASK     (3ULL << 2)
-#define STE1_S1COR_MASK     (3ULL << 4)
-#define STE1_S1CSH_MASK     (3ULL << 6)
-#define STE1_S1STALLD       (1ULL << 27)
-#define STE1_EATS_SHIFT     28
-#define STE1_EATS_MASK      (3ULL << STE1_EATS_SHIFT)
-
-/*
- * What arm_smmu_validate_vste() (Linux 7.3) takes from a vSTE:
- * STRTAB_STE_0_NESTING_ALLOWED and STRTAB_STE_1_NESTING_ALLOWED.
- */
-#define STE0_NESTED         (STE0_V | STE0_CFG_MASK | STE0_S1FMT_MASK | \
-                             STE0_CTXPTR_MASK | STE0_S1CDMAX_MASK)
-#define STE1_NESTED         (STE1_S1DSS_MASK | STE1_S1CIR_MASK | \
-                             STE1_S1COR_MASK | STE1_S1CSH_MASK | \
-                             STE1_S1STALLD | STE1_EATS_MASK)
-
-#define VSTE_CFG_ABORT       0
-#define VSTE_CFG_BYPASS      4
-#define VSTE_CFG_S1          5
-
-#define VSTE(cfg)           (STE0_V | ((uint64_t)(cfg) << STE0_CFG_SHIFT))
-
-typedef struct SmmuNestStats {
-    uint64_t hwpt_allocs;
-    uint64_t attaches;
-    uint64_t guest_events;
-    uint64_t host_errors;
-    uint64_t vdevices;
-    uint64_t viommus;
-    uint64_t inv_calls;
-    uint64_t inv_entries;
-} SmmuNestStats;
-
-typedef struct SmmuNestDev {
-    VNestSmmu *nest;
-    HostIOMMUDevice *hiod;
-    VNestHostDevInfo info;
-    PCIBus *bus;
-    int devfn;
-    uint32_t sid;               /* the guest's StreamID: the vDEVICE's */
-    uint32_t vdev_id;
-    uint32_t hwpt_id;           /* nested HWPT attached, 0: the parent */
-    uint64_t vste[2];           /* ... carrying these words */
-    bool bad;                   /* the guest's STE was reported bad ... */
-    uint64_t bad_ste[2];        /* ... with these words */
-    QLIST_ENTRY(SmmuNestDev) next;
-} SmmuNestDev;
-
-struct VNestSmmu {
-    SMMUv3State *s;
-    bool accel;
-    bool realized;
-    IOMMUFDBackend *be;
-    uint32_t viommu_id;         /* 0: none yet */
-    uint32_t viommu_parent;
-    QLIST_HEAD(, SmmuNestDev) devs;
-    SmmuNestStats stats;
-    Error *migration_blocker;
-    VnestInvBatch *batch;       /* commands for the vIOMMU, to CMD_SYNC */
-    uint32_t batch_cons;        /* raw CMDQ_CONS of its first command */
-};
 
 static VNestSmmu *smmu_nest_state(SMMUv3State *s)
 {
@@ -227,25 +152,6 @@ static uint32_t smmu_nest_hwpt_flags(void *opaque, PCIBus *bus, int devfn)
 static const VNestViommuOps smmu_nest_viommu_ops = {
     .hwpt_flags = smmu_nest_hwpt_flags,
 };
-
-static int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,
-                              uint32_t entry_len, const void *entries,
-                              uint32_t num, uint32_t *done)
-{
-    VNestSmmu *n = opaque;
-    int ret;
-
-    *done = num;
-    ret = vnest_iommufd_invalidate(n->be, id, data_type, entry_len, done,
-                                   entries);
-    n->stats.inv_calls++;
-    n->stats.inv_entries += num;
-    if (ret) {
-        n->stats.host_errors++;
-    }
-    trace_vnest_smmu_inv_send(id, num, *done, ret);
-    return ret;
-}
 
 bool vnest_smmuv3_realize(SMMUv3State *s, Error **errp)
 {
@@ -614,90 +520,3 @@ void vnest_smmuv3_sync_all(SMMUv3State *s)
     vnest_smmuv3_cfgi_ste(s, 0, UINT32_MAX);
 }
 
-/* ---- commands, batched up to CMD_SYNC ---- */
-
-#define VCMD_OP(w)              ((w)[0] & 0xff)
-#define VCMD_SSEC               (1u << 10)
-#define VCMD_CFGI_CD            0x05
-#define VCMD_CFGI_CD_ALL        0x06
-#define VCMD_TLBI_NH_ALL        0x10
-#define VCMD_TLBI_NH_ASID       0x11
-#define VCMD_TLBI_NH_VA         0x12
-#define VCMD_TLBI_NH_VAA        0x13
-#define VCMD_TLBI_NSNH_ALL      0x30
-#define VCMD_ATC_INV            0x40
-
-static bool smmu_nest_has_sid(VNestSmmu *n, uint32_t sid)
-{
-    SmmuNestDev *d;
-
-    QLIST_FOREACH(d, &n->devs, next) {
-        if (d->sid == sid) {
-            return true;
-        }
-    }
-    return false;
-}
-
-void vnest_smmuv3_cmd(SMMUv3State *s, const uint32_t *cmd, uint32_t cons)
-{
-    VNestSmmu *n = s->vnest;
-    struct iommu_viommu_arm_smmuv3_invalidate e;
-    uint32_t wrap_mask = (2u << s->cmdq.log2size) - 1;
-
-    if (!n || !n->realized || !n->viommu_id) {
-        return;
-    }
-    switch (VCMD_OP(cmd)) {
-    case VCMD_TLBI_NH_ALL:
-    case VCMD_TLBI_NH_ASID:
-    case VCMD_TLBI_NH_VA:
-    case VCMD_TLBI_NH_VAA:
-    case VCMD_TLBI_NSNH_ALL:
-        /* Tagged with the vIOMMU's VMID by the host: all its devices */
-        break;
-    case VCMD_ATC_INV:
-        if (!FIELD_EX32(s->idr[0], IDR0, ATS)) {
-            return;             /* no ATS offered: nothing cached */
-        }
-        /* fall through */
-    case VCMD_CFGI_CD:
-    case VCMD_CFGI_CD_ALL:
-        /* StreamID in bits 63:32, the guest's: the host knows nested ones */
-        if ((cmd[0] & VCMD_SSEC) || !smmu_nest_has_sid(n, cmd[1])) {
-            return;
-        }
-        break;
-    default:
-        return;
-    }
-    if (!vnest_inv_batch_pending(n->batch)) {
-        n->batch_cons = cons;
-    }
-    e.cmd[0] = cpu_to_le64(cmd[0] | (uint64_t)cmd[1] << 32);
-    e.cmd[1] = cpu_to_le64(cmd[2] | (uint64_t)cmd[3] << 32);
-    vnest_inv_batch_add(n->batch, n->viommu_id,
-                        IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, sizeof(e),
-                        &e, (cons - n->batch_cons) & wrap_mask);
-}
-
-bool vnest_smmuv3_cmd_sync(SMMUv3State *s, uint32_t *cons)
-{
-    VNestSmmu *n = s->vnest;
-    uint32_t wrap_mask = (2u << s->cmdq.log2size) - 1;
-    uint64_t failed;
-    int ret;
-
-    if (!n || !n->batch || !vnest_inv_batch_pending(n->batch)) {
-        return true;
-    }
-    ret = vnest_inv_batch_flush(n->batch, &failed);
-    if (!ret) {
-        return true;
-    }
-    /* CONS at the refused command; its ERR field is the caller's. */
-    *cons = deposit32(*cons, 0, s->cmdq.log2size + 1,
-                      (n->batch_cons + failed) & wrap_mask);
-    trace_vnest_smmu_inv_fail(*cons, ret);
-    return false;
-}
