@@ -99,18 +99,26 @@ papt() { APT_CONFIG=$PAPT/apt.conf "$@"; }
 # Download one Debian package (name or name=version) into $VNEST_CACHE/debs
 # and print the path of the .deb.
 fetch_deb() {
-    local spec=$1 dir=$VNEST_CACHE/debs name ver file
+    local spec=$1 dir=$VNEST_CACHE/debs name ver file arch pat
     mkdir -p "$dir"
     name=${spec%%=*}
     if [ "$spec" != "$name" ]; then ver=${spec#*=}; else
         ver=$(papt apt-cache policy "$name" | awk '/Candidate:/ { print $2 }')
     fi
     [ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $name is not in $DEBIAN_SUITE"
-    file=$(ls "$dir/${name%%:*}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n1)
+    # NAME:ARCH picks that architecture's file (or an "all" one); a bare
+    # NAME the native one.
+    case $name in
+        *:*) arch=${name#*:} ;;
+        *) arch=$(dpkg --print-architecture) ;;
+    esac
+    pat="$dir/${name%%:*}_${ver//:/%3a}_"
+    file=$(ls "$pat$arch.deb" "${pat}all.deb" 2>/dev/null | head -n1)
     if [ -z "$file" ]; then
         (cd "$dir" && papt apt-get -q download "$name=$ver" >/dev/null 2>"$dir/.err") ||
             { cat "$dir/.err" >&2; die "cannot download $name=$ver"; }
-        file=$(ls "$dir/${name%%:*}_${ver//:/%3a}_"*.deb | head -n1)
+        file=$(ls "$pat$arch.deb" "${pat}all.deb" 2>/dev/null | head -n1)
+        [ -n "$file" ] || die "downloaded $name=$ver but found no ${name%%:*} .deb for $arch"
     fi
     echo "$file"
 }

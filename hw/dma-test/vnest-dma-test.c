@@ -44,6 +44,9 @@
  *   0x028  PRG_STATUS RO the response to it: 0x10 PENDING, 0x0 SUCCESS
  *                        (re-run the command), 0x1 INVALID, 0xf FAILURE
  *                        (give up: PCIe 10.4.2); 0xffffffff: no request yet
+ *   0x02c  MSI       WO  any value: send MSI vector 0 (the message the MSI
+ *                        capability at 0x80 holds) when MSI is enabled;
+ *                        reads as the number sent since reset
  *
  * pri=on (PCI Express only; needs vnest-sim-assign to take effect) adds
  * an ATS extended capability after the PASID one (0x108; 0x100 without
@@ -76,6 +79,7 @@
 #include "qapi/error.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pcie.h"
+#include "hw/pci/msi.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "vnest/host-dev.h"
@@ -98,6 +102,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(VNestDmaTest, VNEST_DMA_TEST)
 #define DMA_TEST_REG_FAULTS     0x020
 #define DMA_TEST_REG_PRG        0x024
 #define DMA_TEST_REG_PRG_STATUS 0x028
+#define DMA_TEST_REG_MSI        0x02c
 #define DMA_TEST_REGS_SIZE      0x1000
 #define DMA_TEST_BUF            0x1000
 #define DMA_TEST_BUF_SIZE       0x1000
@@ -116,6 +121,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(VNestDmaTest, VNEST_DMA_TEST)
 #define DMA_TEST_PRI_VER        1
 
 #define DMA_TEST_EXP_OFFSET     0x40
+#define DMA_TEST_MSI_OFFSET     0x80
 #define DMA_TEST_PASID_OFFSET   0x100
 #define DMA_TEST_PASID_VER      1
 #define DMA_TEST_PASID_MAX_WIDTH 20
@@ -138,6 +144,7 @@ struct VNestDmaTest {
     uint32_t pasid;
     uint32_t status;
     uint32_t faults;
+    uint32_t msis;
     uint32_t prg;               /* last page request's index, or ~0 */
     uint8_t buf[DMA_TEST_BUF_SIZE];
     uint8_t bounce[DMA_TEST_BUF_SIZE];     /* FROM_MEM lands here first */
@@ -250,6 +257,9 @@ static uint64_t dma_test_reg_read(void *opaque, hwaddr addr, unsigned size)
     case DMA_TEST_REG_FAULTS:
         val = s->faults;
         break;
+    case DMA_TEST_REG_MSI:
+        val = s->msis;
+        break;
     case DMA_TEST_REG_PRG:
         val = s->prg == UINT32_MAX ? 0 : s->prg;
         break;
@@ -292,6 +302,12 @@ static void dma_test_reg_write(void *opaque, hwaddr addr, uint64_t val,
         break;
     case DMA_TEST_REG_FAULTS:
         s->faults = 0;
+        break;
+    case DMA_TEST_REG_MSI:
+        if (msi_enabled(PCI_DEVICE(s))) {
+            s->msis++;
+            msi_notify(PCI_DEVICE(s), 0);
+        }
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "%s: write to read-only or unknown "
@@ -412,6 +428,13 @@ static void dma_test_realize(PCIDevice *pdev, Error **errp)
         return;
     }
 
+    /* One vector, 64-bit, no masking; machines without MSI go without */
+    if (msi_init(pdev, DMA_TEST_MSI_OFFSET, 1, true, false, NULL) < 0 &&
+        msi_nonbroken) {
+        error_setg(errp, "%s: cannot add the MSI capability",
+                   TYPE_VNEST_DMA_TEST);
+        return;
+    }
     memory_region_init(&s->bar, OBJECT(s), "vnest-dma-test",
                        DMA_TEST_BAR_SIZE);
     memory_region_init_io(&s->regs, OBJECT(s), &dma_test_reg_ops, s,
@@ -426,6 +449,7 @@ static void dma_test_realize(PCIDevice *pdev, Error **errp)
 
 static void dma_test_exit(PCIDevice *pdev)
 {
+    msi_uninit(pdev);
     if (pci_is_express(pdev)) {
         pcie_cap_exit(pdev);
     }
@@ -461,13 +485,15 @@ static void dma_test_reset(DeviceState *dev)
     s->pasid = 0;
     s->status = 0;
     s->faults = 0;
+    s->msis = 0;
     s->prg = UINT32_MAX;
+    msi_reset(PCI_DEVICE(dev));
     memset(s->buf, 0, sizeof(s->buf));
 }
 
 static const VMStateDescription vmstate_dma_test = {
     .name = TYPE_VNEST_DMA_TEST,
-    .version_id = 2,
+    .version_id = 3,
     .minimum_version_id = 1,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, VNestDmaTest),
@@ -477,6 +503,7 @@ static const VMStateDescription vmstate_dma_test = {
         VMSTATE_UINT32(status, VNestDmaTest),
         VMSTATE_UINT32(faults, VNestDmaTest),
         VMSTATE_UINT32_V(prg, VNestDmaTest, 2),
+        VMSTATE_UINT32_V(msis, VNestDmaTest, 3),
         VMSTATE_UINT8_ARRAY(buf, VNestDmaTest, DMA_TEST_BUF_SIZE),
         VMSTATE_END_OF_LIST()
     },

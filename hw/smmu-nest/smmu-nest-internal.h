@@ -12,6 +12,7 @@
 
 #include "hw/arm/smmuv3.h"
 #include "hw/arm/smmuv3-internal.h"
+#include "hw/pci/pci_device.h"
 #include "vnest/host-dev.h"
 #include "vnest/smmu-nest.h"
 #include "inv-batch.h"
@@ -64,6 +65,8 @@ typedef struct SmmuNestDev {
     VNestSmmu *nest;
     HostIOMMUDevice *hiod;
     VNestHostDevInfo info;
+    PCIDevice *pdev;
+    MSITriggerFunc *msi_trigger;    /* PCI's, while ours is installed */
     PCIBus *bus;
     int devfn;
     uint32_t sid;               /* the guest's StreamID: the vDEVICE's */
@@ -88,6 +91,13 @@ struct VNestSmmu {
     VnestInvBatch *batch;       /* commands for the vIOMMU, to CMD_SYNC */
     uint32_t batch_cons;        /* raw CMDQ_CONS of its first command */
 };
+
+/* The nested device at @bus/@devfn behind @bs (accel=on), or NULL. */
+SmmuNestDev *smmu_nest_find_dev(SMMUState *bs, PCIBus *bus, int devfn);
+
+/* smmu-nest-msi.c: interrupt messages through the guest's stage 1 */
+void smmu_nest_msi_claim(SmmuNestDev *d);
+void smmu_nest_msi_release(SmmuNestDev *d);
 
 /* smmu-nest-cmd.c: the batch's sender, set up at realize */
 int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,

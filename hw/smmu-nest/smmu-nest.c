@@ -210,6 +210,13 @@ static SmmuNestDev *smmu_nest_find(VNestSmmu *n, PCIBus *bus, int devfn)
     return NULL;
 }
 
+SmmuNestDev *smmu_nest_find_dev(SMMUState *bs, PCIBus *bus, int devfn)
+{
+    VNestSmmu *n = smmu_nest_of(bs);
+
+    return n ? smmu_nest_find(n, bus, devfn) : NULL;
+}
+
 static void smmu_nest_sync_dev(SmmuNestDev *d);
 
 static bool smmu_nest_check(HostIOMMUDevice *hiod, const char *name,
@@ -294,9 +301,13 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
     d->info = info;
     d->bus = bus;
     d->devfn = devfn;
+    d->pdev = bus->devices[devfn];
     d->sid = sid;
     d->vdev_id = vdev_id;
     QLIST_INSERT_HEAD(&n->devs, d, next);
+    if (d->pdev) {
+        smmu_nest_msi_claim(d);
+    }
     trace_vnest_smmu_plug(name, sid, info.dev_id, n->viommu_id, vdev_id);
 
     if (!n->migration_blocker) {
@@ -330,6 +341,9 @@ void vnest_smmu_unset_iommu_device(SMMUState *bs, PCIBus *bus, int devfn)
         iommufd_backend_free_id(d->info.be, d->hwpt_id);
     }
     iommufd_backend_free_id(d->info.be, d->vdev_id);
+    if (d->pdev) {
+        smmu_nest_msi_release(d);
+    }
     QLIST_REMOVE(d, next);
     object_unref(d->hiod);
     g_free(d);

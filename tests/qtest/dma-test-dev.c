@@ -21,6 +21,8 @@
 #define REG_FAULTS      0x020
 #define REG_PRG         0x024
 #define REG_PRG_STATUS  0x028
+#define REG_MSI         0x02c
+#define MSI_CAP         0x80    /* 64-bit MSI capability, one vector */
 #define BUF             0x1000
 
 #define ID_VALUE        0x11e90001u
@@ -153,6 +155,28 @@ uint32_t dmadev_from_mem(DmaTestDev *d, uint32_t pasid, uint64_t addr,
                          uint32_t len)
 {
     return dmadev_command(d, CMD_FROM_MEM, pasid, addr, len);
+}
+
+void dmadev_msi_enable(DmaTestDev *d, uint64_t addr, uint32_t data)
+{
+    g_assert_cmpint(qpci_config_readb(d->dev, MSI_CAP), ==, PCI_CAP_ID_MSI);
+    qpci_config_writel(d->dev, MSI_CAP + PCI_MSI_ADDRESS_LO, (uint32_t)addr);
+    qpci_config_writel(d->dev, MSI_CAP + PCI_MSI_ADDRESS_HI, addr >> 32);
+    qpci_config_writew(d->dev, MSI_CAP + PCI_MSI_DATA_64, data);
+    qpci_config_writew(d->dev, MSI_CAP + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE);
+}
+
+uint32_t dmadev_msi_send(DmaTestDev *d)
+{
+    qpci_io_writel(d->dev, d->bar, REG_MSI, 1);
+    return qpci_io_readl(d->dev, d->bar, REG_MSI);
+}
+
+uint64_t dmadev_addr_reg(DmaTestDev *d, uint64_t *value)
+{
+    *value = qpci_io_readl(d->dev, d->bar, REG_ADDR_LO) |
+             (uint64_t)qpci_io_readl(d->dev, d->bar, REG_ADDR_HI) << 32;
+    return d->bar.addr + REG_ADDR_LO;
 }
 
 uint32_t dmadev_faults(DmaTestDev *d)

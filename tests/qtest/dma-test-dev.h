@@ -89,6 +89,19 @@ uint32_t dmadev_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
 uint32_t dmadev_try_command(DmaTestDev *d, uint32_t cmd, uint32_t pasid,
                             uint64_t addr, uint32_t len);
 
+/*
+ * MSI: program the capability with @addr / @data and enable it; send
+ * vector 0 (returns the number sent since reset).
+ */
+void dmadev_msi_enable(DmaTestDev *d, uint64_t addr, uint32_t data);
+uint32_t dmadev_msi_send(DmaTestDev *d);
+/*
+ * The guest-physical address of the ADDR_LO register (a 32-bit register
+ * anything can write: a stand-in for an interrupt doorbell) and, in
+ * *@value, what ADDR holds now.
+ */
+uint64_t dmadev_addr_reg(DmaTestDev *d, uint64_t *value);
+
 /* The device's fault counter (commands that ended with FAULT). */
 uint32_t dmadev_faults(DmaTestDev *d);
 /* PRG: the last page request's index; PRG_STATUS: its response */

@@ -251,6 +251,38 @@ static void test_s1(void)
     nest_fini(&t);
 }
 
+/*
+ * A nested device's interrupt message goes through the guest's own stage 1
+ * (QEMU's SMMUv3 walks it) to the doorbell the guest mapped there; device
+ * 1's ADDR_LO register stands for the ITS's GITS_TRANSLATER. The host's
+ * stage 2 holds guest RAM only: a message the host translated would be
+ * refused.
+ */
+static void test_msi(void)
+{
+    Nest t;
+    SmmuCtx *c;
+    uint64_t doorbell, value;
+
+    nest_init(&t);
+    smmu_guest_enable(t.g, true);
+    doorbell = dmadev_addr_reg(&t.dev[1], &value);
+    g_assert_cmphex(value, ==, 0);
+    c = smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    smmu_ctx_map(c, IOVA, doorbell & ~(PAGE - 1), PAGE, SMMU_PROT_RW);
+    dmadev_msi_enable(&t.dev[0], IOVA + (doorbell & (PAGE - 1)), 0x4d5e);
+    g_assert_cmpuint(dmadev_msi_send(&t.dev[0]), ==, 1);
+    dmadev_addr_reg(&t.dev[1], &value);
+    g_assert_cmphex(value, ==, 0x4d5e);
+    /* Unmapped by the guest: QEMU's SMMUv3 faults it, nothing lands */
+    dmadev_msi_enable(&t.dev[0], IOVA + PAGE, 0x1111);
+    g_assert_cmpuint(dmadev_msi_send(&t.dev[0]), ==, 2);
+    dmadev_addr_reg(&t.dev[1], &value);
+    g_assert_cmphex(value, ==, 0x4d5e);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
+    nest_fini(&t);
+}
+
 static void test_readonly(void)
 {
     Nest t;
@@ -616,6 +648,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/smmu-nest/plug", test_plug);
     qtest_add_func("/vnest/smmu-nest/bypass", test_bypass);
     qtest_add_func("/vnest/smmu-nest/s1", test_s1);
+    qtest_add_func("/vnest/smmu-nest/msi", test_msi);
     qtest_add_func("/vnest/smmu-nest/readonly", test_readonly);
     qtest_add_func("/vnest/smmu-nest/ste-cfgi", test_ste_cfgi);
     qtest_add_func("/vnest/smmu-nest/bad-ste", test_bad_ste);
