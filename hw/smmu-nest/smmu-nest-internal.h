@@ -81,6 +81,7 @@ typedef struct SmmuNestDev {
 struct VNestSmmu {
     SMMUv3State *s;
     bool accel;
+    bool inv_per_cmd;           /* x-inv-per-cmd: one host call a command */
     bool realized;
     IOMMUFDBackend *be;
     uint32_t viommu_id;         /* 0: none yet */

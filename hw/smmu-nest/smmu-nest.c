@@ -98,6 +98,29 @@ static void smmu_set_accel(Object *obj, Visitor *v, const char *name,
     }
 }
 
+static void smmu_get_per_cmd(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    bool value = smmu_nest_state(ARM_SMMUV3(obj))->inv_per_cmd;
+
+    visit_type_bool(v, name, &value, errp);
+}
+
+static void smmu_set_per_cmd(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    bool value;
+
+    if (DEVICE(obj)->realized) {
+        error_setg(errp, "arm-smmuv3 property '%s' cannot change once the "
+                   "device is realized", name);
+        return;
+    }
+    if (visit_type_bool(v, name, &value, errp)) {
+        smmu_nest_state(ARM_SMMUV3(obj))->inv_per_cmd = value;
+    }
+}
+
 static void smmu_get_stat(Object *obj, Visitor *v, const char *name,
                           void *opaque, Error **errp)
 {
@@ -133,6 +156,12 @@ void vnest_smmuv3_class_init(ObjectClass *klass)
     object_class_property_set_description(klass, "accel",
         "nest assigned devices: the host translates the guest's stage 1 "
         "(an iommufd vIOMMU per SMMUv3)");
+    object_class_property_add(klass, "x-inv-per-cmd", "bool",
+                              smmu_get_per_cmd, smmu_set_per_cmd, NULL, NULL);
+    object_class_property_set_description(klass, "x-inv-per-cmd",
+        "with accel=on: one host invalidation call per guest command "
+        "(upstream QEMU's behaviour, for comparison) instead of one per "
+        "CMD_SYNC batch");
     for (i = 0; i < ARRAY_SIZE(stats); i++) {
         object_class_property_add(klass, stats[i].name, "uint64",
                                   smmu_get_stat, NULL, NULL,
@@ -171,7 +200,9 @@ bool vnest_smmuv3_realize(SMMUv3State *s, Error **errp)
      */
     g_free(s->stage);
     s->stage = g_strdup("1");
-    n->batch = vnest_inv_batch_new(smmu_nest_inv_send, n, 0);
+    /* x-inv-per-cmd: the same batch, sent one entry a call */
+    n->batch = vnest_inv_batch_new(smmu_nest_inv_send, n,
+                                   n->inv_per_cmd ? 1 : 0);
     /* The PCIIOMMUOps opaque is the SMMUState (smmu-common.c). */
     vnest_viommu_register(ARM_SMMU(s), &smmu_nest_viommu_ops);
     n->realized = true;

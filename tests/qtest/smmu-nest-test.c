@@ -70,13 +70,16 @@ static char *find_smmu(QTestState *qts)
     return path;
 }
 
-/* Device 0 assigned; device 1 too unless @mixed (then emulated). */
-static void nest_init_mixed(Nest *t, bool mixed)
+/*
+ * Device 0 assigned; device 1 too unless @mixed (then emulated); @extra:
+ * more QEMU options.
+ */
+static void nest_init_opts(Nest *t, bool mixed, const char *extra)
 {
     int i;
 
     t->qts = qtest_initf("-M virt,iommu=smmuv3 -cpu max -m 512M -nodefaults "
-                         "-global arm-smmuv3.accel=on "
+                         "-global arm-smmuv3.accel=on %s "
                          "-object iommufd,id=emu0,emulated=on,"
                          "host-iommu=smmuv3 "
                          "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
@@ -84,7 +87,7 @@ static void nest_init_mixed(Nest *t, bool mixed)
                          "%s"
                          "-device vnest-dma-test,id=dma0,addr=02.0 "
                          "-device vnest-dma-test,id=dma1,addr=03.0",
-                         mixed ? "" : "-object vnest-sim-assign,id=sa1,"
+                         extra, mixed ? "" : "-object vnest-sim-assign,id=sa1,"
                          "iommufd=emu0,device=dma1 ");
     alloc_init(&t->alloc, 0, RAM_BASE, RAM_BASE + RAM_SIZE, PAGE);
     qpci_init_generic(&t->pci, t->qts, &t->alloc, false);
@@ -96,10 +99,18 @@ static void nest_init_mixed(Nest *t, bool mixed)
     t->smmu = find_smmu(t->qts);
 }
 
+static void nest_init_mixed(Nest *t, bool mixed)
+{
+    nest_init_opts(t, mixed, "");
+}
+
 static void nest_init(Nest *t)
 {
     nest_init_mixed(t, false);
 }
+
+/* -global arm-smmuv3.x-inv-per-cmd=on: upstream's one call a command */
+#define PER_CMD "-global arm-smmuv3.x-inv-per-cmd=on"
 
 static void nest_fini(Nest *t)
 {
@@ -542,13 +553,13 @@ static void test_cd_cfgi(void)
 }
 
 /* All commands up to a CMD_SYNC: ONE host call; none for an empty SYNC */
-static void test_batch(void)
+static void test_batch(const void *per_cmd)
 {
     Nest t;
     uint64_t cmd[2], calls, entries;
     int i;
 
-    nest_init(&t);
+    nest_init_opts(&t, false, per_cmd ? PER_CMD : "");
     stale_setup(&t);
     calls = nstat(&t, "inv_calls");
     entries = nstat(&t, "inv_entries");
@@ -565,7 +576,8 @@ static void test_batch(void)
     smmu_guest_cmd_queue(t.g, cmd);
     g_assert(smmu_guest_sync(t.g));
     g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x02);
-    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + 1);
+    /* ONE call for the five; x-inv-per-cmd: one each */
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + (per_cmd ? 5 : 1));
     g_assert_cmpuint(nstat(&t, "inv_entries"), ==, entries + 5);
     g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
     nest_fini(&t);
@@ -575,14 +587,15 @@ static void test_batch(void)
  * A command the host refuses (reserved bits set): CERROR_ILL with CONS at
  * it; the commands before it were done, those after it were not.
  */
-static void test_partial(void)
+static void test_partial(const void *per_cmd)
 {
     Nest t;
-    uint64_t cmd[2];
+    uint64_t cmd[2], calls;
     unsigned first, index;
 
-    nest_init(&t);
+    nest_init_opts(&t, false, per_cmd ? PER_CMD : "");
     stale_setup(&t);
+    calls = nstat(&t, "inv_calls");
     smmu_guest_cmdq_error(t.g, &first);
     smmu_cmd_tlbi_nh_va(cmd, ASID + 1, IOVA);
     smmu_guest_cmd_queue(t.g, cmd);
@@ -596,6 +609,8 @@ static void test_partial(void)
                      SMMU_CERROR_ILL);
     g_assert_cmpuint(index, ==, first + 1);
     g_assert_cmpuint(nstat(&t, "host_errors"), ==, 1);
+    /* per command: the good one, the refused one, none after it */
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + (per_cmd ? 2 : 1));
     /* The TLBI after it did not run: stale. */
     g_assert_cmpint(dma_reads(&t, 0, IOVA), ==, 0x01);
     /* The guest skips it (it becomes a CMD_SYNC) and goes on. */
@@ -660,8 +675,11 @@ int main(int argc, char **argv)
         qtest_add_data_func(path, GINT_TO_POINTER(i), test_stale);
     }
     qtest_add_func("/vnest/smmu-nest/cd-cfgi", test_cd_cfgi);
-    qtest_add_func("/vnest/smmu-nest/batch", test_batch);
-    qtest_add_func("/vnest/smmu-nest/partial", test_partial);
+    qtest_add_data_func("/vnest/smmu-nest/batch", NULL, test_batch);
+    qtest_add_data_func("/vnest/smmu-nest/batch-per-cmd", "", test_batch);
+    qtest_add_data_func("/vnest/smmu-nest/partial", NULL, test_partial);
+    qtest_add_data_func("/vnest/smmu-nest/partial-per-cmd", "",
+                        test_partial);
     qtest_add_func("/vnest/smmu-nest/mixed", test_mixed);
     return g_test_run();
 }
