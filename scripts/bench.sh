@@ -8,3 +8,6 @@ set -euo pipefail
 
 "$VNEST_ROOT/scripts/build-qemu.sh" qemu-system-x86_64 >/dev/null
 "$VNEST_ROOT/scripts/bench-guest.sh"
+
+"$VNEST_ROOT/scripts/build-qemu.sh" qemu-system-aarch64 >/dev/null
+"$VNEST_ROOT/scripts/bench-guest-smmu.sh"
