@@ -620,6 +620,92 @@ static void test_partial(const void *per_cmd)
     nest_fini(&t);
 }
 
+static void fail_nth(Nest *t, uint64_t nth)
+{
+    vnest_qom_set_uint(t->qts, "/objects/emu0", "x-fail-nth", nth);
+}
+
+/* A sync the host may refuse: the guest skips the command and goes on. */
+static void sync_or_recover(Nest *t)
+{
+    if (!smmu_guest_sync(t->g)) {
+        g_assert_cmpuint(smmu_guest_cmdq_error(t->g, NULL), ==,
+                         SMMU_CERROR_ILL);
+        smmu_guest_cmdq_recover(t->g);
+        g_assert(smmu_guest_sync(t->g));
+    }
+}
+
+/*
+ * STE installs and changes, CD and TLB invalidations, SMMUEN and GBPA,
+ * with the Nth host operation failing, for every N the scenario reaches:
+ * QEMU carries on, the guest sees architected errors only (CERROR_ILL),
+ * a device whose STE the host could not follow is blocked, never
+ * translated wrongly, and once the guest turns the SMMU off again the
+ * emulated host holds exactly what it held after plug (nothing leaked).
+ * Returns false once N is beyond the scenario's host operations.
+ */
+static bool failnth_round(unsigned nth)
+{
+    Nest t;
+    SmmuCtx *c;
+    uint64_t base, gpa, cmd[2];
+    g_autofree char *site = NULL;
+    uint32_t sts, cr0;
+    bool landed;
+
+    nest_init(&t);
+    base = vnest_qom_get_uint(t.qts, "/objects/emu0", "x-objects");
+    gpa = page(&t);
+    smmu_guest_enable(t.g, true);
+    fail_nth(&t, nth);
+    /* SMMUEN off and on: every nested STE followed again */
+    cr0 = smmu_guest_readl(t.g, SMMU_CR0);
+    smmu_guest_write_cr0(t.g, cr0 & ~SMMU_CR0_SMMUEN);
+    smmu_guest_write_cr0(t.g, cr0);
+    c = smmu_guest_ste_s1(t.g, SID(0), 1, ASID);
+    smmu_ctx_map(c, IOVA, gpa, PAGE, SMMU_PROT_RW);
+    smmu_guest_ste_bypass(t.g, SID(1));
+    smmu_guest_cd_write(t.g, SID(0), 1, ASID + 1);
+    smmu_cmd_cfgi_cd(cmd, SID(0), 1);
+    smmu_guest_cmd_queue(t.g, cmd);
+    smmu_cmd_tlbi_nh_va(cmd, ASID, IOVA);
+    smmu_guest_cmd_queue(t.g, cmd);
+    sync_or_recover(&t);
+    smmu_guest_ste_abort(t.g, SID(1));
+    smmu_guest_set_gbpa(t.g, true);
+    site = vnest_qom_get_str(t.qts, "/objects/emu0", "x-fail-site");
+    fail_nth(&t, 0);
+    if (*site) {
+        g_test_message("fail-nth %u hit %s", nth, site);
+    }
+    /* Translated as the guest says, or blocked: never anywhere else */
+    sts = dmadev_write_pattern(&t.dev[0], DMADEV_NO_PASID, IOVA, gpa, LEN,
+                               0x77, &landed);
+    g_assert_true(sts == DMADEV_STATUS_DONE || sts == REFUSED);
+    g_assert_true(landed == (sts == DMADEV_STATUS_DONE));
+    /* SMMUEN=0, GBPA back to bypass: the plug-time objects, no more */
+    smmu_guest_set_gbpa(t.g, false);
+    smmu_guest_enable(t.g, false);
+    g_assert_cmpuint(vnest_qom_get_uint(t.qts, "/objects/emu0", "x-objects"),
+                     ==, base);
+    dma_lands(&t, 0, gpa, gpa, 0x78);
+    dma_lands(&t, 1, gpa, gpa, 0x79);
+    nest_fini(&t);
+    return *site != 0;
+}
+
+static void test_failnth(void)
+{
+    unsigned nth;
+
+    for (nth = 1; failnth_round(nth); nth++) {
+        g_assert_cmpuint(nth, <, 100);
+    }
+    /* At least alloc, attach, free, invalidate on the way were hit */
+    g_assert_cmpuint(nth, >, 6);
+}
+
 /*
  * An emulated device behind the same accel=on SMMUv3 keeps QEMU's own
  * translation (and its events), next to a nested one.
@@ -681,5 +767,6 @@ int main(int argc, char **argv)
     qtest_add_data_func("/vnest/smmu-nest/partial-per-cmd", "",
                         test_partial);
     qtest_add_func("/vnest/smmu-nest/mixed", test_mixed);
+    qtest_add_func("/vnest/smmu-nest/fail-nth", test_failnth);
     return g_test_run();
 }
