@@ -54,7 +54,7 @@ static bool smmu_nest_has_sid(VNestSmmu *n, uint32_t sid)
     SmmuNestDev *d;
 
     QLIST_FOREACH(d, &n->devs, next) {
-        if (d->sid == sid) {
+        if (d->sid == sid && d->vdev_id) {
             return true;
         }
     }

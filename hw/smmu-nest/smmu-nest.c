@@ -241,6 +241,51 @@ static SmmuNestDev *smmu_nest_find(VNestSmmu *n, PCIBus *bus, int devfn)
     return NULL;
 }
 
+/* Whether the guest has numbered @bus: a root bus's number is fixed. */
+static bool smmu_nest_sid_known(PCIBus *bus)
+{
+    return pci_bus_is_root(bus) || pci_bus_num(bus);
+}
+
+/*
+ * Keep the vDEVICE's virtual ID the guest's StreamID of @d (the host takes
+ * the guest's StreamIDs in commands, and gives them in events, through
+ * it): once the guest numbers the device's bus, and again if it renumbers
+ * it. False while @d has no vDEVICE (bus not numbered yet, or the host
+ * refused one): then nothing can translate for it.
+ */
+static bool smmu_nest_follow_sid(SmmuNestDev *d)
+{
+    VNestSmmu *n = d->nest;
+    uint32_t sid = PCI_BUILD_BDF(pci_bus_num(d->bus), d->devfn);
+    Error *err = NULL;
+
+    if (sid == d->sid && (d->vdev_id || !smmu_nest_sid_known(d->bus))) {
+        return d->vdev_id;
+    }
+    trace_vnest_smmu_sid(d->hiod->name, d->sid, sid);
+    if (d->vdev_id) {
+        iommufd_backend_free_id(d->info.be, d->vdev_id);
+        d->vdev_id = 0;
+    }
+    d->sid = sid;
+    if (!smmu_nest_sid_known(d->bus)) {
+        return false;
+    }
+    if (!vnest_iommufd_alloc_vdevice(d->info.be, n->viommu_id,
+                                     d->info.dev_id, sid, &d->vdev_id,
+                                     &err)) {
+        n->stats.host_errors++;
+        error_reportf_err(err, "arm-smmuv3: %s has no vDEVICE for StreamID "
+                          "0x%x, so its DMA stays blocked: ", d->hiod->name,
+                          sid);
+        d->vdev_id = 0;
+        return false;
+    }
+    n->stats.vdevices++;
+    return true;
+}
+
 SmmuNestDev *smmu_nest_find_dev(SMMUState *bs, PCIBus *bus, int devfn)
 {
     VNestSmmu *n = smmu_nest_of(bs);
@@ -289,7 +334,7 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
     SmmuNestDev *d;
     VNestHostDevInfo info;
     uint32_t sid = PCI_BUILD_BDF(pci_bus_num(bus), devfn);
-    uint32_t vdev_id;
+    uint32_t vdev_id = 0;
     Error *err = NULL;
 
     if (!n) {
@@ -319,12 +364,19 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
                    "already nested by this arm-smmuv3", name);
         return false;
     }
-    if (!vnest_iommufd_alloc_vdevice(info.be, n->viommu_id, info.dev_id,
-                                     sid, &vdev_id, errp)) {
-        error_prepend(errp, "%s: ", name);
-        return false;
+    /*
+     * The guest's StreamID: behind a root port or bridge its bus number is
+     * the guest's to assign, 0 until it enumerates; the vDEVICE waits for
+     * it then (smmu_nest_follow_sid()).
+     */
+    if (smmu_nest_sid_known(bus)) {
+        if (!vnest_iommufd_alloc_vdevice(info.be, n->viommu_id, info.dev_id,
+                                         sid, &vdev_id, errp)) {
+            error_prepend(errp, "%s: ", name);
+            return false;
+        }
+        n->stats.vdevices++;
     }
-    n->stats.vdevices++;
     d = g_new0(SmmuNestDev, 1);
     d->nest = n;
     d->hiod = hiod;
@@ -371,7 +423,9 @@ void vnest_smmu_unset_iommu_device(SMMUState *bs, PCIBus *bus, int devfn)
         }
         iommufd_backend_free_id(d->info.be, d->hwpt_id);
     }
-    iommufd_backend_free_id(d->info.be, d->vdev_id);
+    if (d->vdev_id) {
+        iommufd_backend_free_id(d->info.be, d->vdev_id);
+    }
     if (d->pdev) {
         smmu_nest_msi_release(d);
     }
@@ -448,6 +502,11 @@ static void smmu_nest_want(SmmuNestDev *d, uint64_t vste[2])
         d->bad = false;
         return;
     }
+    if (!d->vdev_id) {
+        /* No StreamID the host knows: no STE of the guest's applies */
+        vste[0] = VSTE(VSTE_CFG_ABORT);
+        return;
+    }
     if (vnest_smmuv3_find_ste(s, d->sid, &ste, &ev)) {
         w0 = w1 = UINT64_MAX;   /* a fetch failure: not an STE's words */
         goto bad;
@@ -502,6 +561,7 @@ static void smmu_nest_sync_dev(SmmuNestDev *d)
     uint32_t id, old = d->hwpt_id;
     Error *err = NULL;
 
+    smmu_nest_follow_sid(d);
     smmu_nest_want(d, vste);
     if (d->hwpt_id && vste[0] == d->vste[0] && vste[1] == d->vste[1]) {
         trace_vnest_smmu_ste_same(d->sid);
@@ -554,6 +614,7 @@ void vnest_smmuv3_cfgi_ste(SMMUv3State *s, uint32_t sid, uint32_t mask)
         return;
     }
     QLIST_FOREACH(d, &n->devs, next) {
+        smmu_nest_follow_sid(d);
         if ((d->sid & ~mask) == (sid & ~mask)) {
             smmu_nest_sync_dev(d);
         }

@@ -19,6 +19,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/units.h"
+#include "hw/pci/pci_regs.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "tests/qtest/libqtest.h"
@@ -620,6 +621,87 @@ static void test_partial(const void *per_cmd)
     nest_fini(&t);
 }
 
+/* Number the secondary bus of the root port at @devfn and route MMIO. */
+static void root_port_number(QPCIBus *bus, int devfn, uint8_t nr)
+{
+    QPCIDevice *rp = qpci_device_find(bus, devfn);
+
+    g_assert(rp);
+    qpci_config_writeb(rp, PCI_PRIMARY_BUS, 0);
+    qpci_config_writeb(rp, PCI_SECONDARY_BUS, nr);
+    qpci_config_writeb(rp, PCI_SUBORDINATE_BUS, nr);
+    /* The whole 32-bit window of -M virt's generic host bridge */
+    qpci_config_writew(rp, PCI_MEMORY_BASE, 0x1000);
+    qpci_config_writew(rp, PCI_MEMORY_LIMIT, 0x2ef0);
+    qpci_config_writew(rp, PCI_COMMAND,
+                       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    g_free(rp);
+}
+
+/*
+ * An assigned device behind a root port: its bus number, so its
+ * StreamID, is the guest's to give. The vDEVICE waits for it (none at
+ * plug, with bus number 0), takes the guest's StreamID once the guest
+ * numbered the bus (the host then takes CFGI_CD for it), and follows when
+ * the guest renumbers it.
+ */
+static void test_bridge(void)
+{
+    QTestState *qts;
+    QGuestAllocator alloc;
+    QGenericPCIBus pci;
+    SmmuGuest *g;
+    DmaTestDev dev;
+    SmmuCtx *c;
+    g_autofree char *smmu = NULL;
+    uint64_t gpa, entries;
+    int port = QPCI_DEVFN(4, 0);
+
+    qts = qtest_init("-M virt,iommu=smmuv3 -cpu max -m 512M -nodefaults "
+                     "-global arm-smmuv3.accel=on "
+                     "-object iommufd,id=emu0,emulated=on,host-iommu=smmuv3 "
+                     "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
+                     "device=dma0 "
+                     "-device pcie-root-port,id=rp0,bus=pcie.0,addr=04.0,"
+                     "chassis=1 "
+                     "-device vnest-dma-test,id=dma0,bus=rp0,addr=00.0");
+    smmu = find_smmu(qts);
+    g_assert_cmpuint(vnest_qom_get_uint(qts, smmu, "x-nest-vdevices"), ==, 0);
+    alloc_init(&alloc, 0, RAM_BASE, RAM_BASE + RAM_SIZE, PAGE);
+    qpci_init_generic(&pci, qts, &alloc, false);
+    root_port_number(&pci.bus, port, 1);
+    /* ECAM: bus 1 is devfn 0x100 on */
+    dmadev_open(&dev, qts, &pci.bus, 0x100);
+    g = smmu_guest_new(qts, &alloc, SMMU_VIRT_BASE, true);
+    smmu_guest_enable(g, true);
+    g_assert_cmpuint(vnest_qom_get_uint(qts, smmu, "x-nest-vdevices"), ==, 1);
+    gpa = guest_alloc(&alloc, PAGE);
+    c = smmu_guest_ste_s1(g, 0x100, 0, ASID);
+    smmu_ctx_map(c, IOVA, gpa, PAGE, SMMU_PROT_RW);
+    dmadev_assert_lands(&dev, DMADEV_NO_PASID, IOVA, gpa, LEN, 0x61);
+    /* The host knows StreamID 0x100: CFGI_CD for it is taken */
+    entries = vnest_qom_get_uint(qts, smmu, "x-nest-inv_entries");
+    c = smmu_guest_cd(g, 0x100, 0, ASID + 1);
+    g_assert_cmpuint(vnest_qom_get_uint(qts, smmu, "x-nest-inv_entries"), ==,
+                     entries + 1);
+    smmu_ctx_map(c, IOVA, gpa, PAGE, SMMU_PROT_RW);
+    dmadev_assert_lands(&dev, DMADEV_NO_PASID, IOVA, gpa, LEN, 0x62);
+
+    /* Renumbered: a new vDEVICE, the STE at the new StreamID applies */
+    root_port_number(&pci.bus, port, 2);
+    c = smmu_guest_ste_s1(g, 0x200, 0, ASID + 2);
+    g_assert_cmpuint(vnest_qom_get_uint(qts, smmu, "x-nest-vdevices"), ==, 2);
+    dmadev_assert_refused(&dev, DMADEV_NO_PASID, IOVA, LEN);
+    smmu_ctx_map(c, IOVA + PAGE, gpa, PAGE, SMMU_PROT_RW);
+    dmadev_assert_lands(&dev, DMADEV_NO_PASID, IOVA + PAGE, gpa, LEN, 0x63);
+    g_assert_cmpuint(vnest_qom_get_uint(qts, smmu, "x-nest-host_errors"), ==,
+                     0);
+    smmu_guest_free(g);
+    dmadev_close(&dev);
+    alloc_destroy(&alloc);
+    qtest_quit(qts);
+}
+
 static void fail_nth(Nest *t, uint64_t nth)
 {
     vnest_qom_set_uint(t->qts, "/objects/emu0", "x-fail-nth", nth);
@@ -767,6 +849,7 @@ int main(int argc, char **argv)
     qtest_add_data_func("/vnest/smmu-nest/partial-per-cmd", "",
                         test_partial);
     qtest_add_func("/vnest/smmu-nest/mixed", test_mixed);
+    qtest_add_func("/vnest/smmu-nest/bridge", test_bridge);
     qtest_add_func("/vnest/smmu-nest/fail-nth", test_failnth);
     return g_test_run();
 }
