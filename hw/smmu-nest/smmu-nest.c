@@ -394,8 +394,10 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
     trace_vnest_smmu_plug(name, sid, info.dev_id, n->viommu_id, vdev_id);
 
     if (!n->migration_blocker) {
-        error_setg(&n->migration_blocker, "arm-smmuv3,accel=on: the host's "
-                   "nested STEs of assigned devices are not migrated yet");
+        error_setg(&n->migration_blocker, "arm-smmuv3,accel=on: the "
+                   "host's vIOMMU, vDEVICEs and nested STEs of assigned "
+                   "devices do not migrate; unplug them (or use accel=off "
+                   "without assigned devices) to migrate");
         if (migrate_add_blocker(&n->migration_blocker, &err) < 0) {
             warn_reportf_err(err, "arm-smmuv3: ");
         }

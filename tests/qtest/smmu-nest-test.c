@@ -184,6 +184,7 @@ static void expect_no_event(Nest *t)
 static void test_plug(void)
 {
     Nest t;
+    QDict *rsp;
 
     nest_init(&t);
     g_assert_cmpuint(nstat(&t, "viommus"), ==, 1);
@@ -192,6 +193,14 @@ static void test_plug(void)
     g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
     /* The guest is offered stage 1 only (IDR0.S2P clear, S1P set). */
     g_assert_cmphex(smmu_guest_readl(t.g, SMMU_IDR0) & 3, ==, 2);
+    /*
+     * Migration is refused (the SMMU's blocker, and each sim-assigned
+     * device's own: the last added is the one QMP names)
+     */
+    rsp = qtest_qmp(t.qts, "{ 'execute': 'migrate', 'arguments': "
+                    "{ 'uri': 'exec:cat >/dev/null' } }");
+    g_assert(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
     nest_fini(&t);
 }
 
