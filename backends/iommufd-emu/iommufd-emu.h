@@ -55,6 +55,8 @@ typedef struct EmuHwConfig {
             bool ril;           /* range invalidation */
             bool gran16k;
             bool gran64k;
+            bool cd2l;          /* 2-level CD tables */
+            bool ats;           /* PCIe ATS (IDR0.ATS) */
         } smmu;
     };
 } EmuHwConfig;

@@ -62,6 +62,17 @@ static void setup_small(SmmuTest *t, gconstpointer data)
     emu_fixture_setup_cfg(&t->f, &cfg);
 }
 
+/* An SMMU with ATS (IDR0.ATS), as x-host-ats=on makes it */
+static void setup_ats(SmmuTest *t, gconstpointer data)
+{
+    EmuHwConfig cfg;
+
+    memset(t, 0, sizeof(*t));
+    emu_hw_config_default(&cfg, EMU_HW_SMMUV3);
+    cfg.smmu.ats = true;
+    emu_fixture_setup_cfg(&t->f, &cfg);
+}
+
 static void teardown(SmmuTest *t, gconstpointer data)
 {
     emu_fixture_teardown(&t->f);
@@ -241,14 +252,15 @@ typedef struct HwInfoCase {
     uint8_t ssid_bits, ias;
     unsigned oas;               /* IDR5.OAS expected */
     unsigned vax;               /* IDR5.VAX expected */
+    bool cd2l, ats;
 } HwInfoCase;
 
 static const HwInfoCase hw_info_cases[] = {
-    { true, true, true, true, 20, 48, 5, 0 },
-    { false, false, false, false, 0, 40, 2, 0 },
-    { true, false, true, false, 8, 44, 4, 0 },
-    { true, true, false, true, 16, 52, 6, 1 },
-    { true, true, true, true, 20, 33, 0, 0 },
+    { true, true, true, true, 20, 48, 5, 0, true, false },
+    { false, false, false, false, 0, 40, 2, 0, false, false },
+    { true, false, true, false, 8, 44, 4, 0, true, true },
+    { true, true, false, true, 16, 52, 6, 1, false, true },
+    { true, true, true, true, 20, 33, 0, 0, true, false },
 };
 
 static uint32_t bits_of(uint32_t v, unsigned hi, unsigned lo)
@@ -263,9 +275,10 @@ static void check_idrs(const HwInfoCase *c,
     g_assert_cmpuint(bits_of(info->idr[0], 1, 1), ==, 1);      /* S1P */
     g_assert_cmpuint(bits_of(info->idr[0], 3, 2), ==, 2);      /* TTF */
     g_assert_cmpuint(bits_of(info->idr[0], 4, 4), ==, 1);      /* COHACC */
+    g_assert_cmpuint(bits_of(info->idr[0], 10, 10), ==, c->ats);
     g_assert_cmpuint(bits_of(info->idr[0], 12, 12), ==, 1);    /* ASID16 */
     g_assert_cmpuint(bits_of(info->idr[0], 18, 18), ==, 1);    /* VMID16 */
-    g_assert_cmpuint(bits_of(info->idr[0], 19, 19), ==, 1);    /* CD2L */
+    g_assert_cmpuint(bits_of(info->idr[0], 19, 19), ==, c->cd2l);
     g_assert_cmpuint(bits_of(info->idr[0], 22, 21), ==, 2);    /* LE */
     g_assert_cmpuint(bits_of(info->idr[0], 28, 27), ==, 1);    /* 2-lvl */
     g_assert_cmpuint(bits_of(info->idr[1], 5, 0), ==, 16);     /* SID */
@@ -295,6 +308,8 @@ static void test_hw_info(gconstpointer data)
     cfg.smmu.gran16k = c->gran16k;
     cfg.smmu.gran64k = c->gran64k;
     cfg.smmu.ssid_bits = c->ssid_bits;
+    cfg.smmu.cd2l = c->cd2l;
+    cfg.smmu.ats = c->ats;
     cfg.ias = c->ias;
     emu_fixture_setup_cfg(&f, &cfg);
     memset(&info, 0xa5, sizeof(info));
@@ -1723,6 +1738,23 @@ static void test_inv_array(SmmuTest *t, gconstpointer data)
 }
 
 /* What a smaller SMMU (no RIL, 4K only, 4-bit SSIDs, 40-bit OAS) refuses */
+/*
+ * With ATS the kernel takes ATC_INV (arm_vsmmu_validate_user_cmd(),
+ * 7.3.4): a known vSID, SSV and an SSID with substreams, a Size up to
+ * 52; a Size above it and an unknown vSID stay EIO.
+ */
+static void test_atc_inv_ats(SmmuTest *t, gconstpointer data)
+{
+    S1Cmd c = s1_cmd_sid(S1_CMD_ATC_INV, VSID, 5, true);
+
+    nest_up(t, true, EVQ_DEPTH);
+    g_assert_cmpint(inv1_err(t, c), ==, 0);
+    g_assert_cmpint(inv1_err(t, cmd_or(c, 0, 52)), ==, 0);
+    g_assert_cmpint(inv1_err(t, cmd_or(c, 0, 53)), ==, EIO);
+    g_assert_cmpint(inv1_err(t, s1_cmd_sid(S1_CMD_ATC_INV, VSID + 1, 0,
+                                           false)), ==, EIO);
+}
+
 static void test_small_smmu(SmmuTest *t, gconstpointer data)
 {
     uint64_t cd, cd0, v;
@@ -1958,6 +1990,8 @@ int main(int argc, char **argv)
     SMMU_TEST("inv/batch-issue", test_batch_issue);
     SMMU_TEST("inv/commands", test_inv_commands);
     SMMU_TEST("inv/array", test_inv_array);
+    g_test_add("/emu/smmuv3/inv/atc-inv-ats", SmmuTest, NULL, setup_ats,
+               test_atc_inv_ats, teardown);
     g_test_add("/emu/smmuv3/small-smmu", SmmuTest, NULL, setup_small,
                test_small_smmu, teardown);
     g_test_add_func("/emu/smmuv3/fail-nth", test_fail_nth);
