@@ -2,7 +2,8 @@
  * VNest arm-smmuv3 nesting: the state the nest module's files share
  *
  * smmu-nest.c (plug, STEs), smmu-nest-cmd.c (commands batched up to
- * CMD_SYNC).
+ * CMD_SYNC), smmu-nest-caps.c (the options, the guest's ID registers and
+ * the host's).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -60,6 +61,14 @@ typedef struct SmmuNestStats {
     uint64_t inv_entries;
 } SmmuNestStats;
 
+/* The accel=on options: what the guest's ID registers offer */
+typedef struct SmmuNestCaps {
+    bool ats;                   /* IDR0.ATS */
+    bool ril;                   /* IDR3.RIL */
+    uint8_t ssidsize;           /* IDR1.SSIDSIZE; IDR0.CD2L when > 0 */
+    uint8_t oas;                /* IDR5.OAS, in bits */
+} SmmuNestCaps;
+
 typedef struct SmmuNestDev {
     VNestSmmu *nest;
     HostIOMMUDevice *hiod;
@@ -87,11 +96,24 @@ struct VNestSmmu {
     Error *migration_blocker;
     VnestInvBatch *batch;       /* commands for the vIOMMU, to CMD_SYNC */
     uint32_t batch_cons;        /* raw CMDQ_CONS of its first command */
+    SmmuNestCaps caps;
 };
+
+/* smmu-nest.c: @s's nest state, created with its defaults on first use */
+VNestSmmu *smmu_nest_state(SMMUv3State *s);
 
 /* smmu-nest-cmd.c: the batch's sender, set up at realize */
 int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,
                        uint32_t entry_len, const void *entries,
                        uint32_t num, uint32_t *done);
+
+/* smmu-nest-caps.c */
+void smmu_nest_caps_init(SmmuNestCaps *c);
+void smmu_nest_caps_class_init(ObjectClass *klass);
+/* The options' values: accel=off takes only the defaults. */
+bool smmu_nest_caps_realize(VNestSmmu *n, Error **errp);
+/* IOMMU_GET_HW_INFO @hw of a device to plug: can the host back them? */
+bool smmu_nest_caps_check(VNestSmmu *n, const VNestHwInfo *hw,
+                          const char *name, Error **errp);
 
 #endif

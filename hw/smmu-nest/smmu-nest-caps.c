@@ -1,0 +1,334 @@
+/*
+ * VNest arm-smmuv3 nesting: what the guest is offered, and the host's
+ *
+ * The accel=on options, spelled as upstream QEMU and libvirt spell them:
+ *   ats=on|off       IDR0.ATS (default off)
+ *   ril=on|off       IDR3.RIL (default on)
+ *   ssidsize=0..20   IDR1.SSIDSIZE; above 0 also IDR0.CD2L (default 0)
+ *   oas=32..48       IDR5.OAS, in bits (default 44)
+ * The defaults are QEMU 10.0's ID registers: nothing changes for a user
+ * who sets none. Without accel=on only the defaults are accepted. The
+ * registers are written at reset, after smmuv3_init_regs() (hook 0010).
+ *
+ * At plug, IOMMU_GET_HW_INFO must show a host SMMUv3 that can back what
+ * the guest is offered: its ID registers, field by field (the table
+ * below), else the device is refused with the field and the option to
+ * change. Linux 7.3's arm_smmu_hw_info() reports the raw registers; the
+ * uAPI (struct iommu_hw_info_arm_smmuv3) names the fields user space may
+ * read, and those are the ones read here, plus two it reports raw:
+ * - IDR5.OAS: a nest parent's input size is the SMMU's OAS
+ *   (arm_smmu_domain_finalise(), stage 2: ias = oas), so the guest's
+ *   output addresses must fit it;
+ * - IDR0.ATS: ATC_INV is refused without ARM_SMMU_FEAT_ATS
+ *   (arm_vsmmu_validate_user_cmd()), so ats=on needs it.
+ * Not read, as the uAPI says: S1P (a vIOMMU exists only with
+ * ARM_SMMU_FEAT_NESTING, i.e. S1P and S2P: its allocation is the check),
+ * COHACC (iommufd runs only on coherent SMMUs). BTM is not offered to the
+ * guest (QEMU 10.0 has none, the kernel does not nest it).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "hw/qdev-core.h"
+#include <linux/iommufd.h>
+#include "vnest/iommufd-nest.h"
+#include "smmu-nest-internal.h"
+#include "trace.h"
+
+/* IDR5.OAS encodings in bits (SMMUv3 spec 6.3.6); 6 is 52 */
+static const uint8_t oas_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+
+/* The largest OAS QEMU 10.0's own STE and CD decoders take */
+#define SMMU_NEST_OAS_MAX   48
+#define SMMU_NEST_SSID_MAX  20
+
+static int oas_encoding(unsigned bits)
+{
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(oas_bits); i++) {
+        if (oas_bits[i] == bits) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+void smmu_nest_caps_init(SmmuNestCaps *c)
+{
+    /* QEMU 10.0's smmuv3_init_regs() */
+    c->ats = false;
+    c->ril = true;
+    c->ssidsize = 0;
+    c->oas = 44;
+}
+
+/* ---- properties ---- */
+
+static SmmuNestCaps *smmu_caps(Object *obj)
+{
+    return &smmu_nest_state(ARM_SMMUV3(obj))->caps;
+}
+
+static bool smmu_caps_settable(Object *obj, const char *name, Error **errp)
+{
+    if (DEVICE(obj)->realized) {
+        error_setg(errp, "arm-smmuv3 property '%s' cannot change once the "
+                   "device is realized", name);
+        return false;
+    }
+    return true;
+}
+
+static void smmu_caps_get_bool(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
+{
+    bool *field = (bool *)((char *)smmu_caps(obj) + (uintptr_t)opaque);
+
+    visit_type_bool(v, name, field, errp);
+}
+
+static void smmu_caps_set_bool(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
+{
+    bool *field = (bool *)((char *)smmu_caps(obj) + (uintptr_t)opaque);
+    bool value;
+
+    if (smmu_caps_settable(obj, name, errp) &&
+        visit_type_bool(v, name, &value, errp)) {
+        *field = value;
+    }
+}
+
+static void smmu_caps_get_u8(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    uint8_t *field = (uint8_t *)smmu_caps(obj) + (uintptr_t)opaque;
+
+    visit_type_uint8(v, name, field, errp);
+}
+
+static void smmu_caps_set_u8(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    uint8_t *field = (uint8_t *)smmu_caps(obj) + (uintptr_t)opaque;
+    uint8_t value;
+
+    if (smmu_caps_settable(obj, name, errp) &&
+        visit_type_uint8(v, name, &value, errp)) {
+        *field = value;
+    }
+}
+
+#define SMMU_CAP(name, field, type, desc) \
+    { name, type, offsetof(SmmuNestCaps, field), desc }
+
+void smmu_nest_caps_class_init(ObjectClass *klass)
+{
+    static const struct {
+        const char *name;
+        const char *type;
+        size_t offset;
+        const char *desc;
+    } props[] = {
+        SMMU_CAP("ats", ats, "bool", "accel=on: offer ATS (IDR0.ATS); "
+                 "the host SMMUv3 must have it (default off)"),
+        SMMU_CAP("ril", ril, "bool", "accel=on: offer range invalidation "
+                 "(IDR3.RIL); the host SMMUv3 must have it (default on)"),
+        SMMU_CAP("ssidsize", ssidsize, "uint8", "accel=on: SubstreamID "
+                 "bits offered (IDR1.SSIDSIZE, 0-20; above 0 with 2-level "
+                 "CD tables), at most the host's (default 0)"),
+        SMMU_CAP("oas", oas, "uint8", "accel=on: output address bits "
+                 "offered (IDR5.OAS: 32, 36, 40, 42, 44 or 48), at most "
+                 "the host's (default 44)"),
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(props); i++) {
+        bool u8 = !strcmp(props[i].type, "uint8");
+
+        object_class_property_add(klass, props[i].name, props[i].type,
+                                  u8 ? smmu_caps_get_u8 : smmu_caps_get_bool,
+                                  u8 ? smmu_caps_set_u8 : smmu_caps_set_bool,
+                                  NULL, (void *)props[i].offset);
+        object_class_property_set_description(klass, props[i].name,
+                                              props[i].desc);
+    }
+}
+
+/* ---- realize ---- */
+
+/* The option QEMU 10.0 would not have, or NULL. */
+static const char *smmu_caps_changed(const SmmuNestCaps *c)
+{
+    SmmuNestCaps def;
+
+    smmu_nest_caps_init(&def);
+    return c->ats != def.ats ? "ats" :
+           c->ril != def.ril ? "ril" :
+           c->ssidsize != def.ssidsize ? "ssidsize" :
+           c->oas != def.oas ? "oas" : NULL;
+}
+
+bool smmu_nest_caps_realize(VNestSmmu *n, Error **errp)
+{
+    const SmmuNestCaps *c = &n->caps;
+    const char *opt = smmu_caps_changed(c);
+
+    if (!n->accel) {
+        if (opt) {
+            error_setg(errp, "arm-smmuv3 option '%s' is for accel=on: set "
+                       "accel=on or drop %s", opt, opt);
+            return false;
+        }
+        return true;
+    }
+    if (c->ssidsize > SMMU_NEST_SSID_MAX) {
+        error_setg(errp, "arm-smmuv3 ssidsize=%u: SubstreamIDs have at most "
+                   "%u bits (IDR1.SSIDSIZE); set ssidsize=0..%u", c->ssidsize,
+                   SMMU_NEST_SSID_MAX, SMMU_NEST_SSID_MAX);
+        return false;
+    }
+    if (oas_encoding(c->oas) < 0 || c->oas > SMMU_NEST_OAS_MAX) {
+        error_setg(errp, "arm-smmuv3 oas=%u: not an output address size "
+                   "this SMMUv3 offers (IDR5.OAS); set oas=32, 36, 40, 42, "
+                   "44 or 48", c->oas);
+        return false;
+    }
+    return true;
+}
+
+/* ---- the guest's ID registers ---- */
+
+/*
+ * The fields of @idr that the host must back: the options' and those
+ * QEMU 10.0's smmuv3_init_regs() sets for good (AArch64 tables, all three
+ * granules). Known at plug, before the reset that writes s->idr.
+ */
+static void smmu_nest_offered(const SmmuNestCaps *c, uint32_t idr[6])
+{
+    memset(idr, 0, 6 * sizeof(idr[0]));
+    idr[0] = FIELD_DP32(idr[0], IDR0, TTF, 2);
+    idr[0] = FIELD_DP32(idr[0], IDR0, ATS, c->ats);
+    /* Linux allocates a linear CD table without CD2L: 64 MiB at 20 bits */
+    idr[0] = FIELD_DP32(idr[0], IDR0, CD2L, c->ssidsize > 0);
+    idr[1] = FIELD_DP32(idr[1], IDR1, SSIDSIZE, c->ssidsize);
+    idr[3] = FIELD_DP32(idr[3], IDR3, RIL, c->ril);
+    idr[5] = FIELD_DP32(idr[5], IDR5, OAS, oas_encoding(c->oas));
+    idr[5] = FIELD_DP32(idr[5], IDR5, GRAN4K, 1);
+    idr[5] = FIELD_DP32(idr[5], IDR5, GRAN16K, 1);
+    idr[5] = FIELD_DP32(idr[5], IDR5, GRAN64K, 1);
+}
+
+void vnest_smmuv3_init_regs(SMMUv3State *s)
+{
+    VNestSmmu *n = s->vnest;
+    uint32_t idr[6];
+
+    if (!n || !n->realized) {
+        return;                 /* accel=off: QEMU 10.0's registers */
+    }
+    smmu_nest_offered(&n->caps, idr);
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, ATS, FIELD_EX32(idr[0], IDR0, ATS));
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, CD2L,
+                           FIELD_EX32(idr[0], IDR0, CD2L));
+    s->idr[1] = FIELD_DP32(s->idr[1], IDR1, SSIDSIZE,
+                           FIELD_EX32(idr[1], IDR1, SSIDSIZE));
+    s->idr[3] = FIELD_DP32(s->idr[3], IDR3, RIL, FIELD_EX32(idr[3], IDR3, RIL));
+    s->idr[5] = FIELD_DP32(s->idr[5], IDR5, OAS, FIELD_EX32(idr[5], IDR5, OAS));
+    /* What plug checked is what the guest reads */
+    g_assert(FIELD_EX32(s->idr[0], IDR0, TTF) == 2 &&
+             (s->idr[5] & idr[5]) == idr[5]);
+    trace_vnest_smmu_idrs(s->idr[0], s->idr[1], s->idr[3], s->idr[5]);
+}
+
+/* ---- plug: the host must back what the guest is offered ---- */
+
+typedef enum SmmuCapCmp {
+    CAP_HAS,        /* every bit offered set on the host too */
+    CAP_MIN,        /* the host's value at least the one offered */
+} SmmuCapCmp;
+
+typedef struct SmmuCap {
+    const char *field;          /* the ID register field, both sides */
+    const char *what;
+    unsigned idr, shift, len;
+    SmmuCapCmp cmp;
+    const char *fix;            /* what to change; %u: the host's value */
+} SmmuCap;
+
+static const SmmuCap smmu_caps_table[] = {
+    /* arm_smmu_device_hw_probe() refuses an SMMU without it: a check */
+    { "IDR0.TTF", "AArch64 translation tables", 0, 2, 2, CAP_HAS,
+      "use arm-smmuv3 accel=off" },
+    { "IDR0.ATS", "ATS", 0, 10, 1, CAP_HAS, "use arm-smmuv3 ats=off" },
+    { "IDR0.CD2L", "2-level CD tables", 0, 19, 1, CAP_HAS,
+      "use arm-smmuv3 ssidsize=0 (they come with SubstreamIDs)" },
+    { "IDR1.SSIDSIZE", "SubstreamID bits", 1, 6, 5, CAP_MIN,
+      "use arm-smmuv3 ssidsize=%u or less" },
+    { "IDR3.RIL", "range invalidation", 3, 10, 1, CAP_HAS,
+      "use arm-smmuv3 ril=off" },
+    { "IDR5.OAS", "output address bits", 5, 0, 3, CAP_MIN,
+      "use arm-smmuv3 oas=%u or less" },
+    { "IDR5.GRAN4K", "the 4KB granule", 5, 4, 1, CAP_HAS,
+      "use arm-smmuv3 accel=off" },
+    { "IDR5.GRAN16K", "the 16KB granule", 5, 5, 1, CAP_HAS,
+      "use arm-smmuv3 accel=off" },
+    { "IDR5.GRAN64K", "the 64KB granule", 5, 6, 1, CAP_HAS,
+      "use arm-smmuv3 accel=off" },
+};
+
+/* A field's value as the user counts it: OAS in bits */
+static unsigned smmu_cap_user(const SmmuCap *cap, unsigned v)
+{
+    if (!strcmp(cap->field, "IDR5.OAS")) {
+        return v < ARRAY_SIZE(oas_bits) ? oas_bits[v] : 0;
+    }
+    return v;
+}
+
+static bool smmu_cap_check(const SmmuCap *cap, const uint32_t *offered,
+                           const struct iommu_hw_info_arm_smmuv3 *h,
+                           const char *name, Error **errp)
+{
+    unsigned want = extract32(offered[cap->idr], cap->shift, cap->len);
+    unsigned have = extract32(h->idr[cap->idr], cap->shift, cap->len);
+    g_autofree char *fix = NULL;
+
+    if (cap->cmp == CAP_HAS ? !(want & ~have) : have >= want) {
+        return true;
+    }
+    fix = g_strdup_printf(cap->fix, smmu_cap_user(cap, have));
+    if (cap->cmp == CAP_HAS) {
+        error_setg(errp, "%s: the host SMMUv3 lacks %s (%s), which "
+                   "arm-smmuv3,accel=on offers the guest: %s", name,
+                   cap->what, cap->field, fix);
+    } else {
+        error_setg(errp, "%s: the host SMMUv3 has %u %s (%s), "
+                   "arm-smmuv3,accel=on offers the guest %u: %s", name,
+                   smmu_cap_user(cap, have), cap->what, cap->field,
+                   smmu_cap_user(cap, want), fix);
+    }
+    return false;
+}
+
+bool smmu_nest_caps_check(VNestSmmu *n, const VNestHwInfo *hw,
+                          const char *name, Error **errp)
+{
+    const struct iommu_hw_info_arm_smmuv3 *h = &hw->data.smmuv3;
+    uint32_t offered[6];
+    size_t i;
+
+    trace_vnest_smmu_host_idrs(h->idr[0], h->idr[1], h->idr[3], h->idr[5],
+                               h->flags);
+    smmu_nest_offered(&n->caps, offered);
+    for (i = 0; i < ARRAY_SIZE(smmu_caps_table); i++) {
+        if (!smmu_cap_check(&smmu_caps_table[i], offered, h, name, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
