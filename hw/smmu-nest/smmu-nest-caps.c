@@ -32,6 +32,8 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
+#include "qapi/qapi-visit-common.h"
+#include "qemu/cutils.h"
 #include "hw/qdev-core.h"
 #include <linux/iommufd.h>
 #include "vnest/iommufd-nest.h"
@@ -60,13 +62,19 @@ static int oas_encoding(unsigned bits)
 void smmu_nest_caps_init(SmmuNestCaps *c)
 {
     /* QEMU 10.0's smmuv3_init_regs() */
-    c->ats = false;
-    c->ril = true;
+    c->ats = ON_OFF_AUTO_OFF;
+    c->ril = ON_OFF_AUTO_ON;
     c->ssidsize = 0;
     c->oas = 44;
 }
 
-/* ---- properties ---- */
+/*
+ * ---- properties ----
+ *
+ * Typed as libvirt 12.9 passes them in -device JSON: strings ("on",
+ * "off"; a decimal number). "auto" (upstream: the host's value) parses,
+ * and is refused at realize.
+ */
 
 static SmmuNestCaps *smmu_caps(Object *obj)
 {
@@ -83,42 +91,55 @@ static bool smmu_caps_settable(Object *obj, const char *name, Error **errp)
     return true;
 }
 
-static void smmu_caps_get_bool(Object *obj, Visitor *v, const char *name,
-                               void *opaque, Error **errp)
+static void smmu_caps_get_onoff(Object *obj, Visitor *v, const char *name,
+                                void *opaque, Error **errp)
 {
-    bool *field = (bool *)((char *)smmu_caps(obj) + (uintptr_t)opaque);
+    OnOffAuto *field = (OnOffAuto *)((char *)smmu_caps(obj) +
+                                     (uintptr_t)opaque);
 
-    visit_type_bool(v, name, field, errp);
+    visit_type_OnOffAuto(v, name, field, errp);
 }
 
-static void smmu_caps_set_bool(Object *obj, Visitor *v, const char *name,
-                               void *opaque, Error **errp)
+static void smmu_caps_set_onoff(Object *obj, Visitor *v, const char *name,
+                                void *opaque, Error **errp)
 {
-    bool *field = (bool *)((char *)smmu_caps(obj) + (uintptr_t)opaque);
-    bool value;
+    OnOffAuto *field = (OnOffAuto *)((char *)smmu_caps(obj) +
+                                     (uintptr_t)opaque);
+    OnOffAuto value;
 
     if (smmu_caps_settable(obj, name, errp) &&
-        visit_type_bool(v, name, &value, errp)) {
+        visit_type_OnOffAuto(v, name, &value, errp)) {
         *field = value;
     }
 }
 
-static void smmu_caps_get_u8(Object *obj, Visitor *v, const char *name,
-                             void *opaque, Error **errp)
+static void smmu_caps_get_num(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
 {
-    uint8_t *field = (uint8_t *)smmu_caps(obj) + (uintptr_t)opaque;
+    int *field = (int *)((char *)smmu_caps(obj) + (uintptr_t)opaque);
+    g_autofree char *str = *field < 0 ? g_strdup("auto") :
+                           g_strdup_printf("%d", *field);
 
-    visit_type_uint8(v, name, field, errp);
+    visit_type_str(v, name, &str, errp);
 }
 
-static void smmu_caps_set_u8(Object *obj, Visitor *v, const char *name,
-                             void *opaque, Error **errp)
+static void smmu_caps_set_num(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
 {
-    uint8_t *field = (uint8_t *)smmu_caps(obj) + (uintptr_t)opaque;
-    uint8_t value;
+    int *field = (int *)((char *)smmu_caps(obj) + (uintptr_t)opaque);
+    g_autofree char *str = NULL;
+    unsigned value;
 
-    if (smmu_caps_settable(obj, name, errp) &&
-        visit_type_uint8(v, name, &value, errp)) {
+    if (!smmu_caps_settable(obj, name, errp) ||
+        !visit_type_str(v, name, &str, errp)) {
+        return;
+    }
+    if (!strcmp(str, "auto")) {
+        *field = -1;
+    } else if (qemu_strtoui(str, NULL, 10, &value) || value > UINT8_MAX) {
+        error_setg(errp, "arm-smmuv3 %s='%s': expected a number of bits",
+                   name, str);
+    } else {
         *field = value;
     }
 }
@@ -134,25 +155,28 @@ void smmu_nest_caps_class_init(ObjectClass *klass)
         size_t offset;
         const char *desc;
     } props[] = {
-        SMMU_CAP("ats", ats, "bool", "accel=on: offer ATS (IDR0.ATS); "
+        SMMU_CAP("ats", ats, "OnOffAuto", "accel=on: offer ATS (IDR0.ATS); "
                  "the host SMMUv3 must have it (default off)"),
-        SMMU_CAP("ril", ril, "bool", "accel=on: offer range invalidation "
-                 "(IDR3.RIL); the host SMMUv3 must have it (default on)"),
-        SMMU_CAP("ssidsize", ssidsize, "uint8", "accel=on: SubstreamID "
+        SMMU_CAP("ril", ril, "OnOffAuto", "accel=on: offer range "
+                 "invalidation (IDR3.RIL); the host SMMUv3 must have it "
+                 "(default on)"),
+        SMMU_CAP("ssidsize", ssidsize, "str", "accel=on: SubstreamID "
                  "bits offered (IDR1.SSIDSIZE, 0-20; above 0 with 2-level "
                  "CD tables), at most the host's (default 0)"),
-        SMMU_CAP("oas", oas, "uint8", "accel=on: output address bits "
+        SMMU_CAP("oas", oas, "str", "accel=on: output address bits "
                  "offered (IDR5.OAS: 32, 36, 40, 42, 44 or 48), at most "
                  "the host's (default 44)"),
     };
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(props); i++) {
-        bool u8 = !strcmp(props[i].type, "uint8");
+        bool num = !strcmp(props[i].type, "str");
 
         object_class_property_add(klass, props[i].name, props[i].type,
-                                  u8 ? smmu_caps_get_u8 : smmu_caps_get_bool,
-                                  u8 ? smmu_caps_set_u8 : smmu_caps_set_bool,
+                                  num ? smmu_caps_get_num
+                                      : smmu_caps_get_onoff,
+                                  num ? smmu_caps_set_num
+                                      : smmu_caps_set_onoff,
                                   NULL, (void *)props[i].offset);
         object_class_property_set_description(klass, props[i].name,
                                               props[i].desc);
@@ -173,6 +197,15 @@ static const char *smmu_caps_changed(const SmmuNestCaps *c)
            c->oas != def.oas ? "oas" : NULL;
 }
 
+/* The option left to the host's value ("auto"), or NULL */
+static const char *smmu_caps_auto(const SmmuNestCaps *c)
+{
+    return c->ats == ON_OFF_AUTO_AUTO ? "ats" :
+           c->ril == ON_OFF_AUTO_AUTO ? "ril" :
+           c->ssidsize < 0 ? "ssidsize" :
+           c->oas < 0 ? "oas" : NULL;
+}
+
 bool smmu_nest_caps_realize(VNestSmmu *n, Error **errp)
 {
     const SmmuNestCaps *c = &n->caps;
@@ -186,14 +219,20 @@ bool smmu_nest_caps_realize(VNestSmmu *n, Error **errp)
         }
         return true;
     }
+    opt = smmu_caps_auto(c);
+    if (opt) {
+        error_setg(errp, "arm-smmuv3 %s=auto (the host's value) is not "
+                   "supported: give %s a value", opt, opt);
+        return false;
+    }
     if (c->ssidsize > SMMU_NEST_SSID_MAX) {
-        error_setg(errp, "arm-smmuv3 ssidsize=%u: SubstreamIDs have at most "
+        error_setg(errp, "arm-smmuv3 ssidsize=%d: SubstreamIDs have at most "
                    "%u bits (IDR1.SSIDSIZE); set ssidsize=0..%u", c->ssidsize,
                    SMMU_NEST_SSID_MAX, SMMU_NEST_SSID_MAX);
         return false;
     }
     if (oas_encoding(c->oas) < 0 || c->oas > SMMU_NEST_OAS_MAX) {
-        error_setg(errp, "arm-smmuv3 oas=%u: not an output address size "
+        error_setg(errp, "arm-smmuv3 oas=%d: not an output address size "
                    "this SMMUv3 offers (IDR5.OAS); set oas=32, 36, 40, 42, "
                    "44 or 48", c->oas);
         return false;
@@ -212,11 +251,11 @@ static void smmu_nest_offered(const SmmuNestCaps *c, uint32_t idr[6])
 {
     memset(idr, 0, 6 * sizeof(idr[0]));
     idr[0] = FIELD_DP32(idr[0], IDR0, TTF, 2);
-    idr[0] = FIELD_DP32(idr[0], IDR0, ATS, c->ats);
+    idr[0] = FIELD_DP32(idr[0], IDR0, ATS, c->ats == ON_OFF_AUTO_ON);
     /* Linux allocates a linear CD table without CD2L: 64 MiB at 20 bits */
     idr[0] = FIELD_DP32(idr[0], IDR0, CD2L, c->ssidsize > 0);
     idr[1] = FIELD_DP32(idr[1], IDR1, SSIDSIZE, c->ssidsize);
-    idr[3] = FIELD_DP32(idr[3], IDR3, RIL, c->ril);
+    idr[3] = FIELD_DP32(idr[3], IDR3, RIL, c->ril == ON_OFF_AUTO_ON);
     idr[5] = FIELD_DP32(idr[5], IDR5, OAS, oas_encoding(c->oas));
     idr[5] = FIELD_DP32(idr[5], IDR5, GRAN4K, 1);
     idr[5] = FIELD_DP32(idr[5], IDR5, GRAN16K, 1);

@@ -11,6 +11,7 @@
 #ifndef HW_SMMU_NEST_INTERNAL_H
 #define HW_SMMU_NEST_INTERNAL_H
 
+#include "qapi/qapi-types-common.h"
 #include "hw/arm/smmuv3.h"
 #include "hw/arm/smmuv3-internal.h"
 #include "vnest/host-dev.h"
@@ -63,10 +64,10 @@ typedef struct SmmuNestStats {
 
 /* The accel=on options: what the guest's ID registers offer */
 typedef struct SmmuNestCaps {
-    bool ats;                   /* IDR0.ATS */
-    bool ril;                   /* IDR3.RIL */
-    uint8_t ssidsize;           /* IDR1.SSIDSIZE; IDR0.CD2L when > 0 */
-    uint8_t oas;                /* IDR5.OAS, in bits */
+    OnOffAuto ats;              /* IDR0.ATS */
+    OnOffAuto ril;              /* IDR3.RIL */
+    int ssidsize;               /* IDR1.SSIDSIZE, -1: auto; CD2L when > 0 */
+    int oas;                    /* IDR5.OAS in bits, -1: auto */
 } SmmuNestCaps;
 
 typedef struct SmmuNestDev {

@@ -310,6 +310,12 @@ static const RefusalCase invalid_cases[] = {
       "*arm-smmuv3 option 'ssidsize' is for accel=on*" },
     { "oas-no-accel", "oas=48", NULL,
       "*arm-smmuv3 option 'oas' is for accel=on*" },
+    { "ats-auto", "accel=on,ats=auto", NULL,
+      "*arm-smmuv3 ats=auto (the host's value) is not supported*" },
+    { "ssidsize-auto", "accel=on,ssidsize=auto", NULL,
+      "*arm-smmuv3 ssidsize=auto (the host's value) is not supported*" },
+    { "oas-word", "accel=on,oas=wide", NULL,
+      "*arm-smmuv3 oas='wide': expected a number of bits*" },
 };
 
 static void test_invalid(gconstpointer opaque)
