@@ -39,6 +39,7 @@ typedef struct VNestEmu {
     OnOffAuto host_cd2l;        /* x-host-cd2l: IDR0.CD2L */
     OnOffAuto host_gran16k;     /* x-host-gran16k: IDR5.GRAN16K */
     OnOffAuto host_gran64k;     /* x-host-gran64k: IDR5.GRAN64K */
+    OnOffAuto host_errata_t264; /* x-host-errata-t264: hw_info flags */
     EmuHost *host;
     EmuIommu *iommu;
     EmuCtx *ctx;
@@ -69,6 +70,7 @@ static VNestEmu *emu_state(IOMMUFDBackend *be, bool create)
     emu->host_oas = -1;
     emu->host_ril = emu->host_ats = emu->host_cd2l = ON_OFF_AUTO_AUTO;
     emu->host_gran16k = emu->host_gran64k = ON_OFF_AUTO_AUTO;
+    emu->host_errata_t264 = ON_OFF_AUTO_AUTO;
     object_property_add(OBJECT(be), STATE_PROP, "VNestEmu", NULL, NULL,
                         state_release, emu);
     return emu;
@@ -298,6 +300,9 @@ static void smmu_class_init(ObjectClass *oc)
                   "IDR5.GRAN16K (auto: on)"),
         HOST_SMMU(host_gran64k, "gran64k", "OnOffAuto",
                   "IDR5.GRAN64K (auto: on)"),
+        HOST_SMMU(host_errata_t264, "errata-t264", "OnOffAuto",
+                  "erratum T264-SMMU-3 reported: user space repeats its "
+                  "TLBI/CFGI + SYNC (auto: off)"),
     };
     size_t i;
 
@@ -410,6 +415,7 @@ static void emu_smmu_config(VNestEmu *emu, EmuHwConfig *cfg)
     onoff_apply(emu->host_cd2l, &cfg->smmu.cd2l);
     onoff_apply(emu->host_gran16k, &cfg->smmu.gran16k);
     onoff_apply(emu->host_gran64k, &cfg->smmu.gran64k);
+    onoff_apply(emu->host_errata_t264, &cfg->smmu.errata_t264);
 }
 
 static bool emu_host_create(VNestEmu *emu, Error **errp)

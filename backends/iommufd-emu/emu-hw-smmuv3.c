@@ -398,6 +398,14 @@ static size_t smmu_hw_info(EmuIommu *iommu, void *buf, size_t len)
     info.idr[5] = smmu_idr5(cfg);
     info.iidr = SMMU_IIDR;
     info.aidr = SMMU_AIDR_V3_2;
+    /*
+     * arm_smmu_hw_info(): the flag of erratum T264-SMMU-3 (Tegra264), on
+     * which user space repeats its TLBI/CFGI + SYNC. Only the report is
+     * modelled: this SMMU executes every command the first time.
+     */
+    if (cfg->smmu.errata_t264) {
+        info.flags |= IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI;
+    }
     memcpy(buf, &info, sizeof(info));
     return sizeof(info);
 }

@@ -369,5 +369,14 @@ bool smmu_nest_caps_check(VNestSmmu *n, const VNestHwInfo *hw,
             return false;
         }
     }
+    /*
+     * T264-SMMU-3: the kernel repeats its own TLBI/CFGI + SYNC, not those
+     * user space sends through a vIOMMU (arm_vsmmu_cache_invalidate()
+     * issues them once): smmu-nest-cmd.c sends them twice. Nothing of it
+     * is guest-visible. All devices share the vIOMMU, hence one SMMU.
+     */
+    if (h->flags & IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI) {
+        n->repeat_inv = true;
+    }
     return true;
 }

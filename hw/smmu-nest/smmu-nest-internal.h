@@ -97,6 +97,7 @@ struct VNestSmmu {
     Error *migration_blocker;
     VnestInvBatch *batch;       /* commands for the vIOMMU, to CMD_SYNC */
     uint32_t batch_cons;        /* raw CMDQ_CONS of its first command */
+    bool repeat_inv;            /* host erratum: TLBI/CFGI sent twice */
     SmmuNestCaps caps;
 };
 

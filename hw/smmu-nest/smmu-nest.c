@@ -345,6 +345,7 @@ void vnest_smmu_unset_iommu_device(SMMUState *bs, PCIBus *bus, int devfn)
         iommufd_backend_free_id(n->be, n->viommu_id);
         n->viommu_id = 0;
         n->be = NULL;
+        n->repeat_inv = false;
         if (n->migration_blocker) {
             migrate_del_blocker(&n->migration_blocker);
         }

@@ -10,9 +10,10 @@
  * - refusals: a host lacking what the guest is offered refuses the
  *   device at plug and QEMU exits with the field and the option to change;
  * - invalid: a value the SMMU cannot offer is refused at realize.
- * And two behaviours: with ats=on a guest ATC_INV of a nested device
+ * And three behaviours: with ats=on a guest ATC_INV of a nested device
  * reaches the host (without it, it does not); with ssidsize, an STE with
- * S1CDMax is nested instead of raising C_BAD_STE.
+ * S1CDMax is nested instead of raising C_BAD_STE; on a host with erratum
+ * T264-SMMU-3 TLBI/CFGI batches go to the host twice.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -362,6 +363,43 @@ static void test_ats_atc_inv(void)
 }
 
 /*
+ * A host with erratum T264-SMMU-3 (x-host-errata-t264): each TLBI/CFGI
+ * batch is sent twice, ATC_INV once; the guest sees one CMD_SYNC. Without
+ * the erratum, once.
+ */
+static void test_errata_repeat(void)
+{
+    Caps t;
+    uint64_t calls, entries, cmd[2];
+
+    caps_init(&t, "accel=on,ats=on", ",x-host-ats=on,x-host-errata-t264=on");
+    smmu_guest_enable(t.g, true);
+    calls = nstat(&t, "inv_calls");
+    entries = nstat(&t, "inv_entries");
+    g_assert_true(smmu_guest_tlbi_nh_all(t.g));
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + 2);
+    g_assert_cmpuint(nstat(&t, "inv_entries"), ==, entries + 2);
+    g_assert_true(atc_inv(&t));
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + 3);
+    g_assert_cmpuint(nstat(&t, "inv_entries"), ==, entries + 3);
+    /* a mixed batch: both commands, then the TLBI alone */
+    smmu_cmd_op(cmd, SMMU_CMD_TLBI_NH_ALL);
+    smmu_guest_cmd_queue(t.g, cmd);
+    g_assert_true(atc_inv(&t));
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + 5);
+    g_assert_cmpuint(nstat(&t, "inv_entries"), ==, entries + 6);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
+    caps_fini(&t);
+
+    caps_init(&t, "accel=on", "");
+    smmu_guest_enable(t.g, true);
+    calls = nstat(&t, "inv_calls");
+    g_assert_true(smmu_guest_tlbi_nh_all(t.g));
+    g_assert_cmpuint(nstat(&t, "inv_calls"), ==, calls + 1);
+    caps_fini(&t);
+}
+
+/*
  * ssidsize: an STE with a CD table of 2^4 CDs is the guest's to use: it is
  * nested and its CD 0 translates. Without, the same STE is C_BAD_STE.
  */
@@ -416,5 +454,6 @@ int main(int argc, char **argv)
     }
     qtest_add_func("/smmu-nest-caps/ats-atc-inv", test_ats_atc_inv);
     qtest_add_func("/smmu-nest-caps/ssidsize-ste", test_ssidsize_ste);
+    qtest_add_func("/smmu-nest-caps/errata-repeat", test_errata_repeat);
     return g_test_run();
 }

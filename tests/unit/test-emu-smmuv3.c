@@ -252,7 +252,7 @@ typedef struct HwInfoCase {
     uint8_t ssid_bits, ias;
     unsigned oas;               /* IDR5.OAS expected */
     unsigned vax;               /* IDR5.VAX expected */
-    bool cd2l, ats;
+    bool cd2l, ats, errata_t264;
 } HwInfoCase;
 
 static const HwInfoCase hw_info_cases[] = {
@@ -260,7 +260,7 @@ static const HwInfoCase hw_info_cases[] = {
     { false, false, false, false, 0, 40, 2, 0, false, false },
     { true, false, true, false, 8, 44, 4, 0, true, true },
     { true, true, false, true, 16, 52, 6, 1, false, true },
-    { true, true, true, true, 20, 33, 0, 0, true, false },
+    { true, true, true, true, 20, 33, 0, 0, true, false, true },
 };
 
 static uint32_t bits_of(uint32_t v, unsigned hi, unsigned lo)
@@ -310,6 +310,7 @@ static void test_hw_info(gconstpointer data)
     cfg.smmu.ssid_bits = c->ssid_bits;
     cfg.smmu.cd2l = c->cd2l;
     cfg.smmu.ats = c->ats;
+    cfg.smmu.errata_t264 = c->errata_t264;
     cfg.ias = c->ias;
     emu_fixture_setup_cfg(&f, &cfg);
     memset(&info, 0xa5, sizeof(info));
@@ -317,7 +318,8 @@ static void test_hw_info(gconstpointer data)
     g_assert_cmpint(ctx_ioctl(&f, IOMMU_GET_HW_INFO, &cmd), ==, 0);
     g_assert_cmpuint(cmd.out_data_type, ==, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
     g_assert_cmpuint(cmd.data_len, ==, sizeof(info));
-    g_assert_cmpuint(info.flags, ==, 0);
+    g_assert_cmpuint(info.flags, ==, c->errata_t264 ?
+                     IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI : 0);
     g_assert_cmpuint(info.__reserved, ==, 0);
     g_assert_cmphex(info.aidr, ==, 0x02);                      /* v3.2 */
     check_idrs(c, &info);
