@@ -73,6 +73,17 @@ static void setup_ats(SmmuTest *t, gconstpointer data)
     emu_fixture_setup_cfg(&t->f, &cfg);
 }
 
+/* An SMMU without 2-level CD tables, as x-host-cd2l=off makes it */
+static void setup_no_cd2l(SmmuTest *t, gconstpointer data)
+{
+    EmuHwConfig cfg;
+
+    memset(t, 0, sizeof(*t));
+    emu_hw_config_default(&cfg, EMU_HW_SMMUV3);
+    cfg.smmu.cd2l = false;
+    emu_fixture_setup_cfg(&t->f, &cfg);
+}
+
 static void teardown(SmmuTest *t, gconstpointer data)
 {
     emu_fixture_teardown(&t->f);
@@ -1071,6 +1082,25 @@ static void test_cd_two_level(SmmuTest *t, gconstpointer data)
     expect_no_event(t);
 }
 
+/*
+ * Without IDR0.CD2L an STE with SubstreamIDs and a 2-level S1Fmt is
+ * ILLEGAL (the modelling choice QEMU's SMMUv3 makes too); linear tables
+ * still work.
+ */
+static void test_no_cd2l(SmmuTest *t, gconstpointer data)
+{
+    CdSet s;
+
+    nest_up(t, true, EVQ_DEPTH);
+    cd_set_init(t, &s);
+    ste_install_cfg(t, S1_STE_CFG_S1, s.table, S1_FMT_2L_4K, 8,
+                    S1_DSS_SSID0);
+    expect_config_event(t, 1, IOVA, S1_EVT_C_BAD_STE);
+    ste_install_cfg(t, S1_STE_CFG_S1, s.table, S1_FMT_LINEAR, 2,
+                    S1_DSS_SSID0);
+    expect_cd(t, &s, 1, 1);
+}
+
 /* CDs the hardware refuses (C_BAD_CD); tables stage 2 does not map */
 static void test_cd_bad(SmmuTest *t, gconstpointer data)
 {
@@ -1992,6 +2022,8 @@ int main(int argc, char **argv)
     SMMU_TEST("inv/batch-issue", test_batch_issue);
     SMMU_TEST("inv/commands", test_inv_commands);
     SMMU_TEST("inv/array", test_inv_array);
+    g_test_add("/emu/smmuv3/cd/no-cd2l", SmmuTest, NULL, setup_no_cd2l,
+               test_no_cd2l, teardown);
     g_test_add("/emu/smmuv3/inv/atc-inv-ats", SmmuTest, NULL, setup_ats,
                test_atc_inv_ats, teardown);
     g_test_add("/emu/smmuv3/small-smmu", SmmuTest, NULL, setup_small,
