@@ -262,25 +262,34 @@ static void smmu_nest_offered(const SmmuNestCaps *c, uint32_t idr[6])
     idr[5] = FIELD_DP32(idr[5], IDR5, GRAN64K, 1);
 }
 
+/* The fields the options set, and those QEMU 10.0 sets for good */
+static const uint32_t smmu_opt_fields[6] = {
+    [0] = R_IDR0_ATS_MASK | R_IDR0_CD2L_MASK,
+    [1] = R_IDR1_SSIDSIZE_MASK,
+    [3] = R_IDR3_RIL_MASK,
+    [5] = R_IDR5_OAS_MASK,
+};
+static const uint32_t smmu_fixed_fields[6] = {
+    [0] = R_IDR0_TTF_MASK,
+    [5] = R_IDR5_GRAN4K_MASK | R_IDR5_GRAN16K_MASK | R_IDR5_GRAN64K_MASK,
+};
+
 void vnest_smmuv3_init_regs(SMMUv3State *s)
 {
     VNestSmmu *n = s->vnest;
     uint32_t idr[6];
+    unsigned i;
 
     if (!n || !n->realized) {
         return;                 /* accel=off: QEMU 10.0's registers */
     }
     smmu_nest_offered(&n->caps, idr);
-    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, ATS, FIELD_EX32(idr[0], IDR0, ATS));
-    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, CD2L,
-                           FIELD_EX32(idr[0], IDR0, CD2L));
-    s->idr[1] = FIELD_DP32(s->idr[1], IDR1, SSIDSIZE,
-                           FIELD_EX32(idr[1], IDR1, SSIDSIZE));
-    s->idr[3] = FIELD_DP32(s->idr[3], IDR3, RIL, FIELD_EX32(idr[3], IDR3, RIL));
-    s->idr[5] = FIELD_DP32(s->idr[5], IDR5, OAS, FIELD_EX32(idr[5], IDR5, OAS));
-    /* What plug checked is what the guest reads */
-    g_assert(FIELD_EX32(s->idr[0], IDR0, TTF) == 2 &&
-             (s->idr[5] & idr[5]) == idr[5]);
+    for (i = 0; i < ARRAY_SIZE(idr); i++) {
+        s->idr[i] = (s->idr[i] & ~smmu_opt_fields[i]) |
+                    (idr[i] & smmu_opt_fields[i]);
+        /* What plug checked is what the guest reads */
+        g_assert(!((s->idr[i] ^ idr[i]) & smmu_fixed_fields[i]));
+    }
     trace_vnest_smmu_idrs(s->idr[0], s->idr[1], s->idr[3], s->idr[5]);
 }
 
