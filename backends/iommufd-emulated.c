@@ -30,6 +30,16 @@ typedef struct VNestEmu {
     int host_pasid_bits;        /* x-host-pasid-bits, -1: the model's */
     OnOffAuto host_fs1gp;       /* x-host-fs1gp */
     bool host_errata_spr17;     /* x-host-errata-spr17 */
+    /* The SMMUv3's ID register fields (IOMMU_GET_HW_INFO), -1 / auto:
+     * the model's */
+    int host_ssid_bits;         /* x-host-ssid-bits: IDR1.SSIDSIZE */
+    int host_oas;               /* x-host-oas: IDR5.OAS, in bits */
+    OnOffAuto host_ril;         /* x-host-ril: IDR3.RIL */
+    OnOffAuto host_ats;         /* x-host-ats: IDR0.ATS */
+    OnOffAuto host_cd2l;        /* x-host-cd2l: IDR0.CD2L */
+    OnOffAuto host_gran16k;     /* x-host-gran16k: IDR5.GRAN16K */
+    OnOffAuto host_gran64k;     /* x-host-gran64k: IDR5.GRAN64K */
+    OnOffAuto host_errata_t264; /* x-host-errata-t264: hw_info flags */
     EmuHost *host;
     EmuIommu *iommu;
     EmuCtx *ctx;
@@ -56,6 +66,11 @@ static VNestEmu *emu_state(IOMMUFDBackend *be, bool create)
     emu->host_nesting = true;
     emu->host_pasid_bits = -1;
     emu->host_fs1gp = ON_OFF_AUTO_AUTO;
+    emu->host_ssid_bits = -1;
+    emu->host_oas = -1;
+    emu->host_ril = emu->host_ats = emu->host_cd2l = ON_OFF_AUTO_AUTO;
+    emu->host_gran16k = emu->host_gran64k = ON_OFF_AUTO_AUTO;
+    emu->host_errata_t264 = ON_OFF_AUTO_AUTO;
     object_property_add(OBJECT(be), STATE_PROP, "VNestEmu", NULL, NULL,
                         state_release, emu);
     return emu;
@@ -181,6 +196,53 @@ static void set_host_fs1gp(Object *obj, Visitor *v, const char *name,
     visit_type_OnOffAuto(v, name, &emu->host_fs1gp, errp);
 }
 
+/*
+ * The emulated SMMUv3's features: an OnOffAuto field of VNestEmu at
+ * offset @opaque (auto: the model's), an int of bits (-1: the model's).
+ */
+/* Get and set alike: the visitor reads or writes the field. */
+static void prop_host_onoff(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+
+    visit_type_OnOffAuto(v, name,
+                         (OnOffAuto *)((char *)emu + (uintptr_t)opaque),
+                         errp);
+}
+
+static void get_host_bits(Object *obj, Visitor *v, const char *name,
+                          void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+    int value = *(int *)((char *)emu + (uintptr_t)opaque);
+    uint8_t bits = value < 0 ? 0 : value;
+
+    visit_type_uint8(v, name, &bits, errp);
+}
+
+static void set_host_bits(Object *obj, Visitor *v, const char *name,
+                          void *opaque, Error **errp)
+{
+    VNestEmu *emu = emu_state(IOMMUFD_BACKEND(obj), true);
+    bool oas = (uintptr_t)opaque == offsetof(VNestEmu, host_oas);
+    uint8_t bits;
+
+    if (!visit_type_uint8(v, name, &bits, errp)) {
+        return;
+    }
+    /* SMMUv3 IDR5.OAS encodings; IDR1.SSIDSIZE up to 20 */
+    if (oas ? bits != 32 && bits != 36 && bits != 40 && bits != 42 &&
+              bits != 44 && bits != 48 && bits != 52
+            : bits > 20) {
+        error_setg(errp, "%s=%u: %s", name, bits,
+                   oas ? "an SMMUv3 OAS is 32, 36, 40, 42, 44, 48 or 52 bits"
+                       : "SubstreamIDs have at most 20 bits");
+        return;
+    }
+    *(int *)((char *)emu + (uintptr_t)opaque) = bits;
+}
+
 static bool get_host_spr17(Object *obj, Error **errp)
 {
     return emu_state(IOMMUFD_BACKEND(obj), true)->host_errata_spr17;
@@ -212,8 +274,54 @@ static void get_objects(Object *obj, Visitor *v, const char *name,
     visit_type_uint64(v, name, &st.objects, errp);
 }
 
+#define HOST_SMMU(field, prop, type, desc) \
+    { "x-host-" prop, type, offsetof(VNestEmu, field), desc }
+
+static void smmu_class_init(ObjectClass *oc)
+{
+    static const struct {
+        const char *name;
+        const char *type;
+        size_t offset;
+        const char *desc;
+    } props[] = {
+        HOST_SMMU(host_ssid_bits, "ssid-bits", "uint8",
+                  "IDR1.SSIDSIZE, SubstreamID bits (0-20, default 20)"),
+        HOST_SMMU(host_oas, "oas", "uint8",
+                  "IDR5.OAS in bits, also the nest parent's input size "
+                  "(default 48)"),
+        HOST_SMMU(host_ril, "ril", "OnOffAuto",
+                  "IDR3.RIL, range invalidation (auto: on)"),
+        HOST_SMMU(host_ats, "ats", "OnOffAuto",
+                  "IDR0.ATS, ATC_INV accepted (auto: off)"),
+        HOST_SMMU(host_cd2l, "cd2l", "OnOffAuto",
+                  "IDR0.CD2L, 2-level CD tables (auto: on)"),
+        HOST_SMMU(host_gran16k, "gran16k", "OnOffAuto",
+                  "IDR5.GRAN16K (auto: on)"),
+        HOST_SMMU(host_gran64k, "gran64k", "OnOffAuto",
+                  "IDR5.GRAN64K (auto: on)"),
+        HOST_SMMU(host_errata_t264, "errata-t264", "OnOffAuto",
+                  "erratum T264-SMMU-3 reported: user space repeats its "
+                  "TLBI/CFGI + SYNC (auto: off)"),
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(props); i++) {
+        bool bits = !strcmp(props[i].type, "uint8");
+        g_autofree char *desc = g_strdup_printf("Emulated host SMMUv3 only: "
+                                                "%s", props[i].desc);
+
+        object_class_property_add(oc, props[i].name, props[i].type,
+                                  bits ? get_host_bits : prop_host_onoff,
+                                  bits ? set_host_bits : prop_host_onoff,
+                                  NULL, (void *)props[i].offset);
+        object_class_property_set_description(oc, props[i].name, desc);
+    }
+}
+
 void vnest_iommufd_class_init(ObjectClass *oc)
 {
+    smmu_class_init(oc);
     object_class_property_add(oc, "x-host-pasid-bits", "uint8",
                               get_host_pasid_bits, set_host_pasid_bits,
                               NULL, NULL);
@@ -283,6 +391,33 @@ static const char *default_hw(void)
     return "vtd";
 }
 
+static void onoff_apply(OnOffAuto v, bool *field)
+{
+    if (v != ON_OFF_AUTO_AUTO) {
+        *field = v == ON_OFF_AUTO_ON;
+    }
+}
+
+/* The x-host-* SMMUv3 ID register fields over the model's defaults */
+static void emu_smmu_config(VNestEmu *emu, EmuHwConfig *cfg)
+{
+    if (emu->host_ssid_bits >= 0) {
+        /* a device's PASIDs are at most the SMMU's SubstreamIDs */
+        cfg->smmu.ssid_bits = emu->host_ssid_bits;
+        cfg->pasid_bits = MIN(cfg->pasid_bits, cfg->smmu.ssid_bits);
+    }
+    if (emu->host_oas >= 0) {
+        /* arm_smmu_domain_finalise(): a stage 2's input size is the OAS */
+        cfg->ias = emu->host_oas;
+    }
+    onoff_apply(emu->host_ril, &cfg->smmu.ril);
+    onoff_apply(emu->host_ats, &cfg->smmu.ats);
+    onoff_apply(emu->host_cd2l, &cfg->smmu.cd2l);
+    onoff_apply(emu->host_gran16k, &cfg->smmu.gran16k);
+    onoff_apply(emu->host_gran64k, &cfg->smmu.gran64k);
+    onoff_apply(emu->host_errata_t264, &cfg->smmu.errata_t264);
+}
+
 static bool emu_host_create(VNestEmu *emu, Error **errp)
 {
     const char *hw = emu->host_iommu ? emu->host_iommu : default_hw();
@@ -301,6 +436,9 @@ static bool emu_host_create(VNestEmu *emu, Error **errp)
     }
     if (kind == EMU_HW_VTD) {
         cfg.vtd.errata_spr17 = emu->host_errata_spr17;
+    }
+    if (kind == EMU_HW_SMMUV3) {
+        emu_smmu_config(emu, &cfg);
     }
     emu->host = emu_host_new();
     rc = emu_host_add_iommu(emu->host, &cfg, &emu->iommu);

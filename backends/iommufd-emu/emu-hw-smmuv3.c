@@ -38,6 +38,8 @@
  *   CFGI_CD also drops the entries walked through that SubstreamID, an
  *   over-invalidation the architecture allows, so that a CD with a new
  *   ASID or table takes effect for pages already cached;
+ * - without cfg.smmu.cd2l (IDR0.CD2L clear) an STE with S1CDMax and a
+ *   2-level S1Fmt is ILLEGAL (C_BAD_STE), as QEMU's own SMMUv3 treats it;
  * - there is no ATC (devices here do not use ATS): ATC_INV only checks
  *   its StreamID.
  *
@@ -66,6 +68,7 @@ static inline uint64_t field_put(uint64_t mask, uint64_t x)
 #define IDR0_TTF                BITS64(3, 2)
 #define IDR0_TTF_AARCH64        2
 #define IDR0_COHACC             BIT64(4)
+#define IDR0_ATS                BIT64(10)
 #define IDR0_ASID16             BIT64(12)
 #define IDR0_MSI                BIT64(13)
 #define IDR0_VMID16             BIT64(18)
@@ -340,7 +343,7 @@ static bool smmu_vax52(const EmuHwConfig *cfg)
 static uint32_t smmu_idr0(const EmuHwConfig *cfg)
 {
     uint64_t idr = IDR0_S1P | IDR0_COHACC | IDR0_ASID16 | IDR0_MSI |
-                   IDR0_VMID16 | IDR0_CD2L | IDR0_TERM_MODEL;
+                   IDR0_VMID16 | IDR0_TERM_MODEL;
 
     idr |= field_put(IDR0_TTF, IDR0_TTF_AARCH64) |
            field_put(IDR0_TTENDIAN, IDR0_TTENDIAN_LE) |
@@ -348,6 +351,12 @@ static uint32_t smmu_idr0(const EmuHwConfig *cfg)
            field_put(IDR0_ST_LEVEL, IDR0_ST_LEVEL_2LVL);
     if (cfg->nesting) {
         idr |= IDR0_S2P;
+    }
+    if (cfg->smmu.cd2l) {
+        idr |= IDR0_CD2L;
+    }
+    if (cfg->smmu.ats) {
+        idr |= IDR0_ATS;
     }
     return idr;
 }
@@ -389,6 +398,14 @@ static size_t smmu_hw_info(EmuIommu *iommu, void *buf, size_t len)
     info.idr[5] = smmu_idr5(cfg);
     info.iidr = SMMU_IIDR;
     info.aidr = SMMU_AIDR_V3_2;
+    /*
+     * arm_smmu_hw_info(): the flag of erratum T264-SMMU-3 (Tegra264), on
+     * which user space repeats its TLBI/CFGI + SYNC. Only the report is
+     * modelled: this SMMU executes every command the first time.
+     */
+    if (cfg->smmu.errata_t264) {
+        info.flags |= IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI;
+    }
     memcpy(buf, &info, sizeof(info));
     return sizeof(info);
 }
@@ -707,6 +724,10 @@ static int ssid_select(SmmuReq *r, const SmmuSte *ste, uint32_t *ssid)
 static bool ste_s1_illegal(const EmuIommu *iommu, const SmmuSte *ste)
 {
     if (ste->s1cdmax > iommu->cfg.smmu.ssid_bits) {
+        return true;
+    }
+    if (ste->s1cdmax && ste->s1fmt != S1FMT_LINEAR &&
+        !iommu->cfg.smmu.cd2l) {
         return true;
     }
     return ste->s1cdmax &&
@@ -1140,7 +1161,8 @@ static int smmu_walk(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
  * them before a command reaches the shared command queue
  * (arm_vsmmu_validate_user_cmd(), arm_vsmmu_validate_range()): any other
  * bit (RES0, Secure) is -EIO; so are the reserved range encodings and an
- * ATC_INV on an SMMU without ATS (this model has none). Out-of-range
+ * ATC_INV on an SMMU without ATS (cfg.smmu.ats) or with a Size above 52
+ * (ATC_INV_SIZE_ALL). Out-of-range
  * addresses and IDs are CONSTRAINED UNPREDICTABLE for the guest alone
  * and pass. This SMMU has 16-bit ASIDs and no IDR5.DS.
  */
@@ -1191,8 +1213,19 @@ static int cmd_validate(const EmuIommu *iommu, const uint64_t *cmd)
     case CMD_CFGI_CD_ALL:
         ok0 |= CMD0_SID;
         break;
+    case CMD_ATC_INV:
+        if (!cfg->smmu.ats || field_get(CMD1_ATC_SIZE, cmd[1]) > 52) {
+            return -EIO;
+        }
+        /* SSID and Global are IGNORED without SSV: no SSV check */
+        if (cfg->smmu.ssid_bits) {
+            ok0 |= CMD0_SSV | CMD0_SSID | CMD0_ATC_GLOBAL;
+        }
+        ok0 |= CMD0_SID;
+        ok1 |= CMD1_ATC_SIZE | CMD1_ATC_ADDR;
+        break;
     default:
-        return -EIO;            /* ATC_INV included: no ATS here */
+        return -EIO;
     }
     return (cmd[0] & ~ok0) || (cmd[1] & ~ok1) ? -EIO : 0;
 }
@@ -1254,7 +1287,8 @@ static int cfgi_cd(EmuViommu *viommu, const uint64_t *cmd, bool all)
 
 /*
  * arm_vsmmu_convert_user_cmd(): the checks of cmd_validate(), and the
- * vSID of CFGI_CD(_ALL) must name a vDEVICE (arm_vsmmu_vsid_to_sid()).
+ * vSID of CFGI_CD(_ALL) and ATC_INV must name a vDEVICE
+ * (arm_vsmmu_vsid_to_sid()).
  */
 static int smmu_inv_check(EmuViommu *viommu, const void *entry)
 {
@@ -1265,7 +1299,8 @@ static int smmu_inv_check(EmuViommu *viommu, const void *entry)
     int rc = cmd_validate(viommu->iommu, cmd);
     unsigned op = field_get(CMD0_OP, cmd[0]);
 
-    if (!rc && (op == CMD_CFGI_CD || op == CMD_CFGI_CD_ALL) &&
+    if (!rc && (op == CMD_CFGI_CD || op == CMD_CFGI_CD_ALL ||
+                op == CMD_ATC_INV) &&
         !emu_viommu_find_dev(viommu, field_get(CMD0_SID, cmd[0]))) {
         rc = -EIO;
     }
@@ -1300,6 +1335,8 @@ static int smmu_invalidate(EmuHwpt *hwpt, EmuViommu *viommu, void *entry)
         return 0;
     case CMD_CFGI_CD:
         return cfgi_cd(viommu, cmd, false);
+    case CMD_ATC_INV:
+        return 0;               /* no ATC: nothing cached to drop */
     default:
         return cfgi_cd(viommu, cmd, true);
     }

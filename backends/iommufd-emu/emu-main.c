@@ -576,6 +576,7 @@ void emu_hw_config_default(EmuHwConfig *cfg, EmuHwKind kind)
         cfg->smmu.ril = true;
         cfg->smmu.gran16k = true;
         cfg->smmu.gran64k = true;
+        cfg->smmu.cd2l = true;
         break;
     case EMU_HW_SELFTEST:
         /* What the kernel's mock IOMMU offers; devices choose PASID */

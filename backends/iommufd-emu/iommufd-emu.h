@@ -55,6 +55,10 @@ typedef struct EmuHwConfig {
             bool ril;           /* range invalidation */
             bool gran16k;
             bool gran64k;
+            bool cd2l;          /* 2-level CD tables */
+            bool ats;           /* PCIe ATS (IDR0.ATS) */
+            /* IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI */
+            bool errata_t264;
         } smmu;
     };
 } EmuHwConfig;

@@ -6,7 +6,9 @@
  * guest's StreamIDs: the host translates them through the vDEVICEs); all
  * of them between two CMD_SYNCs go to the host in ONE
  * IOMMU_HWPT_INVALIDATE on the vIOMMU, in order, before the CMD_SYNC
- * completes. A refused command stops the guest's queue there.
+ * completes. A refused command stops the guest's queue there. On a host
+ * with erratum T264-SMMU-3 the TLBI and CFGI commands of each call are
+ * sent again once it completed (smmu-nest-caps.c).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -17,11 +19,13 @@
 #include "smmu-nest-internal.h"
 #include "trace.h"
 
-int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,
+#define VCMD_OP(w)              ((w)[0] & 0xff)
+#define VCMD_ATC_INV            0x40
+
+static int smmu_nest_inv_call(VNestSmmu *n, uint32_t id, uint32_t data_type,
                               uint32_t entry_len, const void *entries,
                               uint32_t num, uint32_t *done)
 {
-    VNestSmmu *n = opaque;
     int ret;
 
     *done = num;
@@ -36,9 +40,60 @@ int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,
     return ret;
 }
 
+/*
+ * T264-SMMU-3: the TLBI and CFGI commands of @entries again, after the
+ * call that ended with the host's CMD_SYNC; ATC_INV needs no repeat
+ * (arm_smmu_erratum_cmd_needs_repeating()). On failure *@done is the
+ * index in @entries of the command refused.
+ */
+static int smmu_nest_inv_repeat(VNestSmmu *n, uint32_t id,
+                                uint32_t data_type, const void *entries,
+                                uint32_t num, uint32_t *done)
+{
+    const struct iommu_viommu_arm_smmuv3_invalidate *e = entries;
+    g_autofree struct iommu_viommu_arm_smmuv3_invalidate *again =
+        g_new(struct iommu_viommu_arm_smmuv3_invalidate, num);
+    g_autofree uint32_t *from = g_new(uint32_t, num);
+    uint32_t i, k = 0, sent;
+    int ret;
+
+    for (i = 0; i < num; i++) {
+        uint64_t w0 = le64_to_cpu(e[i].cmd[0]);
+
+        if (VCMD_OP(&w0) != VCMD_ATC_INV) {
+            from[k] = i;
+            again[k++] = e[i];
+        }
+    }
+    if (!k) {
+        return 0;
+    }
+    ret = smmu_nest_inv_call(n, id, data_type, sizeof(*again), again, k,
+                             &sent);
+    if (ret) {
+        *done = from[MIN(sent, k - 1)];
+    }
+    return ret;
+}
+
+int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,
+                       uint32_t entry_len, const void *entries,
+                       uint32_t num, uint32_t *done)
+{
+    VNestSmmu *n = opaque;
+    int ret;
+
+    ret = smmu_nest_inv_call(n, id, data_type, entry_len, entries, num,
+                             done);
+    if (ret || !n->repeat_inv) {
+        return ret;
+    }
+    assert(entry_len == sizeof(struct iommu_viommu_arm_smmuv3_invalidate));
+    return smmu_nest_inv_repeat(n, id, data_type, entries, num, done);
+}
+
 /* ---- commands, batched up to CMD_SYNC ---- */
 
-#define VCMD_OP(w)              ((w)[0] & 0xff)
 #define VCMD_SSEC               (1u << 10)
 #define VCMD_CFGI_CD            0x05
 #define VCMD_CFGI_CD_ALL        0x06
@@ -47,7 +102,6 @@ int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,
 #define VCMD_TLBI_NH_VA         0x12
 #define VCMD_TLBI_NH_VAA        0x13
 #define VCMD_TLBI_NSNH_ALL      0x30
-#define VCMD_ATC_INV            0x40
 
 static bool smmu_nest_has_sid(VNestSmmu *n, uint32_t sid)
 {

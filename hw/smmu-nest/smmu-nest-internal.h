@@ -2,7 +2,8 @@
  * VNest arm-smmuv3 nesting: the state the nest module's files share
  *
  * smmu-nest.c (plug, STEs), smmu-nest-cmd.c (commands batched up to
- * CMD_SYNC).
+ * CMD_SYNC), smmu-nest-caps.c (the options, the guest's ID registers and
+ * the host's).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -10,6 +11,7 @@
 #ifndef HW_SMMU_NEST_INTERNAL_H
 #define HW_SMMU_NEST_INTERNAL_H
 
+#include "qapi/qapi-types-common.h"
 #include "hw/arm/smmuv3.h"
 #include "hw/arm/smmuv3-internal.h"
 #include "hw/pci/pci_device.h"
@@ -61,6 +63,14 @@ typedef struct SmmuNestStats {
     uint64_t inv_entries;
 } SmmuNestStats;
 
+/* The accel=on options: what the guest's ID registers offer */
+typedef struct SmmuNestCaps {
+    OnOffAuto ats;              /* IDR0.ATS */
+    OnOffAuto ril;              /* IDR3.RIL */
+    int ssidsize;               /* IDR1.SSIDSIZE, -1: auto; CD2L when > 0 */
+    int oas;                    /* IDR5.OAS in bits, -1: auto */
+} SmmuNestCaps;
+
 typedef struct SmmuNestDev {
     VNestSmmu *nest;
     HostIOMMUDevice *hiod;
@@ -91,6 +101,8 @@ struct VNestSmmu {
     Error *migration_blocker;
     VnestInvBatch *batch;       /* commands for the vIOMMU, to CMD_SYNC */
     uint32_t batch_cons;        /* raw CMDQ_CONS of its first command */
+    bool repeat_inv;            /* host erratum: TLBI/CFGI sent twice */
+    SmmuNestCaps caps;
 };
 
 /* The nested device at @bus/@devfn behind @bs (accel=on), or NULL. */
@@ -100,9 +112,21 @@ SmmuNestDev *smmu_nest_find_dev(SMMUState *bs, PCIBus *bus, int devfn);
 void smmu_nest_msi_claim(SmmuNestDev *d);
 void smmu_nest_msi_release(SmmuNestDev *d);
 
+/* smmu-nest.c: @s's nest state, created with its defaults on first use */
+VNestSmmu *smmu_nest_state(SMMUv3State *s);
+
 /* smmu-nest-cmd.c: the batch's sender, set up at realize */
 int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,
                        uint32_t entry_len, const void *entries,
                        uint32_t num, uint32_t *done);
+
+/* smmu-nest-caps.c */
+void smmu_nest_caps_init(SmmuNestCaps *c);
+void smmu_nest_caps_class_init(ObjectClass *klass);
+/* The options' values: accel=off takes only the defaults. */
+bool smmu_nest_caps_realize(VNestSmmu *n, Error **errp);
+/* IOMMU_GET_HW_INFO @hw of a device to plug: can the host back them? */
+bool smmu_nest_caps_check(VNestSmmu *n, const VNestHwInfo *hw,
+                          const char *name, Error **errp);
 
 #endif

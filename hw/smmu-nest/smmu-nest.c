@@ -54,12 +54,13 @@
 #include "smmu-nest-internal.h"
 #include "trace.h"
 
-static VNestSmmu *smmu_nest_state(SMMUv3State *s)
+VNestSmmu *smmu_nest_state(SMMUv3State *s)
 {
     if (!s->vnest) {
         s->vnest = g_new0(VNestSmmu, 1);
         s->vnest->s = s;
         QLIST_INIT(&s->vnest->devs);
+        smmu_nest_caps_init(&s->vnest->caps);
     }
     return s->vnest;
 }
@@ -169,6 +170,7 @@ void vnest_smmuv3_class_init(ObjectClass *klass)
         object_class_property_set_description(klass, stats[i].name,
                                               stats[i].desc);
     }
+    smmu_nest_caps_class_init(klass);
 }
 
 /* ---- realize ---- */
@@ -186,6 +188,9 @@ bool vnest_smmuv3_realize(SMMUv3State *s, Error **errp)
 {
     VNestSmmu *n = smmu_nest_state(s);
 
+    if (!smmu_nest_caps_realize(n, errp)) {
+        return false;
+    }
     if (!n->accel) {
         return true;
     }
@@ -295,8 +300,9 @@ SmmuNestDev *smmu_nest_find_dev(SMMUState *bs, PCIBus *bus, int devfn)
 
 static void smmu_nest_sync_dev(SmmuNestDev *d);
 
-static bool smmu_nest_check(HostIOMMUDevice *hiod, const char *name,
-                            VNestHostDevInfo *info, Error **errp)
+static bool smmu_nest_check(VNestSmmu *n, HostIOMMUDevice *hiod,
+                            const char *name, VNestHostDevInfo *info,
+                            Error **errp)
 {
     VNestHwInfo hw;
 
@@ -323,7 +329,7 @@ static bool smmu_nest_check(HostIOMMUDevice *hiod, const char *name,
                    "use accel=off", name, hw.type);
         return false;
     }
-    return true;
+    return smmu_nest_caps_check(n, &hw, name, errp);
 }
 
 bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
@@ -344,7 +350,7 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
         error_setg(errp, "%s: StreamID 0x%x is nested already", name, sid);
         return false;
     }
-    if (!smmu_nest_check(hiod, name, &info, errp)) {
+    if (!smmu_nest_check(n, hiod, name, &info, errp)) {
         return false;
     }
     if (!n->viommu_id) {
@@ -440,6 +446,7 @@ void vnest_smmu_unset_iommu_device(SMMUState *bs, PCIBus *bus, int devfn)
         iommufd_backend_free_id(n->be, n->viommu_id);
         n->viommu_id = 0;
         n->be = NULL;
+        n->repeat_inv = false;
         if (n->migration_blocker) {
             migrate_del_blocker(&n->migration_blocker);
         }

@@ -20,9 +20,14 @@ struct SMMUEventInfo;
 
 /* ---- called by smmuv3.c / smmu-common.c ---- */
 
-/* The accel property and the x-nest-* counters. */
+/* The accel, ats, ril, ssidsize, oas properties, the x-nest-* counters. */
 void vnest_smmuv3_class_init(ObjectClass *klass);
 bool vnest_smmuv3_realize(SMMUv3State *s, Error **errp);
+/*
+ * Reset, after smmuv3_init_regs(): with accel=on, the ID registers the
+ * options ask for (hook 0010).
+ */
+void vnest_smmuv3_init_regs(SMMUv3State *s);
 
 /*
  * PCIIOMMUOps.set_iommu_device / unset_iommu_device of any SMMU: with

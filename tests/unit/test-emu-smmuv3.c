@@ -62,6 +62,28 @@ static void setup_small(SmmuTest *t, gconstpointer data)
     emu_fixture_setup_cfg(&t->f, &cfg);
 }
 
+/* An SMMU with ATS (IDR0.ATS), as x-host-ats=on makes it */
+static void setup_ats(SmmuTest *t, gconstpointer data)
+{
+    EmuHwConfig cfg;
+
+    memset(t, 0, sizeof(*t));
+    emu_hw_config_default(&cfg, EMU_HW_SMMUV3);
+    cfg.smmu.ats = true;
+    emu_fixture_setup_cfg(&t->f, &cfg);
+}
+
+/* An SMMU without 2-level CD tables, as x-host-cd2l=off makes it */
+static void setup_no_cd2l(SmmuTest *t, gconstpointer data)
+{
+    EmuHwConfig cfg;
+
+    memset(t, 0, sizeof(*t));
+    emu_hw_config_default(&cfg, EMU_HW_SMMUV3);
+    cfg.smmu.cd2l = false;
+    emu_fixture_setup_cfg(&t->f, &cfg);
+}
+
 static void teardown(SmmuTest *t, gconstpointer data)
 {
     emu_fixture_teardown(&t->f);
@@ -241,14 +263,15 @@ typedef struct HwInfoCase {
     uint8_t ssid_bits, ias;
     unsigned oas;               /* IDR5.OAS expected */
     unsigned vax;               /* IDR5.VAX expected */
+    bool cd2l, ats, errata_t264;
 } HwInfoCase;
 
 static const HwInfoCase hw_info_cases[] = {
-    { true, true, true, true, 20, 48, 5, 0 },
-    { false, false, false, false, 0, 40, 2, 0 },
-    { true, false, true, false, 8, 44, 4, 0 },
-    { true, true, false, true, 16, 52, 6, 1 },
-    { true, true, true, true, 20, 33, 0, 0 },
+    { true, true, true, true, 20, 48, 5, 0, true, false },
+    { false, false, false, false, 0, 40, 2, 0, false, false },
+    { true, false, true, false, 8, 44, 4, 0, true, true },
+    { true, true, false, true, 16, 52, 6, 1, false, true },
+    { true, true, true, true, 20, 33, 0, 0, true, false, true },
 };
 
 static uint32_t bits_of(uint32_t v, unsigned hi, unsigned lo)
@@ -263,9 +286,10 @@ static void check_idrs(const HwInfoCase *c,
     g_assert_cmpuint(bits_of(info->idr[0], 1, 1), ==, 1);      /* S1P */
     g_assert_cmpuint(bits_of(info->idr[0], 3, 2), ==, 2);      /* TTF */
     g_assert_cmpuint(bits_of(info->idr[0], 4, 4), ==, 1);      /* COHACC */
+    g_assert_cmpuint(bits_of(info->idr[0], 10, 10), ==, c->ats);
     g_assert_cmpuint(bits_of(info->idr[0], 12, 12), ==, 1);    /* ASID16 */
     g_assert_cmpuint(bits_of(info->idr[0], 18, 18), ==, 1);    /* VMID16 */
-    g_assert_cmpuint(bits_of(info->idr[0], 19, 19), ==, 1);    /* CD2L */
+    g_assert_cmpuint(bits_of(info->idr[0], 19, 19), ==, c->cd2l);
     g_assert_cmpuint(bits_of(info->idr[0], 22, 21), ==, 2);    /* LE */
     g_assert_cmpuint(bits_of(info->idr[0], 28, 27), ==, 1);    /* 2-lvl */
     g_assert_cmpuint(bits_of(info->idr[1], 5, 0), ==, 16);     /* SID */
@@ -295,6 +319,9 @@ static void test_hw_info(gconstpointer data)
     cfg.smmu.gran16k = c->gran16k;
     cfg.smmu.gran64k = c->gran64k;
     cfg.smmu.ssid_bits = c->ssid_bits;
+    cfg.smmu.cd2l = c->cd2l;
+    cfg.smmu.ats = c->ats;
+    cfg.smmu.errata_t264 = c->errata_t264;
     cfg.ias = c->ias;
     emu_fixture_setup_cfg(&f, &cfg);
     memset(&info, 0xa5, sizeof(info));
@@ -302,7 +329,8 @@ static void test_hw_info(gconstpointer data)
     g_assert_cmpint(ctx_ioctl(&f, IOMMU_GET_HW_INFO, &cmd), ==, 0);
     g_assert_cmpuint(cmd.out_data_type, ==, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
     g_assert_cmpuint(cmd.data_len, ==, sizeof(info));
-    g_assert_cmpuint(info.flags, ==, 0);
+    g_assert_cmpuint(info.flags, ==, c->errata_t264 ?
+                     IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI : 0);
     g_assert_cmpuint(info.__reserved, ==, 0);
     g_assert_cmphex(info.aidr, ==, 0x02);                      /* v3.2 */
     check_idrs(c, &info);
@@ -1054,6 +1082,25 @@ static void test_cd_two_level(SmmuTest *t, gconstpointer data)
     expect_no_event(t);
 }
 
+/*
+ * Without IDR0.CD2L an STE with SubstreamIDs and a 2-level S1Fmt is
+ * ILLEGAL (the modelling choice QEMU's SMMUv3 makes too); linear tables
+ * still work.
+ */
+static void test_no_cd2l(SmmuTest *t, gconstpointer data)
+{
+    CdSet s;
+
+    nest_up(t, true, EVQ_DEPTH);
+    cd_set_init(t, &s);
+    ste_install_cfg(t, S1_STE_CFG_S1, s.table, S1_FMT_2L_4K, 8,
+                    S1_DSS_SSID0);
+    expect_config_event(t, 1, IOVA, S1_EVT_C_BAD_STE);
+    ste_install_cfg(t, S1_STE_CFG_S1, s.table, S1_FMT_LINEAR, 2,
+                    S1_DSS_SSID0);
+    expect_cd(t, &s, 1, 1);
+}
+
 /* CDs the hardware refuses (C_BAD_CD); tables stage 2 does not map */
 static void test_cd_bad(SmmuTest *t, gconstpointer data)
 {
@@ -1723,6 +1770,23 @@ static void test_inv_array(SmmuTest *t, gconstpointer data)
 }
 
 /* What a smaller SMMU (no RIL, 4K only, 4-bit SSIDs, 40-bit OAS) refuses */
+/*
+ * With ATS the kernel takes ATC_INV (arm_vsmmu_validate_user_cmd(),
+ * 7.3.4): a known vSID, SSV and an SSID with substreams, a Size up to
+ * 52; a Size above it and an unknown vSID stay EIO.
+ */
+static void test_atc_inv_ats(SmmuTest *t, gconstpointer data)
+{
+    S1Cmd c = s1_cmd_sid(S1_CMD_ATC_INV, VSID, 5, true);
+
+    nest_up(t, true, EVQ_DEPTH);
+    g_assert_cmpint(inv1_err(t, c), ==, 0);
+    g_assert_cmpint(inv1_err(t, cmd_or(c, 0, 52)), ==, 0);
+    g_assert_cmpint(inv1_err(t, cmd_or(c, 0, 53)), ==, EIO);
+    g_assert_cmpint(inv1_err(t, s1_cmd_sid(S1_CMD_ATC_INV, VSID + 1, 0,
+                                           false)), ==, EIO);
+}
+
 static void test_small_smmu(SmmuTest *t, gconstpointer data)
 {
     uint64_t cd, cd0, v;
@@ -1958,6 +2022,10 @@ int main(int argc, char **argv)
     SMMU_TEST("inv/batch-issue", test_batch_issue);
     SMMU_TEST("inv/commands", test_inv_commands);
     SMMU_TEST("inv/array", test_inv_array);
+    g_test_add("/emu/smmuv3/cd/no-cd2l", SmmuTest, NULL, setup_no_cd2l,
+               test_no_cd2l, teardown);
+    g_test_add("/emu/smmuv3/inv/atc-inv-ats", SmmuTest, NULL, setup_ats,
+               test_atc_inv_ats, teardown);
     g_test_add("/emu/smmuv3/small-smmu", SmmuTest, NULL, setup_small,
                test_small_smmu, teardown);
     g_test_add_func("/emu/smmuv3/fail-nth", test_fail_nth);
