@@ -2,7 +2,7 @@
  * VNest arm-smmuv3 nesting: the state the nest module's files share
  *
  * smmu-nest.c (plug, STEs), smmu-nest-cmd.c (commands batched up to
- * CMD_SYNC).
+ * CMD_SYNC), smmu-nest-event.c (host events into the guest's EVTQ).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -60,6 +60,28 @@ typedef struct SmmuNestStats {
     uint64_t inv_entries;
 } SmmuNestStats;
 
+/* smmu-nest-event.c: the x-nest-* counters of the event path */
+typedef struct SmmuNestEventStats {
+    uint64_t host_events;       /* event records read from the vEVENTQ */
+    uint64_t events;            /* ... written to the guest's EVTQ */
+    uint64_t events_lost;       /* lost on the host (LOST_EVENTS, gaps) */
+    uint64_t events_overflow;   /* lost to a full guest EVTQ */
+    uint64_t events_discarded;  /* dropped: the guest's EVTQ is off */
+    uint64_t events_bad;        /* records refused (length, type, SID) */
+} SmmuNestEventStats;
+
+/* The vIOMMU's vEVENTQ (IOMMU_VEVENTQ_TYPE_ARM_SMMUV3) */
+typedef struct SmmuNestEventq {
+    uint32_t id;                /* 0: none */
+    int fd;                     /* valid while id != 0 */
+    uint32_t depth;             /* x-nest-veventq-depth */
+    uint32_t next_seq;          /* the sequence number the host owes next */
+    bool reading;               /* fd handler installed (VM running) */
+    uint8_t *buf;
+    VMChangeStateEntry *vm_state;
+    SmmuNestEventStats stats;
+} SmmuNestEventq;
+
 typedef struct SmmuNestDev {
     VNestSmmu *nest;
     HostIOMMUDevice *hiod;
@@ -87,11 +109,23 @@ struct VNestSmmu {
     Error *migration_blocker;
     VnestInvBatch *batch;       /* commands for the vIOMMU, to CMD_SYNC */
     uint32_t batch_cons;        /* raw CMDQ_CONS of its first command */
+    SmmuNestEventq evq;         /* host events for the guest's EVTQ */
 };
+
+/* smmu-nest.c: the nest state of @s, created on first use */
+VNestSmmu *smmu_nest_state(SMMUv3State *s);
 
 /* smmu-nest-cmd.c: the batch's sender, set up at realize */
 int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,
                        uint32_t entry_len, const void *entries,
                        uint32_t num, uint32_t *done);
+
+/*
+ * smmu-nest-event.c: the vEVENTQ, allocated right after the vIOMMU and
+ * freed right before it; its properties and counters at class init.
+ */
+void smmu_nest_event_class_init(ObjectClass *klass);
+void smmu_nest_event_alloc(VNestSmmu *n);
+void smmu_nest_event_free(VNestSmmu *n);
 
 #endif
