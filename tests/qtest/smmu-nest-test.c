@@ -882,6 +882,33 @@ static void test_events_off(void)
     nest_fini(&t);
 }
 
+/* The event queue is not in memory: GERROR.EVENTQ_ABT_ERR, no record. */
+static void test_events_abort(void)
+{
+    Nest t;
+    uint32_t cr0;
+
+    nest_init(&t);
+    smmu_guest_enable(t.g, true);
+    smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    cr0 = smmu_guest_readl(t.g, SMMU_CR0);
+    smmu_guest_write_cr0(t.g, cr0 & ~SMMU_CR0_EVTQEN);
+    /* 1 TiB: nothing there on this machine */
+    smmu_guest_writel(t.g, SMMU_EVTQ_BASE, 7);
+    smmu_guest_writel(t.g, SMMU_EVTQ_BASE + 4, 0x100);
+    smmu_guest_write_cr0(t.g, cr0);
+    g_assert_cmphex(smmu_guest_readl(t.g, SMMU_GERROR) ^
+                    smmu_guest_readl(t.g, SMMU_GERRORN), ==, 0);
+    dma_refused(&t, 0, IOVA);
+    wait_host_events(&t, 1);
+    g_assert_cmphex(smmu_guest_readl(t.g, SMMU_GERROR) ^
+                    smmu_guest_readl(t.g, SMMU_GERRORN), ==,
+                    SMMU_GERROR_EVTQ_ABT_ERR);
+    g_assert_cmpuint(nstat(&t, "events"), ==, 0);
+    g_assert_cmpuint(smmu_guest_readl(t.g, SMMU_EVTQ_PROD), ==, 0);
+    nest_fini(&t);
+}
+
 /*
  * Reset: the vEVENTQ stays (it lives as long as the vIOMMU), the host
  * holds as many objects as before, and events reach the guest's queue
@@ -949,6 +976,7 @@ int main(int argc, char **argv)
     qtest_add_data_func("/vnest/smmu-nest/events-full/emulated",
                         GINT_TO_POINTER(true), test_events_full);
     qtest_add_func("/vnest/smmu-nest/events-off", test_events_off);
+    qtest_add_func("/vnest/smmu-nest/events-abort", test_events_abort);
     qtest_add_func("/vnest/smmu-nest/events-reset", test_events_reset);
     return g_test_run();
 }
