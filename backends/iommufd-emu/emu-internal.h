@@ -351,6 +351,11 @@ struct EmuHwOps {
      */
     void (*domain_unset)(EmuHwpt *old, EmuIdev *idev, uint32_t pasid);
     /*
+     * The device's @pasid now uses the nested @hwpt: the attach or
+     * replace is committed, nothing can fail it any more (may be NULL).
+     */
+    void (*nested_set)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid);
+    /*
      * PCIe PRI (PRS and PDS in VT-d's ECAP): a device with PRI has it
      * enabled, attaching a fault-capable HWPT needs it (ENODEV), and a
      * recoverable fault (EmuWalk.recoverable) becomes a page request.
