@@ -787,6 +787,7 @@ static void test_events_lost(void)
     vm_run(&t, true);
     wait_host_events(&t, 2);
     g_assert_cmpuint(nstat(&t, "events_lost"), ==, 2);
+    g_assert_cmpuint(nstat(&t, "events_overflow"), ==, 0);
     expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA, false);
     expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA + PAGE, false);
     expect_no_event(&t);
