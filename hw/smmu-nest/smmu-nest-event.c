@@ -63,20 +63,23 @@
 #define EVT_SIZE                    sizeof(struct iommu_vevent_arm_smmuv3)
 #define EVT_HDR_SIZE                sizeof(struct iommufd_vevent_header)
 
-/* Records read from the host per read() */
+/*
+ * Records read from the host per read(), and reads per main-loop turn
+ * (the fd stays readable if more wait: the next turn takes them).
+ */
 #define SMMU_NEST_READ_RECORDS      64
 #define SMMU_NEST_READ_SIZE         (SMMU_NEST_READ_RECORDS * \
                                      (EVT_HDR_SIZE + EVT_SIZE))
+#define SMMU_NEST_READS_PER_TURN    8
 
 /* ---- the guest's event queue ---- */
 
 /*
- * The event queue had no room for an event (IHI 0070 7.4): toggle
- * SMMU_EVENTQ_PROD.OVFLG unless an overflow is pending already (OVFLG
- * differs from SMMU_EVENTQ_CONS.OVACKFLG until software acknowledges).
- * Also called by QEMU's own event writer (hook patch 0009).
+ * Events were lost (IHI 0070 7.4): toggle SMMU_EVENTQ_PROD.OVFLG unless
+ * an overflow is pending already (OVFLG differs from
+ * SMMU_EVENTQ_CONS.OVACKFLG until software acknowledges it).
  */
-void vnest_smmuv3_evtq_overflow(SMMUv3State *s)
+static void smmu_nest_evtq_flag_overflow(SMMUv3State *s)
 {
     SMMUQueue *q = &s->eventq;
     bool pending = (q->prod ^ q->cons) & EVT_Q_OVERFLOW;
@@ -84,10 +87,19 @@ void vnest_smmuv3_evtq_overflow(SMMUv3State *s)
     if (!pending) {
         q->prod ^= EVT_Q_OVERFLOW;
     }
+    trace_vnest_smmu_evtq_overflow(q->prod, q->cons, pending);
+}
+
+/*
+ * The event queue had no room for an event: it is lost, and flagged.
+ * Also called by QEMU's own event writer (hook patch 0009).
+ */
+void vnest_smmuv3_evtq_overflow(SMMUv3State *s)
+{
     if (s->vnest) {
         s->vnest->evq.stats.events_overflow++;
     }
-    trace_vnest_smmu_evtq_overflow(q->prod, q->cons, pending);
+    smmu_nest_evtq_flag_overflow(s);
 }
 
 typedef enum SmmuEvtqPut {
@@ -155,7 +167,7 @@ static void smmu_nest_lost(VNestSmmu *n, uint64_t count)
 {
     n->evq.stats.events_lost += count;
     if (smmuv3_eventq_enabled(n->s)) {
-        vnest_smmuv3_evtq_overflow(n->s);
+        smmu_nest_evtq_flag_overflow(n->s);
     }
 }
 
@@ -272,8 +284,9 @@ static void smmu_nest_readable(void *opaque)
     SmmuNestEventq *q = &n->evq;
     bool written = false;
     ssize_t len;
+    unsigned i;
 
-    for (;;) {
+    for (i = 0; i < SMMU_NEST_READS_PER_TURN; i++) {
         len = vnest_iommufd_fd_read(n->be, q->fd, q->buf,
                                     SMMU_NEST_READ_SIZE);
         if (len > 0) {
@@ -287,8 +300,9 @@ static void smmu_nest_readable(void *opaque)
             /* Not transient: stop, rather than spin on a readable fd. */
             n->stats.host_errors++;
             error_report("arm-smmuv3: reading the host vEVENTQ %u failed, "
-                         "host events no longer reach the guest: %s",
-                         q->id, strerror(errno));
+                         "its events stop reaching the guest (until the VM "
+                         "is stopped and resumed): %s", q->id,
+                         strerror(errno));
             smmu_nest_listen(n, false);
         }
         break;
