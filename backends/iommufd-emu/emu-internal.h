@@ -607,7 +607,8 @@ void emu_veventq_report(EmuViommu *viommu, uint32_t type,
 /*
  * The same for a command (the selftest's TRIGGER_VEVENT): the record's
  * allocation is an injection point; -ENOMEM when it failed, the event
- * then lost (a LOST_EVENTS header queued in its place).
+ * then lost (a LOST_EVENTS header queued in its place); -EOPNOTSUPP when
+ * the vIOMMU has no queue of @type.
  */
 int emu_veventq_report_task(EmuViommu *viommu, uint32_t type,
                             const void *payload, size_t len);
