@@ -121,6 +121,10 @@ static void domain_set(EmuIdev *idev, uint32_t pasid, EmuHwpt *hwpt)
             hwpt->parent->nested_attached++;
         }
         g_hash_table_insert(idev->attach, pasid_key(pasid), hwpt);
+        if (hwpt->obj.type == EMU_OBJ_HWPT_NESTED &&
+            hwpt->iommu->ops->nested_set) {
+            hwpt->iommu->ops->nested_set(hwpt, idev, pasid);
+        }
     } else {
         g_hash_table_remove(idev->attach, pasid_key(pasid));
     }

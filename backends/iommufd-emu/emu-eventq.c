@@ -242,7 +242,8 @@ static int veventq_report(EmuViommu *viommu, uint32_t type,
     int rc = 0;
 
     if (!q) {
-        return 0;
+        /* iommufd_viommu_report_event(): no queue of that type */
+        return -EOPNOTSUPP;
     }
     /*
      * iommufd_viommu_report_event(): the record is allocated first; if

@@ -290,11 +290,17 @@ typedef struct SmmuCdEntry {
     GList link;                 /* in SmmuState.cd_order */
 } SmmuCdEntry;
 
-/* Per physical SMMU: its configuration cache. */
+/* Per physical SMMU: its configuration cache, its masters' vSIDs. */
 struct SmmuState {
     unsigned users;             /* nested HWPTs alive on this SMMU */
     GHashTable *cds;            /* SmmuCdKey -> SmmuCdEntry */
     GQueue cd_order;            /* SmmuCdEntry of cds, oldest first */
+    /*
+     * EmuIdev -> its vmaster's vSID + 1 (0: none), set at each nested
+     * attach (smmu_nested_set()); an entry outlives its idev harmlessly,
+     * a new idev at the same address is set before it can fault.
+     */
+    GHashTable *vmasters;
 };
 
 /* The configuration cache holds this many CDs, replacing the oldest. */
@@ -449,6 +455,7 @@ static void state_ref(EmuIommu *iommu)
         s->cds = g_hash_table_new_full(cd_key_hash, cd_key_equal, NULL,
                                        cd_entry_free);
         g_queue_init(&s->cd_order);
+        s->vmasters = g_hash_table_new(g_direct_hash, g_direct_equal);
         iommu->hw_state = s;
     }
     s->users++;
@@ -464,6 +471,7 @@ static void state_unref(EmuIommu *iommu)
     }
     iommu->hw_state = NULL;
     g_hash_table_destroy(s->cds);
+    g_hash_table_destroy(s->vmasters);
     g_assert(!s->cd_order.length);
     g_free(s);
 }
@@ -575,6 +583,26 @@ static int smmu_nested_attach(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid)
     return 0;
 }
 
+/*
+ * The attach is committed (arm_smmu_attach_commit_vmaster()): the vSID
+ * the device's events carry is its vDEVICE's on the nested domain's
+ * vIOMMU now (arm_smmu_attach_prepare_vmaster()); none (an abort or
+ * bypass STE attached before the vDEVICE existed) keeps its events with
+ * the host until the next attach, and a vDEVICE destroyed later leaves
+ * the vSID in place (iommufd_vdevice_abort() does not reach the driver).
+ */
+static void smmu_nested_set(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid)
+{
+    SmmuState *s = state_find(hwpt->iommu);
+    EmuVdevice *vdev = idev->vdev;
+    gsize vsid = 0;
+
+    if (vdev && vdev->viommu == hwpt->viommu) {
+        vsid = (uint32_t)vdev->virt_id + 1ULL;
+    }
+    g_hash_table_insert(s->vmasters, idev, GSIZE_TO_POINTER(vsid));
+}
+
 static void smmu_nested_free(EmuHwpt *hwpt)
 {
     SmmuState *s = state_find(hwpt->iommu);
@@ -586,15 +614,22 @@ static void smmu_nested_free(EmuHwpt *hwpt)
 
 /* ---- faults and event records ---- */
 
-/* The StreamID events carry: the guest's vSID (physical if none). */
+/* The device's vmaster vSID + 1, 0 if it has none (smmu_nested_set()). */
+static gsize req_vmaster(const EmuHwpt *hwpt, const EmuIdev *idev)
+{
+    return GPOINTER_TO_SIZE(g_hash_table_lookup(
+                                state_find(hwpt->iommu)->vmasters, idev));
+}
+
+/*
+ * The StreamID events carry: the vmaster's vSID (arm_vmaster_report_event()
+ * puts it in place of the physical one), physical if none.
+ */
 static uint32_t req_sid(const SmmuReq *r)
 {
-    EmuVdevice *vdev = r->idev->vdev;
+    gsize vsid = req_vmaster(r->hwpt, r->idev);
 
-    if (vdev && vdev->viommu == r->hwpt->viommu) {
-        return vdev->virt_id;
-    }
-    return r->idev->dev->rid;
+    return vsid ? vsid - 1 : r->idev->dev->rid;
 }
 
 static uint64_t req_rnw(const SmmuReq *r)
@@ -659,18 +694,24 @@ static int s2_fetch_fault(SmmuReq *r, unsigned class, uint64_t ipa)
                       "stage 2 fault on a table walk");
 }
 
+/*
+ * arm_smmu_handle_event(): a device with a vmaster gets its non-stage-2
+ * events (the model records only the kinds the kernel forwards: C_BAD_STE,
+ * F_STREAM_DISABLED, C_BAD_SUBSTREAMID, C_BAD_CD, F_TRANSLATION ..
+ * F_PERMISSION) on its vIOMMU's vEVENTQ, with the vSID
+ * (arm_vmaster_report_event()); others stay with the host.
+ */
 static void smmu_report_fault(EmuHwpt *hwpt, EmuIdev *idev,
                               const EmuWalk *w)
 {
-    EmuVdevice *vdev = idev->vdev;
     uint64_t evt[EVT_SIZE / 8];
     unsigned i;
 
     if (!field_get(EVT0_ID, w->hw[0]) || (w->hw[1] & EVT1_S2)) {
         return;                 /* nothing recorded, or the host's fault */
     }
-    if (!vdev || vdev->viommu != hwpt->viommu) {
-        return;                 /* no vSID to report it under */
+    if (!req_vmaster(hwpt, idev)) {
+        return;                 /* no vmaster: no vSID to report it under */
     }
     for (i = 0; i < G_N_ELEMENTS(evt); i++) {
         evt[i] = GUINT64_TO_LE(w->hw[i]);
@@ -1354,6 +1395,7 @@ const EmuHwOps emu_hw_smmuv3_ops = {
     .nested_flags = 0,
     .nested_alloc = smmu_nested_alloc,
     .nested_attach = smmu_nested_attach,
+    .nested_set = smmu_nested_set,
     .nested_free = smmu_nested_free,
     .inv_data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
     .inv_entry_size = sizeof(struct iommu_viommu_arm_smmuv3_invalidate),

@@ -351,6 +351,11 @@ struct EmuHwOps {
      */
     void (*domain_unset)(EmuHwpt *old, EmuIdev *idev, uint32_t pasid);
     /*
+     * The device's @pasid now uses the nested @hwpt: the attach or
+     * replace is committed, nothing can fail it any more (may be NULL).
+     */
+    void (*nested_set)(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid);
+    /*
      * PCIe PRI (PRS and PDS in VT-d's ECAP): a device with PRI has it
      * enabled, attaching a fault-capable HWPT needs it (ENODEV), and a
      * recoverable fault (EmuWalk.recoverable) becomes a page request.
@@ -602,7 +607,8 @@ void emu_veventq_report(EmuViommu *viommu, uint32_t type,
 /*
  * The same for a command (the selftest's TRIGGER_VEVENT): the record's
  * allocation is an injection point; -ENOMEM when it failed, the event
- * then lost (a LOST_EVENTS header queued in its place).
+ * then lost (a LOST_EVENTS header queued in its place); -EOPNOTSUPP when
+ * the vIOMMU has no queue of @type.
  */
 int emu_veventq_report_task(EmuViommu *viommu, uint32_t type,
                             const void *payload, size_t len);

@@ -3,7 +3,8 @@
  *
  * smmu-nest.c (plug, STEs), smmu-nest-cmd.c (commands batched up to
  * CMD_SYNC), smmu-nest-caps.c (the options, the guest's ID registers and
- * the host's).
+ * the host's), smmu-nest-event.c (host events into the guest's EVTQ),
+ * smmu-nest-msi.c (interrupt messages).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -71,6 +72,28 @@ typedef struct SmmuNestCaps {
     int oas;                    /* IDR5.OAS in bits, -1: auto */
 } SmmuNestCaps;
 
+/* smmu-nest-event.c: the x-nest-* counters of the event path */
+typedef struct SmmuNestEventStats {
+    uint64_t host_events;       /* event records read from the vEVENTQ */
+    uint64_t events;            /* ... written to the guest's EVTQ */
+    uint64_t events_lost;       /* lost on the host (LOST_EVENTS, gaps) */
+    uint64_t events_overflow;   /* lost to a full guest EVTQ */
+    uint64_t events_discarded;  /* dropped: the guest's EVTQ is off */
+    uint64_t events_bad;        /* records refused (length, type, SID) */
+} SmmuNestEventStats;
+
+/* The vIOMMU's vEVENTQ (IOMMU_VEVENTQ_TYPE_ARM_SMMUV3) */
+typedef struct SmmuNestEventq {
+    uint32_t id;                /* 0: none */
+    int fd;                     /* valid while id != 0 */
+    uint32_t depth;             /* x-nest-veventq-depth */
+    uint32_t next_seq;          /* the sequence number the host owes next */
+    bool reading;               /* fd handler installed (VM running) */
+    uint8_t *buf;
+    VMChangeStateEntry *vm_state;
+    SmmuNestEventStats stats;
+} SmmuNestEventq;
+
 typedef struct SmmuNestDev {
     VNestSmmu *nest;
     HostIOMMUDevice *hiod;
@@ -103,6 +126,7 @@ struct VNestSmmu {
     uint32_t batch_cons;        /* raw CMDQ_CONS of its first command */
     bool repeat_inv;            /* host erratum: TLBI/CFGI sent twice */
     SmmuNestCaps caps;
+    SmmuNestEventq evq;         /* host events for the guest's EVTQ */
 };
 
 /* The nested device at @bus/@devfn behind @bs (accel=on), or NULL. */
@@ -128,5 +152,13 @@ bool smmu_nest_caps_realize(VNestSmmu *n, Error **errp);
 /* IOMMU_GET_HW_INFO @hw of a device to plug: can the host back them? */
 bool smmu_nest_caps_check(VNestSmmu *n, const VNestHwInfo *hw,
                           const char *name, Error **errp);
+
+/*
+ * smmu-nest-event.c: the vEVENTQ, allocated right after the vIOMMU and
+ * freed right before it; its properties and counters at class init.
+ */
+void smmu_nest_event_class_init(ObjectClass *klass);
+void smmu_nest_event_alloc(VNestSmmu *n);
+void smmu_nest_event_free(VNestSmmu *n);
 
 #endif

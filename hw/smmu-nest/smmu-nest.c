@@ -29,7 +29,7 @@
  * Until the invalidation the host keeps the old STE, as hardware keeps a
  * cached one.
  *
- * The guest's commands: smmu-nest-cmd.c.
+ * The guest's commands: smmu-nest-cmd.c; host events: smmu-nest-event.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -171,6 +171,7 @@ void vnest_smmuv3_class_init(ObjectClass *klass)
                                               stats[i].desc);
     }
     smmu_nest_caps_class_init(klass);
+    smmu_nest_event_class_init(klass);
 }
 
 /* ---- realize ---- */
@@ -365,6 +366,7 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
         n->viommu_parent = info.hwpt_id;
         n->stats.viommus++;
         trace_vnest_smmu_viommu(n->viommu_id, info.hwpt_id);
+        smmu_nest_event_alloc(n);
     } else if (info.be != n->be) {
         error_setg(errp, "%s: bound to another iommufd than the devices "
                    "already nested by this arm-smmuv3", name);
@@ -443,6 +445,7 @@ void vnest_smmu_unset_iommu_device(SMMUState *bs, PCIBus *bus, int devfn)
     if (QLIST_EMPTY(&n->devs)) {
         /* Its commands go with it: no device is left to need them. */
         vnest_inv_batch_discard(n->batch);
+        smmu_nest_event_free(n);
         iommufd_backend_free_id(n->be, n->viommu_id);
         n->viommu_id = 0;
         n->be = NULL;

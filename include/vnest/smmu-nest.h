@@ -66,10 +66,19 @@ void vnest_smmuv3_cmd(SMMUv3State *s, const uint32_t *cmd, uint32_t cons);
  */
 bool vnest_smmuv3_cmd_sync(SMMUv3State *s, uint32_t *cons);
 
+/*
+ * The guest's event queue had no room for an event: OVFLG, as the
+ * architecture says (hook 0009 calls it from QEMU's own event writer).
+ */
+void vnest_smmuv3_evtq_overflow(SMMUv3State *s);
+
 /* ---- exported by smmuv3.c to the nest module ---- */
 
 /* smmu_find_ste(): 0, or a negative errno with @event filled in. */
 int vnest_smmuv3_find_ste(SMMUv3State *s, uint32_t sid, struct STE *ste,
                           struct SMMUEventInfo *event);
+/* smmuv3_trigger_irq() (hook 0009): pulse @irq if enabled, GERROR bits */
+void vnest_smmuv3_trigger_irq(SMMUv3State *s, SMMUIrq irq,
+                              uint32_t gerror_mask);
 
 #endif

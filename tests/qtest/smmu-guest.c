@@ -89,6 +89,7 @@ struct SmmuGuest {
     uint32_t cmd_prod;              /* with the wrap bit */
     uint64_t evtq;
     uint32_t evt_cons;              /* with the wrap bit */
+    uint32_t evt_ovack;             /* CONS.OVACKFLG */
     GHashTable *cd_tables;          /* sid -> CD table */
     GList *ctxs;
 };
@@ -220,6 +221,7 @@ void smmu_guest_enable(SmmuGuest *g, bool smmuen)
     smmu_guest_writel(g, SMMU_EVTQ_PROD, 0);
     smmu_guest_writel(g, SMMU_EVTQ_CONS, 0);
     g->evt_cons = 0;
+    g->evt_ovack = 0;
     smmu_guest_write_cr0(g, SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN);
 
     if (smmuen) {
@@ -622,8 +624,25 @@ bool smmu_guest_take_event(SmmuGuest *g, SmmuEvent *e)
         return false;
     }
     g->evt_cons = (g->evt_cons + 1) & EVTQ_WRAP_MASK;
-    smmu_guest_writel(g, SMMU_EVTQ_CONS, g->evt_cons);
+    smmu_guest_writel(g, SMMU_EVTQ_CONS, g->evt_cons | g->evt_ovack);
     return true;
+}
+
+unsigned smmu_guest_evtq_entries(SmmuGuest *g)
+{
+    return 1u << EVTQ_LOG2;
+}
+
+bool smmu_guest_evtq_overflowed(SmmuGuest *g)
+{
+    return (smmu_guest_readl(g, SMMU_EVTQ_PROD) ^ g->evt_ovack) &
+           SMMU_EVTQ_OVFLG;
+}
+
+void smmu_guest_evtq_ack_overflow(SmmuGuest *g)
+{
+    g->evt_ovack = smmu_guest_readl(g, SMMU_EVTQ_PROD) & SMMU_EVTQ_OVFLG;
+    smmu_guest_writel(g, SMMU_EVTQ_CONS, g->evt_cons | g->evt_ovack);
 }
 
 void smmu_guest_drain_events(SmmuGuest *g)

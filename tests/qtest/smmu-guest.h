@@ -32,6 +32,7 @@
 #define SMMU_CR1            0x28
 #define SMMU_CR2            0x2c
 #define SMMU_GBPA           0x44
+#define SMMU_IRQ_CTRL       0x50
 #define SMMU_GERROR         0x60
 #define SMMU_GERRORN        0x64
 #define SMMU_STRTAB_BASE    0x80
@@ -47,6 +48,9 @@
 #define SMMU_CR0_EVTQEN     (1u << 2)
 #define SMMU_CR0_CMDQEN     (1u << 3)
 #define SMMU_GERROR_CMDQ_ERR (1u << 0)
+#define SMMU_GERROR_EVTQ_ABT_ERR (1u << 2)
+#define SMMU_IRQ_CTRL_EVTQ_IRQEN (1u << 2)
+#define SMMU_EVTQ_OVFLG     (1u << 31)  /* PROD.OVFLG, CONS.OVACKFLG */
 
 /* Command opcodes (CMDQ_0_OP) */
 #define SMMU_CMD_CFGI_STE       0x03
@@ -188,6 +192,15 @@ bool smmu_guest_take_event(SmmuGuest *g, SmmuEvent *e);
 bool smmu_guest_peek_event(SmmuGuest *g, SmmuEvent *e);
 /* Drop every pending record. */
 void smmu_guest_drain_events(SmmuGuest *g);
+/* How many records the event queue holds. */
+unsigned smmu_guest_evtq_entries(SmmuGuest *g);
+/*
+ * An overflow the guest has not acknowledged: PROD.OVFLG differs from
+ * CONS.OVACKFLG (IHI 0070 7.4); ack copies OVFLG into OVACKFLG, as
+ * Linux's event queue thread does.
+ */
+bool smmu_guest_evtq_overflowed(SmmuGuest *g);
+void smmu_guest_evtq_ack_overflow(SmmuGuest *g);
 const char *smmu_event_name(uint8_t type);
 
 #endif

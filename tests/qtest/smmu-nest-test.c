@@ -10,9 +10,11 @@
  * host calls each guest change took: one nested HWPT and attach per STE
  * change, none when unchanged, one IOMMU_HWPT_INVALIDATE per CMD_SYNC.
  *
- * Host faults are the host's until vEVENTQ is wired (issue 9 part 4): a
- * DMA the host refuses raises no event in the guest's queue here; only
- * bad STEs, which QEMU checks itself, do.
+ * A DMA the host refuses is an event on the vIOMMU's vEVENTQ, which the
+ * SMMU writes into the guest's event queue with the guest's StreamID:
+ * the events cases check the record, PROD, the event interrupt (latched
+ * by the GIC, the SPI configured edge-triggered), and the overflow flag
+ * for events the host lost and for a full guest queue.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -40,6 +42,13 @@
 #define PAGE            4096ULL
 #define REFUSED         DMADEV_REFUSED
 #define ASID            7
+
+/* -M virt (GICv2 with one CPU): the distributor, the SMMU's EVTQ SPI */
+#define GICD_BASE       0x08000000ULL
+#define GICD_ISPENDR    0x200
+#define GICD_ICPENDR    0x280
+#define GICD_ICFGR      0xc00
+#define EVTQ_INTID      (74 + 32)       /* virt's SMMU SPI 74: EVTQ */
 
 typedef struct Nest {
     QTestState *qts;
@@ -178,6 +187,83 @@ static void expect_no_event(Nest *t)
     g_assert_cmpuint(smmu_guest_events_pending(t->g), ==, 0);
 }
 
+/* The next record: @type from @sid for an access to @addr (@read) */
+static void expect_fault(Nest *t, uint8_t type, uint32_t sid, uint64_t addr,
+                         bool read)
+{
+    SmmuEvent e;
+
+    g_assert(smmu_guest_take_event(t->g, &e));
+    if (e.type != type) {
+        g_error("event %s (0x%x), expected %s", smmu_event_name(e.type),
+                e.type, smmu_event_name(type));
+    }
+    g_assert_cmphex(e.sid, ==, sid);
+    g_assert_cmphex(e.addr, ==, addr);
+    g_assert_cmpint(e.rnw, ==, read);
+    g_assert_false(e.s2);
+    g_assert_false(e.ssv);
+}
+
+/*
+ * The main loop reads the host's vEVENTQ: wait until it gave @n event
+ * records in all since QEMU started.
+ */
+static void wait_host_events(Nest *t, uint64_t n)
+{
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    while (nstat(t, "host_events") < n) {
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(nstat(t, "host_events"), ==, n);
+}
+
+static void vm_run(Nest *t, bool run)
+{
+    qtest_qmp_assert_success(t->qts, run ? "{ 'execute': 'cont' }"
+                                         : "{ 'execute': 'stop' }");
+}
+
+/* ---- the event interrupt, as the GIC latches it ---- */
+
+static uint64_t gicd_bit(unsigned reg, unsigned bits, uint32_t *mask)
+{
+    *mask = 1u << (EVTQ_INTID * bits % 32);
+    return GICD_BASE + reg + EVTQ_INTID * bits / 32 * 4;
+}
+
+static void irq_clear(Nest *t)
+{
+    uint32_t mask;
+    uint64_t reg = gicd_bit(GICD_ICPENDR, 1, &mask);
+
+    qtest_writel(t->qts, reg, mask);
+}
+
+static bool irq_pending(Nest *t)
+{
+    uint32_t mask;
+    uint64_t reg = gicd_bit(GICD_ISPENDR, 1, &mask);
+
+    return qtest_readl(t->qts, reg) & mask;
+}
+
+/*
+ * The EVTQ SPI edge-triggered (so the GIC latches a pulse as pending),
+ * not pending, and the SMMU's event interrupt enabled.
+ */
+static void irq_watch(Nest *t)
+{
+    uint32_t mask;
+    uint64_t reg = gicd_bit(GICD_ICFGR, 2, &mask);
+
+    qtest_writel(t->qts, reg, qtest_readl(t->qts, reg) | mask << 1);
+    irq_clear(t);
+    smmu_guest_writel(t->g, SMMU_IRQ_CTRL, SMMU_IRQ_CTRL_EVTQ_IRQEN);
+}
+
 /* ---- cases ---- */
 
 /* One vIOMMU for the SMMU, a vDEVICE per device, a vSTE each at plug. */
@@ -262,11 +348,14 @@ static void test_s1(void)
     smmu_guest_ste_raw(t.g, SID(0), ste);
     g_assert(smmu_guest_cfgi_ste(t.g, SID(0)));
     dma_lands(&t, 0, IOVA, gpa[0], 0x33);
+    /* Device 1 has no STE (V = 0): the host aborts, no event. */
+    dma_refused(&t, 1, IOVA);
     /* Unmapped, and untranslated addresses: refused by the host */
     dma_refused(&t, 0, IOVA + 2 * PAGE);
     dma_refused(&t, 0, gpa[0]);
-    /* Device 1 has no STE (V = 0): the host aborts, no event here. */
-    dma_refused(&t, 1, IOVA);
+    wait_host_events(&t, 2);
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA + 2 * PAGE, false);
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), gpa[0], false);
     expect_no_event(&t);
     g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
     nest_fini(&t);
@@ -820,14 +909,257 @@ static void test_mixed(void)
     dma_lands(&t, 0, IOVA, gpa[0], 0x81);
     dma_lands(&t, 1, IOVA, gpa[1], 0x82);
     /* QEMU's SMMUv3 reports the emulated device's fault itself */
+    irq_watch(&t);
     dma_refused(&t, 1, IOVA + PAGE);
+    g_assert_true(irq_pending(&t));
     g_assert(smmu_guest_take_event(t.g, &e));
     g_assert_cmphex(e.type, ==, SMMU_EVT_F_TRANSLATION);
     g_assert_cmphex(e.sid, ==, SID(1));
     smmu_guest_drain_events(t.g);
-    /* The nested one's is the host's (no vEVENTQ yet) */
+    /* The nested one's comes from the host's vEVENTQ */
     dma_refused(&t, 0, IOVA + PAGE);
+    wait_host_events(&t, 1);
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA + PAGE, false);
     expect_no_event(&t);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
+    nest_fini(&t);
+}
+
+/* ---- host events ---- */
+
+/*
+ * DMAs the host refuses: the host's record in the guest's queue, with
+ * the guest's StreamID and address, PROD advanced, the event interrupt
+ * (none while IRQ_CTRL.EVENTQ_IRQEN is clear).
+ */
+static void test_events(void)
+{
+    Nest t;
+    SmmuCtx *c;
+    uint64_t gpa;
+    uint32_t prod;
+
+    nest_init(&t);
+    smmu_guest_enable(t.g, true);
+    irq_watch(&t);
+    gpa = page(&t);
+    c = smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    smmu_ctx_map(c, IOVA, gpa, PAGE, SMMU_PROT_READ);
+    c = smmu_guest_ste_s1(t.g, SID(1), 0, ASID + 1);
+    smmu_ctx_map(c, IOVA, gpa, PAGE, SMMU_PROT_RW);
+    dma_lands(&t, 1, IOVA, gpa, 0x91);
+    g_assert_false(irq_pending(&t));
+    prod = smmu_guest_readl(t.g, SMMU_EVTQ_PROD);
+
+    /* Device 1 writes where its stage 1 has no page */
+    dma_refused(&t, 1, IOVA + 3 * PAGE);
+    wait_host_events(&t, 1);
+    g_assert_cmphex(smmu_guest_readl(t.g, SMMU_EVTQ_PROD), ==, prod + 1);
+    g_assert_true(irq_pending(&t));
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(1), IOVA + 3 * PAGE, false);
+    /* Device 0 reads an unmapped page, writes its read-only one */
+    irq_clear(&t);
+    g_assert_cmpint(dma_reads(&t, 0, IOVA + PAGE), ==, -1);
+    dma_refused(&t, 0, IOVA);
+    wait_host_events(&t, 3);
+    g_assert_true(irq_pending(&t));
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA + PAGE, true);
+    expect_fault(&t, SMMU_EVT_F_PERMISSION, SID(0), IOVA, false);
+    /* The event interrupt off: recorded, not signalled */
+    smmu_guest_writel(t.g, SMMU_IRQ_CTRL, 0);
+    irq_clear(&t);
+    dma_refused(&t, 1, IOVA + 3 * PAGE);
+    wait_host_events(&t, 4);
+    g_assert_false(irq_pending(&t));
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(1), IOVA + 3 * PAGE, false);
+    expect_no_event(&t);
+    g_assert_false(smmu_guest_evtq_overflowed(t.g));
+    g_assert_cmpuint(nstat(&t, "events"), ==, 4);
+    g_assert_cmpuint(nstat(&t, "events_lost"), ==, 0);
+    g_assert_cmpuint(nstat(&t, "events_bad"), ==, 0);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
+    nest_fini(&t);
+}
+
+/*
+ * The host's vEVENTQ (depth 2) overflows while the VM is stopped (QEMU
+ * does not read it then): the two it kept reach the guest, the two it
+ * lost are the guest's overflow (OVFLG), acknowledged once.
+ */
+static void test_events_lost(void)
+{
+    Nest t;
+    int i;
+
+    nest_init_opts(&t, false, "-global arm-smmuv3.x-nest-veventq-depth=2");
+    smmu_guest_enable(t.g, true);
+    smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    vm_run(&t, false);
+    for (i = 0; i < 4; i++) {
+        dma_refused(&t, 0, IOVA + i * PAGE);
+    }
+    g_assert_cmpuint(nstat(&t, "host_events"), ==, 0);
+    expect_no_event(&t);
+    vm_run(&t, true);
+    wait_host_events(&t, 2);
+    g_assert_cmpuint(nstat(&t, "events_lost"), ==, 2);
+    g_assert_cmpuint(nstat(&t, "events_overflow"), ==, 0);
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA, false);
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA + PAGE, false);
+    expect_no_event(&t);
+    g_assert_true(smmu_guest_evtq_overflowed(t.g));
+    smmu_guest_evtq_ack_overflow(t.g);
+    g_assert_false(smmu_guest_evtq_overflowed(t.g));
+    /* Room again: the next one arrives, no new overflow */
+    dma_refused(&t, 0, IOVA + 5 * PAGE);
+    wait_host_events(&t, 3);
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA + 5 * PAGE, false);
+    g_assert_false(smmu_guest_evtq_overflowed(t.g));
+    g_assert_cmpuint(nstat(&t, "events_lost"), ==, 2);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
+    nest_fini(&t);
+}
+
+/*
+ * The guest's queue full: the events that do not fit are lost, OVFLG
+ * toggles once for them (not back while the overflow is pending, and no
+ * GERROR), the records in the queue are the first ones; after the guest
+ * drained and acknowledged, events are recorded again. @opaque: the
+ * events come from the host (device 0, nested), or from QEMU's own
+ * translation (device 1, emulated) into the same queue.
+ */
+static void test_events_full(const void *opaque)
+{
+    bool emulated = GPOINTER_TO_INT(opaque);
+    int dev = emulated ? 1 : 0;
+    uint64_t from_host = emulated ? 0 : 1;
+    Nest t;
+    unsigned n, i;
+    SmmuEvent e;
+
+    nest_init_mixed(&t, emulated);
+    smmu_guest_enable(t.g, true);
+    smmu_guest_ste_s1(t.g, SID(dev), 0, ASID);
+    n = smmu_guest_evtq_entries(t.g);
+    vm_run(&t, false);
+    for (i = 0; i < n + 2; i++) {
+        dma_refused(&t, dev, IOVA + i * PAGE);
+    }
+    vm_run(&t, true);
+    wait_host_events(&t, (n + 2) * from_host);
+    g_assert_cmpuint(smmu_guest_events_pending(t.g), ==, n);
+    g_assert_true(smmu_guest_evtq_overflowed(t.g));
+    g_assert_cmpuint(nstat(&t, "events"), ==, n * from_host);
+    g_assert_cmpuint(smmu_guest_readl(t.g, SMMU_GERROR), ==, 0);
+    /* QEMU records an event per translation a DMA asks for: several */
+    if (emulated) {
+        g_assert_cmpuint(nstat(&t, "events_overflow"), >=, 2);
+        smmu_guest_drain_events(t.g);
+    } else {
+        g_assert_cmpuint(nstat(&t, "events_overflow"), ==, 2);
+        for (i = 0; i < n; i++) {
+            g_assert(smmu_guest_take_event(t.g, &e));
+            g_assert_cmphex(e.addr, ==, IOVA + i * PAGE);
+        }
+    }
+    smmu_guest_evtq_ack_overflow(t.g);
+    dma_refused(&t, dev, IOVA);
+    wait_host_events(&t, (n + 3) * from_host);
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(dev), IOVA, false);
+    g_assert_false(smmu_guest_evtq_overflowed(t.g));
+    smmu_guest_drain_events(t.g);
+    g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
+    nest_fini(&t);
+}
+
+/* EVTQEN = 0: host events are discarded, no overflow either. */
+static void test_events_off(void)
+{
+    Nest t;
+    uint32_t cr0, prod;
+
+    nest_init(&t);
+    smmu_guest_enable(t.g, true);
+    smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    cr0 = smmu_guest_readl(t.g, SMMU_CR0);
+    prod = smmu_guest_readl(t.g, SMMU_EVTQ_PROD);
+    smmu_guest_write_cr0(t.g, cr0 & ~SMMU_CR0_EVTQEN);
+    dma_refused(&t, 0, IOVA);
+    wait_host_events(&t, 1);
+    g_assert_cmpuint(nstat(&t, "events_discarded"), ==, 1);
+    g_assert_cmphex(smmu_guest_readl(t.g, SMMU_EVTQ_PROD), ==, prod);
+    smmu_guest_write_cr0(t.g, cr0);
+    expect_no_event(&t);
+    g_assert_false(smmu_guest_evtq_overflowed(t.g));
+    /* On again: recorded */
+    dma_refused(&t, 0, IOVA + PAGE);
+    wait_host_events(&t, 2);
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA + PAGE, false);
+    g_assert_cmpuint(nstat(&t, "events"), ==, 1);
+    nest_fini(&t);
+}
+
+/* The event queue is not in memory: GERROR.EVENTQ_ABT_ERR, no record. */
+static void test_events_abort(void)
+{
+    Nest t;
+    uint32_t cr0;
+
+    nest_init(&t);
+    smmu_guest_enable(t.g, true);
+    smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    cr0 = smmu_guest_readl(t.g, SMMU_CR0);
+    smmu_guest_write_cr0(t.g, cr0 & ~SMMU_CR0_EVTQEN);
+    /* 1 TiB: nothing there on this machine */
+    smmu_guest_writel(t.g, SMMU_EVTQ_BASE, 7);
+    smmu_guest_writel(t.g, SMMU_EVTQ_BASE + 4, 0x100);
+    smmu_guest_write_cr0(t.g, cr0);
+    g_assert_cmphex(smmu_guest_readl(t.g, SMMU_GERROR) ^
+                    smmu_guest_readl(t.g, SMMU_GERRORN), ==, 0);
+    dma_refused(&t, 0, IOVA);
+    wait_host_events(&t, 1);
+    g_assert_cmphex(smmu_guest_readl(t.g, SMMU_GERROR) ^
+                    smmu_guest_readl(t.g, SMMU_GERRORN), ==,
+                    SMMU_GERROR_EVTQ_ABT_ERR);
+    g_assert_cmpuint(nstat(&t, "events"), ==, 0);
+    g_assert_cmpuint(smmu_guest_readl(t.g, SMMU_EVTQ_PROD), ==, 0);
+    nest_fini(&t);
+}
+
+/*
+ * Reset: the vEVENTQ stays (it lives as long as the vIOMMU), the host
+ * holds as many objects as before, and events reach the guest's queue
+ * once it is set up again.
+ */
+static void test_events_reset(void)
+{
+    Nest t;
+    uint64_t objs;
+    QDict *rsp;
+
+    nest_init(&t);
+    smmu_guest_enable(t.g, true);
+    smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    dma_refused(&t, 0, IOVA);
+    wait_host_events(&t, 1);
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA, false);
+    objs = vnest_qom_get_uint(t.qts, "/objects/emu0", "x-objects");
+    rsp = qtest_qmp(t.qts, "{ 'execute': 'system_reset' }");
+    qobject_unref(rsp);
+    qtest_qmp_eventwait(t.qts, "RESET");
+    g_assert_cmpuint(vnest_qom_get_uint(t.qts, "/objects/emu0", "x-objects"),
+                     ==, objs);
+    dmadev_close(&t.dev[0]);
+    dmadev_open(&t.dev[0], t.qts, &t.pci.bus, DEVFN(0));
+    dmadev_set_ecam(&t.dev[0], ECAM_BASE);
+    smmu_guest_enable(t.g, true);
+    smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    dma_refused(&t, 0, IOVA + PAGE);
+    wait_host_events(&t, 2);
+    expect_fault(&t, SMMU_EVT_F_TRANSLATION, SID(0), IOVA + PAGE, false);
+    expect_no_event(&t);
+    g_assert_cmpuint(vnest_qom_get_uint(t.qts, "/objects/emu0", "x-objects"),
+                     ==, objs);
     g_assert_cmpuint(nstat(&t, "host_errors"), ==, 0);
     nest_fini(&t);
 }
@@ -860,5 +1192,14 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/smmu-nest/mixed", test_mixed);
     qtest_add_func("/vnest/smmu-nest/bridge", test_bridge);
     qtest_add_func("/vnest/smmu-nest/fail-nth", test_failnth);
+    qtest_add_func("/vnest/smmu-nest/events", test_events);
+    qtest_add_func("/vnest/smmu-nest/events-lost", test_events_lost);
+    qtest_add_data_func("/vnest/smmu-nest/events-full/nested",
+                        GINT_TO_POINTER(false), test_events_full);
+    qtest_add_data_func("/vnest/smmu-nest/events-full/emulated",
+                        GINT_TO_POINTER(true), test_events_full);
+    qtest_add_func("/vnest/smmu-nest/events-off", test_events_off);
+    qtest_add_func("/vnest/smmu-nest/events-abort", test_events_abort);
+    qtest_add_func("/vnest/smmu-nest/events-reset", test_events_reset);
     return g_test_run();
 }

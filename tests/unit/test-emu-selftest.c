@@ -934,7 +934,15 @@ static void test_fail_nth_mock(EmuFixture *f, gconstpointer data)
                              200, s.pasid_hwpt), ==, 0);
     trigger_vevent_lost(f, s.veventq_fd);
     close(s.fault_fd);
-    close(s.veventq_fd);
+    g_assert_cmpint(emu_ctx_close_fd(f->ctx, s.veventq_fd), ==, 0);
+    g_assert_cmpint(t_destroy(f, s.veventq), ==, 0);
+    {
+        /* no vEVENTQ of the type: iommufd_viommu_report_event() */
+        EmuTestCmd cmd = { .trigger_vevent = { .dev_id = f->dev_id } };
+
+        g_assert_cmpint(t_test(f, EMU_TEST_OP_TRIGGER_VEVENT, &cmd), ==,
+                        EOPNOTSUPP);
+    }
     dfd = find_dmabuf_fd();
     g_assert_cmpint(dfd, >=, 0);
     close(dfd);

@@ -923,7 +923,15 @@ static void test_ste_bypass(SmmuTest *t, gconstpointer data)
     expect_no_event(t);
     g_assert_cmpint(s1_vdevice_alloc(&t->f, t->viommu_id, t->f.dev_id, VSID,
                                      &t->vdev_id), ==, 0);
-    /* a SubstreamID with stage 1 bypassed is illegal */
+    /*
+     * A SubstreamID with stage 1 bypassed is illegal; the vDEVICE came
+     * after the attach, so there is no vmaster and the event stays with
+     * the host (arm_smmu_attach_prepare_vmaster(), arm_smmu_handle_event())
+     * until the STE is attached again.
+     */
+    g_assert_cmpint(dma_r(t, 3, S1_GPA_BASE, &v), ==, -EFAULT);
+    expect_no_event(t);
+    ste_install_cfg(t, S1_STE_CFG_BYPASS, 0, 0, 0, 0);
     expect_config_event(t, 3, S1_GPA_BASE, S1_EVT_C_BAD_SUBSTREAMID);
     /* a stage-2 fault stays with the host */
     g_assert_cmpint(dma_r(t, EMU_NO_PASID, IOVA_UNMAPPED, &v), ==, -EFAULT);
