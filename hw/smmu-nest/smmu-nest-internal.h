@@ -17,6 +17,7 @@
 #include "hw/arm/smmuv3-internal.h"
 #include "hw/pci/pci_device.h"
 #include "vnest/host-dev.h"
+#include "vnest/iommufd-nest.h"
 #include "vnest/smmu-nest.h"
 #include "inv-batch.h"
 
