@@ -84,7 +84,7 @@ row() {
                 -v e="${V[$run,invalidate entries]}" -v m="${V[$run,IOAS maps]}" \
                 -v u="${V[$run,IOAS unmaps]}" -v host="${V[$run,host]}" \
                 -v hostr="${V[$run,host.range]}" -v c0="${V[$b,invalidate calls]}" \
-                -v host0="${V[$b,host]}" "BEGIN { v = $expr; printf \"%12s\", v }")
+                -v host0="${V[$b,host]}" "BEGIN { v = $expr; printf \"%14s\", v }")
         done
         out+="  "
     done
@@ -100,12 +100,12 @@ echo "   those reads' trace timestamps, median of $REPEAT boots); TCG, $(nproc) 
 out=$(printf '%-30s' "")
 for set in "${SETS[@]}"; do
     read -r _ _ _ title <<<"$set"
-    out+=$(printf "%24s  " "$title")
+    out+=$(printf "%28s  " "$title")
 done
 echo "$out"
 out=$(printf '%-30s' "")
 for set in "${SETS[@]}"; do
-    for mode in "${MODES[@]}"; do out+=$(printf "%12s" "$mode"); done
+    for mode in "${MODES[@]}"; do out+=$(printf "%14s" "$mode"); done
     out+="  "
 done
 echo "$out"
