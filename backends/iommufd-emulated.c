@@ -27,6 +27,7 @@ typedef struct VNestEmu {
     char *host_iommu;           /* vtd, smmuv3, paging; NULL: by target */
     bool host_nesting;
     uint64_t fail_nth;          /* x-fail-nth, as last armed */
+    bool fail_pending;          /* ... before the host existed: at connect */
     int host_pasid_bits;        /* x-host-pasid-bits, -1: the model's */
     OnOffAuto host_fs1gp;       /* x-host-fs1gp */
     bool host_errata_spr17;     /* x-host-errata-spr17 */
@@ -126,7 +127,9 @@ static void set_host_nesting(Object *obj, bool value, Error **errp)
 /*
  * Failure injection, for tests and fail-nth sweeps through QEMU: the Nth
  * host operation from now fails with ENOMEM (0 disarms), as the kernel's
- * fail_nth does. Reading gives the value last armed.
+ * fail_nth does; set on the command line (before the first device
+ * connects), the Nth from the connect, so that plug-time setup can be
+ * swept too. Reading gives the value last armed.
  */
 static void get_fail_nth(Object *obj, Visitor *v, const char *name,
                          void *opaque, Error **errp)
@@ -145,11 +148,11 @@ static void set_fail_nth(Object *obj, Visitor *v, const char *name,
     if (!visit_type_uint64(v, name, &nth, errp)) {
         return;
     }
+    emu->fail_nth = nth;
     if (!emu->host) {
-        error_setg(errp, "x-fail-nth needs a connected emulated iommufd");
+        emu->fail_pending = nth != 0;
         return;
     }
-    emu->fail_nth = nth;
     emu_host_fail_nth(emu->host, nth, ENOMEM);
 }
 
@@ -456,6 +459,10 @@ static bool emu_host_create(VNestEmu *emu, Error **errp)
         emu_host_free(emu->host);
         emu->host = NULL;
         return false;
+    }
+    if (emu->fail_pending) {
+        emu->fail_pending = false;
+        emu_host_fail_nth(emu->host, emu->fail_nth, ENOMEM);
     }
     trace_vnest_iommufd_emu_connect(hw, cfg.nesting, 1);
     return true;

@@ -56,6 +56,10 @@ struct SimIoas {
     uint32_t id;
     unsigned users;
     MemoryListener listener;        /* fills it from @as */
+    bool filling;                   /* the listener's first replay */
+    int fill_error;                 /* ... its first failed map */
+    hwaddr fill_iova;
+    uint64_t fill_size;
     QLIST_HEAD(, SimShadow) shadows;
     QLIST_HEAD(, SimHwpt) hwpts;
     QLIST_ENTRY(SimIoas) next;

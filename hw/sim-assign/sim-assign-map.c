@@ -100,7 +100,14 @@ static void ioas_map(SimIoas *ioas, hwaddr iova, uint64_t size,
                                       hva, readonly);
 
     trace_vnest_sim_assign_map(ioas->id, iova, size, readonly, ret);
-    if (ret) {
+    if (ret && ioas->filling) {
+        /* The first fill: the caller refuses the device, as VFIO does */
+        if (!ioas->fill_error) {
+            ioas->fill_error = ret;
+            ioas->fill_iova = iova;
+            ioas->fill_size = size;
+        }
+    } else if (ret) {
         /* The guest picks shadowed IOVAs: say it once, trace the rest. */
         error_report_once("vnest-sim-assign: map of 0x%" HWADDR_PRIx
                           "+0x%" PRIx64 " into IOAS %u failed: %s", iova,
@@ -267,7 +274,20 @@ SimIoas *sim_ioas_get(IOMMUFDBackend *be, AddressSpace *as,
         .region_del = ioas_region_del,
         .priority = MEMORY_LISTENER_PRIORITY_DEV_BACKEND,
     };
+    ioas->filling = true;
     memory_listener_register(&ioas->listener, as);
+    ioas->filling = false;
+    if (ioas->fill_error) {
+        /*
+         * A device that cannot reach guest memory must not start (VFIO's
+         * listener fails the realize the same way).
+         */
+        error_setg_errno(errp, -ioas->fill_error, "cannot map guest memory "
+                         "0x%" HWADDR_PRIx "+0x%" PRIx64 " into IOAS %u",
+                         ioas->fill_iova, ioas->fill_size, id);
+        sim_ioas_put(ioas);
+        return NULL;
+    }
     return ioas;
 }
 

@@ -81,6 +81,13 @@ static bool sim_hwpt_attach(VNestSimAssign *sa, Error **errp)
     if (!iommufd_backend_alloc_hwpt(sa->iommufd, sa->dev_id, ioas->id,
                                     sa->hwpt_flags, IOMMU_HWPT_DATA_NONE, 0,
                                     NULL, &id, errp)) {
+        /* What the flags ask for is missing: EOPNOTSUPP, as the kernel */
+        bool unsupported = errno == EOPNOTSUPP;
+
+        error_prepend(errp, "%s: ", sa->device_id);
+        if (!unsupported) {
+            return false;
+        }
         if (sa->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT) {
             error_append_hint(errp, "The vIOMMU in front of %s nests "
                               "(HWPT flags 0x%x): the emulated host must "
@@ -131,14 +138,20 @@ static void sim_hwpt_put(VNestSimAssign *sa)
  * mapping, so its IOAS leaves read-only sections out (guest ROM is not
  * DMA-reachable then, as on such hardware), as vfio-pci's container does.
  */
-static bool sim_spr17_parent(VNestSimAssign *sa)
+static bool sim_spr17_parent(VNestSimAssign *sa, bool *spr17, Error **errp)
 {
     VNestHwInfo hw;
 
-    return (sa->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
-           vnest_iommufd_get_hw_info(sa->iommufd, sa->dev_id, &hw, NULL) &&
-           hw.type == IOMMU_HW_INFO_TYPE_INTEL_VTD &&
-           (hw.data.vtd.flags & IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17);
+    *spr17 = false;
+    if (!(sa->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT)) {
+        return true;
+    }
+    if (!vnest_iommufd_get_hw_info(sa->iommufd, sa->dev_id, &hw, errp)) {
+        return false;
+    }
+    *spr17 = hw.type == IOMMU_HW_INFO_TYPE_INTEL_VTD &&
+             (hw.data.vtd.flags & IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17);
+    return true;
 }
 
 static bool sim_bind_attach(VNestSimAssign *sa, PCIDevice *pdev,
@@ -146,6 +159,7 @@ static bool sim_bind_attach(VNestSimAssign *sa, PCIDevice *pdev,
 {
     ERRP_GUARD();
     struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+    bool spr17;
 
     emu_vfio_set_ctx(sa->vfio, vnest_iommufd_emu_ctx(sa->iommufd));
     if (emu_vfio_ioctl(sa->vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
@@ -163,11 +177,16 @@ static bool sim_bind_attach(VNestSimAssign *sa, PCIDevice *pdev,
      * device shares one; a shadowed vIOMMU address space is the device's
      * own (or its bridge alias's).
      */
+    if (!sim_spr17_parent(sa, &spr17, errp)) {
+        error_prepend(errp, "%s: ", sa->device_id);
+        return false;
+    }
     sa->ioas = sim_ioas_get(sa->iommufd,
                             (sa->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT) ?
                             &address_space_memory : viommu_as,
-                            sim_spr17_parent(sa), errp);
+                            spr17, errp);
     if (!sa->ioas) {
+        error_prepend(errp, "%s: ", sa->device_id);
         return false;
     }
     sa->ioas_id = sa->ioas->id;
@@ -283,7 +302,7 @@ static bool sim_connect(VNestSimAssign *sa, PCIDevice *pdev,
     sa->pdev = pdev;
     sa->hiod = sim_assign_hiod_new(sa, errp);
     if (!sa->hiod) {
-        error_prepend(errp, "vnest-sim-assign: ");
+        error_prepend(errp, "vnest-sim-assign: %s: ", sa->device_id);
         goto fail;
     }
     sa->viommu_as = viommu_as;

@@ -333,6 +333,27 @@ static bool smmu_nest_check(VNestSmmu *n, HostIOMMUDevice *hiod,
     return smmu_nest_caps_check(n, &hw, name, errp);
 }
 
+/*
+ * With no nested device left, the vIOMMU and its vEVENTQ go (the nest
+ * parent they hold must be free to go with its last device).
+ */
+static void smmu_nest_viommu_put(VNestSmmu *n)
+{
+    if (!QLIST_EMPTY(&n->devs) || !n->viommu_id) {
+        return;
+    }
+    /* Its commands go with it: no device is left to need them. */
+    vnest_inv_batch_discard(n->batch);
+    smmu_nest_event_free(n);
+    iommufd_backend_free_id(n->be, n->viommu_id);
+    n->viommu_id = 0;
+    n->be = NULL;
+    n->repeat_inv = false;
+    if (n->migration_blocker) {
+        migrate_del_blocker(&n->migration_blocker);
+    }
+}
+
 bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
                                  HostIOMMUDevice *hiod, Error **errp)
 {
@@ -381,6 +402,7 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
         if (!vnest_iommufd_alloc_vdevice(info.be, n->viommu_id, info.dev_id,
                                          sid, &vdev_id, errp)) {
             error_prepend(errp, "%s: ", name);
+            smmu_nest_viommu_put(n);
             return false;
         }
         n->stats.vdevices++;
@@ -442,18 +464,7 @@ void vnest_smmu_unset_iommu_device(SMMUState *bs, PCIBus *bus, int devfn)
     QLIST_REMOVE(d, next);
     object_unref(d->hiod);
     g_free(d);
-    if (QLIST_EMPTY(&n->devs)) {
-        /* Its commands go with it: no device is left to need them. */
-        vnest_inv_batch_discard(n->batch);
-        smmu_nest_event_free(n);
-        iommufd_backend_free_id(n->be, n->viommu_id);
-        n->viommu_id = 0;
-        n->be = NULL;
-        n->repeat_inv = false;
-        if (n->migration_blocker) {
-            migrate_del_blocker(&n->migration_blocker);
-        }
-    }
+    smmu_nest_viommu_put(n);
 }
 
 /* ---- following the guest's STEs ---- */

@@ -875,6 +875,62 @@ static bool failnth_round(unsigned nth)
     return *site != 0;
 }
 
+/*
+ * Plug-time setup with the Nth host operation failing, counted from the
+ * emulated host's connect (x-fail-nth on the command line): binding,
+ * the IOAS and its maps, the nest parent, the vIOMMU, vEVENTQ, vDEVICE,
+ * the first vSTE. Each N: QEMU refuses to start with an error naming
+ * what failed (exit 1, no crash), or starts (a failed vEVENTQ or vSTE
+ * does not stop it); never a leak reported. Stops at the first N the
+ * setup does not reach.
+ */
+static void test_failnth_plug(void)
+{
+    unsigned nth, refused = 0;
+
+    for (nth = 1; nth < 100; nth++) {
+        g_autofree char *args = NULL, *out = NULL, *err = NULL;
+        int status;
+
+        args = g_strdup_printf("-M virt,iommu=smmuv3 -cpu max -m 512M "
+                               "-nodefaults -global arm-smmuv3.accel=on "
+                               "-object iommufd,id=emu0,emulated=on,"
+                               "host-iommu=smmuv3,x-fail-nth=%u "
+                               "-object vnest-sim-assign,id=sa0,"
+                               "iommufd=emu0,device=dma0 "
+                               "-device vnest-dma-test,id=dma0,addr=02.0",
+                               nth);
+        status = vnest_run_qemu(args, "{\"execute\": \"qom-get\", "
+                                "\"arguments\": {\"path\": \"/objects/emu0\", "
+                                "\"property\": \"x-fail-site\"}}\n"
+                                "{\"execute\": \"quit\"}", &out, &err);
+        /* Nothing leaked, nothing left behind that cannot be freed */
+        g_assert_false(strstr(err, "leaked"));
+        g_assert_false(strstr(err, "Failed to free"));
+        g_assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status)) {
+            /* Refused at startup: one clean error, naming the device */
+            g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+            g_assert_nonnull(strstr(err, "dma0"));
+            g_assert_nonnull(strstr(err, "Cannot allocate memory"));
+            refused++;
+            continue;
+        }
+        /* Started: the assignment itself went through entirely */
+        g_assert_false(strstr(err, "vnest-sim-assign"));
+        g_assert_nonnull(strstr(out, "\"return\""));
+        if (strstr(out, "{\"return\": \"\"}")) {
+            break;              /* the setup never reached the Nth */
+        }
+        /* Reached and absorbed: never silently */
+        g_assert_nonnull(strstr(err, "Cannot allocate memory"));
+        g_test_message("fail-nth %u: QEMU starts, err: %s", nth, err);
+    }
+    g_assert_cmpuint(nth, <, 100);
+    /* bind, IOAS, maps, parent, vIOMMU, vDEVICE... refuse the plug */
+    g_assert_cmpuint(refused, >, 4);
+}
+
 static void test_failnth(void)
 {
     unsigned nth;
@@ -1192,6 +1248,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/smmu-nest/mixed", test_mixed);
     qtest_add_func("/vnest/smmu-nest/bridge", test_bridge);
     qtest_add_func("/vnest/smmu-nest/fail-nth", test_failnth);
+    qtest_add_func("/vnest/smmu-nest/fail-nth-plug", test_failnth_plug);
     qtest_add_func("/vnest/smmu-nest/events", test_events);
     qtest_add_func("/vnest/smmu-nest/events-lost", test_events_lost);
     qtest_add_data_func("/vnest/smmu-nest/events-full/nested",

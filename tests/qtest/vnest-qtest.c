@@ -46,3 +46,29 @@ void vnest_qom_set_uint(QTestState *qts, const char *path, const char *prop,
     g_assert(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
 }
+
+int vnest_run_qemu(const char *args, const char *qmp, char **out,
+                   char **err)
+{
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *script = NULL;
+    g_auto(GStrv) env = g_get_environ();
+    GError *gerr = NULL;
+    int status;
+
+    g_assert(qemu);
+    env = g_environ_setenv(env, "VNEST_QMP", qmp, true);
+    env = g_environ_setenv(env, "VNEST_QEMU", qemu, true);
+    /* QMP in on stdin; the commands wait for the greeting's handshake */
+    script = g_strdup_printf("{ echo '{\"execute\": \"qmp_capabilities\"}';"
+                             " printf '%%s\\n' \"$VNEST_QMP\"; } | "
+                             "exec \"$VNEST_QEMU\" %s -display none -S "
+                             "-qmp stdio", args);
+    if (!g_spawn_sync(NULL, (char *[]) { (char *)"/bin/sh", (char *)"-c",
+                                          script, NULL },
+                      env, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
+                      &gerr)) {
+        g_error("cannot run %s: %s", qemu, gerr->message);
+    }
+    return status;
+}

@@ -17,4 +17,14 @@ char *vnest_qom_get_str(QTestState *qts, const char *path, const char *prop);
 void vnest_qom_set_uint(QTestState *qts, const char *path, const char *prop,
                         uint64_t value);
 
+/*
+ * Run QEMU (QTEST_QEMU_BINARY) on its own, outside libqtest, for runs
+ * that may end at startup: @args (shell words) plus "-display none -S
+ * -qmp stdio", with @qmp (QMP commands, one per line, after
+ * qmp_capabilities; end with quit) on its stdin. Returns the wait status;
+ * *@out and *@err get QEMU's output (g_free them).
+ */
+int vnest_run_qemu(const char *args, const char *qmp, char **out,
+                   char **err);
+
 #endif
