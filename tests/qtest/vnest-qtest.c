@@ -54,6 +54,7 @@ int vnest_run_qemu(const char *args, const char *qmp, char **out,
     g_autofree char *script = NULL;
     g_auto(GStrv) env = g_get_environ();
     GError *gerr = NULL;
+    char *argv[] = { (char *)"/bin/sh", (char *)"-c", NULL, NULL };
     int status;
 
     g_assert(qemu);
@@ -64,9 +65,8 @@ int vnest_run_qemu(const char *args, const char *qmp, char **out,
                              " printf '%%s\\n' \"$VNEST_QMP\"; } | "
                              "exec \"$VNEST_QEMU\" %s -display none -S "
                              "-qmp stdio", args);
-    if (!g_spawn_sync(NULL, (char *[]) { (char *)"/bin/sh", (char *)"-c",
-                                          script, NULL },
-                      env, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
+    argv[2] = script;
+    if (!g_spawn_sync(NULL, argv, env, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
                       &gerr)) {
         g_error("cannot run %s: %s", qemu, gerr->message);
     }
