@@ -67,7 +67,7 @@ typedef struct SmmuNestDev {
     PCIBus *bus;
     int devfn;
     uint32_t sid;               /* the guest's StreamID: the vDEVICE's */
-    uint32_t vdev_id;
+    uint32_t vdev_id;           /* 0: none (SMMU_NEST_NO_SID) */
     uint32_t hwpt_id;           /* nested HWPT attached, 0: the parent */
     uint64_t vste[2];           /* ... carrying these words */
     bool bad;                   /* the guest's STE was reported bad ... */
@@ -88,6 +88,15 @@ struct VNestSmmu {
     VnestInvBatch *batch;       /* commands for the vIOMMU, to CMD_SYNC */
     uint32_t batch_cons;        /* raw CMDQ_CONS of its first command */
 };
+
+/* A device on a bus the guest has not numbered yet: no StreamID. */
+#define SMMU_NEST_NO_SID    UINT32_MAX
+
+/*
+ * smmu-nest.c: the vDEVICEs follow the bus numbers the guest gives the
+ * buses below root ports (their virtual IDs are the guest's StreamIDs).
+ */
+void smmu_nest_follow_sids(VNestSmmu *n);
 
 /* smmu-nest-cmd.c: the batch's sender, set up at realize */
 int smmu_nest_inv_send(void *opaque, uint32_t id, uint32_t data_type,

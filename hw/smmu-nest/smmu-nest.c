@@ -7,7 +7,10 @@
  * (vnest_pci_hwpt_flags() told it to), QEMU keeps it filled with guest
  * RAM (its address space is system memory), the SMMUv3 instance gets one
  * IOMMU_VIOMMU_TYPE_ARM_SMMUV3 vIOMMU on that parent and the device a
- * vDEVICE whose virtual ID is its guest StreamID.
+ * vDEVICE whose virtual ID is its guest StreamID. Behind a root port that
+ * StreamID is known once the guest numbers the port's secondary bus: the
+ * vDEVICE waits for it, and follows a renumbering (checked before the
+ * guest's STE and CFGI_CD / ATC_INV commands are acted on).
  *
  * On CFGI_STE, CFGI_STE_RANGE, CFGI_ALL, an SMMUEN or GBPA change and
  * reset, the STE of each affected nested device is read again and the
@@ -212,6 +215,64 @@ static SmmuNestDev *smmu_nest_find(VNestSmmu *n, PCIBus *bus, int devfn)
 
 static void smmu_nest_sync_dev(SmmuNestDev *d);
 
+/* @devfn's StreamID on @bus as the guest has numbered it, if it has. */
+static uint32_t smmu_nest_sid_now(PCIBus *bus, int devfn)
+{
+    /* Bus 0 is never a secondary bus: the port is not set up yet. */
+    if (!pci_bus_is_root(bus) && !pci_bus_num(bus)) {
+        return SMMU_NEST_NO_SID;
+    }
+    return PCI_BUILD_BDF(pci_bus_num(bus), devfn);
+}
+
+static bool smmu_nest_vdevice(SmmuNestDev *d, uint32_t sid, Error **errp)
+{
+    if (sid == SMMU_NEST_NO_SID) {
+        d->vdev_id = 0;
+        return true;
+    }
+    if (!vnest_iommufd_alloc_vdevice(d->info.be, d->nest->viommu_id,
+                                     d->info.dev_id, sid, &d->vdev_id,
+                                     errp)) {
+        d->vdev_id = 0;
+        return false;
+    }
+    d->nest->stats.vdevices++;
+    return true;
+}
+
+/* A new StreamID: the vDEVICE goes (one per device), a new one comes. */
+static void smmu_nest_follow_sid(SmmuNestDev *d)
+{
+    uint32_t sid = smmu_nest_sid_now(d->bus, d->devfn);
+    Error *err = NULL;
+
+    if (sid == d->sid) {
+        return;
+    }
+    trace_vnest_smmu_sid(d->hiod->name, d->sid, sid);
+    if (d->vdev_id) {
+        iommufd_backend_free_id(d->info.be, d->vdev_id);
+    }
+    d->sid = sid;
+    if (!smmu_nest_vdevice(d, sid, &err)) {
+        d->nest->stats.host_errors++;
+        error_reportf_err(err, "arm-smmuv3: %s is StreamID 0x%x now, the "
+                          "host does not follow: ", d->hiod->name, sid);
+    }
+    /* The STE at the new StreamID is the one that applies now. */
+    smmu_nest_sync_dev(d);
+}
+
+void smmu_nest_follow_sids(VNestSmmu *n)
+{
+    SmmuNestDev *d, *next;
+
+    QLIST_FOREACH_SAFE(d, &n->devs, next, next) {
+        smmu_nest_follow_sid(d);
+    }
+}
+
 static bool smmu_nest_check(HostIOMMUDevice *hiod, const char *name,
                             VNestHostDevInfo *info, Error **errp)
 {
@@ -250,8 +311,7 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
     const char *name = hiod->name ? hiod->name : "assigned device";
     SmmuNestDev *d;
     VNestHostDevInfo info;
-    uint32_t sid = PCI_BUILD_BDF(pci_bus_num(bus), devfn);
-    uint32_t vdev_id;
+    uint32_t sid = smmu_nest_sid_now(bus, devfn);
     Error *err = NULL;
 
     if (!n) {
@@ -281,23 +341,21 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
                    "already nested by this arm-smmuv3", name);
         return false;
     }
-    if (!vnest_iommufd_alloc_vdevice(info.be, n->viommu_id, info.dev_id,
-                                     sid, &vdev_id, errp)) {
-        error_prepend(errp, "%s: ", name);
-        return false;
-    }
-    n->stats.vdevices++;
     d = g_new0(SmmuNestDev, 1);
     d->nest = n;
+    d->info = info;
+    if (!smmu_nest_vdevice(d, sid, errp)) {
+        error_prepend(errp, "%s: ", name);
+        g_free(d);
+        return false;
+    }
     d->hiod = hiod;
     object_ref(hiod);
-    d->info = info;
     d->bus = bus;
     d->devfn = devfn;
     d->sid = sid;
-    d->vdev_id = vdev_id;
     QLIST_INSERT_HEAD(&n->devs, d, next);
-    trace_vnest_smmu_plug(name, sid, info.dev_id, n->viommu_id, vdev_id);
+    trace_vnest_smmu_plug(name, sid, info.dev_id, n->viommu_id, d->vdev_id);
 
     if (!n->migration_blocker) {
         error_setg(&n->migration_blocker, "arm-smmuv3,accel=on: the host's "
@@ -329,7 +387,9 @@ void vnest_smmu_unset_iommu_device(SMMUState *bs, PCIBus *bus, int devfn)
         }
         iommufd_backend_free_id(d->info.be, d->hwpt_id);
     }
-    iommufd_backend_free_id(d->info.be, d->vdev_id);
+    if (d->vdev_id) {
+        iommufd_backend_free_id(d->info.be, d->vdev_id);
+    }
     QLIST_REMOVE(d, next);
     object_unref(d->hiod);
     g_free(d);
@@ -400,6 +460,11 @@ static void smmu_nest_want(SmmuNestDev *d, uint64_t vste[2])
     if (!smmu_enabled(s)) {
         vste[0] = VSTE(FIELD_EX32(s->gbpa, GBPA, ABORT) ? VSTE_CFG_ABORT :
                        VSTE_CFG_BYPASS);
+        d->bad = false;
+        return;
+    }
+    if (d->sid == SMMU_NEST_NO_SID) {
+        /* No StreamID, so no STE the guest could mean: aborted (V=0) */
         d->bad = false;
         return;
     }
@@ -508,8 +573,10 @@ void vnest_smmuv3_cfgi_ste(SMMUv3State *s, uint32_t sid, uint32_t mask)
     if (!n || !n->realized) {
         return;
     }
+    smmu_nest_follow_sids(n);
     QLIST_FOREACH(d, &n->devs, next) {
-        if ((d->sid & ~mask) == (sid & ~mask)) {
+        if (d->sid != SMMU_NEST_NO_SID &&
+            (d->sid & ~mask) == (sid & ~mask)) {
             smmu_nest_sync_dev(d);
         }
     }
