@@ -260,7 +260,12 @@ static void smmu_nest_follow_sid(SmmuNestDev *d)
         error_reportf_err(err, "arm-smmuv3: %s is StreamID 0x%x now, the "
                           "host does not follow: ", d->hiod->name, sid);
     }
-    /* The STE at the new StreamID is the one that applies now. */
+    /*
+     * The STE at the new StreamID is the one that applies now, attached
+     * again even if its words are the same: the host takes the vDEVICE
+     * (the vSID its events carry) at attach.
+     */
+    d->vste[0] = d->vste[1] = UINT64_MAX;
     smmu_nest_sync_dev(d);
 }
 
