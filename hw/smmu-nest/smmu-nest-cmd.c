@@ -139,7 +139,11 @@ void vnest_smmuv3_cmd(SMMUv3State *s, const uint32_t *cmd, uint32_t cons)
         /* fall through */
     case VCMD_CFGI_CD:
     case VCMD_CFGI_CD_ALL:
-        /* StreamID in bits 63:32, the guest's: the host knows nested ones */
+        /*
+         * StreamID in bits 63:32, the guest's: the host knows nested ones
+         * (by the bus numbers of now: renumbered buses first).
+         */
+        smmu_nest_follow_sids(n);
         if ((cmd[0] & VCMD_SSEC) || !smmu_nest_has_sid(n, cmd[1])) {
             return;
         }

@@ -133,6 +133,12 @@ struct VNestSmmu {
 /* The nested device at @bus/@devfn behind @bs (accel=on), or NULL. */
 SmmuNestDev *smmu_nest_find_dev(SMMUState *bs, PCIBus *bus, int devfn);
 
+/*
+ * smmu-nest.c: the vDEVICEs follow the bus numbers the guest gives the
+ * buses below root ports (their virtual IDs are the guest's StreamIDs).
+ */
+void smmu_nest_follow_sids(VNestSmmu *n);
+
 /* smmu-nest-msi.c: interrupt messages through the guest's stage 1 */
 void smmu_nest_msi_claim(SmmuNestDev *d);
 void smmu_nest_msi_release(SmmuNestDev *d);

@@ -247,6 +247,8 @@ static SmmuNestDev *smmu_nest_find(VNestSmmu *n, PCIBus *bus, int devfn)
     return NULL;
 }
 
+static void smmu_nest_sync_dev(SmmuNestDev *d);
+
 /* Whether the guest has numbered @bus: a root bus's number is fixed. */
 static bool smmu_nest_sid_known(PCIBus *bus)
 {
@@ -257,8 +259,11 @@ static bool smmu_nest_sid_known(PCIBus *bus)
  * Keep the vDEVICE's virtual ID the guest's StreamID of @d (the host takes
  * the guest's StreamIDs in commands, and gives them in events, through
  * it): once the guest numbers the device's bus, and again if it renumbers
- * it. False while @d has no vDEVICE (bus not numbered yet, or the host
- * refused one): then nothing can translate for it.
+ * it. Returns true when the StreamID or the vDEVICE changed: the STE that
+ * applies is then the one at the new StreamID (none was cached for it),
+ * to be attached again even with the same words, since the host takes the
+ * vDEVICE (the vSID its events carry) at attach. Without a vDEVICE (bus
+ * not numbered yet, or the host refused one) nothing translates for @d.
  */
 static bool smmu_nest_follow_sid(SmmuNestDev *d)
 {
@@ -267,7 +272,7 @@ static bool smmu_nest_follow_sid(SmmuNestDev *d)
     Error *err = NULL;
 
     if (sid == d->sid && (d->vdev_id || !smmu_nest_sid_known(d->bus))) {
-        return d->vdev_id;
+        return false;
     }
     trace_vnest_smmu_sid(d->hiod->name, d->sid, sid);
     if (d->vdev_id) {
@@ -275,8 +280,9 @@ static bool smmu_nest_follow_sid(SmmuNestDev *d)
         d->vdev_id = 0;
     }
     d->sid = sid;
+    d->vste[0] = d->vste[1] = UINT64_MAX;
     if (!smmu_nest_sid_known(d->bus)) {
-        return false;
+        return true;
     }
     if (!vnest_iommufd_alloc_vdevice(d->info.be, n->viommu_id,
                                      d->info.dev_id, sid, &d->vdev_id,
@@ -286,10 +292,26 @@ static bool smmu_nest_follow_sid(SmmuNestDev *d)
                           "0x%x, so its DMA stays blocked: ", d->hiod->name,
                           sid);
         d->vdev_id = 0;
-        return false;
+        return true;
     }
     n->stats.vdevices++;
     return true;
+}
+
+/*
+ * Before the guest's StreamIDs are acted on (CFGI_STE*, CFGI_CD, ATC_INV):
+ * the devices whose bus the guest (re)numbered take their STE at the new
+ * StreamID at once.
+ */
+void smmu_nest_follow_sids(VNestSmmu *n)
+{
+    SmmuNestDev *d;
+
+    QLIST_FOREACH(d, &n->devs, next) {
+        if (smmu_nest_follow_sid(d)) {
+            smmu_nest_sync_dev(d);
+        }
+    }
 }
 
 SmmuNestDev *smmu_nest_find_dev(SMMUState *bs, PCIBus *bus, int devfn)
@@ -299,7 +321,6 @@ SmmuNestDev *smmu_nest_find_dev(SMMUState *bs, PCIBus *bus, int devfn)
     return n ? smmu_nest_find(n, bus, devfn) : NULL;
 }
 
-static void smmu_nest_sync_dev(SmmuNestDev *d);
 
 static bool smmu_nest_check(VNestSmmu *n, HostIOMMUDevice *hiod,
                             const char *name, VNestHostDevInfo *info,
@@ -636,8 +657,8 @@ void vnest_smmuv3_cfgi_ste(SMMUv3State *s, uint32_t sid, uint32_t mask)
     if (!n || !n->realized) {
         return;
     }
+    smmu_nest_follow_sids(n);
     QLIST_FOREACH(d, &n->devs, next) {
-        smmu_nest_follow_sid(d);
         if ((d->sid & ~mask) == (sid & ~mask)) {
             smmu_nest_sync_dev(d);
         }

@@ -1,7 +1,12 @@
-# VNest device set for qemu-system-aarch64: the virt board with SMMUv3.
+# VNest device set for qemu-system-aarch64: the virt board with SMMUv3,
+# and pxb-pcie for more PCIe root buses (an arm-smmuv3 each; pxb-pcie
+# links against CXL, which links against the CXL memory device).
 CONFIG_ARM_VIRT=y
 CONFIG_ARM_SMMUV3=y
 CONFIG_PCIE_PORT=y
+CONFIG_PXB=y
+CONFIG_CXL=y
+CONFIG_CXL_MEM_DEVICE=y
 CONFIG_NVME_PCI=y
 CONFIG_E1000E_PCI_EXPRESS=y
 CONFIG_VIRTIO_PCI=y
