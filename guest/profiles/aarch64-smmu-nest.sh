@@ -7,7 +7,8 @@
 # CMD_SYNC batch, never as IOAS maps.
 . "$(dirname "${BASH_SOURCE[0]}")/aarch64-smmu.sh"
 PROFILE_DESC="aarch64 virt + arm-smmuv3,accel=on (stage 1 nested) + NVMe assigned through the emulated iommufd"
-# QEMU trace events the report counts (guest/trace-count.sh).
+# QEMU trace events the report counts (guest/trace-count.sh); a healthy
+# guest makes no event of either kind (Linux logs "event 0x.. received").
 PROFILE_COUNT=(
     "vIOMMUs:vnest_smmu_viommu"
     "vDEVICEs:vnest_smmu_plug"
@@ -17,6 +18,8 @@ PROFILE_COUNT=(
     "IOAS maps at init:vnest_sim_assign_map:until=pci_nvme_io_cmd"
     "IOAS maps after boot:vnest_sim_assign_map:after=pci_nvme_io_cmd:expect=0"
     "IOAS unmaps after boot:vnest_sim_assign_unmap:after=pci_nvme_io_cmd:expect=0"
+    "bad-STE events to the guest:vnest_smmu_bad_ste:expect=0"
+    "host events to the guest:vnest_smmu_event:expect=0"
 )
 profile_qemu_args() {
     # $1: disk image

@@ -20,12 +20,17 @@
  *   Config bypass     -> a bypass vSTE (stage 2 only: guest physical);
  *   Config S1 trans   -> the guest's S1 fields (CD table, S1DSS, ...);
  *   unchanged         -> no host call;
+ *   no STE (the StreamID is beyond the stream table, its level-1
+ *   descriptor is not there yet, or the fetch fails) -> the V=0 vSTE:
+ *   the host aborts, and no event is raised now (hardware raises
+ *   C_BAD_STREAMID or F_STE_FETCH for a transaction, not for a table
+ *   the guest has not filled: Linux enables the SMMU before it writes
+ *   the level-1 descriptors of a 2-level table);
  *   bad (reserved Config, a stage 2 the guest does not own, an S1 format
- *   or CD count the SMMU does not offer, a CD table beyond its OAS, an
- *   STE that cannot be fetched) -> the architected event (C_BAD_STE,
- *   C_BAD_STREAMID, F_STE_FETCH) in the guest's event queue, once per
- *   change, and an abort vSTE. Nothing the guest writes reaches the host
- *   or QEMU's own STE decoder unchecked.
+ *   or CD count the SMMU does not offer, a CD table beyond its OAS) ->
+ *   C_BAD_STE in the guest's event queue, once per change, and an abort
+ *   vSTE. Nothing the guest writes reaches the host or QEMU's own STE
+ *   decoder unchecked.
  * Until the invalidation the host keeps the old STE, as hardware keeps a
  * cached one.
  *
@@ -552,8 +557,10 @@ static void smmu_nest_want(SmmuNestDev *d, uint64_t vste[2])
         return;
     }
     if (vnest_smmuv3_find_ste(s, d->sid, &ste, &ev)) {
-        w0 = w1 = UINT64_MAX;   /* a fetch failure: not an STE's words */
-        goto bad;
+        /* No STE yet: aborted, as V=0; events are for transactions */
+        trace_vnest_smmu_no_ste(d->sid, ev.type);
+        d->bad = false;
+        return;
     }
     w0 = ste.word[0] | (uint64_t)ste.word[1] << 32;
     w1 = ste.word[2] | (uint64_t)ste.word[3] << 32;
@@ -586,7 +593,6 @@ static void smmu_nest_want(SmmuNestDev *d, uint64_t vste[2])
     }
     ev.type = SMMU_EVT_C_BAD_STE;
     ev.u.c_bad_ste.ssv = false;
-bad:
     vste[0] = VSTE(VSTE_CFG_ABORT);
     if (!d->bad || d->bad_ste[0] != w0 || d->bad_ste[1] != w1) {
         d->bad = true;
