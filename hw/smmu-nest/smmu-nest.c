@@ -81,16 +81,18 @@ static VNestSmmu *smmu_nest_of(SMMUState *bs)
 
 /* ---- properties ---- */
 
-static void smmu_get_accel(Object *obj, Visitor *v, const char *name,
-                           void *opaque, Error **errp)
+/* A bool option of VNestSmmu at offset @opaque, fixed once realized */
+static void smmu_get_nest_bool(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
 {
-    bool value = smmu_nest_state(ARM_SMMUV3(obj))->accel;
+    bool *field = (bool *)((char *)smmu_nest_state(ARM_SMMUV3(obj)) +
+                           (uintptr_t)opaque);
 
-    visit_type_bool(v, name, &value, errp);
+    visit_type_bool(v, name, field, errp);
 }
 
-static void smmu_set_accel(Object *obj, Visitor *v, const char *name,
-                           void *opaque, Error **errp)
+static void smmu_set_nest_bool(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
 {
     bool value;
 
@@ -100,30 +102,8 @@ static void smmu_set_accel(Object *obj, Visitor *v, const char *name,
         return;
     }
     if (visit_type_bool(v, name, &value, errp)) {
-        smmu_nest_state(ARM_SMMUV3(obj))->accel = value;
-    }
-}
-
-static void smmu_get_per_cmd(Object *obj, Visitor *v, const char *name,
-                             void *opaque, Error **errp)
-{
-    bool value = smmu_nest_state(ARM_SMMUV3(obj))->inv_per_cmd;
-
-    visit_type_bool(v, name, &value, errp);
-}
-
-static void smmu_set_per_cmd(Object *obj, Visitor *v, const char *name,
-                             void *opaque, Error **errp)
-{
-    bool value;
-
-    if (DEVICE(obj)->realized) {
-        error_setg(errp, "arm-smmuv3 property '%s' cannot change once the "
-                   "device is realized", name);
-        return;
-    }
-    if (visit_type_bool(v, name, &value, errp)) {
-        smmu_nest_state(ARM_SMMUV3(obj))->inv_per_cmd = value;
+        *(bool *)((char *)smmu_nest_state(ARM_SMMUV3(obj)) +
+                  (uintptr_t)opaque) = value;
     }
 }
 
@@ -157,13 +137,15 @@ void vnest_smmuv3_class_init(ObjectClass *klass)
     };
     size_t i;
 
-    object_class_property_add(klass, "accel", "bool", smmu_get_accel,
-                              smmu_set_accel, NULL, NULL);
+    object_class_property_add(klass, "accel", "bool", smmu_get_nest_bool,
+                              smmu_set_nest_bool, NULL,
+                              (void *)offsetof(VNestSmmu, accel));
     object_class_property_set_description(klass, "accel",
         "nest assigned devices: the host translates the guest's stage 1 "
         "(an iommufd vIOMMU per SMMUv3)");
     object_class_property_add(klass, "x-inv-per-cmd", "bool",
-                              smmu_get_per_cmd, smmu_set_per_cmd, NULL, NULL);
+                              smmu_get_nest_bool, smmu_set_nest_bool, NULL,
+                              (void *)offsetof(VNestSmmu, inv_per_cmd));
     object_class_property_set_description(klass, "x-inv-per-cmd",
         "with accel=on: one host invalidation call per guest command "
         "(upstream QEMU's behaviour, for comparison) instead of one per "

@@ -21,7 +21,6 @@
 #include "qemu/osdep.h"
 #include "qemu/units.h"
 #include "qobject/qdict.h"
-#include "qobject/qlist.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/libqos-malloc.h"
 #include "tests/qtest/libqos/generic-pcihost.h"
@@ -65,25 +64,10 @@ typedef struct Idrs {
     uint32_t idr0, idr1, idr3, idr5;
 } Idrs;
 
+/* virt's SMMUv3 (iommu=smmuv3) */
 static char *find_smmu(QTestState *qts)
 {
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'qom-list', 'arguments':"
-                           " { 'path': '/machine/unattached' } }");
-    QList *l = qdict_get_qlist(rsp, "return");
-    QListEntry *e;
-    char *path = NULL;
-
-    QLIST_FOREACH_ENTRY(l, e) {
-        QDict *p = qobject_to(QDict, qlist_entry_obj(e));
-
-        if (!strcmp(qdict_get_str(p, "type"), "child<arm-smmuv3>")) {
-            path = g_strdup_printf("/machine/unattached/%s",
-                                   qdict_get_str(p, "name"));
-        }
-    }
-    qobject_unref(rsp);
-    g_assert(path);
-    return path;
+    return vnest_qom_find_child(qts, "/machine/unattached", "arm-smmuv3");
 }
 
 /*

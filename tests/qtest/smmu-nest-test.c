@@ -23,7 +23,6 @@
 #include "qemu/units.h"
 #include "hw/pci/pci_regs.h"
 #include "qobject/qdict.h"
-#include "qobject/qlist.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/libqos-malloc.h"
 #include "tests/qtest/libqos/generic-pcihost.h"
@@ -59,25 +58,10 @@ typedef struct Nest {
     char *smmu;                 /* QOM path of the SMMUv3 */
 } Nest;
 
+/* virt's SMMUv3 (iommu=smmuv3) */
 static char *find_smmu(QTestState *qts)
 {
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'qom-list', 'arguments':"
-                           " { 'path': '/machine/unattached' } }");
-    QList *l = qdict_get_qlist(rsp, "return");
-    QListEntry *e;
-    char *path = NULL;
-
-    QLIST_FOREACH_ENTRY(l, e) {
-        QDict *p = qobject_to(QDict, qlist_entry_obj(e));
-
-        if (!strcmp(qdict_get_str(p, "type"), "child<arm-smmuv3>")) {
-            path = g_strdup_printf("/machine/unattached/%s",
-                                   qdict_get_str(p, "name"));
-        }
-    }
-    qobject_unref(rsp);
-    g_assert(path);
-    return path;
+    return vnest_qom_find_child(qts, "/machine/unattached", "arm-smmuv3");
 }
 
 /*
@@ -170,7 +154,8 @@ static int dma_reads(Nest *t, int i, uint64_t addr)
     return dmadev_read_first(&t->dev[i], DMADEV_NO_PASID, addr, LEN);
 }
 
-static void expect_event(Nest *t, uint8_t type, uint32_t sid)
+/* The next record is @type from @sid: returned for more checks */
+static SmmuEvent expect_event(Nest *t, uint8_t type, uint32_t sid)
 {
     SmmuEvent e;
 
@@ -180,6 +165,7 @@ static void expect_event(Nest *t, uint8_t type, uint32_t sid)
                 e.type, smmu_event_name(type));
     }
     g_assert_cmphex(e.sid, ==, sid);
+    return e;
 }
 
 static void expect_no_event(Nest *t)
@@ -191,14 +177,8 @@ static void expect_no_event(Nest *t)
 static void expect_fault(Nest *t, uint8_t type, uint32_t sid, uint64_t addr,
                          bool read)
 {
-    SmmuEvent e;
+    SmmuEvent e = expect_event(t, type, sid);
 
-    g_assert(smmu_guest_take_event(t->g, &e));
-    if (e.type != type) {
-        g_error("event %s (0x%x), expected %s", smmu_event_name(e.type),
-                e.type, smmu_event_name(type));
-    }
-    g_assert_cmphex(e.sid, ==, sid);
     g_assert_cmphex(e.addr, ==, addr);
     g_assert_cmpint(e.rnw, ==, read);
     g_assert_false(e.s2);

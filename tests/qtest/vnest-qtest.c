@@ -6,6 +6,7 @@
 
 #include "qemu/osdep.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "vnest-qtest.h"
 
 static QDict *qom_get(QTestState *qts, const char *path, const char *prop)
@@ -45,6 +46,29 @@ void vnest_qom_set_uint(QTestState *qts, const char *path, const char *prop,
 
     g_assert(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
+}
+
+char *vnest_qom_find_child(QTestState *qts, const char *parent,
+                           const char *type)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'qom-list', 'arguments':"
+                           " { 'path': %s } }", parent);
+    g_autofree char *child = g_strdup_printf("child<%s>", type);
+    QList *l = qdict_get_qlist(rsp, "return");
+    QListEntry *e;
+    char *path = NULL;
+
+    QLIST_FOREACH_ENTRY(l, e) {
+        QDict *p = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!strcmp(qdict_get_str(p, "type"), child)) {
+            g_assert_null(path);
+            path = g_strdup_printf("%s/%s", parent, qdict_get_str(p, "name"));
+        }
+    }
+    qobject_unref(rsp);
+    g_assert_nonnull(path);
+    return path;
 }
 
 int vnest_run_qemu(const char *args, const char *qmp, char **out,

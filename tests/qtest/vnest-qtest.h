@@ -18,6 +18,13 @@ void vnest_qom_set_uint(QTestState *qts, const char *path, const char *prop,
                         uint64_t value);
 
 /*
+ * The QOM path of the one child of @parent whose type is @type (e.g.
+ * "arm-smmuv3" under "/machine/unattached"); the child must exist. g_free.
+ */
+char *vnest_qom_find_child(QTestState *qts, const char *parent,
+                           const char *type);
+
+/*
  * Run QEMU (QTEST_QEMU_BINARY) on its own, outside libqtest, for runs
  * that may end at startup: @args (shell words) plus "-display none -S
  * -qmp stdio", with @qmp (QMP commands, one per line, after
