@@ -189,17 +189,28 @@ static uint32_t in_ssid(Fuzz *f)
     }
 }
 
+/*
+ * An address a device accesses: a page op_map maps, a pool page, a small
+ * page number, an MMIO register (the SMMU's own, or a device's BAR: DMA
+ * that reenters a device), or anything.
+ */
 static uint64_t in_iova(Fuzz *f)
 {
     uint8_t sel = in8(f);
 
-    switch (sel & 3) {
+    switch (sel & 7) {
     case 0:
-        return IOVA + ((sel >> 2) % NMAP) * PAGE;
     case 1:
-        return f->pool[(sel >> 2) % NPOOL];
+        return IOVA + ((sel >> 3) % NMAP) * PAGE;
     case 2:
+    case 3:
+        return f->pool[(sel >> 3) % NPOOL];
+    case 4:
         return (uint64_t)in16(f) << 12;
+    case 5:
+        return SMMU_VIRT_BASE + (in8(f) & 0xfc) + (sel & 8 ? 0x10000 : 0);
+    case 6:
+        return f->dev[(sel >> 3) % NDEV].bar.addr + (in8(f) & 0x3c);
     default:
         return in64(f);
     }
@@ -306,21 +317,24 @@ static void devices_reopen(Fuzz *f)
     devices_open(f);
 }
 
-static void fuzz_init(Fuzz *f)
+/* @per_cmd: x-inv-per-cmd=on, one host call a command */
+static void fuzz_init(Fuzz *f, bool per_cmd)
 {
     int i;
 
-    f->qts = qtest_init("-M virt,iommu=smmuv3 -cpu max -m 256M -nodefaults "
-                        "-global arm-smmuv3.accel=on "
-                        "-object iommufd,id=emu0,emulated=on,"
-                        "host-iommu=smmuv3 "
-                        "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
-                        "device=dma0 "
-                        "-object vnest-sim-assign,id=sa1,iommufd=emu0,"
-                        "device=dma1 "
-                        "-device vnest-dma-test,id=dma0,addr=02.0 "
-                        "-device vnest-dma-test,id=dma1,addr=03.0 "
-                        "-device vnest-dma-test,id=dma2,addr=04.0");
+    f->qts = qtest_initf("-M virt,iommu=smmuv3 -cpu max -m 256M -nodefaults "
+                         "-global arm-smmuv3.accel=on "
+                         "-global arm-smmuv3.x-inv-per-cmd=%s "
+                         "-object iommufd,id=emu0,emulated=on,"
+                         "host-iommu=smmuv3 "
+                         "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
+                         "device=dma0 "
+                         "-object vnest-sim-assign,id=sa1,iommufd=emu0,"
+                         "device=dma1 "
+                         "-device vnest-dma-test,id=dma0,addr=02.0 "
+                         "-device vnest-dma-test,id=dma1,addr=03.0 "
+                         "-device vnest-dma-test,id=dma2,addr=04.0",
+                         per_cmd ? "on" : "off");
     alloc_init(&f->alloc, 0, RAM_BASE, RAM_BASE + RAM_SIZE, PAGE);
     qpci_init_generic(&f->pci, f->qts, &f->alloc, false);
     devices_open(f);
@@ -850,6 +864,19 @@ static void op_dma(Fuzz *f)
     dma_one(f, dev, sel & 2, pasid, iova, 1 + in8(f) * 16);
 }
 
+/* An interrupt message, to any address (a nested one: guest's stage 1) */
+static void op_msi(Fuzz *f)
+{
+    int dev = in8(f) % NDEV;
+    uint64_t addr = in_iova(f);
+
+    dmadev_msi_enable(&f->dev[dev], addr, in16(f));
+    dmadev_msi_send(&f->dev[dev]);
+    if (f->debug) {
+        fprintf(stderr, "msi dev %d addr %" PRIx64 "\n", dev, addr);
+    }
+}
+
 static void op_reset(Fuzz *f)
 {
     QDict *rsp = qtest_qmp(f->qts, "{ 'execute': 'system_reset' }");
@@ -867,9 +894,9 @@ static void op_misc(Fuzz *f)
 {
     uint8_t sel = in8(f);
 
-    switch (sel % 4) {
+    switch (sel % 8) {
     case 0:
-        dmadev_pasid_enable(&f->dev[(sel >> 2) % NDEV], sel & 0x80);
+        dmadev_pasid_enable(&f->dev[(sel >> 3) % NDEV], sel & 0x80);
         break;
     case 1:
         recover(f);
@@ -878,8 +905,11 @@ static void op_misc(Fuzz *f)
         /* acknowledge whatever GERRORN says */
         wr(f, SMMU_GERRORN, in32(f));
         break;
-    default:
+    case 3:
         devices_reopen(f);
+        break;
+    default:
+        op_msi(f);
         break;
     }
 }
@@ -1027,7 +1057,8 @@ static void run_input(const uint8_t *data, size_t len)
         g_assert_true(g_file_set_contents(last, (const char *)data, len,
                                           NULL));
     }
-    fuzz_init(&f);
+    /* the first byte: the host call per CMD_SYNC, or per command */
+    fuzz_init(&f, (in8(&f) & 0xf) == 0xf);
     fuzz_one(&f);
     fuzz_fini(&f);
     inputs++;
