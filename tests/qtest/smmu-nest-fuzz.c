@@ -57,6 +57,8 @@
 #define NPOOL           32              /* pages the fuzzer addresses */
 #define IOVA            0x80000000ULL   /* not RAM: bypass cannot hit it */
 #define NMAP            8               /* IOVA pages op_map maps */
+#define IOVA_CHECK      0x7ff000000ULL  /* the final check's */
+#define ASID_CHECK      0x100           /* ... and its ASIDs */
 #define CHECK_LEN       768
 #define CHECK_SEEDS     120             /* make check: seeds 1..120 */
 
@@ -988,10 +990,44 @@ static void fuzz_step(Fuzz *f, uint8_t op)
     }
 }
 
+/* A fresh stage-1 context for @dev: IOVA_CHECK -> the check page. */
+static void check_ste_s1(Fuzz *f, int dev)
+{
+    uint64_t cdtab = zpages(f, PAGE, 0), table[4];
+    uint64_t cd[8] = { 0 }, ste[8] = { 0 };
+    int lvl;
+
+    for (lvl = 0; lvl < 4; lvl++) {
+        table[lvl] = zpages(f, PAGE, 0);
+    }
+    for (lvl = 0; lvl < 3; lvl++) {
+        qtest_writeq(f->qts, table[lvl] +
+                     ((IOVA_CHECK >> (39 - 9 * lvl)) & 0x1ff) * 8,
+                     table[lvl + 1] | PTE_TABLE);
+    }
+    qtest_writeq(f->qts, table[3] + ((IOVA_CHECK >> 12) & 0x1ff) * 8,
+                 f->check | PTE_PAGE);
+    cd[0] = 16 | 1ULL << 8 | 1ULL << 10 | 3ULL << 12 | CD0_EPD1 | CD0_V |
+            4ULL << 32 | CD0_AA64 | CD0_AF_SET |
+            (uint64_t)(ASID_CHECK + dev) << 48;
+    cd[1] = table[0];
+    cd[3] = 0xff;
+    write_entry(f, cdtab, cd, 8);
+    ste[0] = STE0_V | 5ULL << 1 | cdtab;
+    ste[1] = 0xfc;
+    write_entry(f, ste_addr(f, SID(dev)), ste, 8);
+    queue_cmd(f, 0x03 | (uint64_t)SID(dev) << 32, 1);       /* CFGI_STE */
+    queue_cmd(f, 0x06 | (uint64_t)SID(dev) << 32, 0);       /* CFGI_CD_ALL */
+}
+
 /*
- * The invariants: the guest turns the SMMU off, GBPA back to its reset
- * value (bypass); the emulated host holds its plug-time objects and every
- * device's DMA lands guest-physical.
+ * The invariants. The guest turns the SMMU off, GBPA back to its reset
+ * value (bypass): the emulated host holds its plug-time objects and every
+ * device's DMA lands guest-physical. Then the guest starts over as a
+ * driver probing it does (error acknowledged, tables and queues set up,
+ * a fresh stage 1 for every device, everything invalidated): each DMA
+ * lands where that stage 1 says. Whatever came before leaves nothing
+ * stale behind.
  */
 static void fuzz_check(Fuzz *f)
 {
@@ -1014,8 +1050,41 @@ static void fuzz_check(Fuzz *f)
                      f->base_objects);
     devices_reopen(f);
     for (i = 0; i < NDEV; i++) {
+        if (f->debug) {
+            fprintf(stderr, "check: bypass of dev %zu\n", i);
+        }
         dmadev_assert_lands(&f->dev[i], DMADEV_NO_PASID, f->check, f->check,
                             256, 0x40 + i);
+    }
+
+    /*
+     * Queue off before the acknowledgement, which restarts it. A 2-level
+     * stream table: QEMU 10.0 keeps walking one as 2-level once the guest
+     * chose that format, whatever STRTAB_BASE_CFG.FMT says later (its
+     * SMMU_FEATURE_2LVL_STE is only cleared by reset).
+     */
+    wr(f, SMMU_CR0, 0);
+    wr(f, SMMU_GERRORN, rd(f, SMMU_GERROR));
+    qtest_writeq(f->qts, f->l1, f->strtab | L1_SPAN9);
+    smmu_setup(f, true);
+    if (f->debug) {
+        fprintf(stderr, "check: setup, GERROR %x GERRORN %x CONS %x\n",
+                rd(f, SMMU_GERROR), rd(f, SMMU_GERRORN),
+                rd(f, SMMU_CMDQ_CONS));
+    }
+    for (i = 0; i < NDEV; i++) {
+        check_ste_s1(f, i);
+    }
+    queue_cmd(f, 0x30, 0);                                  /* NSNH_ALL */
+    queue_cmd(f, SMMU_CMD_SYNC, 0);
+    kick(f);
+    g_assert_cmphex(rd(f, SMMU_CMDQ_CONS), ==, f->prod);
+    for (i = 0; i < NDEV; i++) {
+        if (f->debug) {
+            fprintf(stderr, "check: stage 1 of dev %zu\n", i);
+        }
+        dmadev_assert_lands(&f->dev[i], DMADEV_NO_PASID, IOVA_CHECK,
+                            f->check, 256, 0x50 + i);
     }
 }
 
