@@ -91,6 +91,7 @@ struct VNestSmmu {
     Error *migration_blocker;
     VnestInvBatch *batch;       /* commands for the vIOMMU, to CMD_SYNC */
     uint32_t batch_cons;        /* raw CMDQ_CONS of its first command */
+    GArray *events;             /* SMMUEventInfo raised, not yet recorded */
 };
 
 /* The nested device at @bus/@devfn behind @bs (accel=on), or NULL. */

@@ -789,6 +789,44 @@ static void test_failnth(void)
 }
 
 /*
+ * The event record of a bad STE, reported while the SMMU runs the guest's
+ * CFGI_STE, written where the guest put its event queue: here a device's
+ * MSI doorbell register, so writing it sends an interrupt message through
+ * this same SMMU (the emulated device's, and the nested one's, which
+ * QEMU's SMMUv3 translates). The SMMU must take it without deadlocking
+ * on itself; the record was written (the message was sent).
+ */
+static void test_event_reentry(const void *opaque)
+{
+    int victim = GPOINTER_TO_INT(opaque), other = !victim;
+    Nest t;
+    uint64_t ste[8] = { 1 | 6 << 1 };         /* S2: bad here */
+    uint64_t regs, doorbell, value;
+
+    nest_init_mixed(&t, victim == 1);
+    smmu_guest_enable(t.g, true);
+    smmu_guest_ste_bypass(t.g, SID(victim));
+    /* The victim's MSI goes to the other device's ADDR_LO (bypass). */
+    doorbell = dmadev_addr_reg(&t.dev[other], &value);
+    dmadev_msi_enable(&t.dev[victim], doorbell, 0x4e);
+    /* The event queue (2 records) at the victim's registers: MSI in #1 */
+    regs = dmadev_addr_reg(&t.dev[victim], &value) & ~0xfffULL;
+    smmu_guest_write_cr0(t.g, SMMU_CR0_CMDQEN | SMMU_CR0_SMMUEN);
+    qtest_writeq(t.qts, SMMU_VIRT_BASE + 0xa0, regs | 1);
+    smmu_guest_writel(t.g, SMMU_EVTQ_PROD, 1);
+    smmu_guest_writel(t.g, SMMU_EVTQ_CONS, 1);
+    smmu_guest_write_cr0(t.g, SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN |
+                         SMMU_CR0_SMMUEN);
+    smmu_guest_ste_raw(t.g, SID(other), ste);
+    g_assert(smmu_guest_cfgi_ste(t.g, SID(other)));
+    /* The record was written: the victim sent its message, it landed */
+    g_assert_cmpuint(dmadev_msi_send(&t.dev[victim]), ==, 2);
+    dmadev_addr_reg(&t.dev[other], &value);
+    g_assert_cmphex(value, ==, 0x4e);
+    nest_fini(&t);
+}
+
+/*
  * An emulated device behind the same accel=on SMMUv3 keeps QEMU's own
  * translation (and its events), next to a nested one.
  */
@@ -849,6 +887,10 @@ int main(int argc, char **argv)
     qtest_add_data_func("/vnest/smmu-nest/partial-per-cmd", "",
                         test_partial);
     qtest_add_func("/vnest/smmu-nest/mixed", test_mixed);
+    qtest_add_data_func("/vnest/smmu-nest/event-reentry/nested",
+                        GINT_TO_POINTER(0), test_event_reentry);
+    qtest_add_data_func("/vnest/smmu-nest/event-reentry/emulated",
+                        GINT_TO_POINTER(1), test_event_reentry);
     qtest_add_func("/vnest/smmu-nest/bridge", test_bridge);
     qtest_add_func("/vnest/smmu-nest/fail-nth", test_failnth);
     return g_test_run();
