@@ -17,11 +17,16 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# KNOWN_ABORTS: QEMU 10.0's own aborts on guest input (extended regular
+# expression on the failing run's log), not VNest's: an input that ends in
+# one is kept as known-<sha1>, not reported as a failure.
 case "${1:-}" in
 vtd)
-    ARCH=x86_64 WHAT="intel-iommu nesting" ;;
+    ARCH=x86_64 WHAT="intel-iommu nesting" KNOWN_ABORTS= ;;
 smmu)
-    ARCH=aarch64 WHAT="arm-smmuv3 nesting (accel=on)" ;;
+    # decode_cd(): a CD with a reserved IPS (6, 7) reaches oas2bits()
+    ARCH=aarch64 WHAT="arm-smmuv3 nesting (accel=on)"
+    KNOWN_ABORTS='smmuv3-internal\.h:[0-9]+:oas2bits: code should not be reached' ;;
 *)
     die "usage: $0 vtd|smmu [FILE...]" ;;
 esac
@@ -30,15 +35,19 @@ shift
 
 OUT=$VNEST_BUILD/fuzz-$WHICH-nest
 BIN=vnest/tests/qtest/$WHICH-nest-fuzz
+inputs=()
+for f in "$@"; do
+    inputs+=("$(realpath "$f")")      # before the cd below
+done
 "$VNEST_ROOT/scripts/build-qemu.sh" "qemu-system-$ARCH" "$BIN" >/dev/null
 mkdir -p "$OUT"
 cd "$QEMU_BUILD"
 export QTEST_QEMU_BINARY=./qemu-system-$ARCH
 
-if [ $# -gt 0 ]; then
+if [ ${#inputs[@]} -gt 0 ]; then
     rc=0
-    for f in "$@"; do
-        VNEST_FUZZ_REPLAY=$(realpath "$f") "./$BIN" --tap -k || rc=1
+    for f in "${inputs[@]}"; do
+        VNEST_FUZZ_REPLAY=$f "./$BIN" --tap -k || rc=1
     done
     exit $rc
 fi
@@ -51,9 +60,14 @@ job() {   # n: fuzz until the time is up, restarting after a failure
             break
         fi
         sum=$(sha1sum "$last" | cut -d' ' -f1)
-        cp "$last" "$OUT/crash-$sum"
-        cp "$OUT/job-$n.log" "$OUT/crash-$sum.log"
-        msg "failure saved: $OUT/crash-$sum (replay: $0 $WHICH $OUT/crash-$sum)"
+        kind=crash
+        if [ -n "$KNOWN_ABORTS" ] &&
+           grep -Eq "$KNOWN_ABORTS" "$OUT/job-$n.log"; then
+            kind=known
+        fi
+        cp "$last" "$OUT/$kind-$sum"
+        cp "$OUT/job-$n.log" "$OUT/$kind-$sum.log"
+        msg "$kind failure saved: $OUT/$kind-$sum (replay: $0 $WHICH $OUT/$kind-$sum)"
     done
     grep -E "inputs in|nest counters|guest:|DMA" "$OUT/job-$n.log" |
         sed "s/^/job $n: /"
