@@ -295,6 +295,39 @@ static void test_msi(void)
     nest_fini(&t);
 }
 
+/*
+ * A CD with a reserved IPS (6) behind a nested device: its DMA is the
+ * host's (refused, a bad CD), and its interrupt message, which QEMU's
+ * SMMUv3 translates, must not reach QEMU 10.0's CD decoder (it aborts on
+ * it): refused with C_BAD_CD, nothing lands.
+ */
+static void test_msi_bad_cd(void)
+{
+    Nest t;
+    SmmuCtx *c;
+    uint64_t doorbell, value, ste[8], cdptr, cd0;
+    SmmuEvent e;
+
+    nest_init(&t);
+    smmu_guest_enable(t.g, true);
+    doorbell = dmadev_addr_reg(&t.dev[1], &value);
+    c = smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    smmu_ctx_map(c, IOVA, doorbell & ~(PAGE - 1), PAGE, SMMU_PROT_RW);
+    smmu_guest_ste_read(t.g, SID(0), ste);
+    cdptr = ste[0] & 0x000fffffffffffc0ULL;
+    cd0 = qtest_readq(t.qts, cdptr);
+    qtest_writeq(t.qts, cdptr, (cd0 & ~(7ULL << 32)) | 6ULL << 32);
+    g_assert(smmu_guest_cfgi_cd(t.g, SID(0), 0));
+    dmadev_msi_enable(&t.dev[0], IOVA + (doorbell & (PAGE - 1)), 0x5e);
+    g_assert_cmpuint(dmadev_msi_send(&t.dev[0]), ==, 1);
+    dmadev_addr_reg(&t.dev[1], &value);
+    g_assert_cmphex(value, ==, 0);
+    g_assert(smmu_guest_take_event(t.g, &e));
+    g_assert_cmphex(e.type, ==, SMMU_EVT_C_BAD_CD);
+    g_assert_cmphex(e.sid, ==, SID(0));
+    nest_fini(&t);
+}
+
 static void test_readonly(void)
 {
     Nest t;
@@ -870,6 +903,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/smmu-nest/bypass", test_bypass);
     qtest_add_func("/vnest/smmu-nest/s1", test_s1);
     qtest_add_func("/vnest/smmu-nest/msi", test_msi);
+    qtest_add_func("/vnest/smmu-nest/msi-bad-cd", test_msi_bad_cd);
     qtest_add_func("/vnest/smmu-nest/readonly", test_readonly);
     qtest_add_func("/vnest/smmu-nest/ste-cfgi", test_ste_cfgi);
     qtest_add_func("/vnest/smmu-nest/bad-ste", test_bad_ste);
