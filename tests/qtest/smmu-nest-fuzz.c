@@ -580,8 +580,9 @@ static void op_l1(Fuzz *f)
 /*
  * Excluded input: a CD whose IPS is reserved (6, 7) aborts QEMU 10.0's
  * own decoder (decode_cd() -> oas2bits(): g_assert_not_reached()), which
- * the emulated device's DMA and every device's MSI reach. The fuzzer's
- * CDs keep IPS at 0-5; the few such CDs other writes leave in memory are
+ * the emulated device's DMA and MSIs reach (the nested devices' MSIs no
+ * longer do: smmu-nest-msi.c refuses such a CD first). The fuzzer's CDs
+ * keep IPS at 0-5; the few such CDs other writes leave in memory are
  * recognised by scripts/fuzz-nest.sh (KNOWN_ABORTS) and not counted.
  */
 static uint64_t cd0_qemu_ok(uint64_t cd0)
