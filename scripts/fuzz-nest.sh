@@ -55,6 +55,7 @@ fi
 job() {   # n: fuzz until the time is up, restarting after a failure
     local n=$1 end=$((SECONDS + ${FUZZ_SECONDS:-600})) left last=$OUT/last-$1
     while left=$((end - SECONDS)); [ "$left" -gt 0 ]; do
+        [ -x "./$BIN" ] || die "$BIN is gone (rebuilt under the fuzzer?)"
         if VNEST_FUZZ_LAST=$last VNEST_FUZZ_SECONDS=$left \
                 "./$BIN" --tap -k >"$OUT/job-$n.log" 2>&1; then
             break
