@@ -3,8 +3,8 @@
 
 PROFILE ?= x86_64-vtd-nest
 
-.PHONY: all deps build run check checkpatch fuzz fuzz-vtd-nest bench conformance \
-	clean help
+.PHONY: all deps build run check checkpatch fuzz fuzz-vtd-nest fuzz-smmu-nest \
+	bench conformance clean help
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make checkpatch  QEMU's style check on VNest's C files"
 	@echo "make fuzz     fuzz the emulated host's ioctls (FUZZ_SECONDS, default 3600)"
 	@echo "make fuzz-vtd-nest  fuzz intel-iommu nesting with random guests (FUZZ_SECONDS, default 600)"
+	@echo "make fuzz-smmu-nest fuzz arm-smmuv3,accel=on nesting the same way"
 	@echo "make bench    print the emulated host's translation rates and guest I/O"
 	@echo "             costs: intel-iommu nested vs shadow vs per-descriptor"
 	@echo "make conformance  Linux's iommufd selftests: real kernel vs emulated host"
@@ -39,7 +40,10 @@ fuzz: deps
 	@scripts/fuzz.sh
 
 fuzz-vtd-nest: deps
-	@scripts/fuzz-vtd-nest.sh
+	@scripts/fuzz-nest.sh vtd
+
+fuzz-smmu-nest: deps
+	@scripts/fuzz-nest.sh smmu
 
 bench: deps
 	@scripts/bench.sh

@@ -128,6 +128,7 @@ struct VNestSmmu {
     bool repeat_inv;            /* host erratum: TLBI/CFGI sent twice */
     SmmuNestCaps caps;
     SmmuNestEventq evq;         /* host events for the guest's EVTQ */
+    GArray *events;             /* SMMUEventInfo raised, not yet recorded */
 };
 
 /* The nested device at @bus/@devfn behind @bs (accel=on), or NULL. */

@@ -66,6 +66,7 @@ VNestSmmu *smmu_nest_state(SMMUv3State *s)
         s->vnest->s = s;
         QLIST_INIT(&s->vnest->devs);
         smmu_nest_caps_init(&s->vnest->caps);
+        s->vnest->events = g_array_new(false, false, sizeof(SMMUEventInfo));
     }
     return s->vnest;
 }
@@ -308,6 +309,7 @@ SmmuNestDev *smmu_nest_find_dev(SMMUState *bs, PCIBus *bus, int devfn)
     return n ? smmu_nest_find(n, bus, devfn) : NULL;
 }
 
+static void smmu_nest_record_events(VNestSmmu *n);
 
 static bool smmu_nest_check(VNestSmmu *n, HostIOMMUDevice *hiod,
                             const char *name, VNestHostDevInfo *info,
@@ -442,6 +444,7 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
     }
     /* Attached to the parent at plug: follow the guest at once. */
     smmu_nest_sync_dev(d);
+    smmu_nest_record_events(n);
     return true;
 }
 
@@ -477,11 +480,37 @@ void vnest_smmu_unset_iommu_device(SMMUState *bs, PCIBus *bus, int devfn)
 
 /* ---- following the guest's STEs ---- */
 
+/*
+ * An event for the guest's queue, recorded by smmu_nest_record_events():
+ * a CFGI_STE runs under QEMU's SMMUv3 lock, and writing the record there
+ * deadlocks when the queue is a device register whose DMA or MSI this
+ * SMMU translates (smmuv3_translate() takes the lock).
+ */
 static void smmu_nest_event(SmmuNestDev *d, SMMUEventInfo *ev)
 {
     d->nest->stats.guest_events++;
     trace_vnest_smmu_bad_ste(d->sid, ev->type);
-    smmuv3_record_event(d->nest->s, ev);
+    g_array_append_val(d->nest->events, *ev);
+}
+
+/* Record what smmu_nest_event() kept, in order; the lock is not held. */
+static void smmu_nest_record_events(VNestSmmu *n)
+{
+    SMMUEventInfo ev;
+
+    /* Writing a record may raise more (a GBPA write through it): FIFO */
+    while (n->events->len) {
+        ev = g_array_index(n->events, SMMUEventInfo, 0);
+        g_array_remove_index(n->events, 0);
+        smmuv3_record_event(n->s, &ev);
+    }
+}
+
+void vnest_smmuv3_unlocked(SMMUv3State *s)
+{
+    if (s->vnest && s->vnest->realized) {
+        smmu_nest_record_events(s->vnest);
+    }
 }
 
 /*
@@ -653,8 +682,10 @@ void vnest_smmuv3_cfgi_ste(SMMUv3State *s, uint32_t sid, uint32_t mask)
     }
 }
 
+/* SMMU_CR0, GBPA, reset: not under the SMMU's lock, events go at once */
 void vnest_smmuv3_sync_all(SMMUv3State *s)
 {
     vnest_smmuv3_cfgi_ste(s, 0, UINT32_MAX);
+    vnest_smmuv3_unlocked(s);
 }
 

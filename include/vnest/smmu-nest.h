@@ -54,6 +54,14 @@ void vnest_smmuv3_cfgi_ste(SMMUv3State *s, uint32_t sid, uint32_t mask);
 void vnest_smmuv3_sync_all(SMMUv3State *s);
 
 /*
+ * QEMU's SMMUv3 lock is free again (a command ran under it): record the
+ * events the module raised meanwhile. The event queue is guest memory,
+ * possibly a device's registers whose DMA or MSI this same SMMU
+ * translates under that lock, so no event is written while it is held.
+ */
+void vnest_smmuv3_unlocked(SMMUv3State *s);
+
+/*
  * Command @cmd (4 words), at raw CMDQ_CONS @cons, was executed: those the
  * host must see for nested devices (TLBI_NH_*, TLBI_NSNH_ALL, CFGI_CD,
  * CFGI_CD_ALL, ATC_INV) are batched for the vIOMMU.

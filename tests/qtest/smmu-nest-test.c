@@ -373,6 +373,39 @@ static void test_msi(void)
     nest_fini(&t);
 }
 
+/*
+ * A CD with a reserved IPS (6) behind a nested device: its DMA is the
+ * host's (refused, a bad CD), and its interrupt message, which QEMU's
+ * SMMUv3 translates, must not reach QEMU 10.0's CD decoder (it aborts on
+ * it): refused with C_BAD_CD, nothing lands.
+ */
+static void test_msi_bad_cd(void)
+{
+    Nest t;
+    SmmuCtx *c;
+    uint64_t doorbell, value, ste[8], cdptr, cd0;
+    SmmuEvent e;
+
+    nest_init(&t);
+    smmu_guest_enable(t.g, true);
+    doorbell = dmadev_addr_reg(&t.dev[1], &value);
+    c = smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    smmu_ctx_map(c, IOVA, doorbell & ~(PAGE - 1), PAGE, SMMU_PROT_RW);
+    smmu_guest_ste_read(t.g, SID(0), ste);
+    cdptr = ste[0] & 0x000fffffffffffc0ULL;
+    cd0 = qtest_readq(t.qts, cdptr);
+    qtest_writeq(t.qts, cdptr, (cd0 & ~(7ULL << 32)) | 6ULL << 32);
+    g_assert(smmu_guest_cfgi_cd(t.g, SID(0), 0));
+    dmadev_msi_enable(&t.dev[0], IOVA + (doorbell & (PAGE - 1)), 0x5e);
+    g_assert_cmpuint(dmadev_msi_send(&t.dev[0]), ==, 1);
+    dmadev_addr_reg(&t.dev[1], &value);
+    g_assert_cmphex(value, ==, 0);
+    g_assert(smmu_guest_take_event(t.g, &e));
+    g_assert_cmphex(e.type, ==, SMMU_EVT_C_BAD_CD);
+    g_assert_cmphex(e.sid, ==, SID(0));
+    nest_fini(&t);
+}
+
 static void test_readonly(void)
 {
     Nest t;
@@ -923,6 +956,44 @@ static void test_failnth(void)
 }
 
 /*
+ * The event record of a bad STE, reported while the SMMU runs the guest's
+ * CFGI_STE, written where the guest put its event queue: here a device's
+ * MSI doorbell register, so writing it sends an interrupt message through
+ * this same SMMU (the emulated device's, and the nested one's, which
+ * QEMU's SMMUv3 translates). The SMMU must take it without deadlocking
+ * on itself; the record was written (the message was sent).
+ */
+static void test_event_reentry(const void *opaque)
+{
+    int victim = GPOINTER_TO_INT(opaque), other = !victim;
+    Nest t;
+    uint64_t ste[8] = { 1 | 6 << 1 };         /* S2: bad here */
+    uint64_t regs, doorbell, value;
+
+    nest_init_mixed(&t, victim == 1);
+    smmu_guest_enable(t.g, true);
+    smmu_guest_ste_bypass(t.g, SID(victim));
+    /* The victim's MSI goes to the other device's ADDR_LO (bypass). */
+    doorbell = dmadev_addr_reg(&t.dev[other], &value);
+    dmadev_msi_enable(&t.dev[victim], doorbell, 0x4e);
+    /* The event queue (2 records) at the victim's registers: MSI in #1 */
+    regs = dmadev_addr_reg(&t.dev[victim], &value) & ~0xfffULL;
+    smmu_guest_write_cr0(t.g, SMMU_CR0_CMDQEN | SMMU_CR0_SMMUEN);
+    qtest_writeq(t.qts, SMMU_VIRT_BASE + 0xa0, regs | 1);
+    smmu_guest_writel(t.g, SMMU_EVTQ_PROD, 1);
+    smmu_guest_writel(t.g, SMMU_EVTQ_CONS, 1);
+    smmu_guest_write_cr0(t.g, SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN |
+                         SMMU_CR0_SMMUEN);
+    smmu_guest_ste_raw(t.g, SID(other), ste);
+    g_assert(smmu_guest_cfgi_ste(t.g, SID(other)));
+    /* The record was written: the victim sent its message, it landed */
+    g_assert_cmpuint(dmadev_msi_send(&t.dev[victim]), ==, 2);
+    dmadev_addr_reg(&t.dev[other], &value);
+    g_assert_cmphex(value, ==, 0x4e);
+    nest_fini(&t);
+}
+
+/*
  * An emulated device behind the same accel=on SMMUv3 keeps QEMU's own
  * translation (and its events), next to a nested one.
  */
@@ -1209,6 +1280,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/smmu-nest/bypass", test_bypass);
     qtest_add_func("/vnest/smmu-nest/s1", test_s1);
     qtest_add_func("/vnest/smmu-nest/msi", test_msi);
+    qtest_add_func("/vnest/smmu-nest/msi-bad-cd", test_msi_bad_cd);
     qtest_add_func("/vnest/smmu-nest/readonly", test_readonly);
     qtest_add_func("/vnest/smmu-nest/ste-cfgi", test_ste_cfgi);
     qtest_add_func("/vnest/smmu-nest/bad-ste", test_bad_ste);
@@ -1226,6 +1298,10 @@ int main(int argc, char **argv)
     qtest_add_data_func("/vnest/smmu-nest/partial-per-cmd", "",
                         test_partial);
     qtest_add_func("/vnest/smmu-nest/mixed", test_mixed);
+    qtest_add_data_func("/vnest/smmu-nest/event-reentry/nested",
+                        GINT_TO_POINTER(0), test_event_reentry);
+    qtest_add_data_func("/vnest/smmu-nest/event-reentry/emulated",
+                        GINT_TO_POINTER(1), test_event_reentry);
     qtest_add_func("/vnest/smmu-nest/bridge", test_bridge);
     qtest_add_func("/vnest/smmu-nest/fail-nth", test_failnth);
     qtest_add_func("/vnest/smmu-nest/fail-nth-plug", test_failnth_plug);
