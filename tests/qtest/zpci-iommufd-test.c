@@ -42,17 +42,22 @@
 #define TE_INVALID      UINT64_C(0x20)         /* region and segment entries */
 #define RTE_RTX_FULL    UINT64_C(0x7)          /* type region-third, length 3 */
 #define PTE_INVALID     UINT64_C(0x400)
+#define STE_FC          UINT64_C(0x400)         /* a 1 MiB frame */
 #define TE_PROTECTED    UINT64_C(0x200)
 #define IOTA_RTTO       UINT64_C(0x804)        /* translation on, DT region-third */
 
 /* zPCI instructions */
 #define CLP_SET_PCI_FN  5
 #define CLP_RC_OK       0x10
+#define CLP_ENABLE      0
+#define CLP_DISABLE     1
 #define MPCIFC_REG_IOAT 4
 #define MPCIFC_DEREG_IOAT 5
 #define CONFIG_AS       15
 #define ST_INSUFF_RES   16
 #define ST_FUNC_IN_ERR  8
+#define ST_ERROR_RECOVER 40
+#define CC_INVAL_HANDLE 3
 
 /* vnest-dma-test BAR 0 */
 #define DT_ADDR_LO      0x08
@@ -116,7 +121,8 @@ static uint64_t zstat(Zpci *z, const char *name)
 
 /* ---- the function: enable, BAR access ---- */
 
-static void clp_enable(Zpci *z)
+/* CLP SET PCI FUNCTION: @oc on the function, which gets a new handle */
+static void clp_set_pci_fn(Zpci *z, uint8_t oc)
 {
     uint8_t blk[64] = { 0 };
     uint32_t fh = vnest_qom_get_uint(z->qts, ZPCI, "x-fh");
@@ -125,7 +131,7 @@ static void clp_enable(Zpci *z)
     stw_be_p(blk, 32);                  /* request: length, command */
     stw_be_p(blk + 2, CLP_SET_PCI_FN);
     stl_be_p(blk + 16, fh);
-    blk[22] = 0;                        /* enable */
+    blk[22] = oc;
     blk[23] = 1;                        /* one DMA address space */
     stw_be_p(blk + 32, 32);             /* response length */
     qtest_memwrite(z->qts, CLP_ADDR, blk, sizeof(blk));
@@ -309,7 +315,7 @@ static void zpci_start(Zpci *z, const char *zpci_opts)
                          "device=dev0 "
                          "-device zpci,uid=1,fid=1,target=dev0,id=zpci1%s "
                          "-device vnest-dma-test,id=dev0,msix=on", zpci_opts);
-    clp_enable(z);
+    clp_set_pci_fn(z, CLP_ENABLE);
     bus_master_on(z);
     tables_init(z);
     register_tables(z);
@@ -345,6 +351,46 @@ static void test_contiguous(void)
     rpcit_ok(&z, 0, 256);
     g_assert_cmpuint(zstat(&z, "maps"), ==, 1);
     g_assert_cmpuint(zstat(&z, "unmaps"), ==, 0);
+    zpci_stop(&z);
+}
+
+/*
+ * A whole-aperture refresh (Linux's lazy flush): the 63 invalid segment
+ * entries are skipped, the one run costs one map
+ */
+static void test_whole_aperture(void)
+{
+    Zpci z;
+    unsigned i;
+
+    zpci_start(&z, "");
+    for (i = 0; i < 4; i++) {
+        pte(&z, i, data(i), 0);
+    }
+    rpcit_ok(&z, 0, APERTURE / PAGE);
+    g_assert_cmpuint(zstat(&z, "maps"), ==, 1);
+    g_assert_cmpuint(zstat(&z, "map-pages"), ==, 4);
+    assert_lands(&z, iova(3), data(3), 0xb0);
+    /* Partly outside the aperture: clamped to it */
+    rpcit_ok(&z, 0, 2 * APERTURE / PAGE);
+    g_assert_cmpuint(zstat(&z, "maps"), ==, 1);
+    zpci_stop(&z);
+}
+
+/* A segment entry with FC: a 1 MiB frame is one map of 256 pages */
+static void test_segment_frame(void)
+{
+    uint64_t frame = UINT64_C(0x1000000);
+    Zpci z;
+
+    zpci_start(&z, "");
+    qtest_writeq(z.qts, ST_ADDR + (((IOVA >> 20) + 1) & 0x7ff) * 8,
+                 frame | STE_FC);
+    rpcit_ok(&z, 256, 256);
+    g_assert_cmpuint(zstat(&z, "maps"), ==, 1);
+    g_assert_cmpuint(zstat(&z, "map-pages"), ==, 256);
+    assert_lands(&z, iova(256) + 0x5000, frame + 0x5000, 0xc0);
+    assert_refused(&z, iova(512));
     zpci_stop(&z);
 }
 
@@ -467,35 +513,164 @@ static void test_deregister(void)
     zpci_stop(&z);
 }
 
-/* Bad guest input: the architected error, the function in error state */
-static void test_bad_tables(void)
+/*
+ * Bad guest input: each case breaks one thing the guest controls; the
+ * RPCIT ends with the function in the error state (cc 1, status 8), no
+ * host call is made, and the next RPCIT finds the function in error.
+ */
+typedef struct BadCase {
+    const char *name;
+    uint64_t addr;              /* guest address to overwrite, 0: none */
+    uint64_t value;
+    unsigned page, npages;      /* the refresh */
+} BadCase;
+
+#define RTE_SLOT        (RT_ADDR + (IOVA >> 31) * 8)
+#define STE_SLOT        (ST_ADDR + ((IOVA >> 20) & 0x7ff) * 8)
+
+static const BadCase bad_cases[] = {
+    /* region-third entry: table length 0, offset not 0, type, zero */
+    { "rte-length", RTE_SLOT, ST_ADDR | 0x4, 0, 1 },
+    { "rte-offset", RTE_SLOT, ST_ADDR | RTE_RTX_FULL | 0x40, 0, 1 },
+    { "rte-type", RTE_SLOT, ST_ADDR | 0x3, 0, 1 },
+    { "rte-zero", RTE_SLOT, 0, 0, 1 },
+    /* a segment table beyond guest RAM (256 MiB) */
+    { "st-outside-ram", RTE_SLOT, UINT64_C(0x40000000000) | RTE_RTX_FULL,
+      0, 1 },
+    /* segment entry: region type, zero origin, zero */
+    { "ste-type", STE_SLOT, PT_ADDR | 0x4, 0, 1 },
+    { "ste-no-origin", STE_SLOT, 0x100, 0, 1 },
+    { "ste-zero", STE_SLOT, 0, 0, 1 },
+    /* a page-table entry of zero */
+    { "pte-zero", PT_ADDR + 5 * 8, 0, 0, 8 },
+    /* a range entirely outside the aperture */
+    { "outside-aperture", 0, 0, APERTURE / PAGE + 16, 1 },
+};
+
+static void test_bad_input(const void *opaque)
 {
+    const BadCase *c = opaque;
     Zpci z;
     Insn r;
 
     zpci_start(&z, "");
-    /* Region-third entry with a short table length */
-    qtest_writeq(z.qts, RT_ADDR + (IOVA >> 31) * 8, ST_ADDR | 0x4);
-    r = rpcit(&z, 0, 1);
+    if (c->addr) {
+        qtest_writeq(z.qts, c->addr, c->value);
+    }
+    r = rpcit(&z, c->page, c->npages);
     g_assert_cmpuint(r.cc, ==, 1);
     g_assert_cmpuint(insn_status(r), ==, ST_FUNC_IN_ERR);
     g_assert_cmpuint(zstat(&z, "maps"), ==, 0);
-    zpci_stop(&z);
-
-    zpci_start(&z, "");
-    /* Range outside the aperture */
-    r = rpcit(&z, APERTURE / PAGE + 16, 1);
-    g_assert_cmpuint(r.cc, ==, 1);
-    g_assert_cmpuint(insn_status(r), ==, ST_FUNC_IN_ERR);
-    zpci_stop(&z);
-
-    zpci_start(&z, "");
-    /* A segment table outside guest memory */
-    qtest_writeq(z.qts, RT_ADDR + (IOVA >> 31) * 8,
-                 UINT64_C(0x40000000000) | RTE_RTX_FULL);
     r = rpcit(&z, 0, 1);
     g_assert_cmpuint(r.cc, ==, 1);
-    g_assert_cmpuint(insn_status(r), ==, ST_FUNC_IN_ERR);
+    g_assert_cmpuint(insn_status(r), ==, ST_ERROR_RECOVER);
+    zpci_stop(&z);
+}
+
+/*
+ * Host failure sweep: the Nth emulated-host operation of a refresh fails
+ * (ENOMEM), for every N until the refresh gets through. Each failure is
+ * "insufficient resources"; the runs that reached the host take DMA and
+ * the others do not; the guest's retry maps the rest; nothing leaks.
+ */
+static const unsigned sweep_pages[][3] = {
+    /* IOVA page, guest page, pages */
+    { 0, 0, 4 }, { 8, 20, 2 }, { 12, 30, 1 }, { 14, 40, 2 },
+};
+
+static void sweep_tables(Zpci *z)
+{
+    unsigned i, j;
+
+    for (i = 0; i < ARRAY_SIZE(sweep_pages); i++) {
+        for (j = 0; j < sweep_pages[i][2]; j++) {
+            pte(z, sweep_pages[i][0] + j, data(sweep_pages[i][1] + j), 0);
+        }
+    }
+}
+
+static void sweep_check(Zpci *z, unsigned mapped)
+{
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(sweep_pages); i++) {
+        if (i < mapped) {
+            assert_lands(z, iova(sweep_pages[i][0]),
+                         data(sweep_pages[i][1]), 0x90 + i);
+        } else {
+            assert_refused(z, iova(sweep_pages[i][0]));
+        }
+    }
+}
+
+static void test_fail_nth_sweep(void)
+{
+    unsigned n;
+    bool hit = true;
+
+    for (n = 1; hit; n++) {
+        g_autofree char *site = NULL;
+        uint64_t objects;
+        Zpci z;
+        Insn r;
+
+        zpci_start(&z, "");
+        sweep_tables(&z);
+        objects = vnest_qom_get_uint(z.qts, EMU, "x-objects");
+        vnest_qom_set_uint(z.qts, EMU, "x-fail-nth", n);
+        r = rpcit(&z, 0, 16);
+        site = vnest_qom_get_str(z.qts, EMU, "x-fail-site");
+        vnest_qom_set_uint(z.qts, EMU, "x-fail-nth", 0);
+        hit = site[0];
+        if (hit) {
+            g_test_message("fail-nth %u hit %s", n, site);
+            g_assert_cmpuint(r.cc, ==, 1);
+            g_assert_cmpuint(insn_status(r), ==, ST_INSUFF_RES);
+            g_assert_cmpuint(zstat(&z, "runs"), <, ARRAY_SIZE(sweep_pages));
+            sweep_check(&z, zstat(&z, "runs"));
+            rpcit_ok(&z, 0, 16);
+        } else {
+            g_assert_cmpuint(r.cc, ==, 0);
+        }
+        g_assert_cmpuint(zstat(&z, "runs"), ==, ARRAY_SIZE(sweep_pages));
+        sweep_check(&z, ARRAY_SIZE(sweep_pages));
+        g_assert_cmpuint(mpcifc(&z, MPCIFC_DEREG_IOAT, 0).cc, ==, 0);
+        sweep_check(&z, 0);
+        g_assert_cmpuint(vnest_qom_get_uint(z.qts, EMU, "x-objects"), ==,
+                         objects);
+        zpci_stop(&z);
+    }
+    g_assert_cmpuint(n, >, 2);
+}
+
+/* Disable (CLP) and reset leave the IOAS empty of the function's pages */
+static void test_disable_reset(void)
+{
+    Zpci z;
+    unsigned i;
+    QDict *rsp;
+
+    zpci_start(&z, "");
+    for (i = 0; i < 8; i++) {
+        pte(&z, i, data(i), 0);
+    }
+    rpcit_ok(&z, 0, 8);
+    clp_set_pci_fn(&z, CLP_DISABLE);
+    g_assert_cmpuint(zstat(&z, "runs"), ==, 0);
+    g_assert_cmpuint(zstat(&z, "unmaps"), ==, 1);
+    /* A refresh on a disabled function: invalid handle */
+    g_assert_cmpuint(rpcit(&z, 0, 8).cc, ==, CC_INVAL_HANDLE);
+    g_assert_cmpuint(zstat(&z, "rpcits"), ==, 1);
+
+    clp_set_pci_fn(&z, CLP_ENABLE);
+    bus_master_on(&z);
+    register_tables(&z);
+    rpcit_ok(&z, 0, 8);
+    assert_lands(&z, iova(4), data(4), 0xa0);
+    rsp = qtest_qmp(z.qts, "{ 'execute': 'system_reset' }");
+    qobject_unref(rsp);
+    g_assert_cmpuint(zstat(&z, "runs"), ==, 0);
+    g_assert_cmpuint(zstat(&z, "unmaps"), ==, 2);
     zpci_stop(&z);
 }
 
@@ -517,16 +692,29 @@ static void test_per_page(void)
 
 int main(int argc, char **argv)
 {
+    size_t i;
+
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/vnest/zpci-iommufd/contiguous", test_contiguous);
     qtest_add_func("/vnest/zpci-iommufd/scattered", test_scattered);
+    qtest_add_func("/vnest/zpci-iommufd/whole-aperture", test_whole_aperture);
+    qtest_add_func("/vnest/zpci-iommufd/segment-frame", test_segment_frame);
     qtest_add_func("/vnest/zpci-iommufd/unmap-coalesced",
                    test_unmap_coalesced);
     qtest_add_func("/vnest/zpci-iommufd/stale-until-refresh",
                    test_stale_until_refresh);
     qtest_add_func("/vnest/zpci-iommufd/enomem-retry", test_enomem_retry);
     qtest_add_func("/vnest/zpci-iommufd/deregister", test_deregister);
-    qtest_add_func("/vnest/zpci-iommufd/bad-tables", test_bad_tables);
+    for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
+        g_autofree char *name =
+            g_strdup_printf("/vnest/zpci-iommufd/bad-input/%s",
+                            bad_cases[i].name);
+
+        qtest_add_data_func(name, &bad_cases[i], test_bad_input);
+    }
+    qtest_add_func("/vnest/zpci-iommufd/fail-nth-sweep",
+                   test_fail_nth_sweep);
+    qtest_add_func("/vnest/zpci-iommufd/disable-reset", test_disable_reset);
     qtest_add_func("/vnest/zpci-iommufd/per-page", test_per_page);
     return g_test_run();
 }
