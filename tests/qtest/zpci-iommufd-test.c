@@ -23,6 +23,7 @@
 #include "vnest-qtest.h"
 
 #define ZPCI            "/machine/peripheral/zpci1"
+#define ZPCI2           "/machine/peripheral/zpci2"
 #define EMU             "/objects/emu0"
 #define PAGE            UINT64_C(4096)
 
@@ -32,6 +33,7 @@
 #define PT_ADDR         UINT64_C(0x108000)     /* page table, 2 KiB */
 #define FIB_ADDR        UINT64_C(0x10c000)
 #define CLP_ADDR        UINT64_C(0x10d000)
+#define TABLES2         UINT64_C(0x100000)     /* the second function's */
 #define DATA_ADDR       UINT64_C(0x400000)     /* pages the tables point at */
 
 /* DMA aperture: zPCI's emulated functions start DMA at 4 GiB */
@@ -53,6 +55,7 @@
 #define CLP_DISABLE     1
 #define MPCIFC_REG_IOAT 4
 #define MPCIFC_DEREG_IOAT 5
+#define MPCIFC_REREG_IOAT 6
 #define CONFIG_AS       15
 #define ST_INSUFF_RES   16
 #define ST_FUNC_IN_ERR  8
@@ -74,6 +77,8 @@
 
 typedef struct Zpci {
     QTestState *qts;
+    const char *path;           /* QOM path of the zpci device */
+    uint64_t tables;            /* its tables are this far above RT_ADDR */
     uint32_t fh;                /* enabled function handle */
 } Zpci;
 
@@ -97,10 +102,10 @@ static Insn insn(Zpci *z, const char *fmt, ...)
     va_end(ap);
     rsp = qtest_qmp(z->qts, "{ 'execute': 'qom-set', 'arguments':"
                     " { 'path': %s, 'property': 'x-insn', 'value': %s } }",
-                    ZPCI, cmd);
+                    z->path, cmd);
     g_assert(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
-    res = vnest_qom_get_str(z->qts, ZPCI, "x-insn-result");
+    res = vnest_qom_get_str(z->qts, z->path, "x-insn-result");
     g_assert_cmpint(sscanf(res, "%u %" SCNx64 " %" SCNx64 " %" SCNx64,
                            &r.cc, &r.r1, &r.r2, &r.r3), ==, 4);
     return r;
@@ -116,7 +121,7 @@ static uint64_t zstat(Zpci *z, const char *name)
 {
     g_autofree char *prop = g_strdup_printf("x-iommufd-%s", name);
 
-    return vnest_qom_get_uint(z->qts, ZPCI, prop);
+    return vnest_qom_get_uint(z->qts, z->path, prop);
 }
 
 /* ---- the function: enable, BAR access ---- */
@@ -125,7 +130,7 @@ static uint64_t zstat(Zpci *z, const char *name)
 static void clp_set_pci_fn(Zpci *z, uint8_t oc)
 {
     uint8_t blk[64] = { 0 };
-    uint32_t fh = vnest_qom_get_uint(z->qts, ZPCI, "x-fh");
+    uint32_t fh = vnest_qom_get_uint(z->qts, z->path, "x-fh");
     Insn r;
 
     stw_be_p(blk, 32);                  /* request: length, command */
@@ -134,10 +139,10 @@ static void clp_set_pci_fn(Zpci *z, uint8_t oc)
     blk[22] = oc;
     blk[23] = 1;                        /* one DMA address space */
     stw_be_p(blk + 32, 32);             /* response length */
-    qtest_memwrite(z->qts, CLP_ADDR, blk, sizeof(blk));
-    r = insn(z, "clp 0x%" PRIx64, CLP_ADDR);
+    qtest_memwrite(z->qts, CLP_ADDR + z->tables, blk, sizeof(blk));
+    r = insn(z, "clp 0x%" PRIx64, CLP_ADDR + z->tables);
     g_assert_cmpuint(r.cc, ==, 0);
-    qtest_memread(z->qts, CLP_ADDR, blk, sizeof(blk));
+    qtest_memread(z->qts, CLP_ADDR + z->tables, blk, sizeof(blk));
     g_assert_cmphex(lduw_be_p(blk + 34), ==, CLP_RC_OK);
     z->fh = ldl_be_p(blk + 48);
 }
@@ -247,21 +252,23 @@ static void table_fill(Zpci *z, uint64_t addr, unsigned n, uint64_t te)
 /* IOVA page @i (from IOVA) translates to @gpa with @flags */
 static void pte(Zpci *z, unsigned i, uint64_t gpa, uint64_t flags)
 {
-    qtest_writeq(z->qts, PT_ADDR + i * 8, gpa | flags);
+    qtest_writeq(z->qts, PT_ADDR + z->tables + i * 8, gpa | flags);
 }
 
 static void pte_clear(Zpci *z, unsigned i)
 {
-    qtest_writeq(z->qts, PT_ADDR + i * 8, PTE_INVALID);
+    qtest_writeq(z->qts, PT_ADDR + z->tables + i * 8, PTE_INVALID);
 }
 
 static void tables_init(Zpci *z)
 {
-    table_fill(z, RT_ADDR, 2048, TE_INVALID);
-    table_fill(z, ST_ADDR, 2048, TE_INVALID);
-    table_fill(z, PT_ADDR, 256, PTE_INVALID);
-    qtest_writeq(z->qts, RT_ADDR + (IOVA >> 31) * 8, ST_ADDR | RTE_RTX_FULL);
-    qtest_writeq(z->qts, ST_ADDR + ((IOVA >> 20) & 0x7ff) * 8, PT_ADDR);
+    table_fill(z, RT_ADDR + z->tables, 2048, TE_INVALID);
+    table_fill(z, ST_ADDR + z->tables, 2048, TE_INVALID);
+    table_fill(z, PT_ADDR + z->tables, 256, PTE_INVALID);
+    qtest_writeq(z->qts, RT_ADDR + z->tables + (IOVA >> 31) * 8,
+                 (ST_ADDR + z->tables) | RTE_RTX_FULL);
+    qtest_writeq(z->qts, ST_ADDR + z->tables + ((IOVA >> 20) & 0x7ff) * 8,
+                 PT_ADDR + z->tables);
 }
 
 static Insn mpcifc(Zpci *z, unsigned oc, uint64_t iota)
@@ -271,15 +278,16 @@ static Insn mpcifc(Zpci *z, unsigned oc, uint64_t iota)
     stq_be_p(fib + 16, IOVA);
     stq_be_p(fib + 24, IOVA + APERTURE - 1);
     stq_be_p(fib + 32, iota);
-    qtest_memwrite(z->qts, FIB_ADDR, fib, sizeof(fib));
+    qtest_memwrite(z->qts, FIB_ADDR + z->tables, fib, sizeof(fib));
     return insn(z, "mpcifc 0x%" PRIx64 " 0x%" PRIx64,
-                (uint64_t)z->fh << 32 | oc, FIB_ADDR);
+                (uint64_t)z->fh << 32 | oc, FIB_ADDR + z->tables);
 }
 
 static void register_tables(Zpci *z)
 {
-    g_assert_cmpuint(mpcifc(z, MPCIFC_REG_IOAT, RT_ADDR | IOTA_RTTO).cc, ==,
-                     0);
+    uint64_t iota = (RT_ADDR + z->tables) | IOTA_RTTO;
+
+    g_assert_cmpuint(mpcifc(z, MPCIFC_REG_IOAT, iota).cc, ==, 0);
 }
 
 /* RPCIT of @n pages from IOVA page @first */
@@ -306,8 +314,19 @@ static uint64_t data(unsigned page)
 
 /* ---- fixture ---- */
 
+/* Enable the function, turn on bus mastering, register empty tables */
+static void zpci_setup(Zpci *z)
+{
+    clp_set_pci_fn(z, CLP_ENABLE);
+    bus_master_on(z);
+    tables_init(z);
+    register_tables(z);
+}
+
 static void zpci_start(Zpci *z, const char *zpci_opts)
 {
+    z->path = ZPCI;
+    z->tables = 0;
     z->qts = qtest_initf("-M s390-ccw-virtio -m 256M -nodefaults "
                          "-object iommufd,id=emu0,emulated=on,"
                          "host-iommu=paging "
@@ -315,10 +334,7 @@ static void zpci_start(Zpci *z, const char *zpci_opts)
                          "device=dev0 "
                          "-device zpci,uid=1,fid=1,target=dev0,id=zpci1%s "
                          "-device vnest-dma-test,id=dev0,msix=on", zpci_opts);
-    clp_set_pci_fn(z, CLP_ENABLE);
-    bus_master_on(z);
-    tables_init(z);
-    register_tables(z);
+    zpci_setup(z);
 }
 
 static void zpci_stop(Zpci *z)
@@ -645,6 +661,71 @@ static void test_fail_nth_sweep(void)
     g_assert_cmpuint(n, >, 2);
 }
 
+/*
+ * Two functions, each with its own IOAS and tables: each one's DMA goes
+ * where its own table says, and deregistering one leaves the other
+ */
+static void test_two_functions(void)
+{
+    Zpci a = { .path = ZPCI, .tables = 0 };
+    Zpci b = { .path = ZPCI2, .tables = TABLES2 };
+
+    a.qts = b.qts = qtest_init("-M s390-ccw-virtio -m 256M -nodefaults "
+                               "-object iommufd,id=emu0,emulated=on,"
+                               "host-iommu=paging "
+                               "-object vnest-sim-assign,id=sa0,"
+                               "iommufd=emu0,device=dev0 "
+                               "-object vnest-sim-assign,id=sa1,"
+                               "iommufd=emu0,device=dev1 "
+                               "-device zpci,uid=1,fid=1,target=dev0,"
+                               "id=zpci1 "
+                               "-device zpci,uid=2,fid=2,target=dev1,"
+                               "id=zpci2 "
+                               "-device vnest-dma-test,id=dev0,msix=on "
+                               "-device vnest-dma-test,id=dev1,msix=on");
+    g_assert_cmpuint(vnest_qom_get_uint(a.qts, "/objects/sa0", "ioas-id"),
+                     !=, vnest_qom_get_uint(a.qts, "/objects/sa1",
+                                            "ioas-id"));
+    zpci_setup(&a);
+    zpci_setup(&b);
+    pte(&a, 0, data(1), 0);
+    pte(&b, 0, data(2), 0);
+    rpcit_ok(&a, 0, 1);
+    assert_refused(&b, iova(0));        /* b has not refreshed yet */
+    rpcit_ok(&b, 0, 1);
+    assert_lands(&a, iova(0), data(1), 0xd0);
+    assert_lands(&b, iova(0), data(2), 0xd1);
+    g_assert_cmpuint(mpcifc(&a, MPCIFC_DEREG_IOAT, 0).cc, ==, 0);
+    assert_refused(&a, iova(0));
+    assert_lands(&b, iova(0), data(2), 0xd2);
+    qtest_quit(a.qts);
+}
+
+/*
+ * Reregistration at another table address: the old mappings leave, and
+ * the new table's take effect at the next refresh
+ */
+static void test_reregister(void)
+{
+    Zpci z;
+    uint64_t iota = (RT_ADDR + TABLES2) | IOTA_RTTO;
+
+    zpci_start(&z, "");
+    pte(&z, 0, data(1), 0);
+    rpcit_ok(&z, 0, 1);
+    assert_lands(&z, iova(0), data(1), 0xe0);
+    /* A second set of tables, translating page 0 elsewhere */
+    z.tables = TABLES2;
+    tables_init(&z);
+    pte(&z, 0, data(3), 0);
+    g_assert_cmpuint(mpcifc(&z, MPCIFC_REREG_IOAT, iota).cc, ==, 0);
+    g_assert_cmpuint(zstat(&z, "runs"), ==, 0);
+    assert_refused(&z, iova(0));
+    rpcit_ok(&z, 0, 1);
+    assert_lands(&z, iova(0), data(3), 0xe1);
+    zpci_stop(&z);
+}
+
 /* Disable (CLP) and reset leave the IOAS empty of the function's pages */
 static void test_disable_reset(void)
 {
@@ -717,6 +798,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/zpci-iommufd/fail-nth-sweep",
                    test_fail_nth_sweep);
     qtest_add_func("/vnest/zpci-iommufd/disable-reset", test_disable_reset);
+    qtest_add_func("/vnest/zpci-iommufd/two-functions", test_two_functions);
+    qtest_add_func("/vnest/zpci-iommufd/reregister", test_reregister);
     qtest_add_func("/vnest/zpci-iommufd/per-page", test_per_page);
     return g_test_run();
 }
