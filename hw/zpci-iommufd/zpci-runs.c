@@ -120,32 +120,36 @@ static void runs_outer_parts(const ZpciRun *r, uint64_t start, uint64_t end,
 
 /*
  * Runs [@first, @last) of @z leave the IOAS in one call; their parts
- * outside [@start, @end) go to @remap. False if the host refused.
+ * outside [@start, @end) go to @remap. 0, or the host's -errno (the runs
+ * then stay).
  */
-static bool runs_drop(VNestZpci *z, guint first, guint last, uint64_t start,
-                      uint64_t end, GArray *remap)
+static int runs_drop(VNestZpci *z, guint first, guint last, uint64_t start,
+                     uint64_t end, GArray *remap)
 {
     uint64_t iova = RUN(z->runs, first)->iova;
     guint i;
+    int ret;
 
-    if (zpci_host_unmap(z, iova, run_end(RUN(z->runs, last - 1)) - iova)) {
-        return false;
+    ret = zpci_host_unmap(z, iova, run_end(RUN(z->runs, last - 1)) - iova);
+    if (ret) {
+        return ret;
     }
     for (i = first; i < last; i++) {
         runs_outer_parts(RUN(z->runs, i), start, end, remap);
     }
     g_array_remove_range(z->runs, first, last - first);
-    return true;
+    return 0;
 }
 
 /*
- * Drop the runs overlapping [@start, @end) that @want contradicts. False
- * if the host refused an unmap.
+ * Drop the runs overlapping [@start, @end) that @want contradicts. 0, or
+ * the -errno of the unmap the host refused.
  */
-static bool runs_drop_stale(VNestZpci *z, GArray *want, uint64_t start,
-                            uint64_t end, GArray *remap)
+static int runs_drop_stale(VNestZpci *z, GArray *want, uint64_t start,
+                           uint64_t end, GArray *remap)
 {
     guint i = runs_find(z->runs, start), first;
+    int ret;
 
     while (i < z->runs->len && RUN(z->runs, i)->iova < end) {
         if (run_still_valid(RUN(z->runs, i), want, start, end)) {
@@ -157,12 +161,13 @@ static bool runs_drop_stale(VNestZpci *z, GArray *want, uint64_t start,
                !run_still_valid(RUN(z->runs, i), want, start, end)) {
             i++;
         }
-        if (!runs_drop(z, first, i, start, end, remap)) {
-            return false;
+        ret = runs_drop(z, first, i, start, end, remap);
+        if (ret) {
+            return ret;
         }
         i = first;
     }
-    return true;
+    return 0;
 }
 
 /* The parts of @w no run of @z covers go to @todo. */
@@ -193,6 +198,15 @@ static void runs_missing(VNestZpci *z, const ZpciRun *w, GArray *todo)
     }
 }
 
+/* The host ran out of something the guest can free by purging. */
+static ZpciResult zpci_host_result(int ret)
+{
+    if (ret == -ENOMEM || ret == -ENOSPC) {
+        return ZPCI_RES_NO_RESOURCES;
+    }
+    return ret ? ZPCI_RES_ERROR : ZPCI_RES_OK;
+}
+
 /* Map @todo in order; each run that reached the host is recorded. */
 static ZpciResult runs_map(VNestZpci *z, GArray *todo)
 {
@@ -201,10 +215,8 @@ static ZpciResult runs_map(VNestZpci *z, GArray *todo)
 
     for (i = 0; i < todo->len; i++) {
         ret = zpci_host_map(z, RUN(todo, i));
-        if (ret == -ENOMEM || ret == -ENOSPC) {
-            return ZPCI_RES_NO_RESOURCES;
-        } else if (ret) {
-            return ZPCI_RES_ERROR;
+        if (ret) {
+            return zpci_host_result(ret);
         }
         g_array_append_val(z->runs, *RUN(todo, i));
     }
@@ -217,9 +229,15 @@ ZpciResult zpci_runs_refresh(VNestZpci *z, uint64_t start, uint64_t end,
     g_autoptr(GArray) todo = g_array_new(false, false, sizeof(ZpciRun));
     ZpciResult res;
     guint i;
+    int ret;
 
-    if (!runs_drop_stale(z, want, start, end, todo)) {
-        return ZPCI_RES_ERROR;
+    /*
+     * An unmap refused for lack of memory leaves the runs in place: the
+     * guest purges and refreshes again.
+     */
+    ret = runs_drop_stale(z, want, start, end, todo);
+    if (ret) {
+        return zpci_host_result(ret);
     }
     for (i = 0; i < want->len; i++) {
         runs_missing(z, RUN(want, i), todo);
