@@ -220,7 +220,11 @@ static void act_rpcit(Fuzz *f)
     bool bad = false;
     Insn r;
 
-    if (kind == 0xff) {
+    if (kind < 0x80) {
+        /* A few pages where the entries are: refreshes that cut runs */
+        first = (kind & 1 ? 256 : 0) + next8(f) % NPOOL;
+        n = 1 + n % 8;
+    } else if (kind == 0xff) {
         first += APERTURE / PAGE;       /* beyond the aperture */
     } else if (kind >= 0xf0) {
         first = 0;                      /* the whole aperture */
