@@ -106,9 +106,12 @@ bool vnest_zpci_rpcit(S390PCIBusDevice *pbdev, uint64_t start, uint64_t end,
         zpci_error(pbdev, ERR_EVENT_OORANGE, start, cc, status);
         return true;
     }
-    /* A range that overlaps the aperture is clamped to it. */
-    start = MAX(start, iommu->pba);
-    end = MIN(end, iommu->pal + 1);
+    /*
+     * A range that overlaps the aperture is clamped to it; a page the
+     * range touches is refreshed whole (pba and pal + 1 are page-aligned).
+     */
+    start = QEMU_ALIGN_DOWN(MAX(start, iommu->pba), TARGET_PAGE_SIZE);
+    end = QEMU_ALIGN_UP(MIN(end, iommu->pal + 1), TARGET_PAGE_SIZE);
     z->stats.rpcits++;
     trace_vnest_zpci_rpcit(pbdev->fid, start, end);
 

@@ -91,6 +91,34 @@ static void test_segment_frame(void)
     zpci_stop(&z);
 }
 
+/* A range with unaligned ends refreshes each page it touches, whole */
+static void test_unaligned_range(void)
+{
+    Zpci z;
+    Insn r;
+
+    zpci_start(&z, "");
+    zpci_pte(&z, 0, zpci_data(0), 0);
+    zpci_pte(&z, 1, zpci_data(1), 0);
+    zpci_pte(&z, 2, zpci_data(2), 0);
+    /* 0x1000 bytes from the middle of page 0: pages 0 and 1 */
+    r = zpci_insn(&z, "rpcit 0x%" PRIx64 " 0x%" PRIx64 " 0x1000",
+                  (uint64_t)z.fh << 32, IOVA + 0x800);
+    g_assert_cmpuint(r.cc, ==, 0);
+    g_assert_cmpuint(zpci_stat(&z, "maps"), ==, 1);
+    g_assert_cmpuint(zpci_stat(&z, "map-pages"), ==, 2);
+    zpci_assert_lands(&z, zpci_iova(1) + 0xff0, zpci_data(1) + 0xff0, 0xf0);
+    zpci_assert_refused(&z, zpci_iova(2));
+    /* A 1 MiB frame refreshed over an odd length */
+    qtest_writeq(z.qts, ST_ADDR + (((IOVA >> 20) + 1) & 0x7ff) * 8,
+                 UINT64_C(0x1000000) | STE_FC);
+    r = zpci_insn(&z, "rpcit 0x%" PRIx64 " 0x%" PRIx64 " 0x1802",
+                  (uint64_t)z.fh << 32, zpci_iova(256) + 0x7ff);
+    g_assert_cmpuint(r.cc, ==, 0);
+    g_assert_cmpuint(zpci_stat(&z, "map-pages"), ==, 2 + 3);
+    zpci_stop(&z);
+}
+
 /* Scattered pages: one host map per run; read-only is its own run */
 static void test_scattered(void)
 {
@@ -461,6 +489,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/zpci-iommufd/scattered", test_scattered);
     qtest_add_func("/vnest/zpci-iommufd/whole-aperture", test_whole_aperture);
     qtest_add_func("/vnest/zpci-iommufd/segment-frame", test_segment_frame);
+    qtest_add_func("/vnest/zpci-iommufd/unaligned-range",
+                   test_unaligned_range);
     qtest_add_func("/vnest/zpci-iommufd/unmap-coalesced",
                    test_unmap_coalesced);
     qtest_add_func("/vnest/zpci-iommufd/stale-until-refresh",
