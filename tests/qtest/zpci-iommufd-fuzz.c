@@ -246,7 +246,16 @@ static void act_rpcit(Fuzz *f)
     if (f->fail_nth) {
         vnest_qom_set_uint(f->z.qts, EMU, "x-fail-nth", f->fail_nth);
     }
-    r = zpci_rpcit(&f->z, first, n);
+    if (kind >= 0xe0 && kind < 0xe8 && n) {
+        /* Unaligned ends inside the first and last page: the same pages */
+        uint64_t off = next8(f) * 8, trim = next8(f) * 8;
+
+        r = zpci_insn(&f->z, "rpcit 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64,
+                      (uint64_t)f->z.fh << 32, start + off,
+                      n * PAGE - off - trim);
+    } else {
+        r = zpci_rpcit(&f->z, first, n);
+    }
     if (f->fail_nth) {
         g_autofree char *site = vnest_qom_get_str(f->z.qts, EMU,
                                                   "x-fail-site");
