@@ -39,6 +39,9 @@ struct VNestZpci {
     /* What the IOAS holds for the guest: ZpciRun, sorted, disjoint. */
     GArray *runs;
     ZpciStats stats;
+    /* x-rpcit-per-page=on: QEMU's notifier events, counted */
+    IOMMUNotifier per_page;
+    bool per_page_counting;
 };
 
 /* The outcome of one refresh: RPCIT's condition code and status. */

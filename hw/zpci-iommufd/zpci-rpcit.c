@@ -15,6 +15,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
+#include "qemu/error-report.h"
 #include "hw/s390x/s390-pci-bus.h"
 #include "hw/s390x/s390-pci-inst.h"
 #include "zpci-iommufd-internal.h"
@@ -51,7 +52,7 @@ static void zpci_free(S390PCIIOMMU *iommu)
     if (!z) {
         return;
     }
-    zpci_runs_clear(z);
+    vnest_zpci_iommu_disable(iommu);
     g_array_free(z->runs, true);
     iommu->vnest = NULL;
     g_free(z);
@@ -67,11 +68,54 @@ void vnest_zpci_iommu_free(S390PCIIOMMU *iommu)
     zpci_free(iommu);
 }
 
+/*
+ * QEMU's per-page path: each event is one host call of the assigned
+ * device's listener (vfio-pci's or simulated assignment's shadow).
+ */
+static void zpci_per_page_event(IOMMUNotifier *n, IOMMUTLBEntry *e)
+{
+    VNestZpci *z = container_of(n, VNestZpci, per_page);
+
+    if (e->perm & IOMMU_RW) {
+        z->stats.maps++;
+        z->stats.map_pages += (e->addr_mask + 1) >> 12;
+    } else {
+        z->stats.unmaps++;
+    }
+}
+
+void vnest_zpci_iommu_enable(S390PCIIOMMU *iommu)
+{
+    VNestZpci *z = iommu->vnest;
+    Error *err = NULL;
+
+    if (!z || !iommu->pbdev || !iommu->pbdev->vnest_rpcit_per_page) {
+        return;
+    }
+    iommu_notifier_init(&z->per_page, zpci_per_page_event,
+                        IOMMU_NOTIFIER_IOTLB_EVENTS, 0, iommu->pal, 0);
+    if (memory_region_register_iommu_notifier(MEMORY_REGION(&iommu->iommu_mr),
+                                              &z->per_page, &err)) {
+        /* Only the counters miss it: say so once */
+        warn_report_err_once(err);
+        return;
+    }
+    z->per_page_counting = true;
+}
+
 void vnest_zpci_iommu_disable(S390PCIIOMMU *iommu)
 {
-    if (iommu->vnest) {
-        zpci_runs_clear(iommu->vnest);
+    VNestZpci *z = iommu->vnest;
+
+    if (!z) {
+        return;
     }
+    if (z->per_page_counting) {
+        memory_region_unregister_iommu_notifier(
+            MEMORY_REGION(&iommu->iommu_mr), &z->per_page);
+        z->per_page_counting = false;
+    }
+    zpci_runs_clear(z);
 }
 
 /* The function enters the error state with event @code at @addr. */

@@ -40,6 +40,12 @@ bool vnest_zpci_rpcit(S390PCIBusDevice *pbdev, uint64_t start, uint64_t end,
                       uint8_t *cc, uint8_t *status);
 
 /*
+ * s390_pci_iommu_enable(): the IOMMU region is in place (registration
+ * with translation). With x-rpcit-per-page=on, count the notifier events
+ * QEMU's path sends, one host call each.
+ */
+void vnest_zpci_iommu_enable(S390PCIIOMMU *iommu);
+/*
  * s390_pci_iommu_disable() (deregistration, reregistration, function
  * disable and reset): the function's mappings leave the IOAS.
  */
