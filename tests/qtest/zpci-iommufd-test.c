@@ -433,6 +433,50 @@ static void test_reregister(void)
     zpci_stop(&z);
 }
 
+/*
+ * The Nth host operation of a deregistration fails, for every N that
+ * hits: the IOAS still ends empty (the listener's unmap of the IOMMU
+ * region follows ours), nothing leaks, and a new registration maps again.
+ * Today the emulated host has no failure point on an unmap, so the sweep
+ * ends at N = 1; it runs again as soon as one is added.
+ */
+static void test_fail_nth_deregister(void)
+{
+    unsigned n;
+    bool hit = true;
+
+    for (n = 1; hit; n++) {
+        g_autofree char *site = NULL;
+        uint64_t objects;
+        Zpci z;
+        unsigned i;
+
+        zpci_start(&z, "");
+        for (i = 0; i < 8; i++) {
+            zpci_pte(&z, i * 2, zpci_data(i), 0);
+        }
+        zpci_rpcit_ok(&z, 0, 16);
+        objects = vnest_qom_get_uint(z.qts, EMU, "x-objects");
+        vnest_qom_set_uint(z.qts, EMU, "x-fail-nth", n);
+        g_assert_cmpuint(zpci_mpcifc(&z, MPCIFC_DEREG_IOAT, 0).cc, ==, 0);
+        site = vnest_qom_get_str(z.qts, EMU, "x-fail-site");
+        vnest_qom_set_uint(z.qts, EMU, "x-fail-nth", 0);
+        hit = site[0];
+        if (hit) {
+            g_test_message("fail-nth %u hit %s", n, site);
+        }
+        g_assert_cmpuint(zpci_stat(&z, "runs"), ==, 0);
+        zpci_assert_refused(&z, zpci_iova(0));
+        zpci_assert_refused(&z, zpci_iova(14));
+        g_assert_cmpuint(vnest_qom_get_uint(z.qts, EMU, "x-objects"), ==,
+                         objects);
+        zpci_register(&z);
+        zpci_rpcit_ok(&z, 0, 16);
+        zpci_assert_lands(&z, zpci_iova(14), zpci_data(7), 0xa8);
+        zpci_stop(&z);
+    }
+}
+
 /* Disable (CLP) and reset leave the IOAS empty of the function's pages */
 static void test_disable_reset(void)
 {
@@ -542,6 +586,8 @@ int main(int argc, char **argv)
     }
     qtest_add_func("/vnest/zpci-iommufd/fail-nth-sweep",
                    test_fail_nth_sweep);
+    qtest_add_func("/vnest/zpci-iommufd/fail-nth-deregister",
+                   test_fail_nth_deregister);
     qtest_add_func("/vnest/zpci-iommufd/disable-reset", test_disable_reset);
     qtest_add_func("/vnest/zpci-iommufd/two-functions", test_two_functions);
     qtest_add_func("/vnest/zpci-iommufd/reregister", test_reregister);
