@@ -16,6 +16,9 @@
  *   "pcilg R2 OFFSET"        PCILG, r2/r2+1 = R2, OFFSET; data in r1
  *   "pcistg DATA R2 OFFSET"  PCISTG, r1 = DATA, r2/r2+1 = R2, OFFSET
  *
+ * Refused unless the accelerator is qtest: with a running CPU the
+ * registers are the guest's.
+ *
  * Registers used: r1 is GR 2, r2 is GR 4 (even, as RPCIT and PCILG need).
  * x-insn-result: "CC GR2 GR4 GR5" (decimal cc, hexadecimal registers).
  * x-fh: the function handle (what CLP LIST PCI would tell the guest).
@@ -29,6 +32,7 @@
 #include "hw/core/cpu.h"
 #include "hw/s390x/s390-pci-bus.h"
 #include "hw/s390x/s390-pci-inst.h"
+#include "system/qtest.h"
 #include "target/s390x/cpu.h"
 #include "zpci-iommufd-internal.h"
 
@@ -80,6 +84,11 @@ static void insn_set(Object *obj, const char *value, Error **errp)
     g_auto(GStrv) w = g_strsplit(value, " ", 0);
     CPUS390XState *env = &cpu->env;
 
+    /* A running CPU's registers are the guest's: qtest only. */
+    if (!qtest_enabled()) {
+        error_setg(errp, "x-insn is for qtests (-accel qtest) only");
+        return;
+    }
     if (!w[0]) {
         error_setg(errp, "x-insn: empty");
         return;
