@@ -80,6 +80,7 @@
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pcie.h"
 #include "hw/pci/msi.h"
+#include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "vnest/host-dev.h"
@@ -137,6 +138,7 @@ struct VNestDmaTest {
     uint8_t pasid_width;
     bool pri;
     uint32_t pri_requests;
+    bool msix;
 
     /* registers */
     uint64_t addr;
@@ -435,6 +437,10 @@ static void dma_test_realize(PCIDevice *pdev, Error **errp)
                    TYPE_VNEST_DMA_TEST);
         return;
     }
+    /* s390's zPCI takes only devices with MSI-X: one vector, in BAR 2 */
+    if (s->msix && msix_init_exclusive_bar(pdev, 1, 2, errp)) {
+        return;
+    }
     memory_region_init(&s->bar, OBJECT(s), "vnest-dma-test",
                        DMA_TEST_BAR_SIZE);
     memory_region_init_io(&s->regs, OBJECT(s), &dma_test_reg_ops, s,
@@ -449,6 +455,9 @@ static void dma_test_realize(PCIDevice *pdev, Error **errp)
 
 static void dma_test_exit(PCIDevice *pdev)
 {
+    if (VNEST_DMA_TEST(pdev)->msix) {
+        msix_uninit_exclusive_bar(pdev);
+    }
     msi_uninit(pdev);
     if (pci_is_express(pdev)) {
         pcie_cap_exit(pdev);
@@ -514,6 +523,7 @@ static const Property dma_test_properties[] = {
                       DMA_TEST_PASID_MAX_WIDTH),
     DEFINE_PROP_BOOL("pri", VNestDmaTest, pri, false),
     DEFINE_PROP_UINT32("pri-requests", VNestDmaTest, pri_requests, 32),
+    DEFINE_PROP_BOOL("msix", VNestDmaTest, msix, false),
 };
 
 static void dma_test_class_init(ObjectClass *klass, void *data)

@@ -1,0 +1,1 @@
+#include "trace/trace-vnest_hw_zpci_iommufd.h"
