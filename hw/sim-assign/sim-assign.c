@@ -404,13 +404,43 @@ static void get_dma_faults(Object *obj, Visitor *v, const char *name,
     visit_type_uint64(v, name, &value, errp);
 }
 
+/*
+ * The assigned device goes (device_del, or the guest powering its slot
+ * off): the host lets go of it, as vfio-pci's exit does, so nothing keeps
+ * pointing at it. Called once the device is unrealized, before it is
+ * freed.
+ */
+static void sim_assign_dev_unrealize(DeviceListener *listener,
+                                     DeviceState *dev)
+{
+    GList *l;
+
+    for (l = sim_assigns; l; l = l->next) {
+        VNestSimAssign *sa = l->data;
+
+        if (sa->pdev && DEVICE(sa->pdev) == dev) {
+            trace_vnest_sim_assign_unplug(sa->device_id);
+            sim_disconnect(sa);
+        }
+    }
+}
+
+static DeviceListener sim_assign_dev_listener = {
+    .unrealize = sim_assign_dev_unrealize,
+};
+
 static void sim_assign_complete(UserCreatable *uc, Error **errp)
 {
     VNestSimAssign *sa = VNEST_SIM_ASSIGN(uc);
+    static bool listening;
 
     if (!sa->device_id || !sa->iommufd) {
         error_setg(errp, "vnest-sim-assign needs device=ID and iommufd=ID");
         return;
+    }
+    if (!listening) {
+        device_listener_register(&sim_assign_dev_listener);
+        listening = true;
     }
     sim_assigns = g_list_prepend(sim_assigns, sa);
 }

@@ -105,6 +105,8 @@ typedef struct SmmuNestDev {
     int devfn;
     uint32_t sid;               /* the guest's StreamID: the vDEVICE's */
     uint32_t vdev_id;
+    bool vdev_refused;          /* the host refused a vDEVICE for @sid */
+    bool vdev_reported;         /* ... and that was reported */
     uint32_t hwpt_id;           /* nested HWPT attached, 0: the parent */
     uint64_t vste[2];           /* ... carrying these words */
     bool bad;                   /* the guest's STE was reported bad ... */

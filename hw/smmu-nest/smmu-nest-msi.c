@@ -85,6 +85,7 @@ static void smmu_nest_msi_trigger(PCIDevice *pdev, MSIMessage msg)
     MemTxAttrs attrs = { .requester_id = pci_requester_id(pdev) };
     SMMUDevice *sdev;
     MemTxResult r;
+    uint32_t sid;
 
     sdev = d ? smmu_find_sdev(ARM_SMMU(d->nest->s), d->sid) : NULL;
     if (!sdev) {
@@ -96,8 +97,9 @@ static void smmu_nest_msi_trigger(PCIDevice *pdev, MSIMessage msg)
     if (!smmu_nest_msi_cd_ok(d)) {
         return;
     }
+    sid = d->sid;   /* the write may unplug the device (its slot's power) */
     address_space_stl_le(&sdev->as, msg.address, msg.data, attrs, &r);
-    trace_vnest_smmu_msi(d->sid, msg.address, msg.data, r);
+    trace_vnest_smmu_msi(sid, msg.address, msg.data, r);
 }
 
 void smmu_nest_msi_claim(SmmuNestDev *d)

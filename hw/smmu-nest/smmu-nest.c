@@ -259,10 +259,15 @@ static bool smmu_nest_follow_sid(SmmuNestDev *d)
     uint32_t sid = PCI_BUILD_BDF(pci_bus_num(d->bus), d->devfn);
     Error *err = NULL;
 
-    if (sid == d->sid && (d->vdev_id || !smmu_nest_sid_known(d->bus))) {
+    if (sid == d->sid &&
+        (d->vdev_id || d->vdev_refused || !smmu_nest_sid_known(d->bus))) {
         return false;
     }
     trace_vnest_smmu_sid(d->hiod->name, d->sid, sid);
+    if (sid != d->sid) {
+        d->vdev_refused = false;
+        d->vdev_reported = false;
+    }
     if (d->vdev_id) {
         iommufd_backend_free_id(d->info.be, d->vdev_id);
         d->vdev_id = 0;
@@ -276,9 +281,16 @@ static bool smmu_nest_follow_sid(SmmuNestDev *d)
                                      d->info.dev_id, sid, &d->vdev_id,
                                      &err)) {
         n->stats.host_errors++;
-        error_reportf_err(err, "arm-smmuv3: %s has no vDEVICE for StreamID "
-                          "0x%x, so its DMA stays blocked: ", d->hiod->name,
-                          sid);
+        /* Once per StreamID; retried when the guest names it (CFGI_STE) */
+        if (!d->vdev_reported) {
+            error_reportf_err(err, "arm-smmuv3: %s has no vDEVICE for "
+                              "StreamID 0x%x, so its DMA stays blocked: ",
+                              d->hiod->name, sid);
+            d->vdev_reported = true;
+        } else {
+            error_free(err);
+        }
+        d->vdev_refused = true;
         d->vdev_id = 0;
         return true;
     }
@@ -404,6 +416,22 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
         return false;
     }
     /*
+     * Nothing the host holds for the guest migrates: blocked before
+     * anything is nested (-only-migratable, or a migration under way,
+     * refuses the device instead).
+     */
+    if (!n->migration_blocker) {
+        error_setg(&n->migration_blocker, "arm-smmuv3,accel=on: the "
+                   "host's vIOMMU, vDEVICEs and nested STEs of assigned "
+                   "devices do not migrate; unplug them (or use accel=off "
+                   "without assigned devices) to migrate");
+        if (migrate_add_blocker(&n->migration_blocker, errp) < 0) {
+            error_prepend(errp, "%s: ", name);
+            smmu_nest_viommu_put(n);
+            return false;
+        }
+    }
+    /*
      * The guest's StreamID: behind a root port or bridge its bus number is
      * the guest's to assign, 0 until it enumerates; the vDEVICE waits for
      * it then (smmu_nest_follow_sid()).
@@ -433,15 +461,6 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
     }
     trace_vnest_smmu_plug(name, sid, info.dev_id, n->viommu_id, vdev_id);
 
-    if (!n->migration_blocker) {
-        error_setg(&n->migration_blocker, "arm-smmuv3,accel=on: the "
-                   "host's vIOMMU, vDEVICEs and nested STEs of assigned "
-                   "devices do not migrate; unplug them (or use accel=off "
-                   "without assigned devices) to migrate");
-        if (migrate_add_blocker(&n->migration_blocker, &err) < 0) {
-            warn_reportf_err(err, "arm-smmuv3: ");
-        }
-    }
     /* Attached to the parent at plug: follow the guest at once. */
     smmu_nest_sync_dev(d);
     smmu_nest_record_events(n);
@@ -528,8 +547,9 @@ static bool smmu_nest_s1_ok(SMMUv3State *s, uint64_t w0, uint64_t w1)
         return false;
     }
     /* S1Fmt: linear only, or 2-level CD tables with IDR0.CD2L */
-    if (s1fmt == 3 ||
-        (cdmax && s1fmt && !FIELD_EX32(s->idr[0], IDR0, CD2L))) {
+    /* S1Fmt is ignored with a single CD (S1CDMax 0) */
+    if (cdmax && (s1fmt == 3 || (s1fmt && !FIELD_EX32(s->idr[0], IDR0,
+                                                      CD2L)))) {
         return false;
     }
     if ((w0 & STE0_CTXPTR_MASK) >> oas) {
@@ -673,6 +693,11 @@ void vnest_smmuv3_cfgi_ste(SMMUv3State *s, uint32_t sid, uint32_t mask)
 
     if (!n || !n->realized) {
         return;
+    }
+    QLIST_FOREACH(d, &n->devs, next) {
+        if ((d->sid & ~mask) == (sid & ~mask)) {
+            d->vdev_refused = false;    /* the guest names it: try again */
+        }
     }
     smmu_nest_follow_sids(n);
     QLIST_FOREACH(d, &n->devs, next) {

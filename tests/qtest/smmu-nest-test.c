@@ -765,7 +765,9 @@ static void test_bridge(void)
     DmaTestDev dev;
     SmmuCtx *c;
     g_autofree char *smmu = NULL;
-    uint64_t gpa, entries;
+    uint64_t gpa, entries, objs, vdevs;
+    QPCIDevice *rp;
+    uint8_t exp;
     int port = QPCI_DEVFN(4, 0);
 
     qts = qtest_init("-M virt,iommu=smmuv3 -cpu max -m 512M -nodefaults "
@@ -807,10 +809,118 @@ static void test_bridge(void)
     dmadev_assert_lands(&dev, DMADEV_NO_PASID, IOVA + PAGE, gpa, LEN, 0x63);
     g_assert_cmpuint(vnest_qom_get_uint(qts, smmu, "x-nest-host_errors"), ==,
                      0);
+
+    /*
+     * The guest powers the slot off: the device goes, and the host lets
+     * go of everything it held for it; renumbering the bus afterwards
+     * makes no vDEVICE for a device that is not there.
+     */
+    objs = vnest_qom_get_uint(qts, "/objects/emu0", "x-objects");
+    rp = qpci_device_find(&pci.bus, port);
+    exp = qpci_find_capability(rp, PCI_CAP_ID_EXP, 0);
+    g_assert(exp);
+    qpci_config_writew(rp, exp + PCI_EXP_SLTCTL, PCI_EXP_SLTCTL_PWR_OFF |
+                       PCI_EXP_SLTCTL_PWR_IND_OFF |
+                       PCI_EXP_SLTCTL_ATTN_IND_OFF);
+    g_free(rp);
+    g_assert_cmpuint(vnest_qom_get_uint(qts, "/objects/emu0", "x-objects"),
+                     <, objs);
+    vdevs = vnest_qom_get_uint(qts, smmu, "x-nest-vdevices");
+    root_port_number(&pci.bus, port, 3);
+    smmu_guest_ste_s1(g, 0x300, 0, ASID + 3);
+    g_assert_cmpuint(vnest_qom_get_uint(qts, smmu, "x-nest-vdevices"), ==,
+                     vdevs);
     smmu_guest_free(g);
     dmadev_close(&dev);
     alloc_destroy(&alloc);
     qtest_quit(qts);
+}
+
+/*
+ * Two root ports the guest gives one bus number: two devices claim
+ * StreamID 0x100, the host refuses the second vDEVICE. Reported once,
+ * retried only when the guest acts again (one host call per guest write,
+ * not three), and followed once the guest fixes the numbering.
+ */
+static void test_sid_clash(void)
+{
+    QTestState *qts;
+    QGuestAllocator alloc;
+    QGenericPCIBus pci;
+    SmmuGuest *g;
+    DmaTestDev dev;
+    SmmuCtx *c;
+    g_autofree char *smmu = NULL;
+    uint64_t gpa, errors;
+    uint32_t cr0;
+    int i;
+
+    qts = qtest_init("-M virt,iommu=smmuv3 -cpu max -m 512M -nodefaults "
+                     "-global arm-smmuv3.accel=on "
+                     "-object iommufd,id=emu0,emulated=on,host-iommu=smmuv3 "
+                     "-object vnest-sim-assign,id=sa0,iommufd=emu0,"
+                     "device=dma0 "
+                     "-object vnest-sim-assign,id=sa1,iommufd=emu0,"
+                     "device=dma1 "
+                     "-device pcie-root-port,id=rp0,bus=pcie.0,addr=04.0,"
+                     "chassis=1 "
+                     "-device pcie-root-port,id=rp1,bus=pcie.0,addr=05.0,"
+                     "chassis=2 "
+                     "-device vnest-dma-test,id=dma0,bus=rp0,addr=00.0 "
+                     "-device vnest-dma-test,id=dma1,bus=rp1,addr=00.0");
+    smmu = find_smmu(qts);
+    alloc_init(&alloc, 0, RAM_BASE, RAM_BASE + RAM_SIZE, PAGE);
+    qpci_init_generic(&pci, qts, &alloc, false);
+    root_port_number(&pci.bus, QPCI_DEVFN(4, 0), 1);
+    dmadev_open(&dev, qts, &pci.bus, 0x100);
+    root_port_number(&pci.bus, QPCI_DEVFN(5, 0), 1);
+    g = smmu_guest_new(qts, &alloc, SMMU_VIRT_BASE, true);
+    smmu_guest_enable(g, true);
+    g_assert_cmpuint(vnest_qom_get_uint(qts, smmu, "x-nest-vdevices"), ==, 1);
+    errors = vnest_qom_get_uint(qts, smmu, "x-nest-host_errors");
+    g_assert_cmpuint(errors, >=, 1);
+    cr0 = smmu_guest_readl(g, SMMU_CR0);
+    for (i = 0; i < 3; i++) {
+        smmu_guest_write_cr0(g, cr0 & ~SMMU_CR0_SMMUEN);
+        smmu_guest_write_cr0(g, cr0);
+    }
+    /* one retry per guest write at most (three each before) */
+    g_assert_cmpuint(vnest_qom_get_uint(qts, smmu, "x-nest-host_errors"),
+                     <=, errors + 6);
+    /* Fixed: the second port's bus is 2, its device StreamID 0x200 */
+    root_port_number(&pci.bus, QPCI_DEVFN(5, 0), 2);
+    smmu_guest_ste_s1(g, 0x200, 0, ASID + 1);
+    g_assert_cmpuint(vnest_qom_get_uint(qts, smmu, "x-nest-vdevices"), ==, 2);
+    /* the first device still translates as its guest says */
+    gpa = guest_alloc(&alloc, PAGE);
+    c = smmu_guest_ste_s1(g, 0x100, 0, ASID);
+    smmu_ctx_map(c, IOVA, gpa, PAGE, SMMU_PROT_RW);
+    dmadev_assert_lands(&dev, DMADEV_NO_PASID, IOVA, gpa, LEN, 0x64);
+    smmu_guest_free(g);
+    dmadev_close(&dev);
+    alloc_destroy(&alloc);
+    qtest_quit(qts);
+}
+
+/* S1Fmt is ignored with one CD (S1CDMax 0): such an STE nests */
+static void test_s1fmt_ignored(void)
+{
+    Nest t;
+    SmmuCtx *c;
+    uint64_t gpa, ste[8];
+
+    nest_init(&t);
+    smmu_guest_enable(t.g, true);
+    gpa = page(&t);
+    c = smmu_guest_ste_s1(t.g, SID(0), 0, ASID);
+    smmu_ctx_map(c, IOVA, gpa, PAGE, SMMU_PROT_RW);
+    smmu_guest_ste_read(t.g, SID(0), ste);
+    ste[0] |= 3ULL << 4;                /* S1Fmt 3: reserved if used */
+    smmu_guest_ste_raw(t.g, SID(0), ste);
+    g_assert(smmu_guest_cfgi_ste(t.g, SID(0)));
+    dma_lands(&t, 0, IOVA, gpa, 0x65);
+    expect_no_event(&t);
+    nest_fini(&t);
 }
 
 static void fail_nth(Nest *t, uint64_t nth)
@@ -1303,6 +1413,8 @@ int main(int argc, char **argv)
     qtest_add_data_func("/vnest/smmu-nest/event-reentry/emulated",
                         GINT_TO_POINTER(1), test_event_reentry);
     qtest_add_func("/vnest/smmu-nest/bridge", test_bridge);
+    qtest_add_func("/vnest/smmu-nest/sid-clash", test_sid_clash);
+    qtest_add_func("/vnest/smmu-nest/s1fmt-ignored", test_s1fmt_ignored);
     qtest_add_func("/vnest/smmu-nest/fail-nth", test_failnth);
     qtest_add_func("/vnest/smmu-nest/fail-nth-plug", test_failnth_plug);
     qtest_add_func("/vnest/smmu-nest/events", test_events);
