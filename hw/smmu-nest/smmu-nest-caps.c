@@ -31,6 +31,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qemu/error-report.h"
 #include "qapi/visitor.h"
 #include "qapi/qapi-visit-common.h"
 #include "qemu/cutils.h"
@@ -236,6 +237,13 @@ bool smmu_nest_caps_realize(VNestSmmu *n, Error **errp)
                    "this SMMUv3 offers (IDR5.OAS); set oas=32, 36, 40, 42, "
                    "44 or 48", c->oas);
         return false;
+    }
+    if (c->ssidsize > 0) {
+        /* docs/smmuv3-nesting.rst, Limits: smmu-nest-msi.c's path */
+        warn_report("arm-smmuv3 ssidsize=%d: interrupt messages of a nested "
+                    "device whose STE has S1CDMax > 0 do not reach the "
+                    "guest yet (QEMU 10.0's SMMUv3 decodes a single CD)",
+                    c->ssidsize);
     }
     return true;
 }
