@@ -44,6 +44,7 @@
 #include "smmu-guest.h"
 #include "dma-test-dev.h"
 #include "vnest-qtest.h"
+#include "vnest-fuzz.h"
 
 #define RAM_BASE        0x40000000ULL
 #define RAM_SIZE        (256 * MiB)
@@ -1148,7 +1149,6 @@ static void watchdog(int sig)
 
 static void run_input(const uint8_t *data, size_t len)
 {
-    const char *last = g_getenv("VNEST_FUZZ_LAST");
     Fuzz f = { .start = data, .p = data, .end = data + len };
     struct sigaction sa = { .sa_handler = watchdog };
 
@@ -1156,65 +1156,12 @@ static void run_input(const uint8_t *data, size_t len)
     alarm(INPUT_TIMEOUT);
 
     f.debug = !!g_getenv("VNEST_FUZZ_DEBUG");
-    if (last) {
-        g_assert_true(g_file_set_contents(last, (const char *)data, len,
-                                          NULL));
-    }
     /* the first byte: the host call per CMD_SYNC, or per command */
     fuzz_init(&f, (in8(&f) & 0xf) == 0xf);
     fuzz_one(&f);
     fuzz_fini(&f);
     alarm(0);
     inputs++;
-}
-
-static void run_seed(uint32_t seed, size_t len)
-{
-    g_autoptr(GRand) r = g_rand_new_with_seed(seed);
-    g_autofree uint8_t *buf = g_malloc(len);
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        buf[i] = g_rand_int(r);
-    }
-    run_input(buf, len);
-}
-
-/* make check: fixed seeds, the same inputs every run. */
-static void test_seeds(void)
-{
-    uint32_t seed;
-
-    for (seed = 1; seed <= CHECK_SEEDS; seed++) {
-        run_seed(seed, CHECK_LEN);
-    }
-}
-
-/* make fuzz-smmu-nest: random seeds until the time is up. */
-static void test_timed(void)
-{
-    double secs = g_ascii_strtod(g_getenv("VNEST_FUZZ_SECONDS"), NULL);
-    g_autoptr(GTimer) t = g_timer_new();
-    uint32_t base = g_test_rand_int(), n = 0;
-
-    while (g_timer_elapsed(t, NULL) < secs) {
-        uint32_t seed = base + n++;
-
-        g_test_message("seed %" PRIu32, seed);
-        run_seed(seed, 64 + seed % 2048);
-    }
-    g_test_message("%" PRIu32 " inputs in %.0f s: %.1f execs/s", n,
-                   g_timer_elapsed(t, NULL), n / g_timer_elapsed(t, NULL));
-}
-
-static void test_replay(void)
-{
-    g_autofree char *data = NULL;
-    gsize len;
-
-    g_assert_true(g_file_get_contents(g_getenv("VNEST_FUZZ_REPLAY"), &data,
-                                      &len, NULL));
-    run_input((const uint8_t *)data, len);
 }
 
 static void print_stats(void)
@@ -1240,17 +1187,14 @@ static void print_stats(void)
 
 int main(int argc, char **argv)
 {
-    int ret;
+    static const VnestFuzz fz = {
+        .name = "smmu-nest-fuzz",
+        .run = run_input,
+        .stats = print_stats,
+        .check_seeds = CHECK_SEEDS,
+        .check_len = CHECK_LEN,
+        .timed_len = 2048,
+    };
 
-    g_test_init(&argc, &argv, NULL);
-    if (g_getenv("VNEST_FUZZ_REPLAY")) {
-        qtest_add_func("/smmu-nest-fuzz/replay", test_replay);
-    } else if (g_getenv("VNEST_FUZZ_SECONDS")) {
-        qtest_add_func("/smmu-nest-fuzz/timed", test_timed);
-    } else {
-        qtest_add_func("/smmu-nest-fuzz/seeds", test_seeds);
-    }
-    ret = g_test_run();
-    print_stats();
-    return ret;
+    return vnest_fuzz_main(argc, argv, &fz);
 }

@@ -30,6 +30,7 @@
 #include "hw/i386/intel_iommu_internal.h"
 #include "dma-test-dev.h"
 #include "vnest-qtest.h"
+#include "vnest-fuzz.h"
 
 #define VTD_BASE        0xfed90000ULL
 #define NDEV            3               /* two assigned, one emulated */
@@ -685,67 +686,13 @@ static void fuzz_fini(Fuzz *f)
 
 static void run_input(const uint8_t *data, size_t len)
 {
-    const char *last = g_getenv("VNEST_FUZZ_LAST");
     Fuzz f = { .start = data, .p = data, .end = data + len };
 
     f.debug = !!g_getenv("VNEST_FUZZ_DEBUG");
 
-    if (last) {
-        g_assert_true(g_file_set_contents(last, (const char *)data, len,
-                                          NULL));
-    }
     fuzz_init(&f);
     fuzz_one(&f);
     fuzz_fini(&f);
-}
-
-static void run_seed(uint32_t seed, size_t len)
-{
-    g_autoptr(GRand) r = g_rand_new_with_seed(seed);
-    g_autofree uint8_t *buf = g_malloc(len);
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        buf[i] = g_rand_int(r);
-    }
-    run_input(buf, len);
-}
-
-/* make check: fixed seeds, the same inputs every run. */
-static void test_seeds(void)
-{
-    uint32_t seed;
-
-    for (seed = 1; seed <= CHECK_SEEDS; seed++) {
-        run_seed(seed, CHECK_LEN);
-    }
-}
-
-/* make fuzz-vtd-nest: random seeds until the time is up. */
-static void test_timed(void)
-{
-    double secs = g_ascii_strtod(g_getenv("VNEST_FUZZ_SECONDS"), NULL);
-    g_autoptr(GTimer) t = g_timer_new();
-    uint32_t base = g_test_rand_int(), n = 0;
-
-    while (g_timer_elapsed(t, NULL) < secs) {
-        uint32_t seed = base + n++;
-
-        g_test_message("seed %" PRIu32, seed);
-        run_seed(seed, 64 + seed % 2048);
-    }
-    g_test_message("%" PRIu32 " inputs in %.0f s: %.1f execs/s", n,
-                   g_timer_elapsed(t, NULL), n / g_timer_elapsed(t, NULL));
-}
-
-static void test_replay(void)
-{
-    g_autofree char *data = NULL;
-    gsize len;
-
-    g_assert_true(g_file_get_contents(g_getenv("VNEST_FUZZ_REPLAY"), &data,
-                                      &len, NULL));
-    run_input((const uint8_t *)data, len);
 }
 
 static void print_stats(void)
@@ -764,17 +711,14 @@ static void print_stats(void)
 
 int main(int argc, char **argv)
 {
-    int ret;
+    static const VnestFuzz fz = {
+        .name = "vtd-nest-fuzz",
+        .run = run_input,
+        .stats = print_stats,
+        .check_seeds = CHECK_SEEDS,
+        .check_len = CHECK_LEN,
+        .timed_len = 2048,
+    };
 
-    g_test_init(&argc, &argv, NULL);
-    if (g_getenv("VNEST_FUZZ_REPLAY")) {
-        qtest_add_func("/vtd-nest-fuzz/replay", test_replay);
-    } else if (g_getenv("VNEST_FUZZ_SECONDS")) {
-        qtest_add_func("/vtd-nest-fuzz/timed", test_timed);
-    } else {
-        qtest_add_func("/vtd-nest-fuzz/seeds", test_seeds);
-    }
-    ret = g_test_run();
-    print_stats();
-    return ret;
+    return vnest_fuzz_main(argc, argv, &fz);
 }

@@ -32,6 +32,7 @@
 #include "qemu/osdep.h"
 #include "zpci-guest.h"
 #include "vnest-qtest.h"
+#include "vnest-fuzz.h"
 
 #define NPAGES          512             /* segments 0 and 1 */
 #define NPOOL           32              /* data pages valid entries use */
@@ -417,68 +418,23 @@ static void run_input(const uint8_t *data, size_t len)
     zpci_stop(&f.z);
 }
 
-static void run_seed(uint32_t seed, size_t len)
+static void print_stats(void)
 {
-    g_autoptr(GRand) r = g_rand_new_with_seed(seed);
-    g_autofree uint8_t *buf = g_malloc(len);
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        buf[i] = g_rand_int(r);
-    }
-    run_input(buf, len);
-}
-
-/* make check: fixed seeds, the same inputs every run */
-static void test_seeds(void)
-{
-    uint32_t seed;
-
-    for (seed = 1; seed <= CHECK_SEEDS; seed++) {
-        run_seed(seed, CHECK_LEN);
-    }
-}
-
-/* Random seeds until VNEST_FUZZ_SECONDS are up */
-static void test_timed(void)
-{
-    double secs = g_ascii_strtod(g_getenv("VNEST_FUZZ_SECONDS"), NULL);
-    g_autoptr(GTimer) t = g_timer_new();
-    uint32_t base = g_test_rand_int(), n = 0;
-
-    while (g_timer_elapsed(t, NULL) < secs) {
-        uint32_t seed = base + n++;
-
-        g_test_message("seed %" PRIu32, seed);
-        run_seed(seed, 64 + seed % 1024);
-    }
-}
-
-static void test_replay(void)
-{
-    g_autofree char *data = NULL;
-    gsize len;
-
-    g_assert_true(g_file_get_contents(g_getenv("VNEST_FUZZ_REPLAY"), &data,
-                                      &len, NULL));
-    run_input((const uint8_t *)data, len);
+    g_test_message("DMA checked %" PRIu64 ", RPCITs in error %" PRIu64
+                   ", out of resources %" PRIu64, dma_checked, rpcit_errors,
+                   rpcit_nores);
 }
 
 int main(int argc, char **argv)
 {
-    int ret;
+    static const VnestFuzz fz = {
+        .name = "zpci-iommufd-fuzz",
+        .run = run_input,
+        .stats = print_stats,
+        .check_seeds = CHECK_SEEDS,
+        .check_len = CHECK_LEN,
+        .timed_len = 1024,
+    };
 
-    g_test_init(&argc, &argv, NULL);
-    if (g_getenv("VNEST_FUZZ_REPLAY")) {
-        qtest_add_func("/zpci-iommufd-fuzz/replay", test_replay);
-    } else if (g_getenv("VNEST_FUZZ_SECONDS")) {
-        qtest_add_func("/zpci-iommufd-fuzz/timed", test_timed);
-    } else {
-        qtest_add_func("/zpci-iommufd-fuzz/seeds", test_seeds);
-    }
-    ret = g_test_run();
-    g_test_message("DMA checked %" PRIu64 ", RPCITs in error %" PRIu64
-                   ", out of resources %" PRIu64, dma_checked, rpcit_errors,
-                   rpcit_nores);
-    return ret;
+    return vnest_fuzz_main(argc, argv, &fz);
 }
