@@ -45,6 +45,7 @@
 #include "exec/address-spaces.h"
 #include <linux/iommufd.h>
 #include "vnest/iommufd-nest.h"
+#include "vnest/nest-counters.h"
 #include "smmu-nest-internal.h"
 #include "trace.h"
 
@@ -412,26 +413,17 @@ static void smmu_nest_set_depth(Object *obj, Visitor *v, const char *name,
     smmu_nest_state(ARM_SMMUV3(obj))->evq.depth = value;
 }
 
-static void smmu_nest_get_evstat(Object *obj, Visitor *v, const char *name,
-                                 void *opaque, Error **errp)
+static void *smmu_nest_evstats(Object *obj)
 {
-    VNestSmmu *n = smmu_nest_state(ARM_SMMUV3(obj));
-    uint64_t value = *(uint64_t *)((char *)&n->evq.stats +
-                                   (uintptr_t)opaque);
-
-    visit_type_uint64(v, name, &value, errp);
+    return &smmu_nest_state(ARM_SMMUV3(obj))->evq.stats;
 }
 
 #define SMMU_EVSTAT(field, desc) \
-    { "x-nest-" #field, offsetof(SmmuNestEventStats, field), desc }
+    VNEST_COUNTER(smmu_nest_evstats, SmmuNestEventStats, field, desc)
 
 void smmu_nest_event_class_init(ObjectClass *klass)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-        const char *desc;
-    } stats[] = {
+    static const VNestCounter stats[] = {
         SMMU_EVSTAT(host_events, "event records read from the vEVENTQ"),
         SMMU_EVSTAT(events, "host events written to the guest's EVTQ"),
         SMMU_EVSTAT(events_lost, "events the host lost (vEVENTQ full)"),
@@ -439,19 +431,11 @@ void smmu_nest_event_class_init(ObjectClass *klass)
         SMMU_EVSTAT(events_discarded, "host events dropped, EVTQEN = 0"),
         SMMU_EVSTAT(events_bad, "host event records refused"),
     };
-    size_t i;
-
     object_class_property_add(klass, "x-nest-veventq-depth", "uint32",
                               smmu_nest_get_depth, smmu_nest_set_depth,
                               NULL, NULL);
     object_class_property_set_description(klass, "x-nest-veventq-depth",
         "accel=on: events the host vEVENTQ holds before it loses some "
         "(the guest then sees an EVTQ overflow)");
-    for (i = 0; i < ARRAY_SIZE(stats); i++) {
-        object_class_property_add(klass, stats[i].name, "uint64",
-                                  smmu_nest_get_evstat, NULL, NULL,
-                                  (void *)stats[i].offset);
-        object_class_property_set_description(klass, stats[i].name,
-                                              stats[i].desc);
-    }
+    vnest_add_counters(klass, stats, ARRAY_SIZE(stats));
 }

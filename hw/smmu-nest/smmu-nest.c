@@ -53,6 +53,7 @@
 #include <linux/iommufd.h>
 #include "vnest/host-dev.h"
 #include "vnest/iommufd-nest.h"
+#include "vnest/nest-counters.h"
 #include "vnest/sim-assign.h"
 #include "vnest/smmu-nest.h"
 #include "vnest/viommu-nest.h"
@@ -108,25 +109,17 @@ static void smmu_set_nest_bool(Object *obj, Visitor *v, const char *name,
     }
 }
 
-static void smmu_get_stat(Object *obj, Visitor *v, const char *name,
-                          void *opaque, Error **errp)
+static void *smmu_nest_stats(Object *obj)
 {
-    VNestSmmu *n = smmu_nest_state(ARM_SMMUV3(obj));
-    uint64_t value = *(uint64_t *)((char *)&n->stats + (uintptr_t)opaque);
-
-    visit_type_uint64(v, name, &value, errp);
+    return &smmu_nest_state(ARM_SMMUV3(obj))->stats;
 }
 
 #define SMMU_STAT(field, desc) \
-    { "x-nest-" #field, offsetof(SmmuNestStats, field), desc }
+    VNEST_COUNTER(smmu_nest_stats, SmmuNestStats, field, desc)
 
 void vnest_smmuv3_class_init(ObjectClass *klass)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-        const char *desc;
-    } stats[] = {
+    static const VNestCounter stats[] = {
         SMMU_STAT(hwpt_allocs, "nested HWPTs allocated"),
         SMMU_STAT(attaches, "host attach or replace calls"),
         SMMU_STAT(guest_events, "bad STEs reported to the guest"),
@@ -136,7 +129,6 @@ void vnest_smmuv3_class_init(ObjectClass *klass)
         SMMU_STAT(inv_calls, "IOMMU_HWPT_INVALIDATE calls"),
         SMMU_STAT(inv_entries, "commands sent in them"),
     };
-    size_t i;
 
     object_class_property_add(klass, "accel", "bool", smmu_get_nest_bool,
                               smmu_set_nest_bool, NULL,
@@ -151,13 +143,7 @@ void vnest_smmuv3_class_init(ObjectClass *klass)
         "with accel=on: one host invalidation call per guest command "
         "(upstream QEMU's behaviour, for comparison) instead of one per "
         "CMD_SYNC batch");
-    for (i = 0; i < ARRAY_SIZE(stats); i++) {
-        object_class_property_add(klass, stats[i].name, "uint64",
-                                  smmu_get_stat, NULL, NULL,
-                                  (void *)stats[i].offset);
-        object_class_property_set_description(klass, stats[i].name,
-                                              stats[i].desc);
-    }
+    vnest_add_counters(klass, stats, ARRAY_SIZE(stats));
     smmu_nest_caps_class_init(klass);
     smmu_nest_event_class_init(klass);
 }
@@ -385,7 +371,6 @@ bool vnest_smmu_set_iommu_device(SMMUState *bs, PCIBus *bus, int devfn,
     VNestHostDevInfo info;
     uint32_t sid = PCI_BUILD_BDF(pci_bus_num(bus), devfn);
     uint32_t vdev_id = 0;
-    Error *err = NULL;
 
     if (!n) {
         return true;            /* QEMU 10.0's behaviour: not nested */

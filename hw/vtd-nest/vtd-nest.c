@@ -33,6 +33,7 @@
 #include "hw/pci/pci_bridge.h"
 #include "hw/pci/pcie.h"
 #include "vnest/sim-assign.h"
+#include "vnest/nest-counters.h"
 #include "vnest/viommu-nest.h"
 #include "vtd-nest-internal.h"
 #include "trace.h"
@@ -145,13 +146,9 @@ static void vtd_set_nest_bool(Object *obj, Visitor *v, const char *name,
 }
 
 /* Read-only counters: x-nest-<name>, for tests and the benchmark. */
-static void vtd_get_stat(Object *obj, Visitor *v, const char *name,
-                         void *opaque, Error **errp)
+static void *vtd_nest_stats(Object *obj)
 {
-    VNestVtd *n = vtd_nest_state(INTEL_IOMMU_DEVICE(obj));
-    uint64_t value = *(uint64_t *)((char *)&n->stats + (uintptr_t)opaque);
-
-    visit_type_uint64(v, name, &value, errp);
+    return &vtd_nest_state(INTEL_IOMMU_DEVICE(obj))->stats;
 }
 
 static void vtd_get_bindings(Object *obj, Visitor *v, const char *name,
@@ -168,15 +165,11 @@ static void vtd_get_bindings(Object *obj, Visitor *v, const char *name,
 }
 
 #define VTD_STAT(field, desc) \
-    { "x-nest-" #field, offsetof(VtdNestStats, field), desc }
+    VNEST_COUNTER(vtd_nest_stats, VtdNestStats, field, desc)
 
 void vnest_vtd_class_init(ObjectClass *klass)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-        const char *desc;
-    } stats[] = {
+    static const VNestCounter stats[] = {
         VTD_STAT(hwpt_allocs, "nested HWPTs allocated"),
         VTD_STAT(attaches, "host attach or replace calls"),
         VTD_STAT(detaches, "host detach calls"),
@@ -195,7 +188,6 @@ void vnest_vtd_class_init(ObjectClass *klass)
         VTD_STAT(prq_groups, "page request groups the guest was shown "
                  "and has not answered"),
     };
-    size_t i;
 
     object_class_property_add(klass, "scalable-mode", "bool", vtd_get_alias,
                               vtd_set_alias, NULL,
@@ -235,13 +227,7 @@ void vnest_vtd_class_init(ObjectClass *klass)
         "page requests (ECAP.PRS): the guest gets a page request queue, "
         "fed by the host's fault queue for nested devices with PRI; "
         "needs x-scalable-mode=on");
-    for (i = 0; i < ARRAY_SIZE(stats); i++) {
-        object_class_property_add(klass, stats[i].name, "uint64",
-                                  vtd_get_stat, NULL, NULL,
-                                  (void *)stats[i].offset);
-        object_class_property_set_description(klass, stats[i].name,
-                                              stats[i].desc);
-    }
+    vnest_add_counters(klass, stats, ARRAY_SIZE(stats));
     object_class_property_add(klass, "x-nest-hwpts", "uint64",
                               vtd_get_bindings, NULL, NULL, NULL);
     object_class_property_set_description(klass, "x-nest-hwpts",
