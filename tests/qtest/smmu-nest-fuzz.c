@@ -118,31 +118,16 @@ typedef struct Fuzz {
     uint16_t last_asid;                 /* of the last plausible CD */
     uint64_t base_objects;
     /* the input */
-    const uint8_t *start, *p, *end;
+    VnestFuzzInput in;
     bool debug;
 } Fuzz;
 
-/* ---- input decoding: past the end, everything reads as zero ---- */
+/* ---- input decoding (vnest-fuzz.h): past the end, all reads as 0 ---- */
 
-static uint8_t in8(Fuzz *f)
-{
-    return f->p < f->end ? *f->p++ : 0;
-}
-
-static uint16_t in16(Fuzz *f)
-{
-    return in8(f) | (uint16_t)in8(f) << 8;
-}
-
-static uint32_t in32(Fuzz *f)
-{
-    return in16(f) | (uint32_t)in16(f) << 16;
-}
-
-static uint64_t in64(Fuzz *f)
-{
-    return in32(f) | (uint64_t)in32(f) << 32;
-}
+#define in8(f)  vnest_fuzz_u8(&(f)->in)
+#define in16(f) vnest_fuzz_u16(&(f)->in)
+#define in32(f) vnest_fuzz_u32(&(f)->in)
+#define in64(f) vnest_fuzz_u64(&(f)->in)
 
 /* A 64-bit value: small, a pool page with low flags, or anything. */
 static uint64_t in_val(Fuzz *f)
@@ -1109,12 +1094,12 @@ static void fuzz_one(Fuzz *f)
 {
     unsigned steps = 0;
 
-    while (f->p < f->end && steps++ < 512) {
+    while (vnest_fuzz_more(&f->in) && steps++ < 512) {
         uint8_t op = in8(f);
 
         if (f->debug) {
             fprintf(stderr, "op %u (%u) at %td\n", op % 24, op,
-                    f->p - f->start);
+                    f->in.p - f->in.start);
         }
         fuzz_step(f, op);
     }
@@ -1149,7 +1134,7 @@ static void watchdog(int sig)
 
 static void run_input(const uint8_t *data, size_t len)
 {
-    Fuzz f = { .start = data, .p = data, .end = data + len };
+    Fuzz f = { .in = vnest_fuzz_input(data, len) };
     struct sigaction sa = { .sa_handler = watchdog };
 
     sigaction(SIGALRM, &sa, NULL);

@@ -19,6 +19,46 @@
 #ifndef VNEST_TESTS_VNEST_FUZZ_H
 #define VNEST_TESTS_VNEST_FUZZ_H
 
+/*
+ * An input being decoded: past its end everything reads as zero, so any
+ * byte string is a valid input.
+ */
+typedef struct VnestFuzzInput {
+    const uint8_t *start, *p, *end;
+} VnestFuzzInput;
+
+static inline VnestFuzzInput vnest_fuzz_input(const uint8_t *data,
+                                              size_t len)
+{
+    return (VnestFuzzInput) { .start = data, .p = data, .end = data + len };
+}
+
+/* Bytes left to decode */
+static inline bool vnest_fuzz_more(const VnestFuzzInput *in)
+{
+    return in->p < in->end;
+}
+
+static inline uint8_t vnest_fuzz_u8(VnestFuzzInput *in)
+{
+    return in->p < in->end ? *in->p++ : 0;
+}
+
+static inline uint16_t vnest_fuzz_u16(VnestFuzzInput *in)
+{
+    return vnest_fuzz_u8(in) | (uint16_t)vnest_fuzz_u8(in) << 8;
+}
+
+static inline uint32_t vnest_fuzz_u32(VnestFuzzInput *in)
+{
+    return vnest_fuzz_u16(in) | (uint32_t)vnest_fuzz_u16(in) << 16;
+}
+
+static inline uint64_t vnest_fuzz_u64(VnestFuzzInput *in)
+{
+    return vnest_fuzz_u32(in) | (uint64_t)vnest_fuzz_u32(in) << 32;
+}
+
 typedef struct VnestFuzz {
     const char *name;
     void (*run)(const uint8_t *data, size_t len);

@@ -67,31 +67,14 @@ typedef struct Fuzz {
     uint32_t last_pasid;
     uint64_t base_objects;
     /* the input */
-    const uint8_t *start, *p, *end;
+    VnestFuzzInput in;
     bool debug;                         /* VNEST_FUZZ_DEBUG: print ops */
 } Fuzz;
 
-/* Input decoding: past the end, everything reads as zero. */
-static uint8_t in8(Fuzz *f)
-{
-    return f->p < f->end ? *f->p++ : 0;
-}
-
-static uint16_t in16(Fuzz *f)
-{
-    return in8(f) | (uint16_t)in8(f) << 8;
-}
-
-static uint64_t in64(Fuzz *f)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = 0; i < 8; i++) {
-        v |= (uint64_t)in8(f) << (8 * i);
-    }
-    return v;
-}
+/* Input decoding (vnest-fuzz.h): past the end, everything reads as 0. */
+#define in8(f)  vnest_fuzz_u8(&(f)->in)
+#define in16(f) vnest_fuzz_u16(&(f)->in)
+#define in64(f) vnest_fuzz_u64(&(f)->in)
 
 /* A 64-bit value: small, a pool page with low flags, or anything. */
 static uint64_t in_val(Fuzz *f)
@@ -579,12 +562,12 @@ static void fuzz_one(Fuzz *f)
     unsigned steps = 0;
     size_t i;
 
-    while (f->p < f->end && steps++ < 512) {
+    while (vnest_fuzz_more(&f->in) && steps++ < 512) {
         uint8_t op = in8(f);
 
         if (f->debug) {
             fprintf(stderr, "op %u (%u) at %td\n", op % 20, op,
-                    f->p - f->start);
+                    f->in.p - f->in.start);
         }
 
         switch (op % 20) {
@@ -686,7 +669,7 @@ static void fuzz_fini(Fuzz *f)
 
 static void run_input(const uint8_t *data, size_t len)
 {
-    Fuzz f = { .start = data, .p = data, .end = data + len };
+    Fuzz f = { .in = vnest_fuzz_input(data, len) };
 
     f.debug = !!g_getenv("VNEST_FUZZ_DEBUG");
 

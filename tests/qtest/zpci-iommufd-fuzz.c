@@ -51,7 +51,7 @@ typedef enum PageState {
 
 typedef struct Fuzz {
     Zpci z;
-    const uint8_t *p, *end;
+    VnestFuzzInput in;
     PageState state[NPAGES];
     uint64_t gpa[NPAGES];
     bool registered;
@@ -61,11 +61,9 @@ typedef struct Fuzz {
 
 static uint64_t dma_checked, rpcit_errors, rpcit_nores;
 
-static uint8_t next8(Fuzz *f)
-{
-    return f->p < f->end ? *f->p++ : 0;
-}
+#define next8(f) vnest_fuzz_u8(&(f)->in)
 
+/* big-endian, unlike vnest_fuzz_u64(): the fixed seeds' inputs as before */
 static uint64_t next64(Fuzz *f)
 {
     uint64_t v = 0;
@@ -354,7 +352,7 @@ static void act_reregister(Fuzz *f)
 
 static void fuzz_one(Fuzz *f)
 {
-    while (f->p < f->end) {
+    while (vnest_fuzz_more(&f->in)) {
         switch (next8(f) % 16) {
         case 0 ... 4:
             act_pte(f);
@@ -395,7 +393,7 @@ static void fuzz_one(Fuzz *f)
 
 static void run_input(const uint8_t *data, size_t len)
 {
-    Fuzz f = { .p = data, .end = data + len, .registered = true };
+    Fuzz f = { .in = vnest_fuzz_input(data, len), .registered = true };
     uint64_t objects;
     unsigned i;
 
