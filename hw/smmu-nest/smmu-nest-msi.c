@@ -18,7 +18,8 @@
  * emulated device): the doorbell's guest-physical address is what the
  * guest mapped, with no fixed "MSI GPA" to agree on. A message the guest
  * did not map raises the translation fault QEMU's SMMUv3 records for it.
- * A CD QEMU 10.0's decoder would abort on is refused first (C_BAD_CD).
+ * A CD with a reserved IPS, on which QEMU 10.0's decoder aborted, is
+ * ILLEGAL there (C_BAD_CD, hook patch 0013).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -29,7 +30,6 @@
 #include "hw/pci/pci_device.h"
 #include "hw/pci/msi.h"
 #include "exec/address-spaces.h"
-#include "system/dma.h"
 #include "smmu-nest-internal.h"
 #include "trace.h"
 
@@ -47,38 +47,6 @@ static SmmuNestDev *smmu_nest_msi_dev(PCIDevice *pdev)
     return d && d->pdev == pdev ? d : NULL;
 }
 
-/*
- * QEMU 10.0's CD decoder aborts on a CD whose IPS is reserved (6, 7:
- * oas2bits() reaches g_assert_not_reached()). A message of @d would take
- * the guest's CD there when QEMU's SMMUv3 decodes @d's configuration
- * (SMMUEN, STE valid, stage 1, one CD, no stall): such a CD is ILLEGAL,
- * so refuse the message as the SMMU refuses the CD, with C_BAD_CD,
- * before QEMU sees it. Anything else is QEMU's to answer.
- */
-static bool smmu_nest_msi_cd_ok(SmmuNestDev *d)
-{
-    SMMUv3State *s = d->nest->s;
-    SMMUEventInfo ev = { .sid = d->sid };
-    STE ste;
-    uint32_t cd[2];
-
-    if (!smmu_enabled(s) || vnest_smmuv3_find_ste(s, d->sid, &ste, &ev) ||
-        !STE_VALID(&ste) || STE_CONFIG(&ste) != VSTE_CFG_S1 ||
-        STE_S1CDMAX(&ste) || STE_S1STALLD(&ste)) {
-        return true;
-    }
-    if (dma_memory_read(&address_space_memory, STE_CTXPTR(&ste), cd,
-                        sizeof(cd), MEMTXATTRS_UNSPECIFIED) != MEMTX_OK ||
-        extract32(le32_to_cpu(cd[1]), 0, 3) <= 5) {
-        return true;            /* CD_IPS(): valid, or QEMU's fetch error */
-    }
-    ev.type = SMMU_EVT_C_BAD_CD;
-    ev.u.c_bad_cd.ssv = false;
-    trace_vnest_smmu_bad_ste(d->sid, ev.type);
-    smmuv3_record_event(s, &ev);
-    return false;
-}
-
 static void smmu_nest_msi_trigger(PCIDevice *pdev, MSIMessage msg)
 {
     SmmuNestDev *d = smmu_nest_msi_dev(pdev);
@@ -94,9 +62,7 @@ static void smmu_nest_msi_trigger(PCIDevice *pdev, MSIMessage msg)
                              attrs, NULL);
         return;
     }
-    if (!smmu_nest_msi_cd_ok(d)) {
-        return;
-    }
+    /* A CD QEMU's decoder refuses: C_BAD_CD (hook 0013 for IPS) */
     sid = d->sid;   /* the write may unplug the device (its slot's power) */
     address_space_stl_le(&sdev->as, msg.address, msg.data, attrs, &r);
     trace_vnest_smmu_msi(sid, msg.address, msg.data, r);

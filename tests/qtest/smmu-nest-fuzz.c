@@ -563,19 +563,6 @@ static void op_l1(Fuzz *f)
                  in8(f) & 1 ? f->strtab | (in8(f) % 12) : in_val(f));
 }
 
-/*
- * Excluded input: a CD whose IPS is reserved (6, 7) aborts QEMU 10.0's
- * own decoder (decode_cd() -> oas2bits(): g_assert_not_reached()), which
- * the emulated device's DMA and MSIs reach (the nested devices' MSIs no
- * longer do: smmu-nest-msi.c refuses such a CD first). The fuzzer's CDs
- * keep IPS at 0-5; the few such CDs other writes leave in memory are
- * recognised by scripts/fuzz-nest.sh (KNOWN_ABORTS) and not counted.
- */
-static uint64_t cd0_qemu_ok(uint64_t cd0)
-{
-    return extract64(cd0, 32, 3) > 5 ? cd0 & ~(2ULL << 32) : cd0;
-}
-
 static void op_cd_raw(Fuzz *f)
 {
     uint64_t cd = f->cdtab[in8(f) % NDEV] + (in8(f) % 64) * 64;
@@ -585,7 +572,6 @@ static void op_cd_raw(Fuzz *f)
     for (i = 0; i < 8; i++) {
         v[i] = in_val(f);
     }
-    v[0] = cd0_qemu_ok(v[0]);
     write_entry(f, cd, v, 8);
 }
 
@@ -620,7 +606,6 @@ static void op_cd_plausible(Fuzz *f)
     if (flags & 0x20) {
         v[in8(f) % 8] ^= 1ULL << (in8(f) % 64);
     }
-    v[0] = cd0_qemu_ok(v[0]);
     write_entry(f, f->cdtab[dev] + ssid * 64, v, 8);
     if (flags & 0x40) {
         queue_cmd(f, 0x05 | (uint64_t)SID(dev) << 32 |
