@@ -32,6 +32,7 @@
  */
 
 #include "emu-internal.h"
+#include "vtd-fs-walk.h"
 
 /* ---- Capability Register (VT-d spec 11.4.2) ---- */
 
@@ -81,44 +82,18 @@
 
 #define VTD_PASID_BITS_MAX      20
 
-/* ---- First-stage paging entries (IA-32e format, VT-d spec 9.7) ---- */
-
-#define VTD_FS_P                (1ULL << 0)
-#define VTD_FS_RW               (1ULL << 1)
-#define VTD_FS_US               (1ULL << 2)
-#define VTD_FS_A                (1ULL << 5)
-#define VTD_FS_D                (1ULL << 6)
-#define VTD_FS_PS               (1ULL << 7)     /* large page (PDPE/PDE) */
-#define VTD_FS_EA               (1ULL << 10)    /* extended accessed */
-#define VTD_FS_ADDR_MASK        0x000ffffffffff000ULL   /* bits 51:12 */
-#define VTD_FS_ADDR_BITS        52
-#define VTD_FS_1G_RSVD          0x3fffe000ULL   /* 1 GiB leaf: bits 29:13 */
-#define VTD_FS_2M_RSVD          0x001fe000ULL   /* 2 MiB leaf: bits 20:13 */
-
-#define VTD_LEVEL_BITS          9
-#define VTD_LEVEL_ENTRIES       (1u << VTD_LEVEL_BITS)
-#define VTD_ENTRY_SIZE          8
+/* First-stage input widths (IOMMU_HWPT_DATA_VTD_S1 addr_width) */
 #define VTD_ADDR_WIDTH_4LEVEL   48
 #define VTD_ADDR_WIDTH_5LEVEL   57
-#define VTD_LEVEL_PT            1       /* 4 KiB leaves */
-#define VTD_LEVEL_PD            2       /* PDE: 2 MiB with PS */
-#define VTD_LEVEL_PDP           3       /* PDPE: 1 GiB with PS */
 
 /*
- * Scalable-mode fault reasons (VT-d spec 7.1.3, "Scalable-Mode
- * Unrecoverable Fault Conditions"), the codes the first-stage walk
- * produces. A stage-2 failure while fetching a first-stage entry is
- * reported as a failed access to that entry: the model's stage 2 is an
- * IOAS, not a walked table, so the second-stage reasons do not arise.
+ * The first-stage walk itself, its entry format and its fault reasons
+ * (VTD_FS_FR_*) are in vtd-fs-walk.c, shared with intel-iommu's nested
+ * translation (x-nested=on). A stage-2 failure while fetching a
+ * first-stage entry is reported as a failed access to that entry: the
+ * model's stage 2 is an IOAS, not a walked table, so the second-stage
+ * reasons do not arise here.
  */
-#define VTD_FR_FS_ENTRY_ACCESS  0x70    /* fetching an FS entry failed */
-#define VTD_FR_FS_NOT_PRESENT   0x71    /* P clear in an FS entry */
-#define VTD_FR_FS_RESERVED      0x72    /* reserved bit set, P set */
-#define VTD_FR_FS_PTPTR         0x73    /* fetch via FSPTPTR failed */
-#define VTD_FR_NON_CANONICAL    0x80    /* input address not canonical */
-#define VTD_FR_PRIVILEGE        0x81    /* user request, U/S clear */
-#define VTD_FR_WRITE            0x85    /* write, R/W clear */
-#define VTD_FR_AD_UPDATE        0x91    /* A/D/EA update failed */
 
 /* ---- GET_HW_INFO ---- */
 
@@ -360,349 +335,148 @@ static void vtd_domain_unset(EmuHwpt *old, EmuIdev *idev, uint32_t pasid)
                     UINT64_MAX);
 }
 
-/* ---- the first-stage walk ---- */
+/* ---- the first-stage walk (vtd-fs-walk.c), over the nest parent ---- */
 
-/* What one walk carries from level to level. */
-typedef struct VtdWalker {
+G_STATIC_ASSERT(VTD_FS_READ == EMU_DMA_READ &&
+                VTD_FS_WRITE == EMU_DMA_WRITE);
+
+/* What the shared walker's callbacks need: the HWPT and its cache tag. */
+typedef struct VtdEmuWalk {
     EmuHwpt *hwpt;
-    const struct iommu_hwpt_vtd_s1 *s1;
-    uint32_t pasid;
-    uint64_t iova;
-    unsigned access;
-    unsigned top;               /* 4 or 5 */
-    uint64_t rsvd_addr;         /* output-address bits above the IPA width */
-    bool user;                  /* U/S set in every entry so far */
-    bool writable;              /* R/W set in every entry so far */
-    EmuWalk *w;
-} VtdWalker;
+    uint32_t asid;
+} VtdEmuWalk;
 
-/* EmuTlbData.attr of a paging-structure entry: the walk state below it */
-#define VTD_PSC_USER            1u
-#define VTD_PSC_WRITABLE        2u
-
-static unsigned vtd_level_shift(unsigned level)
+/* A table entry, read through the nest parent (an IOAS). */
+static unsigned vtd_emu_read(void *opaque, uint64_t ipa, VtdFsAccess kind,
+                             uint64_t *ent)
 {
-    return EMU_PAGE_SHIFT + VTD_LEVEL_BITS * (level - 1);
-}
+    VtdEmuWalk *ew = opaque;
+    uint64_t *slot = (uint64_t *)emu_s2_resolve(ew->hwpt, ipa, sizeof(*ent),
+                                                EMU_DMA_READ);
 
-static uint64_t vtd_index(uint64_t iova, unsigned level)
-{
-    return (iova >> vtd_level_shift(level)) & (VTD_LEVEL_ENTRIES - 1);
-}
-
-/* Bits 63:width-1 all equal: the sign extension of the top input bit. */
-static bool vtd_canonical(uint64_t iova, unsigned width)
-{
-    unsigned unused = 64 - width;
-
-    return (uint64_t)((int64_t)(iova << unused) >> unused) == iova;
-}
-
-static bool vtd_is_leaf(uint64_t ent, unsigned level)
-{
-    if (level == VTD_LEVEL_PT) {
-        return true;
+    if (!slot) {
+        return kind == VTD_FS_FETCH_ROOT ? VTD_FS_FR_PTPTR :
+                                           VTD_FS_FR_ENTRY_ACCESS;
     }
-    return (level == VTD_LEVEL_PD || level == VTD_LEVEL_PDP) &&
-           (ent & VTD_FS_PS);
+    *ent = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    return 0;
 }
 
 /*
- * Reserved bits of a present entry: output-address bits above the IPA
- * width everywhere; PS in PML5E/PML4E, and in a PDPE without FS1GP; the
- * bits between PAT and the page address in a large leaf. Bits 62:52 and
- * 11:8 are ignored, bit 63 is XD (no execute requests are modelled).
+ * Set flags in the entry at @ipa if it still holds @old; the parent must
+ * let the IOMMU write there.
  */
-static uint64_t vtd_rsvd_mask(const VtdWalker *vw, uint64_t ent,
-                              unsigned level)
+static unsigned vtd_emu_update(void *opaque, uint64_t ipa, uint64_t old,
+                               uint64_t new)
 {
-    uint64_t rsvd = vw->rsvd_addr;
-    bool fs1gp = vw->hwpt->iommu->cfg.vtd.fs1gp;
-
-    if (level > VTD_LEVEL_PDP || (level == VTD_LEVEL_PDP && !fs1gp)) {
-        return rsvd | VTD_FS_PS;
-    }
-    if (level == VTD_LEVEL_PDP && (ent & VTD_FS_PS)) {
-        return rsvd | VTD_FS_1G_RSVD;
-    }
-    if (level == VTD_LEVEL_PD && (ent & VTD_FS_PS)) {
-        return rsvd | VTD_FS_2M_RSVD;
-    }
-    return rsvd;
-}
-
-static int vtd_fault(VtdWalker *vw, unsigned level, uint64_t reason,
-                     int err, const char *what)
-{
-    EmuWalk *w = vw->w;
-
-    w->fault.err = err;
-    w->fault.pasid = vw->pasid;
-    w->fault.iova = vw->iova;
-    w->fault.access = vw->access;
-    w->fault.reason = what;
-    w->hw[0] = reason;
-    w->hw[1] = level;
-    /*
-     * What a translation request (ATS) of the same access would get as a
-     * successful completion with R=W=0, so a PRI device asks for the
-     * page: an entry not present, or one that lacks the permission
-     * (write, user). Reserved bits, bad table pointers, non-canonical
-     * addresses and A/D update failures are errors instead (the model's
-     * reading of VT-d spec 4.2.3 / 7.x; not observable in Linux, which
-     * only sees the page requests).
-     */
-    w->recoverable = reason == VTD_FR_FS_NOT_PRESENT ||
-                     reason == VTD_FR_WRITE || reason == VTD_FR_PRIVILEGE;
-    return err;
-}
-
-/*
- * The flags hardware sets in an entry it uses: A (and EA with EAFE) in
- * every one; D in the leaf of a write that the permissions allow.
- */
-static uint64_t vtd_flags_to_set(const VtdWalker *vw, uint64_t ent,
-                                 unsigned level)
-{
-    uint64_t set = VTD_FS_A;
-
-    if (vw->s1->flags & IOMMU_VTD_S1_EAFE) {
-        set |= VTD_FS_EA;
-    }
-    if (vtd_is_leaf(ent, level) && (vw->access & EMU_DMA_WRITE) &&
-        vw->user && (ent & VTD_FS_US) && vw->writable && (ent & VTD_FS_RW)) {
-        set |= VTD_FS_D;
-    }
-    return set;
-}
-
-/*
- * Set flags in the entry at @ipa if it still holds @old: 0, -EAGAIN if
- * it changed under us (the walk re-reads it), -EFAULT if the parent does
- * not let the IOMMU write there.
- */
-static int vtd_update_entry(VtdWalker *vw, uint64_t ipa, uint64_t old,
-                            uint64_t new)
-{
-    uint64_t *slot = (uint64_t *)emu_s2_resolve(vw->hwpt, ipa,
-                                                VTD_ENTRY_SIZE,
+    VtdEmuWalk *ew = opaque;
+    uint64_t *slot = (uint64_t *)emu_s2_resolve(ew->hwpt, ipa, sizeof(old),
                                                 EMU_DMA_WRITE);
 
     if (!slot) {
-        return -EFAULT;
+        return VTD_FS_FR_AD_UPDATE;
     }
     if (!__atomic_compare_exchange_n(slot, &old, new, false,
                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-        return -EAGAIN;
+        return VTD_FS_CHANGED;
     }
     return 0;
 }
 
-/* The entry could not be read through the parent. */
-static int vtd_fetch_fault(VtdWalker *vw, unsigned level)
+static unsigned vtd_level_shift(unsigned level)
 {
-    if (level == vw->top) {
-        return vtd_fault(vw, level, VTD_FR_FS_PTPTR, -EFAULT,
-                         "first-stage root table not accessible");
-    }
-    return vtd_fault(vw, level, VTD_FR_FS_ENTRY_ACCESS, -EFAULT,
-                     "first-stage table not accessible");
+    return EMU_PAGE_SHIFT + 9 * (level - 1);
 }
 
-/* P and the reserved bits of a fetched entry: 0 or the fault. */
-static int vtd_check_entry(VtdWalker *vw, uint64_t ent, unsigned level)
+/* The deepest paging-structure entry cached for @iova (emu-iotlb.c). */
+static bool vtd_emu_psc_lookup(void *opaque, uint64_t iova, unsigned *level,
+                               uint64_t *table, unsigned *attr)
 {
-    if (!(ent & VTD_FS_P)) {
-        return vtd_fault(vw, level, VTD_FR_FS_NOT_PRESENT, -EFAULT,
-                         "first-stage entry not present");
-    }
-    if (ent & vtd_rsvd_mask(vw, ent, level)) {
-        return vtd_fault(vw, level, VTD_FR_FS_RESERVED, -EFAULT,
-                         "first-stage entry reserved bit set");
-    }
-    return 0;
-}
-
-/*
- * Fetch, check and mark used the entry for @iova in the table at @table.
- * If the entry changes between the read and the flag update, the
- * hardware's compare-and-swap fails and the entry is evaluated afresh.
- */
-static int vtd_step(VtdWalker *vw, uint64_t table, unsigned level,
-                    uint64_t *out)
-{
-    uint64_t ipa = table + vtd_index(vw->iova, level) * VTD_ENTRY_SIZE;
-    uint64_t ent, set;
-    int rc;
-
-    do {
-        uint64_t *slot = (uint64_t *)emu_s2_resolve(vw->hwpt, ipa,
-                                                    VTD_ENTRY_SIZE,
-                                                    EMU_DMA_READ);
-
-        if (!slot) {
-            return vtd_fetch_fault(vw, level);
-        }
-        ent = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-        rc = vtd_check_entry(vw, ent, level);
-        if (rc) {
-            return rc;
-        }
-        set = vtd_flags_to_set(vw, ent, level);
-        rc = (ent & set) == set ? 0 : vtd_update_entry(vw, ipa, ent,
-                                                       ent | set);
-    } while (rc == -EAGAIN);
-    if (rc) {
-        return vtd_fault(vw, level, VTD_FR_AD_UPDATE, -EFAULT,
-                         "first-stage A/D update failed");
-    }
-    *out = ent | set;
-    return 0;
-}
-
-/*
- * Permissions of the translation for a user-mode request: nothing unless
- * U/S is set at every level; write if R/W is set at every level and the
- * leaf is dirty. A clean leaf is cached read-only, as the IOTLB caches
- * the D state: the first write walks again and sets D.
- */
-static unsigned vtd_prot(const VtdWalker *vw, uint64_t leaf)
-{
-    if (!vw->user) {
-        return 0;
-    }
-    if (vw->writable && (leaf & VTD_FS_D)) {
-        return EMU_DMA_READ | EMU_DMA_WRITE;
-    }
-    return EMU_DMA_READ;
-}
-
-/*
- * A permission failure is still a translation: it is returned (and
- * cached by the core, which then refuses the access with -EPERM); the
- * architected reason goes in w->hw for the fault record.
- */
-static void vtd_check_access(VtdWalker *vw, unsigned level)
-{
-    EmuWalk *w = vw->w;
-
-    if ((w->prot & vw->access) == vw->access) {
-        return;
-    }
-    if (!vw->user) {
-        vtd_fault(vw, level, VTD_FR_PRIVILEGE, -EPERM,
-                  "first-stage supervisor page");
-    } else {
-        vtd_fault(vw, level, VTD_FR_WRITE, -EPERM,
-                  "first-stage write to read-only page");
-    }
-}
-
-static void vtd_walker_init(VtdWalker *vw, EmuHwpt *hwpt, uint32_t pasid,
-                            uint64_t iova, unsigned access, EmuWalk *w)
-{
-    unsigned ias = hwpt->iommu->cfg.ias;
-
-    memset(vw, 0, sizeof(*vw));
-    vw->hwpt = hwpt;
-    vw->s1 = hwpt->data;
-    vw->pasid = pasid;
-    vw->iova = iova;
-    vw->access = access;
-    vw->top = vw->s1->addr_width == VTD_ADDR_WIDTH_5LEVEL ? 5 : 4;
-    if (ias < VTD_FS_ADDR_BITS) {
-        vw->rsvd_addr = VTD_FS_ADDR_MASK & ~((1ULL << ias) - 1);
-    }
-    vw->user = true;
-    vw->writable = true;
-    vw->w = w;
-}
-
-/*
- * Where the walk starts: below the deepest paging-structure entry cached
- * for the address, else at the root. Returns the level to fetch next.
- */
-static unsigned vtd_walk_start(VtdWalker *vw, uint32_t tag, uint32_t asid,
-                               uint64_t *table)
-{
-    EmuIotlb *tlb = vw->hwpt->iommu->iotlb;
+    VtdEmuWalk *ew = opaque;
     unsigned shift;
-    const EmuTlbData *psc = emu_iotlb_lookup(tlb, EMU_TLB_PSC, tag, asid,
-                                             vw->iova, &shift);
+    const EmuTlbData *psc = emu_iotlb_lookup(ew->hwpt->iommu->iotlb,
+                                             EMU_TLB_PSC, ew->hwpt->tag,
+                                             ew->asid, iova, &shift);
 
     if (!psc) {
-        *table = vw->s1->pgtbl_addr;
-        return vw->top;
+        return false;
     }
-    vw->user = psc->attr & VTD_PSC_USER;
-    vw->writable = psc->attr & VTD_PSC_WRITABLE;
-    *table = psc->out;
     /* The cached entry sits at the level whose entries span 2^shift. */
-    return (shift - EMU_PAGE_SHIFT) / VTD_LEVEL_BITS;
+    *level = (shift - EMU_PAGE_SHIFT) / 9 + 1;
+    *table = psc->out;
+    *attr = psc->attr;
+    return true;
 }
 
-/* Cache a non-leaf entry the walk used at @level. */
-static void vtd_psc_insert(VtdWalker *vw, uint32_t tag, uint32_t asid,
-                           unsigned level, uint64_t table)
+static void vtd_emu_psc_insert(void *opaque, uint64_t iova, unsigned level,
+                               uint64_t table, unsigned attr)
 {
-    EmuTlbData d = {
-        .out = table,
-        .attr = (vw->user ? VTD_PSC_USER : 0) |
-                (vw->writable ? VTD_PSC_WRITABLE : 0),
-    };
+    VtdEmuWalk *ew = opaque;
+    EmuTlbData d = { .out = table, .attr = attr };
 
-    emu_iotlb_insert(vw->hwpt->iommu->iotlb, EMU_TLB_PSC, tag, asid,
-                     vw->iova, vtd_level_shift(level), &d);
+    emu_iotlb_insert(ew->hwpt->iommu->iotlb, EMU_TLB_PSC, ew->hwpt->tag,
+                     ew->asid, iova, vtd_level_shift(level), &d);
 }
 
-static int vtd_walk(VtdWalker *vw, uint32_t tag, uint32_t asid)
-{
-    EmuWalk *w = vw->w;
-    uint64_t table, ent = 0;
-    unsigned level;
-    int rc;
+static const VtdFsWalkOps vtd_emu_walk_ops = {
+    .read = vtd_emu_read,
+    .update = vtd_emu_update,
+    .psc_lookup = vtd_emu_psc_lookup,
+    .psc_insert = vtd_emu_psc_insert,
+};
 
-    if (!vtd_canonical(vw->iova, vw->s1->addr_width)) {
-        return vtd_fault(vw, vw->top, VTD_FR_NON_CANONICAL, -EFAULT,
-                         "first-stage input address not canonical");
-    }
-    for (level = vtd_walk_start(vw, tag, asid, &table); ; level--) {
-        rc = vtd_step(vw, table, level, &ent);
-        if (rc) {
-            return rc;
-        }
-        vw->user = vw->user && (ent & VTD_FS_US);
-        vw->writable = vw->writable && (ent & VTD_FS_RW);
-        if (vtd_is_leaf(ent, level)) {
-            break;
-        }
-        table = ent & VTD_FS_ADDR_MASK;
-        vtd_psc_insert(vw, tag, asid, level, table);
-    }
-    w->size = 1ULL << vtd_level_shift(level);
-    w->out = (ent & VTD_FS_ADDR_MASK & ~(w->size - 1)) |
-             (vw->iova & (w->size - 1));
-    w->prot = vtd_prot(vw, ent);
-    return 0;
+/*
+ * The architected reason goes in w->hw for the fault record: hw[0] the
+ * reason, hw[1] the level. What a translation request (ATS) of the same
+ * access would get as a successful completion with R=W=0, so a PRI
+ * device asks for the page: an entry not present, or one that lacks the
+ * permission (write, user). Reserved bits, bad table pointers,
+ * non-canonical addresses and A/D update failures are errors instead
+ * (the model's reading of VT-d spec 4.2.3 / 7.x; not observable in
+ * Linux, which only sees the page requests).
+ */
+static int vtd_fault(EmuWalk *w, uint32_t pasid, uint64_t iova,
+                     unsigned access, unsigned reason, unsigned level,
+                     int err)
+{
+    w->fault.err = err;
+    w->fault.pasid = pasid;
+    w->fault.iova = iova;
+    w->fault.access = access;
+    w->fault.reason = vtd_fs_fault_str(reason);
+    w->hw[0] = reason;
+    w->hw[1] = level;
+    w->recoverable = reason == VTD_FS_FR_NOT_PRESENT ||
+                     reason == VTD_FS_FR_WRITE ||
+                     reason == VTD_FS_FR_PRIVILEGE;
+    return err;
 }
 
 /*
  * Stage 1 for a request: the IOTLB, else a walk whose leaf is cached
  * (with the permissions it grants; a clean leaf as read-only, as the
  * IOTLB caches the D state). An entry that does not grant the access is
- * walked again: the walk sets D for a write, or faults.
+ * walked again: the walk sets D for a write, or faults. A permission
+ * failure is still a translation: it is returned (and cached by the
+ * core, which then refuses the access with -EPERM).
  */
 static int vtd_s1_translate(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
                             uint64_t iova, unsigned access, EmuWalk *w)
 {
+    const struct iommu_hwpt_vtd_s1 *s1 = hwpt->data;
+    const EmuHwConfig *hw = &hwpt->iommu->cfg;
     EmuIotlb *tlb = hwpt->iommu->iotlb;
-    uint32_t asid = vtd_tlb_pasid(pasid);
-    unsigned shift;
+    VtdEmuWalk ew = { .hwpt = hwpt, .asid = vtd_tlb_pasid(pasid) };
+    VtdFsConfig cfg = {
+        .fsptptr = s1->pgtbl_addr, .width = s1->addr_width,
+        .oas = hw->ias, .fs1gp = hw->vtd.fs1gp,
+        .eafe = s1->flags & IOMMU_VTD_S1_EAFE,
+    };
+    unsigned shift, fr;
     const EmuTlbData *hit = emu_iotlb_lookup(tlb, EMU_TLB_LEAF, hwpt->tag,
-                                             asid, iova, &shift);
-    VtdWalker vw;
+                                             ew.asid, iova, &shift);
+    VtdFsResult res;
     EmuTlbData d;
-    int rc;
 
     if (hit && (hit->prot & access) == access) {
         w->size = 1ULL << shift;
@@ -710,17 +484,22 @@ static int vtd_s1_translate(EmuHwpt *hwpt, EmuIdev *idev, uint32_t pasid,
         w->prot = hit->prot;
         return 0;
     }
-    vtd_walker_init(&vw, hwpt, pasid, iova, access, w);
-    rc = vtd_walk(&vw, hwpt->tag, asid);
-    if (rc) {
-        return rc;
+    fr = vtd_fs_walk(&cfg, &vtd_emu_walk_ops, &ew, iova,
+                     access & EMU_DMA_WRITE, &res);
+    if (fr) {
+        return vtd_fault(w, pasid, iova, access, fr, res.level, -EFAULT);
     }
+    w->out = res.out;
+    w->size = res.size;
+    w->prot = res.prot;
     d = (EmuTlbData) { .out = w->out & ~(w->size - 1), .prot = w->prot };
-    emu_iotlb_insert(tlb, EMU_TLB_LEAF, hwpt->tag, asid, iova,
+    emu_iotlb_insert(tlb, EMU_TLB_LEAF, hwpt->tag, ew.asid, iova,
                      __builtin_ctzll(w->size), &d);
-    vtd_check_access(&vw, (__builtin_ctzll(w->size) - EMU_PAGE_SHIFT) /
-                          VTD_LEVEL_BITS + 1);
-    return w->fault.err;
+    fr = vtd_fs_access_fault(&res, access);
+    if (fr) {
+        return vtd_fault(w, pasid, iova, access, fr, res.level, -EPERM);
+    }
+    return 0;
 }
 
 const EmuHwOps emu_hw_vtd_ops = {

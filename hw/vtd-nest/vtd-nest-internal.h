@@ -108,6 +108,7 @@ struct VNestVtd {
     bool inv_per_desc;              /* upstream-like: a call per descriptor */
     bool host_caps;                 /* x-fsts-host-caps: follow the host */
     bool prq;                       /* x-prq: page requests (ECAP.PRS) */
+    bool nested;                    /* x-nested: nesting host (0014) */
     bool derived;                   /* ... and the first device was seen */
     bool derived_fs1gp;
     uint8_t derived_pasid_bits;

@@ -36,6 +36,7 @@
 #include "vnest/nest-counters.h"
 #include "vnest/viommu-nest.h"
 #include "vtd-nest-internal.h"
+#include "vnest/vtd-nested.h"
 #include "trace.h"
 
 /* Host VT-d register bits the checks need (VT-d spec 11.4.2, 11.4.3). */
@@ -227,6 +228,14 @@ void vnest_vtd_class_init(ObjectClass *klass)
         "page requests (ECAP.PRS): the guest gets a page request queue, "
         "fed by the host's fault queue for nested devices with PRI; "
         "needs x-scalable-mode=on");
+    object_class_property_add(klass, "x-nested", "bool",
+                              vtd_get_nest_bool, vtd_set_nest_bool, NULL,
+                              (void *)offsetof(VNestVtd, nested));
+    object_class_property_set_description(klass, "x-nested",
+        "be a nesting host for emulated devices: ECAP.NEST with first- "
+        "and second-stage translation, PASID entries with PGTT=nested "
+        "translated by both stages; needs x-scalable-mode=on, replaces "
+        "x-flts=on");
     vnest_add_counters(klass, stats, ARRAY_SIZE(stats));
     object_class_property_add(klass, "x-nest-hwpts", "uint64",
                               vtd_get_bindings, NULL, NULL, NULL);
@@ -251,6 +260,31 @@ static const VNestViommuOps vtd_nest_viommu_ops = {
     .hwpt_flags = vtd_nest_hwpt_flags,
 };
 
+/*
+ * x-nested=on: the VT-d model translates each PASID entry by its PGTT, so
+ * it needs scalable mode, and excludes x-flts=on (which makes QEMU walk
+ * every PASID entry as first-stage, and nests assigned devices on the
+ * host instead).
+ */
+static bool vtd_nested_realize(IntelIOMMUState *s, Error **errp)
+{
+    if (!s->scalable_mode) {
+        error_setg(errp, "x-nested needs scalable mode (x-scalable-mode=on)");
+        return false;
+    }
+    if (s->flts) {
+        error_setg(errp, "x-nested=on already offers first-stage "
+                   "translation, chosen per PASID entry; drop x-flts=on");
+        return false;
+    }
+    return true;
+}
+
+bool vnest_vtd_nested_on(IntelIOMMUState *s)
+{
+    return s->vnest && s->vnest->nested;
+}
+
 bool vnest_vtd_realize(IntelIOMMUState *s, Error **errp)
 {
     VNestVtd *n = vtd_nest_state(s);
@@ -262,6 +296,9 @@ bool vnest_vtd_realize(IntelIOMMUState *s, Error **errp)
     }
     if (n->prq && !s->scalable_mode) {
         error_setg(errp, "x-prq needs scalable mode (x-scalable-mode=on)");
+        return false;
+    }
+    if (n->nested && !vtd_nested_realize(s, errp)) {
         return false;
     }
     if (!s->flts) {
@@ -295,6 +332,13 @@ void vnest_vtd_cap_init(IntelIOMMUState *s)
         vtd_set_pasid_width(s, n->pasid_bits);
     }
     vtd_nest_prq_reset(n);
+    if (n->nested) {
+        /* x-nested: first stage beside QEMU's second stage, and nesting */
+        s->ecap |= HOST_ECAP_NEST | VTD_ECAP_FLTS;
+        if (s->fs1gp) {
+            s->cap |= VTD_CAP_FS1GP;
+        }
+    }
     if (n->derived) {
         /* x-fsts-host-caps: what the first device's host offers */
         s->cap = n->derived_fs1gp ? s->cap | VTD_CAP_FS1GP :

@@ -177,6 +177,31 @@ VtdDomain *vtd_guest_attach_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid,
     return d;
 }
 
+VtdDomain *vtd_guest_domain(VtdGuest *g, VtdPgtt pgtt)
+{
+    VtdDomain *d = g_new0(VtdDomain, 1);
+
+    g_assert(pgtt != VTD_PGTT_PASS_THROUGH);
+    d->g = g;
+    d->pgtt = pgtt;
+    d->top = zalloc_page(g);
+    g->domains = g_list_prepend(g->domains, d);
+    return d;
+}
+
+uint64_t vtd_domain_top(VtdDomain *d)
+{
+    return d->top;
+}
+
+void vtd_guest_set_rid_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid)
+{
+    uint64_t ce = context_entry_addr(g, sid);
+
+    pasid_entry_addr(g, sid, pasid);        /* the context entry exists */
+    qtest_writeq(g->qts, ce + 8, pasid);
+}
+
 VtdDomain *vtd_guest_attach(VtdGuest *g, uint16_t sid, VtdPgtt pgtt,
                             uint16_t did)
 {

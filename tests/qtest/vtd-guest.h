@@ -61,6 +61,18 @@ VtdDomain *vtd_guest_attach(VtdGuest *g, uint16_t sid, VtdPgtt pgtt,
  */
 VtdDomain *vtd_guest_attach_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid,
                                   VtdPgtt pgtt, uint16_t did);
+/*
+ * A domain with its own (empty) top-level table, attached to nothing:
+ * for tables a test programs into PASID entries itself (nesting).
+ */
+VtdDomain *vtd_guest_domain(VtdGuest *g, VtdPgtt pgtt);
+/* Guest-physical address of the domain's top-level table. */
+uint64_t vtd_domain_top(VtdDomain *d);
+/*
+ * Set the RID_PASID of @sid's scalable-mode context entry: its requests
+ * without PASID are translated by PASID entry @pasid.
+ */
+void vtd_guest_set_rid_pasid(VtdGuest *g, uint16_t sid, uint32_t pasid);
 /* Point (@sid, @pasid) at @d's tables too, tagged @did. */
 void vtd_guest_share(VtdGuest *g, uint16_t sid, uint32_t pasid,
                      VtdDomain *d, uint16_t did);

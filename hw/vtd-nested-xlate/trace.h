@@ -1,0 +1,1 @@
+#include "trace/trace-vnest_hw_vtd_nested_xlate.h"
