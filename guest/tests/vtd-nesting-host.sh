@@ -1,0 +1,44 @@
+#!/bin/sh
+# Guest test: this kernel nests on its VT-d (QEMU's intel-iommu with
+# x-nested=on). Binds the edu device to vfio-pci, runs
+# /vnest/bin/nest-check on its cdev (nest parent, VTD_S1 nested HWPT,
+# attach, DMA through both stages, invalidation), reports each step as
+# "VNEST: nest.STEP=RESULT", and finds the fault the unmapped DMA must
+# have left in the kernel log (reason 0x71, first-stage entry not
+# present). If the kernel refuses a step, the errno is the report.
+. /vnest/tests/iommu-info.sh
+
+echo "VNEST: boot.seconds=$(cut -d' ' -f1 /proc/uptime)"
+ok=1
+edu=
+for d in /sys/bus/pci/devices/*; do
+    if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
+        edu=$(basename "$d")
+        break
+    fi
+done
+[ -n "$edu" ] || { echo "VNEST: error=no edu device"; exit 1; }
+iommu_report "$edu"
+echo vfio-pci >"/sys/bus/pci/devices/$edu/driver_override"
+echo "$edu" >/sys/bus/pci/drivers_probe 2>/dev/null
+cdev=$(ls "/sys/bus/pci/devices/$edu/vfio-dev" 2>/dev/null | head -n1)
+[ -n "$cdev" ] && [ -c "/dev/vfio/devices/$cdev" ] ||
+    { echo "VNEST: error=no vfio cdev for $edu"; exit 1; }
+
+out=$(timeout 120 /vnest/bin/nest-check /dev/iommu "/dev/vfio/devices/$cdev" 2>&1)
+rc=$?
+echo "$out" | sed -n 's/^info: \(.*\)/VNEST: nest.info=\1/p'
+echo "$out" | grep -v '^info:' | grep ': ' |
+    sed 's/^\([^:]*\): \(.*\)/VNEST: nest.\1=\2/'
+echo "$out" | grep -q '^done$' || ok=0
+echo "$out" | grep -v '^info:' | grep ': ' | grep -qv ': ok$' && ok=0
+[ "$rc" = 0 ] || ok=0
+
+fault=$(dmesg | grep -m1 'DMAR: \[DMA Read' | sed 's/.*\(fault addr [^]]*\]\).*/\1/')
+echo "VNEST: nest.fault=${fault:-none}"
+dmesg | grep -A1 -m1 'DMAR: \[DMA Read' | tail -n1 | sed 's/^.*\] */VNEST: nest.fault_text=/'
+echo "$fault" | grep -q 'fault addr 0x300000 \[fault reason 0x71\]' || ok=0
+dmesg | grep -E 'DMAR|iommu' | grep -iE 'nest|refus|not support|fail' |
+    head -n 5 | sed 's/^/VNEST: kernel=/'
+echo "VNEST: kernel.warnings=$(dmesg | grep -c -E 'WARNING:|BUG:|Oops')"
+[ "$ok" = 1 ]

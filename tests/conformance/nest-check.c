@@ -1,0 +1,332 @@
+/*
+ * VNest: a real kernel nests on intel-iommu,x-nested=on
+ *
+ * Runs in a Linux guest whose VT-d is QEMU's intel-iommu with x-nested=on
+ * (guest profile x86_64-vtd-nesting-host), on an edu device bound to
+ * vfio-pci. Through the real iommufd uAPI it allocates a nest parent over
+ * an IOAS, builds first-stage tables in memory mapped into that IOAS
+ * (their pointers are IOAS addresses: the guest's stage 2), allocates a
+ * nested HWPT of type IOMMU_HWPT_DATA_VTD_S1 on them and attaches the
+ * device. Then it makes the edu device DMA (its BAR through VFIO) and
+ * checks the data landed where the first stage then the stage 2 say, the
+ * A/D flags the VT-d set in the tables, and that a first-stage change
+ * shows only after IOMMU_HWPT_INVALIDATE. One line per step, "<step>:
+ * <result>", the errno name on failure; "info:" lines are values.
+ *
+ *   nest-check [IOMMU_DEV [VFIO_CDEV]]
+ *   (defaults: /dev/iommu /dev/vfio/devices/vfio0)
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#define PAGE            4096ULL
+#define BUF_SIZE        (32 * PAGE)
+#define S2_BASE         0x1000000ULL    /* where the buffer sits in the IOAS */
+/* buffer pages: 0-3 first-stage tables, 8 source, 9 and 10 destinations */
+#define PG_SRC          8
+#define PG_DST          9
+#define PG_DST2         10
+#define IOVA_SRC        0x100000ULL     /* first-stage input addresses */
+#define IOVA_DST        0x200000ULL
+#define IOVA_UNMAPPED   0x300000ULL
+#define LEN             256
+
+#define FS_P            (1ULL << 0)
+#define FS_RW           (1ULL << 1)
+#define FS_US           (1ULL << 2)
+#define FS_A            (1ULL << 5)
+#define FS_D            (1ULL << 6)
+
+/* edu (hw/misc/edu.c): DMA registers, its buffer at 0x40000 */
+#define EDU_DMA_SRC     0x80
+#define EDU_DMA_DST     0x88
+#define EDU_DMA_CNT     0x90
+#define EDU_DMA_CMD     0x98
+#define EDU_DMA_RUN     1
+#define EDU_DMA_TO_PCI  2
+#define EDU_BUF         0x40000
+
+static int iommufd, vfiofd;
+static uint8_t *buf;
+static volatile uint8_t *bar;
+
+static const char *err_name(int err)
+{
+    switch (err) {
+    case 0: return "ok";
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EFAULT: return "EFAULT";
+    case EBUSY: return "EBUSY";
+    case EINVAL: return "EINVAL";
+    case ENOMEM: return "ENOMEM";
+    case ENODEV: return "ENODEV";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EIO: return "EIO";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    default: return "E?";
+    }
+}
+
+static int io(int fd, unsigned long cmd, void *arg)
+{
+    return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+static int step(const char *name, int err)
+{
+    printf("%s: %s\n", name, err_name(err));
+    return err;
+}
+
+static uint64_t *slot(unsigned page, unsigned index)
+{
+    return (uint64_t *)(buf + page * PAGE) + index;
+}
+
+/* IOAS (stage-2 input) address of a buffer page */
+static uint64_t s2(unsigned page)
+{
+    return S2_BASE + page * PAGE;
+}
+
+/* Four levels, IOVAs below 2 MiB * 512: one table of each kind. */
+static void fs_build(void)
+{
+    *slot(0, 0) = s2(1) | FS_P | FS_RW | FS_US;
+    *slot(1, 0) = s2(2) | FS_P | FS_RW | FS_US;
+    *slot(2, 0) = s2(3) | FS_P | FS_RW | FS_US;     /* 0 - 2 MiB */
+    *slot(2, 1) = s2(4) | FS_P | FS_RW | FS_US;     /* 2 - 4 MiB */
+    *slot(3, (IOVA_SRC >> 12) & 0x1ff) = s2(PG_SRC) | FS_P | FS_US;
+    *slot(4, (IOVA_DST >> 12) & 0x1ff) = s2(PG_DST) | FS_P | FS_RW | FS_US;
+}
+
+static int edu_reg_write(unsigned off, uint64_t val)
+{
+    *(volatile uint64_t *)(bar + off) = val;
+    return 0;
+}
+
+/* One edu DMA of LEN bytes; waits for it (edu runs it 100 ms later). */
+static int edu_dma(uint64_t src, uint64_t dst, bool to_pci)
+{
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
+    int i;
+
+    edu_reg_write(EDU_DMA_SRC, src);
+    edu_reg_write(EDU_DMA_DST, dst);
+    edu_reg_write(EDU_DMA_CNT, LEN);
+    edu_reg_write(EDU_DMA_CMD, EDU_DMA_RUN | (to_pci ? EDU_DMA_TO_PCI : 0));
+    for (i = 0; i < 500; i++) {
+        if (!(*(volatile uint64_t *)(bar + EDU_DMA_CMD) & EDU_DMA_RUN)) {
+            return 0;
+        }
+        nanosleep(&ts, NULL);
+    }
+    return ETIMEDOUT;
+}
+
+/* BAR 0 mapped, bus mastering on: the device can be driven. */
+static int edu_open(void)
+{
+    struct vfio_region_info reg = { .argsz = sizeof(reg), .index = 0 };
+    struct vfio_region_info cfg = {
+        .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX,
+    };
+    uint16_t cmd;
+    void *p;
+    int err = io(vfiofd, VFIO_DEVICE_GET_REGION_INFO, &reg);
+
+    if (!err) {
+        err = io(vfiofd, VFIO_DEVICE_GET_REGION_INFO, &cfg);
+    }
+    if (err) {
+        return err;
+    }
+    if (pread(vfiofd, &cmd, 2, cfg.offset + 4) != 2) {
+        return EIO;
+    }
+    cmd |= 0x6;                 /* memory space, bus master */
+    if (pwrite(vfiofd, &cmd, 2, cfg.offset + 4) != 2) {
+        return EIO;
+    }
+    p = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, vfiofd,
+             reg.offset);
+    if (p == MAP_FAILED) {
+        return errno;
+    }
+    bar = p;
+    return 0;
+}
+
+static int pattern_at(unsigned page, uint8_t seed)
+{
+    int i;
+
+    for (i = 0; i < LEN; i++) {
+        if (buf[page * PAGE + i] != (uint8_t)(seed + i)) {
+            return EIO;
+        }
+    }
+    return 0;
+}
+
+/* DMA src -> edu -> dst through the nested translation; where it went. */
+static void dma_through(const char *name, unsigned want_page, uint8_t seed)
+{
+    int i, err;
+
+    for (i = 0; i < LEN; i++) {
+        buf[PG_SRC * PAGE + i] = seed + i;
+    }
+    memset(buf + PG_DST * PAGE, 0, LEN);
+    memset(buf + PG_DST2 * PAGE, 0, LEN);
+    err = edu_dma(IOVA_SRC, EDU_BUF, false);
+    if (!err) {
+        err = edu_dma(EDU_BUF, IOVA_DST, true);
+    }
+    if (!err) {
+        err = pattern_at(want_page, seed);
+    }
+    step(name, err);
+}
+
+static int hw_info(uint32_t dev)
+{
+    struct iommu_hw_info_vtd vtd;
+    struct iommu_hw_info cmd = {
+        .size = sizeof(cmd), .dev_id = dev, .data_len = sizeof(vtd),
+        .data_uptr = (uintptr_t)&vtd,
+    };
+    int err = io(iommufd, IOMMU_GET_HW_INFO, &cmd);
+
+    if (!err) {
+        printf("info: cap=0x%" PRIx64 " ecap=0x%" PRIx64 " nest=%d\n",
+               (uint64_t)vtd.cap_reg, (uint64_t)vtd.ecap_reg,
+               (int)((vtd.ecap_reg >> 26) & 1));
+    }
+    return step("hw-info", err);
+}
+
+static int destroy(uint32_t id)
+{
+    struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+    return io(iommufd, IOMMU_DESTROY, &cmd);
+}
+
+static int invalidate(uint32_t hwpt, uint64_t iova)
+{
+    struct iommu_hwpt_vtd_s1_invalidate inv = { .addr = iova, .npages = 1 };
+    struct iommu_hwpt_invalidate cmd = {
+        .size = sizeof(cmd), .hwpt_id = hwpt, .data_uptr = (uintptr_t)&inv,
+        .data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+        .entry_len = sizeof(inv), .entry_num = 1,
+    };
+
+    return io(iommufd, IOMMU_HWPT_INVALIDATE, &cmd);
+}
+
+static int run(uint32_t dev)
+{
+    struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+    struct iommu_ioas_map map = {
+        .size = sizeof(map), .length = BUF_SIZE, .iova = S2_BASE,
+        .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+                 IOMMU_IOAS_MAP_WRITEABLE,
+    };
+    struct iommu_hwpt_alloc parent = {
+        .size = sizeof(parent), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+        .dev_id = dev,
+    };
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = s2(0), .addr_width = 48 };
+    struct iommu_hwpt_alloc nested = {
+        .size = sizeof(nested), .dev_id = dev,
+        .data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = sizeof(s1),
+        .data_uptr = (uintptr_t)&s1,
+    };
+    struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+    struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
+
+    if (hw_info(dev) || step("ioas-alloc", io(iommufd, IOMMU_IOAS_ALLOC,
+                                              &ioas))) {
+        return 1;
+    }
+    map.ioas_id = ioas.out_ioas_id;
+    map.user_va = (uintptr_t)buf;
+    parent.pt_id = ioas.out_ioas_id;
+    if (step("ioas-map", io(iommufd, IOMMU_IOAS_MAP, &map)) ||
+        step("hwpt-alloc-nest-parent",
+             io(iommufd, IOMMU_HWPT_ALLOC, &parent))) {
+        return 1;
+    }
+    fs_build();
+    nested.pt_id = parent.out_hwpt_id;
+    if (step("hwpt-alloc-nested-vtd-s1",
+             io(iommufd, IOMMU_HWPT_ALLOC, &nested))) {
+        return 1;
+    }
+    at.pt_id = nested.out_hwpt_id;
+    if (step("attach-nested", io(vfiofd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+                                 &at)) ||
+        step("edu-open", edu_open())) {
+        return 1;
+    }
+    dma_through("dma-nested", PG_DST, 0x30);
+    step("fs-leaf-accessed-dirty",
+         (*slot(4, (IOVA_DST >> 12) & 0x1ff) & (FS_A | FS_D)) ==
+         (FS_A | FS_D) ? 0 : EIO);
+    /* A first-stage change: stale until the nested HWPT is invalidated */
+    *slot(4, (IOVA_DST >> 12) & 0x1ff) = s2(PG_DST2) | FS_P | FS_RW | FS_US;
+    dma_through("dma-stale-before-invalidate", PG_DST, 0x40);
+    step("invalidate-nested", invalidate(nested.out_hwpt_id, IOVA_DST));
+    dma_through("dma-fresh-after-invalidate", PG_DST2, 0x50);
+    /* Not mapped by the first stage: the VT-d records a fault (0x71) */
+    step("dma-unmapped-issued", edu_dma(IOVA_UNMAPPED, EDU_BUF, false));
+    step("detach", io(vfiofd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt));
+    step("destroy-nested", destroy(nested.out_hwpt_id));
+    step("destroy-parent", destroy(parent.out_hwpt_id));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+    const char *iommu_path = argc > 1 ? argv[1] : "/dev/iommu";
+    const char *vfio_path = argc > 2 ? argv[2] : "/dev/vfio/devices/vfio0";
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    iommufd = open(iommu_path, O_RDWR);
+    vfiofd = open(vfio_path, O_RDWR);
+    if (buf == MAP_FAILED || iommufd < 0 || vfiofd < 0) {
+        fprintf(stderr, "nest-check: cannot open %s or %s: %s\n",
+                iommu_path, vfio_path, strerror(errno));
+        return 2;
+    }
+    memset(buf, 0, BUF_SIZE);
+    bind.iommufd = iommufd;
+    if (step("bind", io(vfiofd, VFIO_DEVICE_BIND_IOMMUFD, &bind))) {
+        return 1;
+    }
+    if (run(bind.out_devid)) {
+        return 1;
+    }
+    printf("done\n");
+    return 0;
+}
