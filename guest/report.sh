@@ -17,6 +17,7 @@ ecap_flags() {
     (( e >> 43 & 1 )) && out+=" scalable-mode"
     (( e >> 47 & 1 )) && out+=" first-stage"
     (( e >> 46 & 1 )) && out+=" second-stage"
+    (( e >> 26 & 1 )) && out+=" nesting"
     (( e >> 40 & 1 )) && out+=" pasid"
     (( e >> 1 & 1 )) && out+=" queued-invalidation"
     echo "${out# }"
