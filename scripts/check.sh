@@ -78,7 +78,7 @@ record fuzz-emu-iommufd $rc
 msg "conformance: Linux's selftests and uapi-check, real kernel vs emulated host"
 "$VNEST_ROOT/scripts/conformance.sh" --cached >"$VNEST_BUILD/conformance.log" 2>&1
 rc=$?
-grep -E "agree|no cached kernel|error|QEMU on it" "$VNEST_BUILD/conformance.log"
+grep -E "agree|no cached kernel|error|QEMU on it|Nesting host" "$VNEST_BUILD/conformance.log"
 record conformance $rc
 
 for profile in x86_64-vtd x86_64-vtd-sim x86_64-vtd-nest aarch64-smmu aarch64-smmu-nest; do
