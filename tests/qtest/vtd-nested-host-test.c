@@ -54,6 +54,7 @@
 
 /* PASID entry (VT-d spec 9.6) */
 #define PE_P            1ULL
+#define PE_FPD          (1ULL << 1)
 #define PE_AW(aw)       ((uint64_t)(aw) << 2)
 #define PE_PGTT_NESTED  (3ULL << 6)
 #define PE_FSPM(m)      ((uint64_t)(m) << 2)
@@ -437,6 +438,34 @@ static void test_reserved(const void *opaque)
 }
 
 /*
+ * Fault processing disabled in the PASID entry (FPD): the faults of
+ * either stage are not recorded (they are qualified), the DMA is still
+ * refused.
+ */
+static void test_fpd(const void *opaque)
+{
+    Fixture f;
+    uint64_t pt;
+
+    fixture_init(&f, *(const uint32_t *)opaque);
+    write_nested_pe(&f, PE_FPD, 0);
+    pt = s1_table(&f, IOVA_SRC, 1);
+    write_pattern(&f, f.src, 0x17);
+    edu_dma_from_bus(&f.edu, IOVA_UNMAPPED, LEN);       /* first stage */
+    assert_no_fault(&f);
+    vtd_domain_unmap(f.s2, gpa_of(pt), PAGE);           /* second stage */
+    edu_dma_from_bus(&f.edu, IOVA_SRC, LEN);
+    assert_no_fault(&f);
+    edu_dma_to_bus(&f.edu, IOVA_DST, LEN);     /* the buffer: not loaded */
+    assert_filled(&f, f.dst, 0);
+
+    write_nested_pe(&f, 0, 0);
+    edu_dma_from_bus(&f.edu, IOVA_SRC, LEN);
+    assert_fault(&f, FR_SS_NOT_PRES, true, IOVA_SRC);
+    fixture_fini(&f);
+}
+
+/*
  * The IOTLB caches the combined translation: a first-stage change shows
  * after a PASID-based IOTLB invalidation of its DID and PASID, and a
  * second-stage change after an IOTLB invalidation of the DID (page- or
@@ -576,6 +605,7 @@ int main(int argc, char **argv)
     add_pasid_tests("s2-table-faults", test_s2_table_faults);
     add_pasid_tests("s2-final-faults", test_s2_final_faults);
     add_pasid_tests("reserved", test_reserved);
+    add_pasid_tests("fpd", test_fpd);
     add_pasid_tests("invalidation", test_invalidation);
     add_pasid_tests("dirty-rewalk", test_dirty_rewalk);
     return g_test_run();
