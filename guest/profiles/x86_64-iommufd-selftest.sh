@@ -43,18 +43,7 @@ profile_prepare() {
 # VNest's own QEMU, its shared libraries and the firmware it needs, so the
 # guest can run it on the real kernel's iommufd (the kernel backend path
 # of backends/, with vfio-pci on the guest's edu device).
-guest_qemu_files() {
-    local qemu=$QEMU_BUILD/qemu-system-x86_64 lib f
-    objcopy --strip-debug "$qemu" "$WORK/qemu-system-x86_64" ||
-        die "cannot strip $qemu"
-    PROFILE_FILES+=("$WORK/qemu-system-x86_64:/vnest/qemu/qemu-system-x86_64")
-    for lib in $(ldd "$qemu" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
-        PROFILE_FILES+=("$(readlink -f "$lib"):/vnest/qemu/lib/$(basename "$lib")")
-    done
-    for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin; do
-        PROFILE_FILES+=("$VNEST_CACHE/firmware/$f:/vnest/qemu/fw/$f")
-    done
-}
+. "$VNEST_ROOT/guest/host-binaries.sh"
 profile_qemu_args() {
     # $1: disk image (unused: the selftests need no disk)
     echo -M q35 -accel tcg -m 1024 -smp 1 -bios qboot.rom -vga none \
