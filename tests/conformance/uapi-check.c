@@ -11,14 +11,22 @@
  * be identical. Lines starting with "info:" are not compared (values the
  * ABI leaves to the implementation).
  *
- *   uapi-check [IOMMU_DEV [VFIO_CDEV]]
+ *   uapi-check [--nest] [IOMMU_DEV [VFIO_CDEV]]
  *   (defaults: /dev/iommu /dev/vfio/devices/vfio0)
+ *
+ * --nest checks the nesting uAPI instead, on an IOMMU that offers it (a
+ * guest kernel on QEMU's arm-smmuv3 with x-s2fwb=on, or the emulated host
+ * as that hardware): nest parent, then for an SMMUv3 the vIOMMU, vDEVICE,
+ * nested HWPTs from vSTEs, vIOMMU invalidation and vEVENTQ, for VT-d the
+ * VTD_S1 nested HWPT and its invalidation; attach each, and what each
+ * object's lifetime allows.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -317,6 +325,213 @@ static void check_attach(uint32_t dev, uint32_t ioas)
     step("detach-again", detach(), NULL);
 }
 
+/* ---- --nest: the nesting uAPI ---- */
+
+#define NEST_VSID       0x8         /* the vDEVICE's virtual StreamID */
+#define STE0_V          (1ULL << 0)
+#define STE0_CFG(c)     ((uint64_t)(c) << 1)
+#define STE_ABORT       (STE0_V | STE0_CFG(0))
+#define STE_BYPASS      (STE0_V | STE0_CFG(4))
+#define STE_S1          (STE0_V | STE0_CFG(5))
+#define CMD_CFGI_CD     0x05
+#define CMD_TLBI_NH_ASID 0x11
+
+static int nested_alloc(uint32_t dev, uint32_t pt, uint32_t type,
+                        void *data, uint32_t len, uint32_t *id)
+{
+    struct iommu_hwpt_alloc cmd = {
+        .size = sizeof(cmd), .dev_id = dev, .pt_id = pt,
+        .data_type = type, .data_len = len, .data_uptr = (uintptr_t)data,
+    };
+    int err = io(iommufd, IOMMU_HWPT_ALLOC, &cmd);
+
+    *id = cmd.out_hwpt_id;
+    return err;
+}
+
+static int vste_alloc(uint32_t dev, uint32_t viommu, uint64_t w0,
+                      uint64_t w1, uint32_t *id)
+{
+    struct iommu_hwpt_arm_smmuv3 ste = { .ste = { w0, w1 } };
+
+    return nested_alloc(dev, viommu, IOMMU_HWPT_DATA_ARM_SMMUV3, &ste,
+                        sizeof(ste), id);
+}
+
+/* One IOMMU_HWPT_INVALIDATE of @n commands on @id; entry_num after it. */
+static int smmu_invalidate(uint32_t id, const uint64_t (*cmds)[2], uint32_t n,
+                           uint32_t *done)
+{
+    struct iommu_hwpt_invalidate cmd = {
+        .size = sizeof(cmd), .hwpt_id = id, .data_uptr = (uintptr_t)cmds,
+        .data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+        .entry_len = sizeof(*cmds), .entry_num = n,
+    };
+    int err = io(iommufd, IOMMU_HWPT_INVALIDATE, &cmd);
+
+    *done = cmd.entry_num;
+    return err;
+}
+
+static void check_nest_smmuv3(uint32_t dev, uint32_t ioas, uint32_t parent)
+{
+    struct iommu_viommu_alloc va = {
+        .size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+        .dev_id = dev, .hwpt_id = parent,
+    };
+    struct iommu_vdevice_alloc vd = {
+        .size = sizeof(vd), .dev_id = dev, .virt_id = NEST_VSID,
+    };
+    struct iommu_veventq_alloc vq = {
+        .size = sizeof(vq), .type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+        .veventq_depth = 16,
+    };
+    /* A TLBI by ASID and a CD invalidation of the vDEVICE's StreamID */
+    const uint64_t cmds[2][2] = {
+        { CMD_TLBI_NH_ASID | (1ULL << 48), 0 },
+        { CMD_CFGI_CD | ((uint64_t)NEST_VSID << 32), 1 /* leaf */ },
+    };
+    const uint64_t bad_cmd[1][2] = { { 0x7f, 0 } };
+    uint32_t viommu, paging, abort_id, bypass, s1, id, done;
+    int err;
+
+    err = hwpt_alloc(dev, ioas, 0, &paging);
+    step("nest-paging-alloc", err, NULL);
+    va.hwpt_id = paging;
+    step("viommu-alloc-not-parent", io(iommufd, IOMMU_VIOMMU_ALLOC, &va),
+         NULL);
+    va.hwpt_id = parent;
+    err = io(iommufd, IOMMU_VIOMMU_ALLOC, &va);
+    step("viommu-alloc", err, NULL);
+    if (err) {
+        return;
+    }
+    viommu = va.out_viommu_id;
+    /* The vDEVICE is needed to attach, not to allocate */
+    err = vste_alloc(dev, viommu, STE_S1 | IOVA_A, 0, &id);
+    step("nested-before-vdevice", err, NULL);
+    if (!err) {
+        step("destroy-nested-before-vdevice", destroy(id), NULL);
+    }
+    vd.viommu_id = viommu;
+    err = io(iommufd, IOMMU_VDEVICE_ALLOC, &vd);
+    step("vdevice-alloc", err, NULL);
+    step("vdevice-alloc-again", io(iommufd, IOMMU_VDEVICE_ALLOC, &vd), NULL);
+    step("nested-abort", vste_alloc(dev, viommu, STE_ABORT, 0, &abort_id),
+         NULL);
+    step("nested-bypass", vste_alloc(dev, viommu, STE_BYPASS, 0, &bypass),
+         NULL);
+    /* Stage 1: the CD table at an IOVA of the nest parent */
+    step("nested-s1", vste_alloc(dev, viommu, STE_S1 | IOVA_A, 0, &s1),
+         NULL);
+    step("nested-bad-cfg", vste_alloc(dev, viommu, STE0_V | STE0_CFG(6), 0,
+                                      &id), NULL);
+    step("nested-reserved-bit", vste_alloc(dev, viommu, STE_S1 | IOVA_A,
+                                           1ULL << 63, &id), NULL);
+    step("nested-on-parent", vste_alloc(dev, parent, STE_BYPASS, 0, &id),
+         NULL);
+    id = s1;
+    step("attach-nested-s1", attach(&id), NULL);
+    id = abort_id;
+    step("replace-nested-abort", attach(&id), NULL);
+    id = bypass;
+    step("replace-nested-bypass", attach(&id), NULL);
+    err = smmu_invalidate(viommu, cmds, 2, &done);
+    step("viommu-invalidate", err, "entry_num=%u", done);
+    err = smmu_invalidate(viommu, bad_cmd, 1, &done);
+    step("viommu-invalidate-bad-opcode", err, "entry_num=%u", done);
+    err = smmu_invalidate(parent, cmds, 1, &done);
+    step("invalidate-parent-smmu-data", err, "entry_num=%u", done);
+    vq.viommu_id = viommu;
+    err = io(iommufd, IOMMU_VEVENTQ_ALLOC, &vq);
+    step("veventq-alloc", err, NULL);
+    step("veventq-alloc-again", io(iommufd, IOMMU_VEVENTQ_ALLOC, &vq), NULL);
+    if (!err) {
+        close(vq.out_veventq_fd);
+        step("veventq-destroy", destroy(vq.out_veventq_id), NULL);
+    }
+    step("destroy-busy-viommu", destroy(viommu), NULL);
+    step("destroy-attached-nested", destroy(bypass), NULL);
+    id = ioas;
+    step("replace-with-ioas-nest", attach(&id), NULL);
+    step("destroy-nested", destroy(bypass), NULL);
+    step("destroy-nested-s1", destroy(s1), NULL);
+    step("destroy-nested-abort", destroy(abort_id), NULL);
+    step("destroy-vdevice", destroy(vd.out_vdevice_id), NULL);
+    step("destroy-viommu", destroy(viommu), NULL);
+    step("destroy-nest-paging", destroy(paging), NULL);
+}
+
+static void check_nest_vtd(uint32_t dev, uint32_t ioas, uint32_t parent)
+{
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = IOVA_A, .addr_width = 48 };
+    struct iommu_hwpt_vtd_s1_invalidate inv = { .npages = 1 };
+    struct iommu_hwpt_invalidate cmd = {
+        .size = sizeof(cmd), .data_uptr = (uintptr_t)&inv,
+        .data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+        .entry_len = sizeof(inv), .entry_num = 1,
+    };
+    uint32_t nested, bad, id;
+    int err;
+
+    err = nested_alloc(dev, parent, IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1),
+                       &nested);
+    step("nested-vtd-s1", err, NULL);
+    if (err) {
+        return;
+    }
+    /* Linux checks the first-stage width when it writes the PASID entry */
+    s1.addr_width = 30;
+    err = nested_alloc(dev, parent, IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1),
+                       &bad);
+    step("nested-vtd-bad-width", err, NULL);
+    if (!err) {
+        id = bad;
+        step("attach-nested-vtd-bad-width", attach(&id), NULL);
+        step("destroy-nested-vtd-bad-width", destroy(bad), NULL);
+    }
+    id = nested;
+    step("attach-nested-vtd", attach(&id), NULL);
+    cmd.hwpt_id = nested;
+    err = io(iommufd, IOMMU_HWPT_INVALIDATE, &cmd);
+    step("invalidate-nested-vtd", err, "entry_num=%u", cmd.entry_num);
+    id = ioas;
+    step("replace-with-ioas-nest", attach(&id), NULL);
+    step("destroy-nested", destroy(nested), NULL);
+}
+
+static void check_nest(uint32_t dev, uint32_t ioas)
+{
+    uint8_t data[256];
+    struct iommu_hw_info hw = {
+        .size = sizeof(hw), .dev_id = dev, .data_len = sizeof(data),
+        .data_uptr = (uintptr_t)data,
+    };
+    uint32_t parent;
+    int err;
+
+    err = io(iommufd, IOMMU_GET_HW_INFO, &hw);
+    step("hw-info", err, "type=%u", hw.out_data_type);
+    step("nest-map", map(ioas, IOVA_A, buf, LEN_A, FIXED, NULL), NULL);
+    err = hwpt_alloc(dev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &parent);
+    step("nest-parent-alloc", err, NULL);
+    if (err) {
+        return;
+    }
+    switch (hw.out_data_type) {
+    case IOMMU_HW_INFO_TYPE_ARM_SMMUV3:
+        check_nest_smmuv3(dev, ioas, parent);
+        break;
+    case IOMMU_HW_INFO_TYPE_INTEL_VTD:
+        check_nest_vtd(dev, ioas, parent);
+        break;
+    default:
+        step("nest-hw-type", EOPNOTSUPP, "type=%u", hw.out_data_type);
+    }
+    step("destroy-nest-parent", destroy(parent), NULL);
+    step("detach-nest", detach(), NULL);
+}
+
 static int open_and_bind(const char *iommu_path, const char *vfio_path,
                          uint32_t *dev)
 {
@@ -341,6 +556,7 @@ int main(int argc, char **argv)
 {
     uint32_t dev, ioas;
     uint64_t out;
+    bool nest = argc > 1 && !strcmp(argv[1], "--nest");
     int err;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -350,17 +566,25 @@ int main(int argc, char **argv)
         return 2;
     }
     memset(buf, 0x5a, BUF_SIZE);
+    if (nest) {
+        argc--;
+        argv++;
+    }
     if (open_and_bind(argc > 1 ? argv[1] : "/dev/iommu",
                       argc > 2 ? argv[2] : "/dev/vfio/devices/vfio0", &dev)) {
         return 1;
     }
     step("ioas-alloc", ioas_alloc(&ioas), NULL);
-    check_ranges("ranges-detached", ioas);
-    check_map_unmap(ioas);
-    check_copy(ioas);
-    check_hw_info(dev);
-    check_attach(dev, ioas);
-    check_dirty(dev, ioas);
+    if (nest) {
+        check_nest(dev, ioas);
+    } else {
+        check_ranges("ranges-detached", ioas);
+        check_map_unmap(ioas);
+        check_copy(ioas);
+        check_hw_info(dev);
+        check_attach(dev, ioas);
+        check_dirty(dev, ioas);
+    }
     err = unmap(ioas, 0, UINT64_MAX, &out);
     step("unmap-all", err, "length=0x%" PRIx64, out);
     step("destroy-ioas", destroy(ioas), NULL);
