@@ -3,6 +3,8 @@
 # own iommufd selftests from the same source.
 #
 #   scripts/build-kernel.sh        prints the result directory on stdout
+#   scripts/build-kernel.sh arm64  the arm64 kernel of the nesting-host
+#                                  guest (guest/profiles/aarch64-iommufd-nest)
 #
 # The source is Debian's newest linux-source package from the backports
 # suite (linux-source-7.3 7.3.4-1~bpo13+1 preferred), fetched through the
@@ -20,6 +22,10 @@
 # where <key> is linux-<kernel version>-<hash of the package version, the
 # config fragment and this script's code (not its comments)>, so a fresh
 # clone reuses the result and any change of those inputs builds a new one.
+# The arm64 kernel is allnoconfig plus ARM64_FRAGMENT (QEMU's virt machine,
+# SMMUv3, IOMMUFD, VFIO cdev: what Debian's arm64 kernel lacks, it has no
+# IOMMUFD), cross-built with gcc-aarch64-linux-gnu, no selftests; its key
+# starts with arm64-linux-, and kernels/<key>/ holds Image and config.
 # Environment: VNEST_KERNEL_SRC_PKG / VNEST_KERNEL_SRC_VERSION (another
 # linux-source package and version), VNEST_KERNEL_JOBS (make -j, default 2).
 set -euo pipefail
@@ -28,6 +34,8 @@ set -euo pipefail
 SRC_PKG=${VNEST_KERNEL_SRC_PKG:-linux-source-7.3}
 SRC_VERSION=${VNEST_KERNEL_SRC_VERSION:-7.3.4-1~bpo13+1}
 JOBS=${VNEST_KERNEL_JOBS:-2}
+KARCH=${1:-x86_64}
+case $KARCH in x86_64|arm64) ;; *) die "no kernel recipe for '$KARCH' (x86_64, arm64)" ;; esac
 
 # Options on top of x86_64_defconfig. Each "=y" line is checked after
 # olddefconfig: a dependency that Kconfig silently drops stops the build.
@@ -70,6 +78,43 @@ SOUND=n
 USB_SUPPORT=n
 WIRELESS=n
 WLAN=n
+'
+
+# arm64 on top of allnoconfig: the virt machine's PL011, GICv3 + ITS,
+# generic ECAM PCI host, PSCI power-off; the SMMUv3 driver with its iommufd
+# (vIOMMU) support; VFIO cdev; and what busybox and the initramfs need.
+ARM64_FRAGMENT='
+PRINTK=y
+TTY=y
+SERIAL_AMBA_PL011=y
+SERIAL_AMBA_PL011_CONSOLE=y
+BINFMT_ELF=y
+BINFMT_SCRIPT=y
+PROC_FS=y
+SYSFS=y
+SHMEM=y
+TMPFS=y
+DEVTMPFS=y
+BLOCK=y
+BLK_DEV_INITRD=y
+RD_GZIP=y
+FUTEX=y
+EPOLL=y
+SIGNALFD=y
+TIMERFD=y
+EVENTFD=y
+MULTIUSER=y
+PCI=y
+PCI_MSI=y
+PCI_HOST_GENERIC=y
+ARM_GIC_V3_ITS=y
+IOMMU_SUPPORT=y
+ARM_SMMU_V3=y
+IOMMUFD=y
+ARM_SMMU_V3_IOMMUFD=y
+VFIO=y
+VFIO_PCI=y
+VFIO_DEVICE_CDEV=y
 '
 
 need_tools() {
@@ -136,7 +181,8 @@ kernel_version() {
 # make in the object tree, with ccache and a fixed build stamp (so ccache
 # hits across rebuilds), the log kept in the object tree.
 kmake() {
-    make -C "$src" O="$obj" -j"$JOBS" CC="${KCC:-gcc}" \
+    make -C "$src" O="$obj" -j"$JOBS" CC="${KCC:-${CROSS}gcc}" \
+        ${CROSS:+ARCH=arm64 CROSS_COMPILE=$CROSS} \
         KBUILD_BUILD_TIMESTAMP="vnest" KBUILD_BUILD_USER=vnest \
         KBUILD_BUILD_HOST=vnest "$@" >>"$obj/build.log" 2>&1 ||
         { tail -n 40 "$obj/build.log" >&2; die "make $* failed; log: $obj/build.log"; }
@@ -144,7 +190,7 @@ kmake() {
 
 configure() {
     local line opt val bad=()
-    kmake x86_64_defconfig
+    kmake "$BASE_CONFIG"
     while read -r line; do
         [ -n "$line" ] || continue
         opt=${line%%=*} val=${line#*=}
@@ -153,7 +199,7 @@ configure() {
             n) "$src/scripts/config" --file "$obj/.config" --disable "$opt" ;;
             *) "$src/scripts/config" --file "$obj/.config" --set-val "$opt" "$val" ;;
         esac
-    done <<<"$CONFIG_FRAGMENT"
+    done <<<"$FRAGMENT"
     kmake olddefconfig
     # Kconfig drops an option whose dependencies are not met without a word.
     while read -r line; do
@@ -163,7 +209,7 @@ configure() {
             y) grep -qx "CONFIG_$opt=y" "$obj/.config" || bad+=("$opt") ;;
             n) ! grep -q "^CONFIG_$opt=[ym]" "$obj/.config" || bad+=("$opt(should be off)") ;;
         esac
-    done <<<"$CONFIG_FRAGMENT"
+    done <<<"$FRAGMENT"
     [ ${#bad[@]} -eq 0 ] ||
         die "after olddefconfig these options are not as asked: ${bad[*]} (config: $obj/.config)"
 }
@@ -183,6 +229,15 @@ build_selftests() {
     done
 }
 
+if [ "$KARCH" = arm64 ]; then
+    FRAGMENT=$ARM64_FRAGMENT BASE_CONFIG=allnoconfig CROSS=aarch64-linux-gnu-
+    IMAGE=arch/arm64/boot/Image KEY_PREFIX=arm64-linux
+    command -v "${CROSS}gcc" >/dev/null ||
+        die "${CROSS}gcc is missing (gcc-aarch64-linux-gnu); run scripts/deps.sh"
+else
+    FRAGMENT=$CONFIG_FRAGMENT BASE_CONFIG=x86_64_defconfig CROSS=
+    IMAGE=arch/x86/boot/bzImage KEY_PREFIX=linux
+fi
 need_tools
 papt_setup
 sel=$(pick_source)
@@ -192,9 +247,9 @@ kver=$(kernel_version "$src")
 [ -n "$kver" ] || die "cannot read the kernel version of $src"
 # The script's comment lines are left out of the key: editing a comment
 # must not cost a kernel build.
-hash=$({ echo "$SRC_PKG=$ver"; echo "$CONFIG_FRAGMENT"; grep -v '^[[:space:]]*#' "$0"; } |
+hash=$({ echo "$SRC_PKG=$ver"; echo "$FRAGMENT"; grep -v '^[[:space:]]*#' "$0"; } |
        sha256sum | cut -c1-12)
-key=linux-$kver-$hash
+key=$KEY_PREFIX-$kver-$hash
 out=$VNEST_CACHE/kernels/$key
 obj=$VNEST_CACHE/kernel-build/$key
 mkdir -p "$VNEST_CACHE/kernels" "$VNEST_CACHE/kernel-build"
@@ -213,15 +268,17 @@ msg "building Linux $kver from $SRC_PKG $ver into $out (make -j$JOBS; log: $obj/
 start=$(date +%s)
 rm -rf "$obj" "$out.tmp"
 mkdir -p "$obj" "$out.tmp"
-if command -v ccache >/dev/null; then KCC="ccache gcc"; CCACHE_BASEDIR=$VNEST_CACHE; fi
+if command -v ccache >/dev/null; then KCC="ccache ${CROSS}gcc"; CCACHE_BASEDIR=$VNEST_CACHE; fi
 export CCACHE_BASEDIR
 configure
-msg "configured; building bzImage"
-kmake bzImage
-build_selftests
-install -m 0644 "$obj/arch/x86/boot/bzImage" "$obj/.config" "$out.tmp/"
-mv "$out.tmp/.config" "$out.tmp/config"
-install -m 0755 "$obj/iommufd" "$obj/iommufd_fail_nth" "$out.tmp/"
+msg "configured; building $(basename "$IMAGE")"
+kmake "$(basename "$IMAGE")"
+install -m 0644 "$obj/$IMAGE" "$out.tmp/"
+install -m 0644 "$obj/.config" "$out.tmp/config"
+if [ "$KARCH" = x86_64 ]; then
+    build_selftests
+    install -m 0755 "$obj/iommufd" "$obj/iommufd_fail_nth" "$out.tmp/"
+fi
 echo "$SRC_PKG=$ver" >"$out.tmp/source"
 echo $(( $(date +%s) - start )) >"$out.tmp/build-time"
 touch "$out.tmp/.vnest-complete"

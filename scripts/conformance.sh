@@ -119,4 +119,37 @@ else
           sed 's/^VNEST: nest\.//'); see $OUT/nesting-host.txt)"
     rc=1
 fi
+
+# The arm64 nesting host: QEMU's arm-smmuv3 (stage=nested, x-s2fwb=on)
+# under a Linux 7.3 arm64 guest, whose iommufd nests on it; uapi-check
+# --nest there and on the emulated host's SMMUv3, compared step by step.
+if [ "${1:-}" = --cached ]; then
+    adir=$(ls -dt "$VNEST_CACHE"/kernels/arm64-linux-*/.vnest-complete 2>/dev/null |
+           head -n1)
+    adir=${adir:+$(dirname "$adir")}
+else
+    adir=$("$VNEST_ROOT/scripts/build-kernel.sh" arm64) || die "arm64 kernel build failed"
+fi
+if [ -z "$adir" ]; then
+    msg "conformance: no cached arm64 kernel; 'make conformance' builds one (~15 min)"
+    exit $rc
+fi
+"$VNEST_ROOT/scripts/build-qemu.sh" qemu-system-aarch64 >/dev/null ||
+    die "build failed"
+msg "conformance: Linux 7.3 arm64 nesting on QEMU's arm-smmuv3"
+VNEST_ARM64_KERNEL_DIR=$adir "$VNEST_ROOT/guest/run.sh" aarch64-iommufd-nest \
+    >"$OUT/kernel/report-arm64.txt" 2>&1 || rc=1
+grep -E '^ *(result|error):' "$OUT/kernel/report-arm64.txt" | sed 's/^ */arm64 guest: /'
+cp "$VNEST_BUILD/guest/aarch64-iommufd-nest/uapi-check-nest.tap" "$OUT/kernel/" 2>/dev/null
+VNEST_PRELOAD_HW=smmuv3,nesting=1 LD_PRELOAD=$shim \
+    "$QEMU_BUILD/vnest/tests/conformance/uapi-check" --nest \
+    >"$OUT/emulated/uapi-check-nest.tap" 2>&1
+if [ -s "$OUT/kernel/uapi-check-nest.tap" ]; then
+    python3 "$VNEST_ROOT/scripts/tap-compare.py" --steps \
+        "$OUT/kernel/uapi-check-nest.tap" "$OUT/emulated/uapi-check-nest.tap" \
+        --title uapi-check-nest --known "$KNOWN" || rc=1
+else
+    msg "conformance: no arm64 kernel results (see $OUT/kernel/report-arm64.txt)"
+    rc=1
+fi
 exit $rc

@@ -6,12 +6,14 @@ set -euo pipefail
 
 # Tools and libraries from the machine's own Debian release. The last line
 # is for scripts/build-kernel.sh: bc, libelf (objtool) and libssl
-# (extract-cert) for the kernel, a static libcap for its iommufd selftests.
+# (extract-cert) for the kernel, a static libcap for its iommufd selftests;
+# the cross compiler builds uapi-check for the arm64 conformance guest.
 PKGS=(gcc make binutils libc6-dev ccache flex bison pkg-config ninja-build
       python3 python3-venv
       python3-setuptools libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
       dpkg-dev xz-utils cpio debian-archive-keyring git perl clang
-      bc libelf-dev libssl-dev libcap-dev)
+      bc libelf-dev libssl-dev libcap-dev
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 MESON_MIN=1.5
 
 missing=()

@@ -53,7 +53,7 @@ debian_mirror() {
 # the system's sources untouched. Prints the APT_CONFIG path.
 PAPT=$VNEST_CACHE/apt
 papt_setup() {
-    local mirror stamp
+    local mirror stamp sum
     mirror=$(debian_mirror)
     mkdir -p "$PAPT"/lists/partial "$PAPT"/cache/archives/partial \
              "$PAPT"/sources "$PAPT"/prefs
@@ -69,7 +69,7 @@ Types: deb deb-src
 URIs: $mirror
 Suites: $DEBIAN_BACKPORTS
 Components: main
-Architectures: amd64
+Architectures: amd64 arm64
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
     cat > "$PAPT"/apt.conf <<CONF
@@ -84,13 +84,15 @@ Dir::Etc::PreferencesParts "$PAPT/prefs";
 APT::Architectures { "amd64"; "arm64"; "s390x"; };
 APT::Sandbox::User "root";
 CONF
-    # Refresh the lists at most once a day.
+    # Refresh the lists at most once a day, and when the sources change.
     stamp=$PAPT/lists/.updated
-    if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
+    sum=$(sha256sum <"$PAPT"/sources/debian.sources | cut -d' ' -f1)
+    if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ] ||
+       [ "$(cat "$stamp")" != "$sum" ]; then
         msg "updating private apt lists ($DEBIAN_SUITE, $DEBIAN_BACKPORTS) from $mirror"
         APT_CONFIG=$PAPT/apt.conf apt-get -q update >"$PAPT/update.log" 2>&1 ||
             { cat "$PAPT/update.log" >&2; die "apt-get update with the private configuration failed"; }
-        touch "$stamp"
+        echo "$sum" >"$stamp"
     fi
 }
 

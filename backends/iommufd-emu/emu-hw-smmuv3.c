@@ -86,6 +86,7 @@ static inline uint64_t field_put(uint64_t mask, uint64_t x)
 #define IDR1_EVENTQS            BITS64(20, 16)
 #define IDR1_CMDQS              BITS64(25, 21)
 
+#define IDR3_FWB                BIT64(8)
 #define IDR3_RIL                BIT64(10)
 
 #define IDR5_OAS                BITS64(2, 0)
@@ -400,7 +401,11 @@ static size_t smmu_hw_info(EmuIommu *iommu, void *buf, size_t len)
     g_assert(len >= sizeof(info));
     info.idr[0] = smmu_idr0(cfg);
     info.idr[1] = smmu_idr1(cfg);
-    info.idr[3] = cfg->smmu.ril ? IDR3_RIL : 0;
+    /*
+     * Stage-2 forced write-back: Linux offers a vIOMMU only on an SMMU with
+     * it (or a CANWBS root complex), and the modelled one offers vIOMMUs.
+     */
+    info.idr[3] = IDR3_FWB | (cfg->smmu.ril ? IDR3_RIL : 0);
     info.idr[5] = smmu_idr5(cfg);
     info.iidr = SMMU_IIDR;
     info.aidr = SMMU_AIDR_V3_2;

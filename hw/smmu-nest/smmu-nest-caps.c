@@ -288,6 +288,9 @@ void vnest_smmuv3_init_regs(SMMUv3State *s)
     uint32_t idr[6];
     unsigned i;
 
+    if (n) {
+        smmu_s2fwb_init_regs(n);
+    }
     if (!n || !n->realized) {
         return;                 /* accel=off: QEMU 10.0's registers */
     }

@@ -118,6 +118,7 @@ struct VNestSmmu {
     SMMUv3State *s;
     bool accel;
     bool inv_per_cmd;           /* x-inv-per-cmd: one host call a command */
+    bool s2fwb;                 /* x-s2fwb: IDR3.FWB (smmu-s2fwb.c) */
     bool realized;
     IOMMUFDBackend *be;
     uint32_t viommu_id;         /* 0: none yet */
@@ -132,6 +133,13 @@ struct VNestSmmu {
     SmmuNestEventq evq;         /* host events for the guest's EVTQ */
     GArray *events;             /* SMMUEventInfo raised, not yet recorded */
 };
+
+/*
+ * smmu-s2fwb.c: x-s2fwb (IDR3.FWB, for a guest that nests on this SMMU):
+ * its checks at realize and its ID register bit at reset.
+ */
+bool smmu_s2fwb_realize(VNestSmmu *n, Error **errp);
+void smmu_s2fwb_init_regs(VNestSmmu *n);
 
 /* The nested device at @bus/@devfn behind @bs (accel=on), or NULL. */
 SmmuNestDev *smmu_nest_find_dev(SMMUState *bs, PCIBus *bus, int devfn);

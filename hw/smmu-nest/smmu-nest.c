@@ -143,6 +143,12 @@ void vnest_smmuv3_class_init(ObjectClass *klass)
         "with accel=on: one host invalidation call per guest command "
         "(upstream QEMU's behaviour, for comparison) instead of one per "
         "CMD_SYNC batch");
+    object_class_property_add(klass, "x-s2fwb", "bool",
+                              smmu_get_nest_bool, smmu_set_nest_bool, NULL,
+                              (void *)offsetof(VNestSmmu, s2fwb));
+    object_class_property_set_description(klass, "x-s2fwb",
+        "advertise stage-2 forced write-back (IDR3.FWB), which Linux "
+        "requires to nest on this SMMU; needs stage=nested or stage=2");
     vnest_add_counters(klass, stats, ARRAY_SIZE(stats));
     smmu_nest_caps_class_init(klass);
     smmu_nest_event_class_init(klass);
@@ -163,7 +169,7 @@ bool vnest_smmuv3_realize(SMMUv3State *s, Error **errp)
 {
     VNestSmmu *n = smmu_nest_state(s);
 
-    if (!smmu_nest_caps_realize(n, errp)) {
+    if (!smmu_nest_caps_realize(n, errp) || !smmu_s2fwb_realize(n, errp)) {
         return false;
     }
     if (!n->accel) {

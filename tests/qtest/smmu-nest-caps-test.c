@@ -47,6 +47,8 @@
 #define IDR0_CD2L(v)        (((v) >> 19) & 1)
 #define IDR1_SSIDSIZE(v)    (((v) >> 6) & 0x1f)
 #define IDR3_RIL(v)         (((v) >> 10) & 1)
+#define IDR3_FWB            (1u << 8)
+#define IDR0_S1P            (1u << 1)
 #define IDR3_XNX            (1u << 4)
 #define IDR5_OAS(v)         ((v) & 7)
 #define IDR5_GRANS(v)       (((v) >> 4) & 7)
@@ -162,6 +164,7 @@ static void test_defaults(void)
     g_assert_cmphex(on.idr5, ==, off.idr5);
     /* QEMU 10.0's: no ATS, no CD2L, no SSID, RIL, 44 bits, 4K/16K/64K */
     g_assert_true(IDR0_S2P(off.idr0));
+    g_assert_cmphex(off.idr3 & IDR3_FWB, ==, 0);
     g_assert_cmpuint(IDR0_TTF(on.idr0), ==, 2);
     g_assert_cmpuint(IDR0_ATS(on.idr0), ==, 0);
     g_assert_cmpuint(IDR0_CD2L(on.idr0), ==, 0);
@@ -301,7 +304,37 @@ static const RefusalCase invalid_cases[] = {
       "*arm-smmuv3 ssidsize=auto (the host's value) is not supported*" },
     { "oas-word", "accel=on,oas=wide", NULL,
       "*arm-smmuv3 oas='wide': expected a number of bits*" },
+    { "s2fwb-accel", "accel=on,x-s2fwb=on", NULL,
+      "*x-s2fwb=on describes the stage 2 QEMU emulates, but with accel=on "
+      "the host's SMMU owns stage 2: drop x-s2fwb*" },
 };
+
+/*
+ * x-s2fwb=on (virt's stage=nested SMMU, accel=off): IDR3.FWB set, the
+ * rest as without it; both stages still offered. What a Linux guest
+ * needs to offer nesting (guest/profiles/aarch64-iommufd-nest.sh).
+ */
+static void test_s2fwb(void)
+{
+    Caps t;
+    Idrs off, on;
+
+    caps_init(&t, "", NULL);
+    off = read_idrs(&t);
+    caps_fini(&t);
+    caps_init(&t, "x-s2fwb=on", NULL);
+    on = read_idrs(&t);
+    /* ... and after a reset, which rewrites the ID registers */
+    qtest_system_reset(t.qts);
+    g_assert_cmphex(smmu_guest_readl(t.g, SMMU_IDR3), ==, on.idr3);
+    caps_fini(&t);
+
+    g_assert_cmphex(on.idr3, ==, off.idr3 | IDR3_FWB);
+    g_assert_cmphex(on.idr0, ==, off.idr0);
+    g_assert_true(IDR0_S2P(on.idr0) && (on.idr0 & IDR0_S1P));
+    g_assert_cmphex(on.idr1, ==, off.idr1);
+    g_assert_cmphex(on.idr5, ==, off.idr5);
+}
 
 static void test_invalid(gconstpointer opaque)
 {
@@ -439,5 +472,6 @@ int main(int argc, char **argv)
     qtest_add_func("/smmu-nest-caps/ats-atc-inv", test_ats_atc_inv);
     qtest_add_func("/smmu-nest-caps/ssidsize-ste", test_ssidsize_ste);
     qtest_add_func("/smmu-nest-caps/errata-repeat", test_errata_repeat);
+    qtest_add_func("/smmu-nest-caps/s2fwb", test_s2fwb);
     return g_test_run();
 }

@@ -672,6 +672,9 @@ static const Refusal refusals[] = {
     { "bypass-bus", "-M default-bus-bypass-iommu=on "
       "-device arm-smmuv3,primary-bus=pcie.0",
       "pcie.0 bypasses IOMMUs" },
+    /* x-s2fwb describes a stage 2: -device arm-smmuv3 is stage 1 */
+    { "s2fwb-stage-1", "-device arm-smmuv3,primary-bus=pcie.0,x-s2fwb=on",
+      "x-s2fwb=on needs stage 2 translation: use stage=nested" },
 };
 
 /* QEMU must exit with @r->error (else it dumps its dtb and exits 0). */

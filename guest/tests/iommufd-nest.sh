@@ -1,0 +1,58 @@
+#!/bin/sh
+# Guest test: the kernel's iommufd NESTING uAPI on the guest's own IOMMU
+# (QEMU's emulated one, offering nesting): bind the edu device (1234:11e8)
+# to vfio-pci, run uapi-check --nest on its cdev. Its lines go to the host
+# as uapi-check-nest.tap, compared with the emulated host's by
+# scripts/conformance.sh. Fails when a step that must work did not (the
+# VNEST: nest.STEP lines say which, and the TAP lines the errno).
+. /vnest/tests/iommu-info.sh
+
+echo "VNEST: boot.seconds=$(cut -d' ' -f1 /proc/uptime)"
+[ -c /dev/iommu ] || { echo "VNEST: error=no /dev/iommu"; exit 1; }
+edu=
+for d in /sys/bus/pci/devices/*; do
+    if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
+        edu=$(basename "$d")
+        break
+    fi
+done
+[ -n "$edu" ] || { echo "VNEST: error=no edu device (1234:11e8)"; exit 1; }
+iommu_report "$edu"
+echo vfio-pci >"/sys/bus/pci/devices/$edu/driver_override"
+echo "$edu" >/sys/bus/pci/drivers_probe 2>/dev/null
+cdev=$(ls "/sys/bus/pci/devices/$edu/vfio-dev" 2>/dev/null | head -n1)
+if [ -z "$cdev" ] || [ ! -c "/dev/vfio/devices/$cdev" ]; then
+    echo "VNEST: error=no vfio cdev for $edu"; exit 1
+fi
+echo "VNEST: vfio.cdev=/dev/vfio/devices/$cdev"
+/vnest/bin/uapi-check --nest /dev/iommu "/dev/vfio/devices/$cdev" \
+    >/tmp/nest.out 2>&1
+awk -v p="VNEST-TAP: uapi-check-nest: " '{ print p $0 }' /tmp/nest.out
+for s in nest-parent-alloc viommu-alloc vdevice-alloc attach-nested-s1 \
+         viommu-invalidate veventq-alloc; do
+    r=$(sed -n "s/^$s: \([A-Za-z?]*\).*/\1/p" /tmp/nest.out)
+    echo "VNEST: nest.$s=${r:-not reached}"
+    [ "$r" = ok ] ||
+        { echo "VNEST: error=uapi-check --nest: $s: ${r:-not reached}"; exit 1; }
+done
+grep -q '^done$' /tmp/nest.out || exit 1
+
+# DMA through the nested stage 1 (uapi-check --nest-dma, edu): what a
+# user of nesting sees. Not compared with the emulated host (it has no
+# edu); checked here.
+/vnest/bin/uapi-check --nest-dma /dev/iommu "/dev/vfio/devices/$cdev" \
+    >/tmp/dma.out 2>&1
+awk -v p="VNEST-TAP: uapi-check-nest-dma: " '{ print p $0 }' /tmp/dma.out
+ok=1
+expect() {  # STEP WANTED: the step's line after "STEP: "
+    r=$(sed -n "s/^$1: //p" /tmp/dma.out)
+    echo "VNEST: nest.$1=${r:-not reached}"
+    [ "$r" = "$2" ] ||
+        { echo "VNEST: error=uapi-check --nest-dma: $1: ${r:-not reached} (want $2)"; ok=0; }
+}
+expect dma-write "ok landed=1"
+expect dma-before-tlbi "ok old=1 new=0"
+expect dma-after-tlbi "ok old=0 new=1"
+expect dma-fault-vevent "ok vsid=0x8"
+expect dma-destroy ok
+[ "$ok" = 1 ] && grep -q '^done$' /tmp/dma.out
