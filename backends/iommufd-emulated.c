@@ -65,6 +65,7 @@ static VNestEmu *emu_state(IOMMUFDBackend *be, bool create)
     emu = g_new0(VNestEmu, 1);
     emu->emulated = ON_OFF_AUTO_AUTO;
     emu->host_nesting = true;
+    emu->host_errata_spr17 = true;      /* as Linux 7.3 on any VT-d */
     emu->host_pasid_bits = -1;
     emu->host_fs1gp = ON_OFF_AUTO_AUTO;
     emu->host_ssid_bits = -1;
@@ -333,8 +334,9 @@ void vnest_iommufd_class_init(ObjectClass *oc)
     object_class_property_add_bool(oc, "x-host-errata-spr17",
                                    get_host_spr17, set_host_spr17);
     object_class_property_set_description(oc, "x-host-errata-spr17",
-        "Emulated host only: its VT-d has erratum 772415 (SPR17): a nest "
-        "parent takes no read-only mapping");
+        "Emulated host only: its VT-d reports erratum 772415 (SPR17): a "
+        "nest parent takes no read-only mapping (default on, as Linux 7.3 "
+        "on any VT-d)");
     object_class_property_add(oc, "x-host-fs1gp", "OnOffAuto",
                               get_host_fs1gp, set_host_fs1gp, NULL, NULL);
     object_class_property_set_description(oc, "x-host-fs1gp",

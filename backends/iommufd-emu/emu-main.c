@@ -566,6 +566,12 @@ void emu_hw_config_default(EmuHwConfig *cfg, EmuHwKind kind)
         cfg->pasid_bits = 20;
         cfg->ias = 48;
         cfg->vtd.fs1gp = true;
+        /*
+         * Linux 7.3 reports erratum 772415 on every VT-d
+         * (intel_iommu_hw_info()) and gives every nest parent
+         * PT_FEAT_VTDSS_FORCE_WRITEABLE: no read-only mapping.
+         */
+        cfg->vtd.errata_spr17 = true;
         break;
     case EMU_HW_SMMUV3:
         cfg->nesting = true;

@@ -29,7 +29,11 @@ profile_prepare() {
     gcc -O2 -static -Wall -Werror -isystem "$QEMU_TREE/linux-headers" \
         "$VNEST_ROOT/tests/conformance/nest-check.c" -o "$bin" ||
         die "cannot build nest-check"
-    PROFILE_FILES=("$bin:/vnest/bin/nest-check")
+    gcc -O2 -static -Wall -Werror -isystem "$QEMU_TREE/linux-headers" \
+        "$VNEST_ROOT/tests/conformance/uapi-check.c" -o "$WORK/uapi-check" ||
+        die "cannot build uapi-check"
+    PROFILE_FILES=("$bin:/vnest/bin/nest-check"
+                   "$WORK/uapi-check:/vnest/bin/uapi-check")
 }
 profile_qemu_args() {
     # $1: disk image (unused)

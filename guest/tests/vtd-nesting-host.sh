@@ -25,6 +25,11 @@ cdev=$(ls "/sys/bus/pci/devices/$edu/vfio-dev" 2>/dev/null | head -n1)
 [ -n "$cdev" ] && [ -c "/dev/vfio/devices/$cdev" ] ||
     { echo "VNEST: error=no vfio cdev for $edu"; exit 1; }
 
+# The nesting uAPI step by step (uapi-check --nest), as on the emulated
+# host: scripts/conformance.sh compares the two (uapi-check-nest-vtd.tap).
+timeout 120 /vnest/bin/uapi-check --nest /dev/iommu "/dev/vfio/devices/$cdev" 2>&1 |
+    sed 's/^/VNEST-TAP: uapi-check-nest-vtd: /'
+
 out=$(timeout 120 /vnest/bin/nest-check /dev/iommu "/dev/vfio/devices/$cdev" 2>&1)
 rc=$?
 echo "$out" | sed -n 's/^info: \(.*\)/VNEST: nest.info=\1/p'

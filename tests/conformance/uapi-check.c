@@ -471,7 +471,8 @@ static void check_nest_smmuv3(uint32_t dev, uint32_t ioas, uint32_t parent)
     step("destroy-nest-paging", destroy(paging), NULL);
 }
 
-static void check_nest_vtd(uint32_t dev, uint32_t ioas, uint32_t parent)
+static void check_nest_vtd(uint32_t dev, uint32_t ioas, uint32_t parent,
+                           const struct iommu_hw_info_vtd *hw)
 {
     struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = IOVA_A, .addr_width = 48 };
     struct iommu_hwpt_vtd_s1_invalidate inv = { .npages = 1 };
@@ -481,8 +482,21 @@ static void check_nest_vtd(uint32_t dev, uint32_t ioas, uint32_t parent)
         .entry_len = sizeof(inv), .entry_num = 1,
     };
     uint32_t nested, bad, id;
+    uint64_t out;
     int err;
 
+    /*
+     * Erratum 772415: a nest parent takes no read-only mapping. Linux 7.3
+     * reports the flag on every VT-d and refuses them on every parent.
+     */
+    step("vtd-errata-spr17", 0, "flag=%d",
+         !!(hw->flags & IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17));
+    err = map(ioas, IOVA_B, buf, 4096, IOMMU_IOAS_MAP_FIXED_IOVA |
+              IOMMU_IOAS_MAP_READABLE, NULL);
+    step("nest-map-readonly", err, NULL);
+    if (!err) {
+        step("nest-unmap-readonly", unmap(ioas, IOVA_B, 4096, &out), NULL);
+    }
     err = nested_alloc(dev, parent, IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1),
                        &nested);
     step("nested-vtd-s1", err, NULL);
@@ -532,7 +546,7 @@ static void check_nest(uint32_t dev, uint32_t ioas)
         check_nest_smmuv3(dev, ioas, parent);
         break;
     case IOMMU_HW_INFO_TYPE_INTEL_VTD:
-        check_nest_vtd(dev, ioas, parent);
+        check_nest_vtd(dev, ioas, parent, (const void *)data);
         break;
     default:
         step("nest-hw-type", EOPNOTSUPP, "type=%u", hw.out_data_type);
