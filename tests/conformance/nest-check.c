@@ -66,6 +66,7 @@
 static int iommufd, vfiofd;
 static uint8_t *buf;
 static uint8_t *spare;          /* replaces buf's PG_DST2 page in stage 2 */
+/* edu's BAR 0: MMIO registers, each access must reach the device */
 static volatile uint8_t *bar;
 
 static const char *err_name(int err)
@@ -86,14 +87,15 @@ static const char *err_name(int err)
     }
 }
 
+/* Issue an ioctl: 0 or -errno. Every helper here returns 0 or -errno. */
 static int io(int fd, unsigned long cmd, void *arg)
 {
-    return ioctl(fd, cmd, arg) ? errno : 0;
+    return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
 static int step(const char *name, int err)
 {
-    printf("%s: %s\n", name, err_name(err));
+    printf("%s: %s\n", name, err_name(-err));
     return err;
 }
 
@@ -121,7 +123,7 @@ static void fs_build(void)
 
 static int edu_reg_write(unsigned off, uint64_t val)
 {
-    *(volatile uint64_t *)(bar + off) = val;
+    *(volatile uint64_t *)(bar + off) = val;    /* MMIO: see bar */
     return 0;
 }
 
@@ -136,12 +138,13 @@ static int edu_dma(uint64_t src, uint64_t dst, bool to_pci)
     edu_reg_write(EDU_DMA_CNT, LEN);
     edu_reg_write(EDU_DMA_CMD, EDU_DMA_RUN | (to_pci ? EDU_DMA_TO_PCI : 0));
     for (i = 0; i < 500; i++) {
+        /* MMIO: see bar */
         if (!(*(volatile uint64_t *)(bar + EDU_DMA_CMD) & EDU_DMA_RUN)) {
             return 0;
         }
         nanosleep(&ts, NULL);
     }
-    return ETIMEDOUT;
+    return -ETIMEDOUT;
 }
 
 /* BAR 0 mapped, bus mastering on: the device can be driven. */
@@ -162,16 +165,16 @@ static int edu_open(void)
         return err;
     }
     if (pread(vfiofd, &cmd, 2, cfg.offset + 4) != 2) {
-        return EIO;
+        return -EIO;
     }
     cmd |= 0x6;                 /* memory space, bus master */
     if (pwrite(vfiofd, &cmd, 2, cfg.offset + 4) != 2) {
-        return EIO;
+        return -EIO;
     }
     p = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, vfiofd,
              reg.offset);
     if (p == MAP_FAILED) {
-        return errno;
+        return -errno;
     }
     bar = p;
     return 0;
@@ -189,7 +192,7 @@ static int pattern_at(int page, uint8_t seed)
 
     for (i = 0; i < LEN; i++) {
         if (page_at(page)[i] != (uint8_t)(seed + i)) {
-            return EIO;
+            return -EIO;
         }
     }
     return 0;
@@ -324,7 +327,7 @@ static int run(uint32_t dev)
     dma_through("dma-nested", PG_DST, 0x30);
     step("fs-leaf-accessed-dirty",
          (*slot(4, (IOVA_DST >> 12) & 0x1ff) & (FS_A | FS_D)) ==
-         (FS_A | FS_D) ? 0 : EIO);
+         (FS_A | FS_D) ? 0 : -EIO);
     /* A first-stage change: stale until the nested HWPT is invalidated */
     *slot(4, (IOVA_DST >> 12) & 0x1ff) = s2(PG_DST2) | FS_P | FS_RW | FS_US;
     dma_through("dma-stale-before-invalidate", PG_DST, 0x40);
