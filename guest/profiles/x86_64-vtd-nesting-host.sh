@@ -6,6 +6,8 @@
 # and checks its DMA through the two stages (guest test vtd-nesting-host).
 # VNEST_X_NESTED=off runs the same on QEMU 10.0's own VT-d: the kernel
 # must refuse the nest parent (EOPNOTSUPP: no ECAP.NEST).
+# guest_qemu_files comes from there; everything else is set here.
+. "$(dirname "${BASH_SOURCE[0]}")/x86_64-iommufd-selftest.sh"
 PROFILE_DESC="x86_64 q35 + intel-iommu (x-nested=on) + Linux 7.3 iommufd nesting on it"
 PROFILE_ARCH=amd64
 PROFILE_QEMU=qemu-system-x86_64
@@ -30,6 +32,9 @@ profile_prepare() {
         "$VNEST_ROOT/tests/conformance/nest-check.c" -o "$bin" ||
         die "cannot build nest-check"
     PROFILE_FILES=("$bin:/vnest/bin/nest-check")
+    # VNest's QEMU for the guest (guest_qemu_files, defined by the profile
+    # x86_64-iommufd-selftest): the test runs it on this kernel's iommufd.
+    guest_qemu_files
 }
 profile_qemu_args() {
     # $1: disk image (unused)
