@@ -109,12 +109,12 @@ fi
 # it must nest (nest parent, VTD_S1 nested HWPT, DMA through both stages).
 msg "conformance: the real kernel nesting on intel-iommu,x-nested=on"
 "$VNEST_ROOT/guest/run.sh" x86_64-vtd-nesting-host >"$OUT/nesting-host.txt" 2>&1
-steps=$(grep -c '^VNEST: nest\.[a-z-]*=ok' \
+steps=$(grep -c '^VNEST: nest\.[a-z0-9-]*=ok' \
         "$VNEST_BUILD/guest/x86_64-vtd-nesting-host/console.log" 2>/dev/null)
 if grep -q 'result: *PASS' "$OUT/nesting-host.txt"; then
     echo "Nesting host: Linux 7.3 nests on x-nested=on, ${steps:-0} steps ok"
 else
-    echo "Nesting host: FAILED ($(grep -m1 '^VNEST: nest\.[a-z-]*=[A-Z]' \
+    echo "Nesting host: FAILED ($(grep -m1 '^VNEST: nest\.[a-z0-9-]*=[A-Z]' \
           "$VNEST_BUILD/guest/x86_64-vtd-nesting-host/console.log" 2>/dev/null |
           sed 's/^VNEST: nest\.//'); see $OUT/nesting-host.txt)"
     rc=1

@@ -203,7 +203,9 @@ static unsigned nest_table_addr(const Nest *n, uint64_t gpa, S2Use use,
         return 0;
     }
     fr = s2_translate(n, gpa, use, need, &r);
-    *addr = r.out;
+    if (!fr) {
+        *addr = r.out;
+    }
     return fr;
 }
 

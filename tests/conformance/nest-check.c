@@ -9,8 +9,10 @@
  * nested HWPT of type IOMMU_HWPT_DATA_VTD_S1 on them and attaches the
  * device. Then it makes the edu device DMA (its BAR through VFIO) and
  * checks the data landed where the first stage then the stage 2 say, the
- * A/D flags the VT-d set in the tables, and that a first-stage change
- * shows only after IOMMU_HWPT_INVALIDATE. One line per step, "<step>:
+ * A/D flags the VT-d set in the tables, that a first-stage change
+ * shows only after IOMMU_HWPT_INVALIDATE, and a stage-2 change (an IOAS
+ * page replaced) right after the kernel's flush of the parent. One line
+ * per step, "<step>:
  * <result>", the errno name on failure; "info:" lines are values.
  *
  *   nest-check [IOMMU_DEV [VFIO_CDEV]]
@@ -40,6 +42,7 @@
 #define PG_SRC          8
 #define PG_DST          9
 #define PG_DST2         10
+#define PG_SPARE        (-1)    /* the spare page, see page_at() */
 #define IOVA_SRC        0x100000ULL     /* first-stage input addresses */
 #define IOVA_DST        0x200000ULL
 #define IOVA_UNMAPPED   0x300000ULL
@@ -62,6 +65,8 @@
 
 static int iommufd, vfiofd;
 static uint8_t *buf;
+static uint8_t *spare;          /* replaces buf's PG_DST2 page in stage 2 */
+/* edu's BAR 0: MMIO registers, each access must reach the device */
 static volatile uint8_t *bar;
 
 static const char *err_name(int err)
@@ -82,14 +87,15 @@ static const char *err_name(int err)
     }
 }
 
+/* Issue an ioctl: 0 or -errno. Every helper here returns 0 or -errno. */
 static int io(int fd, unsigned long cmd, void *arg)
 {
-    return ioctl(fd, cmd, arg) ? errno : 0;
+    return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
 static int step(const char *name, int err)
 {
-    printf("%s: %s\n", name, err_name(err));
+    printf("%s: %s\n", name, err_name(-err));
     return err;
 }
 
@@ -117,7 +123,7 @@ static void fs_build(void)
 
 static int edu_reg_write(unsigned off, uint64_t val)
 {
-    *(volatile uint64_t *)(bar + off) = val;
+    *(volatile uint64_t *)(bar + off) = val;    /* MMIO: see bar */
     return 0;
 }
 
@@ -132,12 +138,13 @@ static int edu_dma(uint64_t src, uint64_t dst, bool to_pci)
     edu_reg_write(EDU_DMA_CNT, LEN);
     edu_reg_write(EDU_DMA_CMD, EDU_DMA_RUN | (to_pci ? EDU_DMA_TO_PCI : 0));
     for (i = 0; i < 500; i++) {
+        /* MMIO: see bar */
         if (!(*(volatile uint64_t *)(bar + EDU_DMA_CMD) & EDU_DMA_RUN)) {
             return 0;
         }
         nanosleep(&ts, NULL);
     }
-    return ETIMEDOUT;
+    return -ETIMEDOUT;
 }
 
 /* BAR 0 mapped, bus mastering on: the device can be driven. */
@@ -158,35 +165,41 @@ static int edu_open(void)
         return err;
     }
     if (pread(vfiofd, &cmd, 2, cfg.offset + 4) != 2) {
-        return EIO;
+        return -EIO;
     }
     cmd |= 0x6;                 /* memory space, bus master */
     if (pwrite(vfiofd, &cmd, 2, cfg.offset + 4) != 2) {
-        return EIO;
+        return -EIO;
     }
     p = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, vfiofd,
              reg.offset);
     if (p == MAP_FAILED) {
-        return errno;
+        return -errno;
     }
     bar = p;
     return 0;
 }
 
-static int pattern_at(unsigned page, uint8_t seed)
+/* A buffer page, or the spare page */
+static uint8_t *page_at(int page)
+{
+    return page == PG_SPARE ? spare + PG_DST2 * PAGE : buf + page * PAGE;
+}
+
+static int pattern_at(int page, uint8_t seed)
 {
     int i;
 
     for (i = 0; i < LEN; i++) {
-        if (buf[page * PAGE + i] != (uint8_t)(seed + i)) {
-            return EIO;
+        if (page_at(page)[i] != (uint8_t)(seed + i)) {
+            return -EIO;
         }
     }
     return 0;
 }
 
 /* DMA src -> edu -> dst through the nested translation; where it went. */
-static void dma_through(const char *name, unsigned want_page, uint8_t seed)
+static void dma_through(const char *name, int want_page, uint8_t seed)
 {
     int i, err;
 
@@ -195,6 +208,7 @@ static void dma_through(const char *name, unsigned want_page, uint8_t seed)
     }
     memset(buf + PG_DST * PAGE, 0, LEN);
     memset(buf + PG_DST2 * PAGE, 0, LEN);
+    memset(page_at(PG_SPARE), 0, LEN);
     err = edu_dma(IOVA_SRC, EDU_BUF, false);
     if (!err) {
         err = edu_dma(EDU_BUF, IOVA_DST, true);
@@ -222,6 +236,29 @@ static int hw_info(uint32_t dev)
     return step("hw-info", err);
 }
 
+/* One page of @va at the IOAS address of buffer page @page */
+static int map_page(uint32_t ioas, unsigned page, uint8_t *va)
+{
+    struct iommu_ioas_map cmd = {
+        .size = sizeof(cmd), .ioas_id = ioas, .length = PAGE,
+        .iova = s2(page), .user_va = (uintptr_t)(va + page * PAGE),
+        .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+                 IOMMU_IOAS_MAP_WRITEABLE,
+    };
+
+    return io(iommufd, IOMMU_IOAS_MAP, &cmd);
+}
+
+static int unmap_page(uint32_t ioas, unsigned page)
+{
+    struct iommu_ioas_unmap cmd = {
+        .size = sizeof(cmd), .ioas_id = ioas, .iova = s2(page),
+        .length = PAGE,
+    };
+
+    return io(iommufd, IOMMU_IOAS_UNMAP, &cmd);
+}
+
 static int destroy(uint32_t id)
 {
     struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
@@ -245,7 +282,7 @@ static int run(uint32_t dev)
 {
     struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
     struct iommu_ioas_map map = {
-        .size = sizeof(map), .length = BUF_SIZE, .iova = S2_BASE,
+        .size = sizeof(map), .length = PG_DST2 * PAGE, .iova = S2_BASE,
         .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
                  IOMMU_IOAS_MAP_WRITEABLE,
     };
@@ -270,6 +307,7 @@ static int run(uint32_t dev)
     map.user_va = (uintptr_t)buf;
     parent.pt_id = ioas.out_ioas_id;
     if (step("ioas-map", io(iommufd, IOMMU_IOAS_MAP, &map)) ||
+        step("ioas-map-dst2", map_page(map.ioas_id, PG_DST2, buf)) ||
         step("hwpt-alloc-nest-parent",
              io(iommufd, IOMMU_HWPT_ALLOC, &parent))) {
         return 1;
@@ -289,12 +327,21 @@ static int run(uint32_t dev)
     dma_through("dma-nested", PG_DST, 0x30);
     step("fs-leaf-accessed-dirty",
          (*slot(4, (IOVA_DST >> 12) & 0x1ff) & (FS_A | FS_D)) ==
-         (FS_A | FS_D) ? 0 : EIO);
+         (FS_A | FS_D) ? 0 : -EIO);
     /* A first-stage change: stale until the nested HWPT is invalidated */
     *slot(4, (IOVA_DST >> 12) & 0x1ff) = s2(PG_DST2) | FS_P | FS_RW | FS_US;
     dma_through("dma-stale-before-invalidate", PG_DST, 0x40);
     step("invalidate-nested", invalidate(nested.out_hwpt_id, IOVA_DST));
     dma_through("dma-fresh-after-invalidate", PG_DST2, 0x50);
+    /*
+     * A second-stage change: the page behind s2(PG_DST2) replaced. The
+     * kernel flushes the parent with an IOTLB invalidation of the nested
+     * domain's DID and the stage-2 address, which must drop the combined
+     * translation of IOVA_DST.
+     */
+    step("ioas-unmap-dst2", unmap_page(map.ioas_id, PG_DST2));
+    step("ioas-map-dst2-elsewhere", map_page(map.ioas_id, PG_DST2, spare));
+    dma_through("dma-fresh-after-s2-change", PG_SPARE, 0x60);
     /* Not mapped by the first stage: the VT-d records a fault (0x71) */
     step("dma-unmapped-issued", edu_dma(IOVA_UNMAPPED, EDU_BUF, false));
     step("detach", io(vfiofd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt));
@@ -312,14 +359,18 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    spare = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     iommufd = open(iommu_path, O_RDWR);
     vfiofd = open(vfio_path, O_RDWR);
-    if (buf == MAP_FAILED || iommufd < 0 || vfiofd < 0) {
+    if (buf == MAP_FAILED || spare == MAP_FAILED || iommufd < 0 ||
+        vfiofd < 0) {
         fprintf(stderr, "nest-check: cannot open %s or %s: %s\n",
                 iommu_path, vfio_path, strerror(errno));
         return 2;
     }
     memset(buf, 0, BUF_SIZE);
+    memset(spare, 0, BUF_SIZE);
     bind.iommufd = iommufd;
     if (step("bind", io(vfiofd, VFIO_DEVICE_BIND_IOMMUFD, &bind))) {
         return 1;
