@@ -119,6 +119,20 @@ else
           sed 's/^VNEST: nest\.//'); see $OUT/nesting-host.txt)"
     rc=1
 fi
+# Its nesting uAPI step by step against the emulated host's VT-d
+cp "$VNEST_BUILD/guest/x86_64-vtd-nesting-host/uapi-check-nest-vtd.tap" \
+    "$OUT/kernel/" 2>/dev/null
+VNEST_PRELOAD_HW=vtd,nesting=1 LD_PRELOAD=$shim \
+    "$QEMU_BUILD/vnest/tests/conformance/uapi-check" --nest \
+    >"$OUT/emulated/uapi-check-nest-vtd.tap" 2>&1
+if [ -s "$OUT/kernel/uapi-check-nest-vtd.tap" ]; then
+    python3 "$VNEST_ROOT/scripts/tap-compare.py" --steps \
+        "$OUT/kernel/uapi-check-nest-vtd.tap" "$OUT/emulated/uapi-check-nest-vtd.tap" \
+        --title uapi-check-nest-vtd --known "$KNOWN" || rc=1
+else
+    msg "conformance: no kernel results for uapi-check --nest (see $OUT/nesting-host.txt)"
+    rc=1
+fi
 
 # End to end (issue 11): L0 intel-iommu,x-nested=on, L1 this kernel with
 # the device on vfio-pci, VNest's QEMU in L1 nesting L2's first stage
