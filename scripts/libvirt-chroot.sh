@@ -13,6 +13,9 @@ LV_CHROOTS=(trixie backports)
 # recommends, so Debian's qemu-system-* never comes in.
 LV_PKGS=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients)
 
+# Where sessions leave their files (versions, logs).
+OUT=${OUT:-$VNEST_BUILD/libvirt}
+
 lv_root() { echo "$VNEST_CACHE/libvirt-chroot-$1"; }
 
 # The chroot's pseudo file systems. Everything mounted is recorded in
@@ -115,4 +118,84 @@ SRC
         die "virsh does not run in the $name chroot"
     as_root mv "$tmp" "$root"
     msg "libvirt $(cat "$root/.vnest-libvirt") in $root"
+}
+
+# One chroot's session: mounts, VNest's QEMU, daemons. lv_start NAME, then
+# lv_virsh ...; lv_stop (from an EXIT trap) undoes everything. Writes the
+# libvirt version to $OUT/version-NAME.txt.
+ROOT=
+lv_virsh() { lv_chroot "$ROOT" virsh -q -c qemu:///system "$@"; }
+
+lv_stop() {
+    local pidf pid n
+    if [ -n "$ROOT" ] && [ -S "$ROOT/run/libvirt/libvirt-sock" ]; then
+        for n in $(lv_virsh list --name 2>/dev/null); do
+            lv_virsh destroy "$n" >/dev/null 2>&1 || true
+        done
+    fi
+    for pidf in libvirtd.pid virtlogd.pid; do
+        [ -n "$ROOT" ] && [ -f "$ROOT/run/$pidf" ] || continue
+        pid=$(cat "$ROOT/run/$pidf")
+        as_root kill "$pid" 2>/dev/null || continue
+        for _ in $(seq 50); do as_root kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        as_root kill -9 "$pid" 2>/dev/null || true
+    done
+    lv_umount_all
+    ROOT=
+}
+
+# VNest's QEMU and its firmware under /opt/vnest, laid out as an installed
+# QEMU (bin/, share/qemu/): the binary finds its data relative to itself.
+lv_install_qemu() {
+    local root=$1 t
+    # VNEST-INSTALL: until `make install` exists, a copy; then this block
+    # becomes: make -C "$VNEST_ROOT" install DESTDIR="$root" PREFIX=/opt/vnest
+    as_root mkdir -p "$root/opt/vnest/bin" "$root/opt/vnest/share/qemu"
+    for t in x86_64 aarch64; do
+        [ -x "$QEMU_BUILD/qemu-system-$t" ] ||
+            die "$QEMU_BUILD/qemu-system-$t is not built; run 'make build' first"
+        as_root cp -u "$QEMU_BUILD/qemu-system-$t" "$root/opt/vnest/bin/"
+    done
+    as_root cp -ruL "$VNEST_CACHE"/firmware/. "$root/opt/vnest/share/qemu/"
+}
+
+lv_start() {   # chroot name
+    local name=$1 i
+    ROOT=$(lv_root "$name")
+    mkdir -p "$OUT"
+    lv_mount "$ROOT"
+    # A fresh /run per session: no stale sockets or pid files.
+    as_root mount -t tmpfs -o mode=755 vnest-run "$ROOT/run"
+    LV_MOUNTS+=("$ROOT/run")
+    lv_install_qemu "$ROOT"
+    # Test setup, not user configuration: libvirtd in a chroot cannot give
+    # QEMU a private /dev (namespaces) and has no cgroup hierarchy of its
+    # own here (cgroup_controllers); QEMU runs as Debian's libvirt-qemu.
+    [ -f "$ROOT/etc/libvirt/qemu.conf.dist" ] ||
+        as_root cp "$ROOT/etc/libvirt/qemu.conf" "$ROOT/etc/libvirt/qemu.conf.dist"
+    as_root tee "$ROOT/etc/libvirt/qemu.conf" >/dev/null <<'CONF'
+# scripts/libvirt-test.sh: the chroot's test configuration.
+namespaces = [ ]
+cgroup_controllers = [ ]
+CONF
+    # VNEST_LIBVIRT_DEBUG=1: libvirtd logs its QMP traffic to the
+    # chroot's /var/log/libvirt/debug.log.
+    [ -f "$ROOT/etc/libvirt/libvirtd.conf.dist" ] ||
+        as_root cp "$ROOT/etc/libvirt/libvirtd.conf" "$ROOT/etc/libvirt/libvirtd.conf.dist"
+    as_root cp "$ROOT/etc/libvirt/libvirtd.conf.dist" "$ROOT/etc/libvirt/libvirtd.conf"
+    if [ "${VNEST_LIBVIRT_DEBUG:-0}" = 1 ]; then
+        printf '%s\n' 'log_filters="1:qemu.qemu_monitor 1:qemu.qemu_capabilities"' \
+            'log_outputs="1:file:/var/log/libvirt/debug.log"' |
+            as_root tee -a "$ROOT/etc/libvirt/libvirtd.conf" >/dev/null
+    fi
+    as_root rm -rf "$ROOT/var/log/libvirt/qemu"/vnest-*
+    lv_chroot "$ROOT" virtlogd -d
+    lv_chroot "$ROOT" libvirtd -d
+    for i in $(seq 100); do
+        [ -S "$ROOT/run/libvirt/libvirt-sock" ] && break
+        sleep 0.1
+    done
+    lv_virsh version >"$OUT/version-$name.txt" 2>&1 ||
+        { cat "$OUT/version-$name.txt" >&2; die "libvirtd did not come up in the $name chroot"; }
+    msg "$name chroot: $(grep -i 'using library' "$OUT/version-$name.txt" | head -n1 | sed 's/^ *//')"
 }

@@ -43,74 +43,8 @@ OUT=$VNEST_BUILD/libvirt
 mkdir -p "$OUT"
 [ "$(id -u)" = 0 ] || command -v sudo >/dev/null || die "needs root (chroot, mounts)"
 
-# ---- one chroot's session: mounts, VNest's QEMU, daemons ----------------
-ROOT=
-lv_virsh() { lv_chroot "$ROOT" virsh -q -c qemu:///system "$@"; }
-
-lv_stop() {
-    local pidf pid n
-    if [ -n "$ROOT" ] && [ -S "$ROOT/run/libvirt/libvirt-sock" ]; then
-        for n in $(lv_virsh list --name 2>/dev/null); do
-            lv_virsh destroy "$n" >/dev/null 2>&1 || true
-        done
-    fi
-    for pidf in libvirtd.pid virtlogd.pid; do
-        [ -n "$ROOT" ] && [ -f "$ROOT/run/$pidf" ] || continue
-        pid=$(cat "$ROOT/run/$pidf")
-        as_root kill "$pid" 2>/dev/null || continue
-        for _ in $(seq 50); do as_root kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        as_root kill -9 "$pid" 2>/dev/null || true
-    done
-    lv_umount_all
-    ROOT=
-}
 trap lv_stop EXIT
 trap 'exit 130' INT TERM
-
-# VNest's QEMU and its firmware under /opt/vnest, laid out as an installed
-# QEMU (bin/, share/qemu/): the binary finds its data relative to itself.
-lv_install_qemu() {
-    local root=$1 t
-    # VNEST-INSTALL: until `make install` exists, a copy; then this block
-    # becomes: make -C "$VNEST_ROOT" install DESTDIR="$root" PREFIX=/opt/vnest
-    as_root mkdir -p "$root/opt/vnest/bin" "$root/opt/vnest/share/qemu"
-    for t in x86_64 aarch64; do
-        [ -x "$QEMU_BUILD/qemu-system-$t" ] ||
-            die "$QEMU_BUILD/qemu-system-$t is not built; run 'make build' first"
-        as_root cp -u "$QEMU_BUILD/qemu-system-$t" "$root/opt/vnest/bin/"
-    done
-    as_root cp -ruL "$VNEST_CACHE"/firmware/. "$root/opt/vnest/share/qemu/"
-}
-
-lv_start() {   # chroot name
-    local name=$1 i
-    ROOT=$(lv_root "$name")
-    lv_mount "$ROOT"
-    # A fresh /run per session: no stale sockets or pid files.
-    as_root mount -t tmpfs -o mode=755 vnest-run "$ROOT/run"
-    LV_MOUNTS+=("$ROOT/run")
-    lv_install_qemu "$ROOT"
-    # Test setup, not user configuration: libvirtd in a chroot cannot give
-    # QEMU a private /dev (namespaces) and has no cgroup hierarchy of its
-    # own here (cgroup_controllers); QEMU runs as Debian's libvirt-qemu.
-    [ -f "$ROOT/etc/libvirt/qemu.conf.dist" ] ||
-        as_root cp "$ROOT/etc/libvirt/qemu.conf" "$ROOT/etc/libvirt/qemu.conf.dist"
-    as_root tee "$ROOT/etc/libvirt/qemu.conf" >/dev/null <<'CONF'
-# scripts/libvirt-test.sh: the chroot's test configuration.
-namespaces = [ ]
-cgroup_controllers = [ ]
-CONF
-    as_root rm -rf "$ROOT/var/log/libvirt/qemu"/vnest-*
-    lv_chroot "$ROOT" virtlogd -d
-    lv_chroot "$ROOT" libvirtd -d
-    for i in $(seq 100); do
-        [ -S "$ROOT/run/libvirt/libvirt-sock" ] && break
-        sleep 0.1
-    done
-    lv_virsh version >"$OUT/version-$name.txt" 2>&1 ||
-        { cat "$OUT/version-$name.txt" >&2; die "libvirtd did not come up in the $name chroot"; }
-    msg "$name chroot: $(grep -i 'using library' "$OUT/version-$name.txt" | head -n1 | sed 's/^ *//')"
-}
 
 # ---- cases ---------------------------------------------------------------
 xml_cmdline() { sed -n 's:.*<cmdline>\(.*\)</cmdline>.*:\1:p' "$1"; }
