@@ -147,6 +147,91 @@ run_guest_case() {   # case profile
         ${specs[@]+"$dir/qemu.log" "${specs[@]}"}
 }
 
+# What libvirt makes of a host device assigned with iommufd, and whether
+# VNest's QEMU takes it. No VFIO device exists here, so libvirt only
+# prints the command line (virsh domxml-to-native); it refuses even that
+# on a host with no IOMMU groups and no /dev/vfio/vfio, so for that one
+# command the chroot sees a /dev and /sys/kernel that have them (empty
+# stand-ins, never the host's). Then QEMU runs that command line, paused
+# (-S, as libvirt starts it), twice:
+#   as is: QEMU parses all of it and gets as far as realizing vfio-pci,
+#       which fails only for want of a host device;
+#   with each vfio-pci replaced by an emulated NVMe of the same id, bus
+#       and addr, assigned through the same iommufd object by
+#       vnest-sim-assign: QEMU starts, and over its QMP socket the
+#       device's IOMMU objects are in the emulated host and intel-iommu
+#       has the properties libvirt and <qemu:override> gave it.
+# At a real start libvirt also passes file descriptors ("fd" of the
+# iommufd object and of vfio-pci: /dev/iommu and the VFIO cdev).
+run_hostdev_iommufd_case() {   # case
+    local case=$1 xml dir argv home rc=0 k
+    xml=$VNEST_ROOT/tests/libvirt/x86_64-vtd-hostdev-iommufd.xml
+    dir=$OUT/$case
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    as_root cp "$xml" "$ROOT/tmp/vnest-hostdev.xml"
+    as_root mount -t tmpfs -o mode=755 vnest-test-dev "$ROOT/dev"
+    LV_MOUNTS+=("$ROOT/dev")
+    as_root mkdir -p "$ROOT/dev/vfio"
+    as_root touch "$ROOT/dev/vfio/vfio" "$ROOT/dev/iommu" "$ROOT/dev/null"
+    as_root mount --bind /dev/null "$ROOT/dev/null"
+    LV_MOUNTS+=("$ROOT/dev/null")
+    as_root mount -t tmpfs vnest-test-sys "$ROOT/sys/kernel"
+    LV_MOUNTS+=("$ROOT/sys/kernel")
+    as_root mkdir -p "$ROOT/sys/kernel/iommu_groups/0"
+    lv_virsh domxml-to-native qemu-argv /tmp/vnest-hostdev.xml \
+        >"$dir/argv.txt" 2>"$dir/argv.err" || rc=1
+    for k in 1 2 3; do
+        as_root umount "${LV_MOUNTS[-1]}"
+        unset 'LV_MOUNTS[-1]'
+    done
+    if [ "$rc" != 0 ]; then cat "$dir/argv.err" >&2; return 1; fi
+    echo "   libvirt:       $(sed -n 's/^Using library: //p' "$OUT/version-$CHROOT.txt") emits:"
+    tr ' ' '\n' <"$dir/argv.txt" | grep -E "iommufd|vfio-pci" | sed 's/^/                  /'
+
+    # The files libvirt would have made for the domain: its master key
+    # (a -object secret) and the directory of its monitor socket.
+    home=$(tr ' ' '\n' <"$dir/argv.txt" | sed -n 's/^HOME=//p')
+    as_root mkdir -p "$ROOT$home"
+    as_root sh -c "head -c 32 /dev/urandom >'$ROOT$home/master-key.aes'"
+    as_root rm -f "$ROOT$home/monitor.sock"
+
+    qemu_from() {   # output, python split args...
+        local out=$1 env=() args=() w seen=0
+        shift
+        while IFS= read -r -d '' w; do
+            if [ "$seen" = 0 ]; then
+                if [ "$w" = -- ]; then seen=1; else env+=("$w"); fi
+            else args+=("$w"); fi
+        done < <(python3 "$VNEST_ROOT/scripts/libvirt-argv.py" split "$@")
+        [ ${#args[@]} -gt 0 ] || return 1
+        printf '%q ' "${args[@]}" >"$out.cmd"
+        as_root env -i "${env[@]}" chroot "$ROOT" "${args[@]}" >"$out" 2>&1
+    }
+    # As is: the one error must be vfio-pci's missing host device.
+    timeout 60 bash -c "$(declare -f qemu_from as_root); ROOT='$ROOT' VNEST_ROOT='$VNEST_ROOT'
+        qemu_from '$dir/as-is.log' '$dir/argv.txt'" && rc=0 || rc=$?
+    if [ "$rc" = 0 ] || [ "$rc" = 124 ] ||
+       ! grep -q '"driver":"vfio-pci".*: No provided host device$' "$dir/as-is.log"; then
+        echo "$case: libvirt's command line as is: expected vfio-pci to fail for want of a host device (exit $rc):" >&2
+        cat "$dir/as-is.log" >&2
+        return 1
+    fi
+    echo "   as is:         vfio-pci: $(head -n 1 "$dir/as-is.log" | sed 's/.*: //')"
+    # With the stand-in: QEMU starts paused; QMP checks, then quits.
+    as_root rm -f "$ROOT$home/monitor.sock"
+    (ROOT=$ROOT qemu_from "$dir/stand-in.log" "$dir/argv.txt" stand-in) &
+    local qpid=$!
+    rc=0
+    timeout 60 python3 "$VNEST_ROOT/scripts/libvirt-argv.py" qmp \
+        "$ROOT$home/monitor.sock" || rc=1
+    if ! wait "$qpid"; then rc=1; fi
+    [ "$rc" = 0 ] || { echo "$case: QEMU with the stand-in:" >&2; cat "$dir/stand-in.log" >&2; }
+    as_root rm -rf "$ROOT$home" "$ROOT/tmp/vnest-hostdev.xml"
+    if [ "$rc" = 0 ]; then echo "   result:        PASS"; else echo "   result:        FAIL"; fi
+    return "$rc"
+}
+
 passed=0 failed=0 failures=()
 CHROOT=
 t0=$(date +%s)
