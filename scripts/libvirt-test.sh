@@ -18,13 +18,16 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$VNEST_ROOT/scripts/libvirt-chroot.sh"
 
-# CASE:CHROOT:PROFILE. The domain is tests/libvirt/PROFILE.xml booting the
-# guest of guest/profiles/PROFILE.sh.
+# CASE:CHROOT:PROFILE[:EVENT]. The domain is tests/libvirt/PROFILE.xml
+# booting the guest of guest/profiles/PROFILE.sh; EVENT, a QEMU trace
+# event that must happen while the guest runs, shows the configuration
+# is the one meant (the nesting objects, or shadowing maps), not merely a
+# guest that did its I/O. PROFILE "-": the case's own function.
 CASES=(
-    vtd-sim:trixie:x86_64-vtd-sim
-    vtd-nest:trixie:x86_64-vtd-nest
-    vtd-nest-12:backports:x86_64-vtd-nest
-    smmu-nest:backports:aarch64-smmu-nest
+    vtd-sim:trixie:x86_64-vtd-sim:vnest_sim_assign_map
+    vtd-nest:trixie:x86_64-vtd-nest:vnest_vtd_hwpt_alloc
+    vtd-nest-12:backports:x86_64-vtd-nest:vnest_vtd_hwpt_alloc
+    smmu-nest:backports:aarch64-smmu-nest:vnest_smmu_ste
     hostdev-iommufd:backports:-
 )
 
@@ -54,9 +57,9 @@ xml_cmdline() { sed -n 's:.*<cmdline>\(.*\)</cmdline>.*:\1:p' "$1"; }
 xml_name() { sed -n 's:.*<name>\(.*\)</name>.*:\1:p' "$1" | head -n1; }
 
 # Boot tests/libvirt/PROFILE.xml and judge its guest as guest/run.sh does.
-run_guest_case() {   # case profile
-    local case=$1 profile=$2 xml dom dir prep kernel initrd cmdline img
-    local state seen start end ev evs=() specs=() spec rc
+run_guest_case() {   # case profile event
+    local case=$1 profile=$2 must=$3 xml dom dir prep kernel initrd cmdline img
+    local state seen start end ev evs=() specs=() spec rc n
     xml=$VNEST_ROOT/tests/libvirt/$profile.xml
     [ -f "$xml" ] || die "no domain XML $xml"
     dom=$(xml_name "$xml")
@@ -110,7 +113,8 @@ run_guest_case() {   # case profile
         lv_virsh undefine "$dom" >/dev/null 2>&1
         return 1
     fi
-    for ev in $(printf '%s\n' ${evs[@]+"${evs[@]}"} | sort -u); do
+    evs+=("$must")
+    for ev in $(printf '%s\n' "${evs[@]}" | sort -u); do
         lv_virsh qemu-monitor-command "$dom" \
             "{\"execute\":\"trace-event-set-state\",\"arguments\":{\"name\":\"$ev\",\"enable\":true}}" \
             >/dev/null
@@ -147,7 +151,11 @@ run_guest_case() {   # case profile
     "$VNEST_ROOT/guest/report.sh" "$dir/console.log" \
         "libvirt $CHROOT: $PROFILE_DESC" "$rc" \
         "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')" \
-        ${specs[@]+"$dir/qemu.log" "${specs[@]}"}
+        ${specs[@]+"$dir/qemu.log" "${specs[@]}"} || return 1
+    n=$("$VNEST_ROOT/guest/trace-count.sh" "$dir/qemu.log" "x:$must" | cut -f2)
+    echo "   configuration: $must happened $n times"
+    [ "${n:-0}" -gt 0 ] 2>/dev/null ||
+        { echo "$case: $must never happened: not the configuration meant" >&2; return 1; }
 }
 
 # What libvirt makes of a host device assigned with iommufd, and whether
@@ -241,8 +249,8 @@ t0=$(date +%s)
 for chroot_name in "${LV_CHROOTS[@]}"; do
     mine=()
     for c in "${selected[@]}"; do
-        IFS=: read -r case cr profile <<<"$c"
-        [ "$cr" = "$chroot_name" ] && mine+=("$case:$profile")
+        IFS=: read -r case cr profile must <<<"$c"
+        [ "$cr" = "$chroot_name" ] && mine+=("$case:$profile:${must:-}")
     done
     [ ${#mine[@]} -gt 0 ] || continue
     if [ ! -f "$(lv_root "$chroot_name")/.vnest-libvirt" ]; then
@@ -257,12 +265,12 @@ for chroot_name in "${LV_CHROOTS[@]}"; do
     CHROOT=$chroot_name
     lv_start "$chroot_name"
     for m in "${mine[@]}"; do
-        case=${m%%:*} profile=${m#*:}
+        IFS=: read -r case profile must <<<"$m"
         msg "libvirt test: $case ($chroot_name)"
         if [ "$profile" = - ]; then
             "run_${case//-/_}_case" "$case" && rc=0 || rc=$?
         else
-            run_guest_case "$case" "$profile" && rc=0 || rc=$?
+            run_guest_case "$case" "$profile" "$must" && rc=0 || rc=$?
         fi
         if [ "$rc" = 0 ]; then passed=$((passed + 1)); else
             failed=$((failed + 1)); failures+=("$case"); fi
