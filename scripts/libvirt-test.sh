@@ -18,14 +18,16 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$VNEST_ROOT/scripts/libvirt-chroot.sh"
 
-# CASE:CHROOT:PROFILE[:EVENT]. The domain is tests/libvirt/PROFILE.xml
-# booting the guest of guest/profiles/PROFILE.sh; EVENT, a QEMU trace
+# CASE:CHROOT:DOMAIN[:EVENT]. The domain is tests/libvirt/DOMAIN.xml
+# booting the guest of guest/profiles/PROFILE.sh, PROFILE being DOMAIN
+# without a "-11" (libvirt 11.3's spelling of the same); EVENT, a QEMU trace
 # event that must happen while the guest runs, shows the configuration
 # is the one meant (the nesting objects, or shadowing maps), not merely a
 # guest that did its I/O. PROFILE "-": the case's own function.
 CASES=(
     vtd-sim:trixie:x86_64-vtd-sim:vnest_sim_assign_map
     vtd-nest:trixie:x86_64-vtd-nest:vnest_vtd_hwpt_alloc
+    smmu-nest-11:trixie:aarch64-smmu-nest-11:vnest_smmu_ste
     vtd-nest-12:backports:x86_64-vtd-nest:vnest_vtd_hwpt_alloc
     smmu-nest:backports:aarch64-smmu-nest:vnest_smmu_ste
     hostdev-iommufd:backports:-
@@ -56,11 +58,11 @@ trap 'exit 130' INT TERM
 xml_cmdline() { sed -n 's:.*<cmdline>\(.*\)</cmdline>.*:\1:p' "$1"; }
 xml_name() { sed -n 's:.*<name>\(.*\)</name>.*:\1:p' "$1" | head -n1; }
 
-# Boot tests/libvirt/PROFILE.xml and judge its guest as guest/run.sh does.
-run_guest_case() {   # case profile event
-    local case=$1 profile=$2 must=$3 xml dom dir prep kernel initrd cmdline img
+# Boot tests/libvirt/DOMAIN.xml and judge its guest as guest/run.sh does.
+run_guest_case() {   # case domain event
+    local case=$1 profile=${2%-11} must=$3 xml dom dir prep kernel initrd cmdline img
     local state seen start end ev evs=() specs=() spec rc n
-    xml=$VNEST_ROOT/tests/libvirt/$profile.xml
+    xml=$VNEST_ROOT/tests/libvirt/$2.xml
     [ -f "$xml" ] || die "no domain XML $xml"
     dom=$(xml_name "$xml")
     dir=$OUT/$case
