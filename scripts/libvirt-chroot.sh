@@ -8,6 +8,7 @@
 # Each has libvirt's daemons and virsh and no QEMU of Debian's: the only
 # emulator in it is VNest's, copied in for each run.
 
+# shellcheck disable=SC2034 # used by scripts/libvirt-test.sh
 LV_CHROOTS=(trixie backports)
 # Packages: the modular QEMU daemon and its log daemon, virsh. Without
 # recommends, so Debian's qemu-system-* never comes in.
@@ -134,7 +135,7 @@ lv_stop() {
         done
     fi
     for pidf in libvirtd.pid virtlogd.pid; do
-        [ -n "$ROOT" ] && [ -f "$ROOT/run/$pidf" ] || continue
+        { [ -n "$ROOT" ] && [ -f "$ROOT/run/$pidf" ]; } || continue
         pid=$(cat "$ROOT/run/$pidf")
         as_root kill "$pid" 2>/dev/null || continue
         for _ in $(seq 50); do as_root kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -147,16 +148,24 @@ lv_stop() {
 # VNest's QEMU and its firmware under /opt/vnest, laid out as an installed
 # QEMU (bin/, share/qemu/): the binary finds its data relative to itself.
 lv_install_qemu() {
+    local root=$1
+    # VNEST-INSTALL: once `make install` exists, this one line becomes
+    #   as_root make -C "$VNEST_ROOT" install DESTDIR="$root" PREFIX=/opt/vnest
+    lv_copy_qemu "$root"
+}
+
+# Until then: the two emulators and the firmware, copied.
+lv_copy_qemu() {
     local root=$1 t
-    # VNEST-INSTALL: until `make install` exists, a copy; then this block
-    # becomes: make -C "$VNEST_ROOT" install DESTDIR="$root" PREFIX=/opt/vnest
     as_root mkdir -p "$root/opt/vnest/bin" "$root/opt/vnest/share/qemu"
     for t in x86_64 aarch64; do
         [ -x "$QEMU_BUILD/qemu-system-$t" ] ||
             die "$QEMU_BUILD/qemu-system-$t is not built; run 'make build' first"
-        as_root cp -u "$QEMU_BUILD/qemu-system-$t" "$root/opt/vnest/bin/"
+        # Another clone may have copied its own: compare, not -u.
+        cmp -s "$QEMU_BUILD/qemu-system-$t" "$root/opt/vnest/bin/qemu-system-$t" ||
+            as_root cp "$QEMU_BUILD/qemu-system-$t" "$root/opt/vnest/bin/"
     done
-    as_root cp -ruL "$VNEST_CACHE"/firmware/. "$root/opt/vnest/share/qemu/"
+    as_root cp -rL "$VNEST_CACHE"/firmware/. "$root/opt/vnest/share/qemu/"
 }
 
 lv_start() {   # chroot name

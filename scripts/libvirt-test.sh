@@ -45,7 +45,11 @@ done
 [ ${#selected[@]} -gt 0 ] || die "no such case: ${want[*]} (have: $(printf '%s ' "${CASES[@]%%:*}"))"
 
 OUT=$VNEST_BUILD/libvirt
-mkdir -p "$OUT"
+mkdir -p "$OUT" "$VNEST_CACHE"
+# The chroots are shared by every clone using this cache directory: one
+# run at a time (each copies its own QEMU in).
+exec 9>"$VNEST_CACHE/libvirt-chroot.lock"
+flock -w 1200 9 || die "another libvirt test has held $VNEST_CACHE/libvirt-chroot.lock for 20 min"
 if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then
     [ "$cached" = 1 ] && { msg "libvirt test: skipped (needs root or sudo: chroot, mounts)"; exit 0; }
     die "needs root or sudo (chroot, mounts)"
@@ -124,7 +128,7 @@ run_guest_case() {   # case domain event
     lv_virsh resume "$dom" >/dev/null
     # Until the guest powers off; a guest that reported its result and
     # still runs 15 s later has not (and fails).
-    state= seen=0
+    state='' seen=0
     for _ in $(seq "$(( ${VNEST_RUN_TIMEOUT:-300} * 2 ))"); do
         state=$(lv_virsh domstate --reason "$dom" 2>/dev/null || true)
         case $state in "shut off"*) break ;; esac
@@ -177,7 +181,7 @@ run_guest_case() {   # case domain event
 # At a real start libvirt also passes file descriptors ("fd" of the
 # iommufd object and of vfio-pci: /dev/iommu and the VFIO cdev).
 run_hostdev_iommufd_case() {   # case
-    local case=$1 xml dir argv home rc=0 k
+    local case=$1 xml dir home rc=0
     xml=$VNEST_ROOT/tests/libvirt/x86_64-vtd-hostdev-iommufd.xml
     dir=$OUT/$case
     rm -rf "$dir"
@@ -194,7 +198,7 @@ run_hostdev_iommufd_case() {   # case
     as_root mkdir -p "$ROOT/sys/kernel/iommu_groups/0"
     lv_virsh domxml-to-native qemu-argv /tmp/vnest-hostdev.xml \
         >"$dir/argv.txt" 2>"$dir/argv.err" || rc=1
-    for k in 1 2 3; do
+    for _ in 1 2 3; do
         as_root umount "${LV_MOUNTS[-1]}"
         unset 'LV_MOUNTS[-1]'
     done
