@@ -127,12 +127,20 @@ SRC
 ROOT=
 lv_virsh() { lv_chroot "$ROOT" virsh -q -c qemu:///system "$@"; }
 
+# Every domain goes, running or defined: a run cut short leaves none for
+# the next one.
+lv_clean_domains() {
+    local n
+    for n in $(lv_virsh list --all --name 2>/dev/null); do
+        lv_virsh destroy "$n" >/dev/null 2>&1 || true
+        lv_virsh undefine "$n" >/dev/null 2>&1 || true
+    done
+}
+
 lv_stop() {
-    local pidf pid n
+    local pidf pid
     if [ -n "$ROOT" ] && [ -S "$ROOT/run/libvirt/libvirt-sock" ]; then
-        for n in $(lv_virsh list --name 2>/dev/null); do
-            lv_virsh destroy "$n" >/dev/null 2>&1 || true
-        done
+        lv_clean_domains
     fi
     for pidf in libvirtd.pid virtlogd.pid; do
         { [ -n "$ROOT" ] && [ -f "$ROOT/run/$pidf" ]; } || continue
@@ -207,4 +215,5 @@ CONF
     lv_virsh version >"$OUT/version-$name.txt" 2>&1 ||
         { cat "$OUT/version-$name.txt" >&2; die "libvirtd did not come up in the $name chroot"; }
     msg "$name chroot: $(grep -i 'using library' "$OUT/version-$name.txt" | head -n1 | sed 's/^ *//')"
+    lv_clean_domains
 }
