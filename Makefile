@@ -4,7 +4,7 @@
 PROFILE ?= x86_64-vtd-nest
 
 .PHONY: all deps build run check checkpatch fuzz fuzz-vtd-nest fuzz-smmu-nest \
-	bench conformance clean help
+	bench conformance libvirt-test clean help
 
 all: build
 
@@ -19,6 +19,8 @@ help:
 	@echo "make bench    print the emulated host's translation rates and guest I/O"
 	@echo "             costs: intel-iommu nested vs shadow vs per-descriptor"
 	@echo "make conformance  Linux's iommufd selftests: real kernel vs emulated host"
+	@echo "make libvirt-test  Debian 13's libvirt (11.3, and 12.9 from backports) starts"
+	@echo "             VNest domains from tests/libvirt/*.xml (builds its chroots once)"
 	@echo "make clean    remove build/ (downloads and ccache stay in ~/.cache/vnest)"
 
 deps:
@@ -50,6 +52,10 @@ bench: deps
 
 conformance: deps
 	@scripts/conformance.sh
+
+libvirt-test: build
+	@scripts/deps.sh --libvirt
+	@scripts/libvirt-test.sh
 
 clean:
 	rm -rf build

@@ -12,7 +12,9 @@
 # default 300), VNEST_VERBOSE=1 (echo the guest console), VNEST_MIB (data
 # size the guest test moves, default 16), VNEST_APPEND (more kernel
 # parameters, e.g. loglevel=7), VNEST_QEMU_ARGS (more QEMU arguments, e.g.
-# -trace 'vnest_*').
+# -trace 'vnest_*'), VNEST_PREPARE_ONLY=1 (build the kernel and initramfs,
+# print "kernel=PATH", "initrd=PATH" and "cmdline=..." lines and stop: for
+# scripts/libvirt-test.sh, whose domain XML boots them).
 # A profile may set, itself or in a profile_prepare function run here
 # before anything else, PROFILE_KERNEL (a kernel image to boot instead of
 # PROFILE_KERNEL_PKG's, e.g. one built by scripts/build-kernel.sh) and
@@ -94,6 +96,11 @@ qargs=($(profile_qemu_args "$disk"))
 cmdline="console=$PROFILE_CONSOLE panic=-1 quiet $PROFILE_CMDLINE vnest.test=$PROFILE_TEST"
 # Unknown key=value parameters reach /init as environment variables.
 cmdline="$cmdline VNEST_MIB=${VNEST_MIB:-16} ${VNEST_APPEND:-}"
+if [ "${VNEST_PREPARE_ONLY:-0}" = 1 ]; then
+    printf 'kernel=%s\ninitrd=%s\ncmdline=%s\n' "$kernel" \
+        "$WORK/initramfs.cpio.gz" "${cmdline% }"
+    exit 0
+fi
 # The events the counts name, markers (after=/until=) included, go to
 # trace.log through QEMU's log trace backend.
 trace=$WORK/trace.log

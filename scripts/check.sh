@@ -81,6 +81,13 @@ rc=$?
 grep -E "agree|no cached kernel|error|QEMU on it|Nesting host" "$VNEST_BUILD/conformance.log"
 record conformance $rc
 
+msg "libvirt: Debian 13's libvirt 11.3 and 12.9 start VNest domains (when make libvirt-test built their chroots)"
+# Bounded: about 90 s; 15 min at most, waiting for another clone's run.
+timeout 900 "$VNEST_ROOT/scripts/libvirt-test.sh" --cached >"$VNEST_BUILD/libvirt-check.log" 2>&1
+rc=$?
+grep -E "^vnest: libvirt test|^FAILED|^libvirt test:|error" "$VNEST_BUILD/libvirt-check.log"
+record libvirt $rc
+
 for profile in x86_64-vtd x86_64-vtd-sim x86_64-vtd-nest aarch64-smmu aarch64-smmu-nest; do
     msg "guest: $profile"
     "$VNEST_ROOT/guest/run.sh" "$profile"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what building and running VNest needs, from Debian packages only.
 # Idempotent: installs nothing when everything is present.
+#   scripts/deps.sh [--libvirt]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -14,6 +15,8 @@ PKGS=(gcc make binutils libc6-dev ccache flex bison pkg-config ninja-build
       dpkg-dev xz-utils cpio debian-archive-keyring git perl clang
       bc libelf-dev libssl-dev libcap-dev
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+# `--libvirt`: also what scripts/libvirt-test.sh needs to build its chroots.
+if [ "${1:-}" = --libvirt ]; then PKGS+=(debootstrap); fi
 MESON_MIN=1.5
 
 missing=()

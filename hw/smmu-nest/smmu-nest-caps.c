@@ -6,6 +6,10 @@
  *   ril=on|off       IDR3.RIL (default on)
  *   ssidsize=0..20   IDR1.SSIDSIZE; above 0 also IDR0.CD2L (default 0)
  *   oas=32..48       IDR5.OAS, in bits (default 44)
+ * and, read-only, smmu_per_bus: true for an instance that translates
+ * one PCIe root bus only (-device arm-smmuv3,primary-bus=, hw/virt-smmu/),
+ * false for -M virt,iommu=smmuv3's. libvirt 12.x looks for this property
+ * before it accepts <iommu model='smmuv3'><driver pciBus=.../>.
  * The defaults are QEMU 10.0's ID registers: nothing changes for a user
  * who sets none. Without accel=on only the defaults are accepted. The
  * registers are written at reset, after smmuv3_init_regs() (hook 0010).
@@ -145,6 +149,15 @@ static void smmu_caps_set_num(Object *obj, Visitor *v, const char *name,
     }
 }
 
+/*
+ * virt's plug handler gives each -device instance its x-virt-base
+ * (hw/virt-smmu/virt-smmu.c); the machine's own has none.
+ */
+static bool smmu_per_bus_get(Object *obj, Error **errp)
+{
+    return object_property_find(obj, "x-virt-base") != NULL;
+}
+
 #define SMMU_CAP(name, field, type, desc) \
     { name, type, offsetof(SmmuNestCaps, field), desc }
 
@@ -182,6 +195,11 @@ void smmu_nest_caps_class_init(ObjectClass *klass)
         object_class_property_set_description(klass, props[i].name,
                                               props[i].desc);
     }
+    object_class_property_add_bool(klass, "smmu_per_bus", smmu_per_bus_get,
+                                   NULL);
+    object_class_property_set_description(klass, "smmu_per_bus",
+        "Read-only: this SMMU translates one PCIe root bus only "
+        "(-device arm-smmuv3,primary-bus=...)");
 }
 
 /* ---- realize ---- */

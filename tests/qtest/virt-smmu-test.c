@@ -26,6 +26,7 @@
 #include "qemu/bswap.h"
 #include "qemu/units.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/libqos-malloc.h"
@@ -646,6 +647,36 @@ static void test_mixed(const void *opaque)
     qtest_quit(qts);
 }
 
+/*
+ * What libvirt 12.x probes before it takes <driver pciBus=...>: an
+ * smmu_per_bus property in device-list-properties; true on a -device
+ * instance.
+ */
+static void test_per_bus_property(void)
+{
+    QTestState *qts = qtest_init(MACHINE PXB
+                                 "-device arm-smmuv3,primary-bus=pcie.1,"
+                                 "id=smmu1");
+    QDict *rsp;
+    QListEntry *e;
+    bool listed = false;
+
+    rsp = qtest_qmp(qts, "{'execute': 'device-list-properties',"
+                    " 'arguments': {'typename': 'arm-smmuv3'}}");
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(rsp, "return"), e) {
+        QDict *prop = qobject_to(QDict, qlist_entry_obj(e));
+
+        listed |= !strcmp(qdict_get_str(prop, "name"), "smmu_per_bus");
+    }
+    qobject_unref(rsp);
+    g_assert_true(listed);
+    rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': {'path': %s,"
+                    " 'property': 'smmu_per_bus'}}", smmu_path[1]);
+    g_assert_true(qdict_get_bool(rsp, "return"));
+    qobject_unref(rsp);
+    qtest_quit(qts);
+}
+
 /* ---- refused ---- */
 
 typedef struct Refusal {
@@ -725,6 +756,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/virt-smmu/ste-isolated", test_ste_isolated);
     qtest_add_func("/vnest/virt-smmu/dt", test_dt);
     qtest_add_func("/vnest/virt-smmu/iort", test_iort);
+    qtest_add_func("/vnest/virt-smmu/per-bus-property", test_per_bus_property);
     qtest_add_data_func("/vnest/virt-smmu/mixed/builtin", GINT_TO_POINTER(1),
                         test_mixed);
     qtest_add_data_func("/vnest/virt-smmu/mixed/bypass", GINT_TO_POINTER(0),
