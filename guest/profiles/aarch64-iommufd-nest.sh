@@ -7,6 +7,8 @@
 # drives the kernel's nesting uAPI on it (nest parent, vIOMMU, vDEVICE,
 # nested HWPTs from vSTEs, vIOMMU invalidation, vEVENTQ);
 # scripts/conformance.sh compares its steps with the emulated host's.
+# tests/conformance/nest-check then makes the edu DMA through a stage 1
+# it writes, nested on the kernel's stage 2.
 # VNEST_S2FWB=off boots the same without x-s2fwb (Linux then refuses the
 # vIOMMU: the run fails at viommu-alloc).
 PROFILE_DESC="aarch64 virt + arm-smmuv3 (stage=nested, x-s2fwb=${VNEST_S2FWB:-on}) + Linux 7.3 iommufd nesting uAPI"
@@ -28,7 +30,12 @@ profile_prepare() {
         -isystem "$QEMU_TREE/linux-headers" \
         "$VNEST_ROOT/tests/conformance/uapi-check.c" -o "$WORK/uapi-check" ||
         die "cannot build uapi-check for arm64"
-    PROFILE_FILES=("$WORK/uapi-check:/vnest/bin/uapi-check")
+    aarch64-linux-gnu-gcc -O2 -static -Wall -Werror \
+        -isystem "$QEMU_TREE/linux-headers" \
+        "$VNEST_ROOT/tests/conformance/nest-check.c" -o "$WORK/nest-check" ||
+        die "cannot build nest-check for arm64"
+    PROFILE_FILES=("$WORK/uapi-check:/vnest/bin/uapi-check"
+                   "$WORK/nest-check:/vnest/bin/nest-check")
 }
 profile_qemu_args() {
     # $1: disk image (unused)

@@ -37,22 +37,15 @@ for s in nest-parent-alloc viommu-alloc vdevice-alloc attach-nested-s1 \
 done
 grep -q '^done$' /tmp/nest.out || exit 1
 
-# DMA through the nested stage 1 (uapi-check --nest-dma, edu): what a
-# user of nesting sees. Not compared with the emulated host (it has no
-# edu); checked here.
-/vnest/bin/uapi-check --nest-dma /dev/iommu "/dev/vfio/devices/$cdev" \
+# DMA through the nested stage 1 (nest-check, edu): what a user of
+# nesting sees. Not compared with the emulated host (it has no edu);
+# every step must be ok.
+timeout 120 /vnest/bin/nest-check /dev/iommu "/dev/vfio/devices/$cdev" \
     >/tmp/dma.out 2>&1
-awk -v p="VNEST-TAP: uapi-check-nest-dma: " '{ print p $0 }' /tmp/dma.out
-ok=1
-expect() {  # STEP WANTED: the step's line after "STEP: "
-    r=$(sed -n "s/^$1: //p" /tmp/dma.out)
-    echo "VNEST: nest.$1=${r:-not reached}"
-    [ "$r" = "$2" ] ||
-        { echo "VNEST: error=uapi-check --nest-dma: $1: ${r:-not reached} (want $2)"; ok=0; }
-}
-expect dma-write "ok landed=1"
-expect dma-before-tlbi "ok old=1 new=0"
-expect dma-after-tlbi "ok old=0 new=1"
-expect dma-fault-vevent "ok vsid=0x8"
-expect dma-destroy ok
-[ "$ok" = 1 ] && grep -q '^done$' /tmp/dma.out
+awk -v p="VNEST-TAP: nest-check: " '{ print p $0 }' /tmp/dma.out
+sed -n 's/^info: \(.*\)/VNEST: nest.info=\1/p' /tmp/dma.out
+grep -v '^info:' /tmp/dma.out | grep ': ' |
+    sed 's/^\([^:]*\): \(.*\)/VNEST: nest.\1=\2/'
+bad=$(grep -v '^info:' /tmp/dma.out | grep ': ' | grep -v ': ok$' | head -n1)
+[ -z "$bad" ] || { echo "VNEST: error=nest-check: $bad"; exit 1; }
+grep -q '^done$' /tmp/dma.out

@@ -1,9 +1,11 @@
 /*
- * VNest: a real kernel nests on intel-iommu,x-nested=on
+ * VNest: a real kernel nests on QEMU's IOMMU: DMA through both stages
  *
- * Runs in a Linux guest whose VT-d is QEMU's intel-iommu with x-nested=on
- * (guest profile x86_64-vtd-nesting-host), on an edu device bound to
- * vfio-pci. Through the real iommufd uAPI it allocates a nest parent over
+ * Runs in a Linux guest whose IOMMU is QEMU's intel-iommu with
+ * x-nested=on (guest profile x86_64-vtd-nesting-host) or QEMU's
+ * arm-smmuv3 with x-s2fwb=on (aarch64-iommufd-nest), on an edu device
+ * bound to vfio-pci. The IOMMU's kind (IOMMU_GET_HW_INFO) picks the
+ * stage-1 format; the steps are the same. For VT-d: Through the real iommufd uAPI it allocates a nest parent over
  * an IOAS, builds first-stage tables in memory mapped into that IOAS
  * (their pointers are IOAS addresses: the guest's stage 2), allocates a
  * nested HWPT of type IOMMU_HWPT_DATA_VTD_S1 on them and attaches the
@@ -11,7 +13,10 @@
  * checks the data landed where the first stage then the stage 2 say, the
  * A/D flags the VT-d set in the tables, that a first-stage change
  * shows only after IOMMU_HWPT_INVALIDATE, and a stage-2 change (an IOAS
- * page replaced) right after the kernel's flush of the parent. One line
+ * page replaced) right after the kernel's flush of the parent. For an
+ * SMMUv3 the same with a vIOMMU and vDEVICE, a CD and AArch64 stage-1
+ * tables, the TLBI sent through the vIOMMU, and the fault of the unmapped
+ * DMA read back from the vEVENTQ with the virtual StreamID. One line
  * per step, "<step>:
  * <result>", the errno name on failure; "info:" lines are values.
  *
@@ -219,21 +224,28 @@ static void dma_through(const char *name, int want_page, uint8_t seed)
     step(name, err);
 }
 
-static int hw_info(uint32_t dev)
+/* The IOMMU's kind (IOMMU_HW_INFO_TYPE_*), 0 when the kernel refused */
+static uint32_t hw_info(uint32_t dev)
 {
-    struct iommu_hw_info_vtd vtd;
+    union {
+        struct iommu_hw_info_vtd vtd;
+        struct iommu_hw_info_arm_smmuv3 smmu;
+    } data;
     struct iommu_hw_info cmd = {
-        .size = sizeof(cmd), .dev_id = dev, .data_len = sizeof(vtd),
-        .data_uptr = (uintptr_t)&vtd,
+        .size = sizeof(cmd), .dev_id = dev, .data_len = sizeof(data),
+        .data_uptr = (uintptr_t)&data,
     };
     int err = io(iommufd, IOMMU_GET_HW_INFO, &cmd);
 
-    if (!err) {
+    if (!err && cmd.out_data_type == IOMMU_HW_INFO_TYPE_INTEL_VTD) {
         printf("info: cap=0x%" PRIx64 " ecap=0x%" PRIx64 " nest=%d\n",
-               (uint64_t)vtd.cap_reg, (uint64_t)vtd.ecap_reg,
-               (int)((vtd.ecap_reg >> 26) & 1));
+               (uint64_t)data.vtd.cap_reg, (uint64_t)data.vtd.ecap_reg,
+               (int)((data.vtd.ecap_reg >> 26) & 1));
+    } else if (!err && cmd.out_data_type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+        printf("info: idr0=0x%x idr3=0x%x fwb=%d\n", data.smmu.idr[0],
+               data.smmu.idr[3], (int)((data.smmu.idr[3] >> 8) & 1));
     }
-    return step("hw-info", err);
+    return step("hw-info", err) ? 0 : cmd.out_data_type;
 }
 
 /* One page of @va at the IOAS address of buffer page @page */
@@ -278,7 +290,7 @@ static int invalidate(uint32_t hwpt, uint64_t iova)
     return io(iommufd, IOMMU_HWPT_INVALIDATE, &cmd);
 }
 
-static int run(uint32_t dev)
+static int run_vtd(uint32_t dev)
 {
     struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
     struct iommu_ioas_map map = {
@@ -299,8 +311,7 @@ static int run(uint32_t dev)
     struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
     struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
 
-    if (hw_info(dev) || step("ioas-alloc", io(iommufd, IOMMU_IOAS_ALLOC,
-                                              &ioas))) {
+    if (step("ioas-alloc", io(iommufd, IOMMU_IOAS_ALLOC, &ioas))) {
         return 1;
     }
     map.ioas_id = ioas.out_ioas_id;
@@ -348,6 +359,188 @@ static int run(uint32_t dev)
     step("destroy-nested", destroy(nested.out_hwpt_id));
     step("destroy-parent", destroy(parent.out_hwpt_id));
     return 0;
+}
+
+/* ---- SMMUv3 ---- */
+
+/*
+ * Stage 1 in AArch64 format, 4 KiB granule, 39-bit input (T0SZ 25: three
+ * levels): page 0 the level-1 table, 1 the level-2, 2 and 3 the level-3
+ * tables of 0-2 MiB and 2-4 MiB, 5 the CD. Pointers are IOAS addresses.
+ */
+#define PG_CD           5
+#define NEST_VSID       0x8
+#define NEST_ASID       1
+#define SMMU_TABLE      3ULL
+#define SMMU_PAGE       ((1ULL << 10) | (3ULL << 8) | (1ULL << 6) | 3)
+#define STE_S1          ((1ULL << 0) | (5ULL << 1))     /* V, Config S1 */
+#define CMD_TLBI_NH_ASID 0x11
+
+static void smmu_map(uint64_t iova, int page)
+{
+    *slot(2 + (iova >> 21), (iova >> 12) & 0x1ff) = s2(page) | SMMU_PAGE;
+}
+
+static void smmu_s1_build(void)
+{
+    uint64_t *cd = slot(PG_CD, 0);
+
+    *slot(0, 0) = s2(1) | SMMU_TABLE;
+    *slot(1, 0) = s2(2) | SMMU_TABLE;                /* 0 - 2 MiB */
+    *slot(1, 1) = s2(3) | SMMU_TABLE;                /* 2 - 4 MiB */
+    smmu_map(IOVA_SRC, PG_SRC);
+    smmu_map(IOVA_DST, PG_DST);
+    /*
+     * T0SZ 25, TG0 4K, IRGN0/ORGN0 write-back, SH0 inner, EPD1, V, IPS
+     * 40 bits, AFFD, AA64, R, A, ASET, ASID; TTB0; MAIR attribute 0 WB.
+     */
+    cd[0] = 25 | (1ULL << 8) | (1ULL << 10) | (3ULL << 12) | (1ULL << 30) |
+            (1ULL << 31) | (2ULL << 32) | (1ULL << 35) | (1ULL << 41) |
+            (1ULL << 45) | (1ULL << 46) | (1ULL << 47) |
+            ((uint64_t)NEST_ASID << 48);
+    cd[1] = s2(0);
+    cd[3] = 0xff;
+}
+
+static int smmu_tlbi_asid(uint32_t viommu)
+{
+    uint64_t cmd[2] = { CMD_TLBI_NH_ASID | ((uint64_t)NEST_ASID << 48), 0 };
+    struct iommu_hwpt_invalidate inv = {
+        .size = sizeof(inv), .hwpt_id = viommu, .data_uptr = (uintptr_t)cmd,
+        .data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+        .entry_len = sizeof(cmd), .entry_num = 1,
+    };
+
+    return io(iommufd, IOMMU_HWPT_INVALIDATE, &inv);
+}
+
+/* The unmapped DMA's fault, from the vEVENTQ: its StreamID is the vSID */
+static void smmu_vevent(int fd)
+{
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
+    struct {
+        struct iommufd_vevent_header hdr;
+        struct iommu_vevent_arm_smmuv3 evt;
+    } rec;
+    ssize_t n = 0;
+    int i;
+
+    for (i = 0; i < 100 && n <= 0; i++) {
+        n = read(fd, &rec, sizeof(rec));
+        if (n < 0 && errno != EAGAIN) {
+            break;
+        }
+        nanosleep(&ts, NULL);
+    }
+    if (n == (ssize_t)sizeof(rec)) {
+        printf("info: vevent id=0x%02x sid=0x%x addr=0x%" PRIx64 "\n",
+               (unsigned)(rec.evt.evt[0] & 0xff),
+               (unsigned)(rec.evt.evt[0] >> 32), (uint64_t)rec.evt.evt[2]);
+    }
+    step("dma-unmapped-vevent-vsid",
+         n == (ssize_t)sizeof(rec) && (rec.evt.evt[0] >> 32) == NEST_VSID &&
+         rec.evt.evt[2] == IOVA_UNMAPPED ? 0 : -EIO);
+}
+
+static int run_smmuv3(uint32_t dev)
+{
+    struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+    struct iommu_ioas_map map = {
+        .size = sizeof(map), .length = PG_DST2 * PAGE, .iova = S2_BASE,
+        .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+                 IOMMU_IOAS_MAP_WRITEABLE,
+    };
+    struct iommu_hwpt_alloc parent = {
+        .size = sizeof(parent), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+        .dev_id = dev,
+    };
+    struct iommu_viommu_alloc viommu = {
+        .size = sizeof(viommu), .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+        .dev_id = dev,
+    };
+    struct iommu_vdevice_alloc vdev = {
+        .size = sizeof(vdev), .dev_id = dev, .virt_id = NEST_VSID,
+    };
+    struct iommu_veventq_alloc veventq = {
+        .size = sizeof(veventq), .type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+        .veventq_depth = 16,
+    };
+    struct iommu_hwpt_arm_smmuv3 ste = { .ste = { STE_S1 | s2(PG_CD), 0 } };
+    struct iommu_hwpt_alloc nested = {
+        .size = sizeof(nested), .dev_id = dev,
+        .data_type = IOMMU_HWPT_DATA_ARM_SMMUV3, .data_len = sizeof(ste),
+        .data_uptr = (uintptr_t)&ste,
+    };
+    struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+    struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
+
+    if (step("ioas-alloc", io(iommufd, IOMMU_IOAS_ALLOC, &ioas))) {
+        return 1;
+    }
+    map.ioas_id = ioas.out_ioas_id;
+    map.user_va = (uintptr_t)buf;
+    parent.pt_id = ioas.out_ioas_id;
+    if (step("ioas-map", io(iommufd, IOMMU_IOAS_MAP, &map)) ||
+        step("ioas-map-dst2", map_page(map.ioas_id, PG_DST2, buf)) ||
+        step("hwpt-alloc-nest-parent",
+             io(iommufd, IOMMU_HWPT_ALLOC, &parent))) {
+        return 1;
+    }
+    viommu.hwpt_id = parent.out_hwpt_id;
+    if (step("viommu-alloc", io(iommufd, IOMMU_VIOMMU_ALLOC, &viommu))) {
+        return 1;
+    }
+    vdev.viommu_id = veventq.viommu_id = viommu.out_viommu_id;
+    if (step("vdevice-alloc", io(iommufd, IOMMU_VDEVICE_ALLOC, &vdev)) ||
+        step("veventq-alloc", io(iommufd, IOMMU_VEVENTQ_ALLOC, &veventq))) {
+        return 1;
+    }
+    smmu_s1_build();
+    nested.pt_id = viommu.out_viommu_id;
+    if (step("hwpt-alloc-nested-smmuv3-ste",
+             io(iommufd, IOMMU_HWPT_ALLOC, &nested))) {
+        return 1;
+    }
+    at.pt_id = nested.out_hwpt_id;
+    if (step("attach-nested", io(vfiofd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+                                 &at)) ||
+        step("edu-open", edu_open())) {
+        return 1;
+    }
+    dma_through("dma-nested", PG_DST, 0x30);
+    /* A stage-1 change: stale until a TLBI through the vIOMMU */
+    smmu_map(IOVA_DST, PG_DST2);
+    dma_through("dma-stale-before-invalidate", PG_DST, 0x40);
+    step("invalidate-viommu-tlbi-asid", smmu_tlbi_asid(viommu.out_viommu_id));
+    dma_through("dma-fresh-after-invalidate", PG_DST2, 0x50);
+    /* A stage-2 change: the kernel's own TLBI of the parent drops it */
+    step("ioas-unmap-dst2", unmap_page(map.ioas_id, PG_DST2));
+    step("ioas-map-dst2-elsewhere", map_page(map.ioas_id, PG_DST2, spare));
+    dma_through("dma-fresh-after-s2-change", PG_SPARE, 0x60);
+    /* Not mapped by stage 1: refused, the fault comes to the vEVENTQ */
+    step("dma-unmapped-issued", edu_dma(IOVA_UNMAPPED, EDU_BUF, false));
+    smmu_vevent(veventq.out_veventq_fd);
+    step("detach", io(vfiofd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt));
+    close(veventq.out_veventq_fd);
+    step("destroy-nested", destroy(nested.out_hwpt_id));
+    step("destroy-veventq", destroy(veventq.out_veventq_id));
+    step("destroy-vdevice", destroy(vdev.out_vdevice_id));
+    step("destroy-viommu", destroy(viommu.out_viommu_id));
+    step("destroy-parent", destroy(parent.out_hwpt_id));
+    return 0;
+}
+
+static int run(uint32_t dev)
+{
+    switch (hw_info(dev)) {
+    case IOMMU_HW_INFO_TYPE_INTEL_VTD:
+        return run_vtd(dev);
+    case IOMMU_HW_INFO_TYPE_ARM_SMMUV3:
+        return run_smmuv3(dev);
+    default:
+        step("iommu-kind", -EOPNOTSUPP);
+        return 1;
+    }
 }
 
 int main(int argc, char **argv)

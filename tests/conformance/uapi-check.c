@@ -14,23 +14,13 @@
  *   uapi-check [--nest] [IOMMU_DEV [VFIO_CDEV]]
  *   (defaults: /dev/iommu /dev/vfio/devices/vfio0)
  *
- *   uapi-check --nest-dma [IOMMU_DEV [VFIO_CDEV]]
- *
  * --nest checks the nesting uAPI instead, on an IOMMU that offers it (a
  * guest kernel on QEMU's arm-smmuv3 with x-s2fwb=on, or the emulated host
  * as that hardware): nest parent, then for an SMMUv3 the vIOMMU, vDEVICE,
  * nested HWPTs from vSTEs, vIOMMU invalidation and vEVENTQ, for VT-d the
  * VTD_S1 nested HWPT and its invalidation; attach each, and what each
- * object's lifetime allows.
- *
- * --nest-dma (SMMUv3, the device an edu): makes the device DMA through a
- * nested stage 1 this program writes (CD and page tables at IOVAs of the
- * nest parent, so the IOMMU walks them through stage 2): the data must
- * land where the stage-1 tables say; a changed mapping stays stale until
- * a TLBI through the vIOMMU; an unmapped address is refused and the
- * fault reaches the vEVENTQ with the virtual StreamID.
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
+ * object's lifetime allows. DMA through nesting is tests/conformance/
+ * nest-check's.
  */
 
 #include <errno.h>
@@ -555,234 +545,6 @@ static void check_nest(uint32_t dev, uint32_t ioas)
     step("detach-nest", detach(), NULL);
 }
 
-/* ---- --nest-dma: DMA of an edu device through a nested stage 1 ---- */
-
-/*
- * The IOAS holds buf at NEST_IPA (the "guest physical" side, which the
- * host's stage 2 translates); the stage-1 tables, the CD and the data
- * pages are all in buf. edu masks DMA addresses to 28 bits, so the
- * stage-1 input addresses stay below 256 MiB.
- */
-#define NEST_IPA        0x100000ULL
-#define OFF_CD          0x0000
-#define OFF_L1          0x1000
-#define OFF_L2          0x2000
-#define OFF_L3          0x3000
-#define OFF_PAGE_A      0x10000     /* what the device reads */
-#define OFF_PAGE_B      0x11000     /* where VA_OUT points first */
-#define OFF_PAGE_C      0x12000     /* ... and after the change */
-#define VA_IN           0x08000000ULL
-#define VA_OUT          0x08001000ULL
-#define VA_NONE         0x08005000ULL /* no stage-1 mapping */
-#define NEST_ASID       1
-#define DMA_LEN         256
-
-#define EDU_SRC         0x80
-#define EDU_DST         0x88
-#define EDU_CNT         0x90
-#define EDU_CMD         0x98
-#define EDU_BUF         0x40000
-#define EDU_RUN         1
-#define EDU_TO_RAM      2
-
-static uint64_t bar0_off, cfg_off;
-
-static uint64_t *desc(uint32_t off)
-{
-    return (uint64_t *)(buf + off);
-}
-
-/* A 4 KiB stage-1 leaf for @va (39-bit VA: L1, L2, L3) to IPA @ipa */
-static void s1_map(uint64_t va, uint64_t ipa)
-{
-    /* AF, inner shareable, AP RW at any EL, AttrIndx 0, page */
-    desc(OFF_L3)[(va >> 12) & 511] = ipa | (1ULL << 10) | (3ULL << 8) |
-                                     (1ULL << 6) | 3;
-}
-
-static void s1_build(void)
-{
-    uint64_t *cd = desc(OFF_CD);
-
-    memset(buf, 0, 0x4000);
-    desc(OFF_L1)[(VA_IN >> 30) & 511] = (NEST_IPA + OFF_L2) | 3;
-    desc(OFF_L2)[(VA_IN >> 21) & 511] = (NEST_IPA + OFF_L3) | 3;
-    s1_map(VA_IN, NEST_IPA + OFF_PAGE_A);
-    s1_map(VA_OUT, NEST_IPA + OFF_PAGE_B);
-    /*
-     * CD: T0SZ 25 (39 bits), TG0 4K, IRGN0/ORGN0 WB, SH0 inner, EPD1,
-     * V, IPS 40 bits, AFFD, AA64, R, A, ASET, ASID; TTB0; MAIR attr 0 WB.
-     */
-    cd[0] = 25 | (1ULL << 8) | (1ULL << 10) | (3ULL << 12) | (1ULL << 30) |
-            (1ULL << 31) | (2ULL << 32) | (1ULL << 35) | (1ULL << 41) |
-            (1ULL << 45) | (1ULL << 46) | (1ULL << 47) |
-            ((uint64_t)NEST_ASID << 48);
-    cd[1] = NEST_IPA + OFF_L1;
-    cd[3] = 0xff;
-}
-
-static int region(uint32_t index, uint64_t *off)
-{
-    struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
-    int err = io(vfiofd, VFIO_DEVICE_GET_REGION_INFO, &info);
-
-    *off = info.offset;
-    return err;
-}
-
-static int edu_write(uint64_t reg, uint64_t val)
-{
-    return pwrite(vfiofd, &val, 8, bar0_off + reg) == 8 ? 0 : EIO;
-}
-
-/* One edu DMA of DMA_LEN bytes; 0 once the engine is idle again. */
-static int edu_dma(uint64_t src, uint64_t dst, bool to_ram)
-{
-    uint64_t cmd = 0;
-    int i, err = edu_write(EDU_SRC, src) ?: edu_write(EDU_DST, dst) ?:
-                 edu_write(EDU_CNT, DMA_LEN) ?:
-                 edu_write(EDU_CMD, EDU_RUN | (to_ram ? EDU_TO_RAM : 0));
-
-    /* edu runs the transfer from a 100 ms timer */
-    for (i = 0; !err && i < 100; i++) {
-        usleep(20000);
-        if (pread(vfiofd, &cmd, 8, bar0_off + EDU_CMD) != 8) {
-            return EIO;
-        }
-        if (!(cmd & EDU_RUN)) {
-            return 0;
-        }
-    }
-    return err ?: ETIMEDOUT;
-}
-
-static bool filled(uint32_t off, uint8_t v)
-{
-    uint32_t i;
-
-    for (i = 0; i < DMA_LEN; i++) {
-        if (buf[off + i] != v) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static int smmu_tlbi_asid(uint32_t viommu)
-{
-    const uint64_t cmd[1][2] = {
-        { CMD_TLBI_NH_ASID | ((uint64_t)NEST_ASID << 48), 0 },
-    };
-    uint32_t done;
-
-    return smmu_invalidate(viommu, cmd, 1, &done);
-}
-
-/* The fault of the refused DMA, from the vEVENTQ: its StreamID is ours */
-static void check_vevent(int fd)
-{
-    struct {
-        struct iommufd_vevent_header hdr;
-        struct iommu_vevent_arm_smmuv3 evt;
-    } rec;
-    ssize_t n;
-    int i;
-
-    for (i = 0; i < 50; i++) {
-        n = read(fd, &rec, sizeof(rec));
-        if (n > 0 || (n < 0 && errno != EAGAIN)) {
-            break;
-        }
-        usleep(20000);
-    }
-    step("dma-fault-vevent", n == (ssize_t)sizeof(rec) ? 0 : EIO,
-         "vsid=0x%x", n == (ssize_t)sizeof(rec) ?
-         (uint32_t)(rec.evt.evt[0] >> 32) : 0);
-    if (n == (ssize_t)sizeof(rec)) {
-        printf("info: dma-fault-vevent id=0x%02x addr=0x%" PRIx64 "\n",
-               (unsigned)(rec.evt.evt[0] & 0xff), (uint64_t)rec.evt.evt[2]);
-    }
-}
-
-static void check_nest_dma(uint32_t dev, uint32_t ioas)
-{
-    struct iommu_viommu_alloc va = {
-        .size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
-        .dev_id = dev,
-    };
-    struct iommu_vdevice_alloc vd = {
-        .size = sizeof(vd), .dev_id = dev, .virt_id = NEST_VSID,
-    };
-    struct iommu_veventq_alloc vq = {
-        .size = sizeof(vq), .type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
-        .veventq_depth = 16,
-    };
-    uint16_t pcicmd;
-    uint32_t parent, s1, id;
-    int err;
-
-    s1_build();
-    memset(buf + OFF_PAGE_A, 0xa5, DMA_LEN);
-    err = region(VFIO_PCI_BAR0_REGION_INDEX, &bar0_off) ?:
-          region(VFIO_PCI_CONFIG_REGION_INDEX, &cfg_off);
-    step("dma-regions", err, NULL);
-    /* Bus master on, or the device's DMA goes nowhere */
-    if (!err && pread(vfiofd, &pcicmd, 2, cfg_off + 4) == 2) {
-        pcicmd |= 4;
-        err = pwrite(vfiofd, &pcicmd, 2, cfg_off + 4) == 2 ? 0 : EIO;
-    }
-    step("dma-bus-master", err, NULL);
-    step("dma-map", map(ioas, NEST_IPA, buf, BUF_SIZE, FIXED, NULL), NULL);
-    err = hwpt_alloc(dev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &parent);
-    step("dma-nest-parent", err, NULL);
-    if (err) {
-        return;
-    }
-    va.hwpt_id = parent;
-    err = io(iommufd, IOMMU_VIOMMU_ALLOC, &va);
-    step("dma-viommu", err, NULL);
-    vd.viommu_id = vq.viommu_id = va.out_viommu_id;
-    err = err ?: io(iommufd, IOMMU_VDEVICE_ALLOC, &vd);
-    step("dma-vdevice", err, NULL);
-    err = err ?: io(iommufd, IOMMU_VEVENTQ_ALLOC, &vq);
-    step("dma-veventq", err, NULL);
-    err = err ?: vste_alloc(dev, va.out_viommu_id,
-                            STE_S1 | (NEST_IPA + OFF_CD), 0, &s1);
-    step("dma-nested-s1", err, NULL);
-    id = s1;
-    err = err ?: attach(&id);
-    step("dma-attach", err, NULL);
-    if (err) {
-        return;
-    }
-    /* RAM -> device through VA_IN, device -> RAM through VA_OUT */
-    step("dma-read", edu_dma(VA_IN, EDU_BUF, false), NULL);
-    err = edu_dma(EDU_BUF, VA_OUT, true);
-    step("dma-write", err, "landed=%d", filled(OFF_PAGE_B, 0xa5));
-    /* VA_OUT now says page C; the IOTLB still has page B */
-    memset(buf + OFF_PAGE_B, 0, DMA_LEN);
-    s1_map(VA_OUT, NEST_IPA + OFF_PAGE_C);
-    err = edu_dma(EDU_BUF, VA_OUT, true);
-    step("dma-before-tlbi", err, "old=%d new=%d", filled(OFF_PAGE_B, 0xa5),
-         filled(OFF_PAGE_C, 0xa5));
-    memset(buf + OFF_PAGE_B, 0, DMA_LEN);
-    step("dma-tlbi", smmu_tlbi_asid(va.out_viommu_id), NULL);
-    err = edu_dma(EDU_BUF, VA_OUT, true);
-    step("dma-after-tlbi", err, "old=%d new=%d", filled(OFF_PAGE_B, 0xa5),
-         filled(OFF_PAGE_C, 0xa5));
-    /* No stage-1 mapping: refused, and the fault is ours to see */
-    err = edu_dma(EDU_BUF, VA_NONE, true);
-    step("dma-unmapped", err, NULL);
-    check_vevent(vq.out_veventq_fd);
-    id = ioas;
-    step("dma-detach-nested", attach(&id), NULL);
-    close(vq.out_veventq_fd);
-    step("dma-destroy", destroy(s1) ?: destroy(vq.out_veventq_id) ?:
-         destroy(vd.out_vdevice_id) ?: destroy(va.out_viommu_id) ?:
-         destroy(parent), NULL);
-    step("dma-detach", detach(), NULL);
-}
-
 static int open_and_bind(const char *iommu_path, const char *vfio_path,
                          uint32_t *dev)
 {
@@ -808,7 +570,6 @@ int main(int argc, char **argv)
     uint32_t dev, ioas;
     uint64_t out;
     bool nest = argc > 1 && !strcmp(argv[1], "--nest");
-    bool nest_dma = argc > 1 && !strcmp(argv[1], "--nest-dma");
     int err;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -818,7 +579,7 @@ int main(int argc, char **argv)
         return 2;
     }
     memset(buf, 0x5a, BUF_SIZE);
-    if (nest || nest_dma) {
+    if (nest) {
         argc--;
         argv++;
     }
@@ -829,8 +590,6 @@ int main(int argc, char **argv)
     step("ioas-alloc", ioas_alloc(&ioas), NULL);
     if (nest) {
         check_nest(dev, ioas);
-    } else if (nest_dma) {
-        check_nest_dma(dev, ioas);
     } else {
         check_ranges("ranges-detached", ioas);
         check_map_unmap(ioas);
