@@ -6,8 +6,9 @@
  * arm-smmuv3 with x-s2fwb=on (aarch64-iommufd-nest), on an edu device
  * bound to vfio-pci. The IOMMU's kind (IOMMU_GET_HW_INFO) picks the
  * stage-1 format; the steps are the same. For VT-d: through the real
- * iommufd uAPI it allocates a nest parent over an IOAS, builds first-stage tables in memory mapped into that IOAS
- * (their pointers are IOAS addresses: the guest's stage 2), allocates a
+ * iommufd uAPI it allocates a nest parent over an IOAS, builds
+ * first-stage tables in memory mapped into that IOAS (their pointers are
+ * IOAS addresses: the guest's stage 2), allocates a
  * nested HWPT of type IOMMU_HWPT_DATA_VTD_S1 on them and attaches the
  * device. Then it makes the edu device DMA (its BAR through VFIO) and
  * checks the data landed where the first stage then the stage 2 say, the
