@@ -9,23 +9,12 @@
 
 echo "VNEST: boot.seconds=$(cut -d' ' -f1 /proc/uptime)"
 [ -c /dev/iommu ] || { echo "VNEST: error=no /dev/iommu"; exit 1; }
-edu=
-for d in /sys/bus/pci/devices/*; do
-    if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
-        edu=$(basename "$d")
-        break
-    fi
-done
-[ -n "$edu" ] || { echo "VNEST: error=no edu device (1234:11e8)"; exit 1; }
+edu=$(find_pci 0x1234 0x11e8) ||
+    { echo "VNEST: error=no edu device (1234:11e8)"; exit 1; }
 iommu_report "$edu"
-echo vfio-pci >"/sys/bus/pci/devices/$edu/driver_override"
-echo "$edu" >/sys/bus/pci/drivers_probe 2>/dev/null
-cdev=$(ls "/sys/bus/pci/devices/$edu/vfio-dev" 2>/dev/null | head -n1)
-if [ -z "$cdev" ] || [ ! -c "/dev/vfio/devices/$cdev" ]; then
-    echo "VNEST: error=no vfio cdev for $edu"; exit 1
-fi
-echo "VNEST: vfio.cdev=/dev/vfio/devices/$cdev"
-/vnest/bin/uapi-check --nest /dev/iommu "/dev/vfio/devices/$cdev" \
+cdev=$(vfio_bind "$edu") || { echo "VNEST: error=no vfio cdev for $edu"; exit 1; }
+echo "VNEST: vfio.cdev=$cdev"
+/vnest/bin/uapi-check --nest /dev/iommu "$cdev" \
     >/tmp/nest.out 2>&1
 awk -v p="VNEST-TAP: uapi-check-nest: " '{ print p $0 }' /tmp/nest.out
 for s in nest-parent-alloc viommu-alloc vdevice-alloc attach-nested-s1 \
@@ -40,7 +29,7 @@ grep -q '^done$' /tmp/nest.out || exit 1
 # DMA through the nested stage 1 (nest-check, edu): what a user of
 # nesting sees. Not compared with the emulated host (it has no edu);
 # every step must be ok.
-timeout 120 /vnest/bin/nest-check /dev/iommu "/dev/vfio/devices/$cdev" \
+timeout 120 /vnest/bin/nest-check /dev/iommu "$cdev" \
     >/tmp/dma.out 2>&1
 awk -v p="VNEST-TAP: nest-check: " '{ print p $0 }' /tmp/dma.out
 sed -n 's/^info: \(.*\)/VNEST: nest.info=\1/p' /tmp/dma.out

@@ -6,19 +6,10 @@
 . /vnest/tests/iommu-info.sh
 
 echo "VNEST: boot.seconds=$(cut -d' ' -f1 /proc/uptime)"
-dev=
-for d in /sys/bus/pci/devices/*; do
-    if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e9 ]; then
-        dev=$(basename "$d")
-        break
-    fi
-done
-[ -n "$dev" ] || { echo "VNEST: error=no vnest-dma-test (1234:11e9)"; exit 1; }
+dev=$(find_pci 0x1234 0x11e9) ||
+    { echo "VNEST: error=no vnest-dma-test (1234:11e9)"; exit 1; }
 iommu_report "$dev"
-echo vfio-pci >"/sys/bus/pci/devices/$dev/driver_override"
-echo "$dev" >/sys/bus/pci/drivers_probe 2>/dev/null
-[ -n "$(ls "/sys/bus/pci/devices/$dev/vfio-dev" 2>/dev/null)" ] ||
-    { echo "VNEST: error=no vfio cdev for $dev"; exit 1; }
+vfio_bind "$dev" >/dev/null || { echo "VNEST: error=no vfio cdev for $dev"; exit 1; }
 
 q=/vnest/qemu
 VNEST_E2E_SYSFSDEV=/sys/bus/pci/devices/$dev VNEST_E2E_LOG=/tmp/e2e.log \

@@ -10,27 +10,16 @@
 
 echo "VNEST: boot.seconds=$(cut -d' ' -f1 /proc/uptime)"
 ok=1
-edu=
-for d in /sys/bus/pci/devices/*; do
-    if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
-        edu=$(basename "$d")
-        break
-    fi
-done
-[ -n "$edu" ] || { echo "VNEST: error=no edu device"; exit 1; }
+edu=$(find_pci 0x1234 0x11e8) || { echo "VNEST: error=no edu device"; exit 1; }
 iommu_report "$edu"
-echo vfio-pci >"/sys/bus/pci/devices/$edu/driver_override"
-echo "$edu" >/sys/bus/pci/drivers_probe 2>/dev/null
-cdev=$(ls "/sys/bus/pci/devices/$edu/vfio-dev" 2>/dev/null | head -n1)
-[ -n "$cdev" ] && [ -c "/dev/vfio/devices/$cdev" ] ||
-    { echo "VNEST: error=no vfio cdev for $edu"; exit 1; }
+cdev=$(vfio_bind "$edu") || { echo "VNEST: error=no vfio cdev for $edu"; exit 1; }
 
 # The nesting uAPI step by step (uapi-check --nest), as on the emulated
 # host: scripts/conformance.sh compares the two (uapi-check-nest-vtd.tap).
-timeout 120 /vnest/bin/uapi-check --nest /dev/iommu "/dev/vfio/devices/$cdev" 2>&1 |
+timeout 120 /vnest/bin/uapi-check --nest /dev/iommu "$cdev" 2>&1 |
     sed 's/^/VNEST-TAP: uapi-check-nest-vtd: /'
 
-out=$(timeout 120 /vnest/bin/nest-check /dev/iommu "/dev/vfio/devices/$cdev" 2>&1)
+out=$(timeout 120 /vnest/bin/nest-check /dev/iommu "$cdev" 2>&1)
 rc=$?
 echo "$out" | sed -n 's/^info: \(.*\)/VNEST: nest.info=\1/p'
 echo "$out" | grep -v '^info:' | grep ': ' |

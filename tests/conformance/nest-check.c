@@ -291,49 +291,83 @@ static int invalidate(uint32_t hwpt, uint64_t iova)
     return io(iommufd, IOMMU_HWPT_INVALIDATE, &cmd);
 }
 
-static int run_vtd(uint32_t dev)
+/* An IOAS holding the buffer at S2_BASE, and a nest parent on it */
+static int nest_parent(uint32_t dev, uint32_t *ioas_id, uint32_t *parent_id)
 {
     struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
     struct iommu_ioas_map map = {
         .size = sizeof(map), .length = PG_DST2 * PAGE, .iova = S2_BASE,
         .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-                 IOMMU_IOAS_MAP_WRITEABLE,
+                 IOMMU_IOAS_MAP_WRITEABLE, .user_va = (uintptr_t)buf,
     };
     struct iommu_hwpt_alloc parent = {
         .size = sizeof(parent), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
         .dev_id = dev,
     };
-    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = s2(0), .addr_width = 48 };
-    struct iommu_hwpt_alloc nested = {
-        .size = sizeof(nested), .dev_id = dev,
-        .data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = sizeof(s1),
-        .data_uptr = (uintptr_t)&s1,
-    };
-    struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-    struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
 
     if (step("ioas-alloc", io(iommufd, IOMMU_IOAS_ALLOC, &ioas))) {
         return 1;
     }
-    map.ioas_id = ioas.out_ioas_id;
-    map.user_va = (uintptr_t)buf;
-    parent.pt_id = ioas.out_ioas_id;
+    map.ioas_id = parent.pt_id = *ioas_id = ioas.out_ioas_id;
     if (step("ioas-map", io(iommufd, IOMMU_IOAS_MAP, &map)) ||
         step("ioas-map-dst2", map_page(map.ioas_id, PG_DST2, buf)) ||
         step("hwpt-alloc-nest-parent",
              io(iommufd, IOMMU_HWPT_ALLOC, &parent))) {
         return 1;
     }
-    fs_build();
-    nested.pt_id = parent.out_hwpt_id;
-    if (step("hwpt-alloc-nested-vtd-s1",
-             io(iommufd, IOMMU_HWPT_ALLOC, &nested))) {
+    *parent_id = parent.out_hwpt_id;
+    return 0;
+}
+
+/* Nested HWPT @hwpt attached, the device's BAR open */
+static int attach_nested(uint32_t hwpt)
+{
+    struct vfio_device_attach_iommufd_pt at = {
+        .argsz = sizeof(at), .pt_id = hwpt,
+    };
+
+    return step("attach-nested", io(vfiofd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+                                    &at)) || step("edu-open", edu_open());
+}
+
+/*
+ * A stage-2 change (the page behind s2(PG_DST2) replaced): the kernel's
+ * own flush of the parent must drop the combined translation of IOVA_DST.
+ * Then a DMA stage 1 does not map.
+ */
+static void s2_change_and_unmapped(uint32_t ioas_id)
+{
+    step("ioas-unmap-dst2", unmap_page(ioas_id, PG_DST2));
+    step("ioas-map-dst2-elsewhere", map_page(ioas_id, PG_DST2, spare));
+    dma_through("dma-fresh-after-s2-change", PG_SPARE, 0x60);
+    step("dma-unmapped-issued", edu_dma(IOVA_UNMAPPED, EDU_BUF, false));
+}
+
+static int detach(void)
+{
+    struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
+
+    return step("detach", io(vfiofd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt));
+}
+
+static int run_vtd(uint32_t dev)
+{
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = s2(0), .addr_width = 48 };
+    struct iommu_hwpt_alloc nested = {
+        .size = sizeof(nested), .dev_id = dev,
+        .data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = sizeof(s1),
+        .data_uptr = (uintptr_t)&s1,
+    };
+    uint32_t ioas, parent;
+
+    if (nest_parent(dev, &ioas, &parent)) {
         return 1;
     }
-    at.pt_id = nested.out_hwpt_id;
-    if (step("attach-nested", io(vfiofd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-                                 &at)) ||
-        step("edu-open", edu_open())) {
+    fs_build();
+    nested.pt_id = parent;
+    if (step("hwpt-alloc-nested-vtd-s1",
+             io(iommufd, IOMMU_HWPT_ALLOC, &nested)) ||
+        attach_nested(nested.out_hwpt_id)) {
         return 1;
     }
     dma_through("dma-nested", PG_DST, 0x30);
@@ -346,19 +380,14 @@ static int run_vtd(uint32_t dev)
     step("invalidate-nested", invalidate(nested.out_hwpt_id, IOVA_DST));
     dma_through("dma-fresh-after-invalidate", PG_DST2, 0x50);
     /*
-     * A second-stage change: the page behind s2(PG_DST2) replaced. The
-     * kernel flushes the parent with an IOTLB invalidation of the nested
-     * domain's DID and the stage-2 address, which must drop the combined
-     * translation of IOVA_DST.
+     * The kernel flushes the parent with an IOTLB invalidation of the
+     * nested domain's DID and the stage-2 address. The unmapped DMA: the
+     * VT-d records a fault (0x71).
      */
-    step("ioas-unmap-dst2", unmap_page(map.ioas_id, PG_DST2));
-    step("ioas-map-dst2-elsewhere", map_page(map.ioas_id, PG_DST2, spare));
-    dma_through("dma-fresh-after-s2-change", PG_SPARE, 0x60);
-    /* Not mapped by the first stage: the VT-d records a fault (0x71) */
-    step("dma-unmapped-issued", edu_dma(IOVA_UNMAPPED, EDU_BUF, false));
-    step("detach", io(vfiofd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt));
+    s2_change_and_unmapped(ioas);
+    detach();
     step("destroy-nested", destroy(nested.out_hwpt_id));
-    step("destroy-parent", destroy(parent.out_hwpt_id));
+    step("destroy-parent", destroy(parent));
     return 0;
 }
 
@@ -445,16 +474,6 @@ static void smmu_vevent(int fd)
 
 static int run_smmuv3(uint32_t dev)
 {
-    struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
-    struct iommu_ioas_map map = {
-        .size = sizeof(map), .length = PG_DST2 * PAGE, .iova = S2_BASE,
-        .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-                 IOMMU_IOAS_MAP_WRITEABLE,
-    };
-    struct iommu_hwpt_alloc parent = {
-        .size = sizeof(parent), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-        .dev_id = dev,
-    };
     struct iommu_viommu_alloc viommu = {
         .size = sizeof(viommu), .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
         .dev_id = dev,
@@ -472,22 +491,12 @@ static int run_smmuv3(uint32_t dev)
         .data_type = IOMMU_HWPT_DATA_ARM_SMMUV3, .data_len = sizeof(ste),
         .data_uptr = (uintptr_t)&ste,
     };
-    struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-    struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
+    uint32_t ioas, parent;
 
-    if (step("ioas-alloc", io(iommufd, IOMMU_IOAS_ALLOC, &ioas))) {
+    if (nest_parent(dev, &ioas, &parent)) {
         return 1;
     }
-    map.ioas_id = ioas.out_ioas_id;
-    map.user_va = (uintptr_t)buf;
-    parent.pt_id = ioas.out_ioas_id;
-    if (step("ioas-map", io(iommufd, IOMMU_IOAS_MAP, &map)) ||
-        step("ioas-map-dst2", map_page(map.ioas_id, PG_DST2, buf)) ||
-        step("hwpt-alloc-nest-parent",
-             io(iommufd, IOMMU_HWPT_ALLOC, &parent))) {
-        return 1;
-    }
-    viommu.hwpt_id = parent.out_hwpt_id;
+    viommu.hwpt_id = parent;
     if (step("viommu-alloc", io(iommufd, IOMMU_VIOMMU_ALLOC, &viommu))) {
         return 1;
     }
@@ -499,13 +508,8 @@ static int run_smmuv3(uint32_t dev)
     smmu_s1_build();
     nested.pt_id = viommu.out_viommu_id;
     if (step("hwpt-alloc-nested-smmuv3-ste",
-             io(iommufd, IOMMU_HWPT_ALLOC, &nested))) {
-        return 1;
-    }
-    at.pt_id = nested.out_hwpt_id;
-    if (step("attach-nested", io(vfiofd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-                                 &at)) ||
-        step("edu-open", edu_open())) {
+             io(iommufd, IOMMU_HWPT_ALLOC, &nested)) ||
+        attach_nested(nested.out_hwpt_id)) {
         return 1;
     }
     dma_through("dma-nested", PG_DST, 0x30);
@@ -514,20 +518,16 @@ static int run_smmuv3(uint32_t dev)
     dma_through("dma-stale-before-invalidate", PG_DST, 0x40);
     step("invalidate-viommu-tlbi-asid", smmu_tlbi_asid(viommu.out_viommu_id));
     dma_through("dma-fresh-after-invalidate", PG_DST2, 0x50);
-    /* A stage-2 change: the kernel's own TLBI of the parent drops it */
-    step("ioas-unmap-dst2", unmap_page(map.ioas_id, PG_DST2));
-    step("ioas-map-dst2-elsewhere", map_page(map.ioas_id, PG_DST2, spare));
-    dma_through("dma-fresh-after-s2-change", PG_SPARE, 0x60);
-    /* Not mapped by stage 1: refused, the fault comes to the vEVENTQ */
-    step("dma-unmapped-issued", edu_dma(IOVA_UNMAPPED, EDU_BUF, false));
+    /* The kernel TLBIs the parent; the fault comes to the vEVENTQ */
+    s2_change_and_unmapped(ioas);
     smmu_vevent(veventq.out_veventq_fd);
-    step("detach", io(vfiofd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt));
+    detach();
     close(veventq.out_veventq_fd);
     step("destroy-nested", destroy(nested.out_hwpt_id));
     step("destroy-veventq", destroy(veventq.out_veventq_id));
     step("destroy-vdevice", destroy(vdev.out_vdevice_id));
     step("destroy-viommu", destroy(viommu.out_viommu_id));
-    step("destroy-parent", destroy(parent.out_hwpt_id));
+    step("destroy-parent", destroy(parent));
     return 0;
 }
 
