@@ -138,7 +138,13 @@ bool vnest_zpci_rpcit(S390PCIBusDevice *pbdev, uint64_t start, uint64_t end,
     uint64_t fault = start;
     uint16_t err;
 
-    if (!z || pbdev->vnest_rpcit_per_page || iommu->dm_mr) {
+    if (!z || iommu->dm_mr) {
+        return false;
+    }
+    if (pbdev->vnest_rpcit_per_page) {
+        /* Counted for the comparison; QEMU's path does the rest. */
+        z->stats.rpcits++;
+        trace_vnest_zpci_rpcit_per_page(pbdev->fid, start, end);
         return false;
     }
     *cc = ZPCI_PCI_LS_OK;
@@ -208,7 +214,7 @@ void vnest_zpci_device_class_init(ObjectClass *oc)
         const char *desc;
     } stats[] = {
         { "x-iommufd-rpcits", offsetof(ZpciStats, rpcits),
-          "RPCITs brought into the IOAS" },
+          "RPCITs for the function (either path)" },
         { "x-iommufd-maps", offsetof(ZpciStats, maps),
           "IOMMU_IOAS_MAP calls" },
         { "x-iommufd-unmaps", offsetof(ZpciStats, unmaps),
