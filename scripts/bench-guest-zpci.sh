@@ -51,7 +51,7 @@ rpcit_us() {   # trace
         END { printf "%.0f\n", sum * 1e6 }' "$1"
 }
 
-declare -A V
+declare -A V C
 for rep in $(seq "$REPEAT"); do
     for set in "${SETS[@]}"; do
         read -r strict bs direct _ <<<"$set"
@@ -69,22 +69,26 @@ for rep in $(seq "$REPEAT"); do
             cp "$WORK/console.log" "$OUT/$run.$rep.console"
             PROFILE_COUNT=()
             . "$VNEST_ROOT/guest/profiles/$PROFILE.sh"
+            C=()
             while IFS=$'\t' read -r label value _; do
-                V[$run,$label]=$value
+                C[$label]=$value
+                V[$run,$label]+=" $value"
             done < <("$VNEST_ROOT/guest/trace-count.sh" "$OUT/$run.trace" \
                      "${PROFILE_COUNT[@]}")
-            V[$run,host]+=" $(awk -v s="${V[$run,window seconds]}" \
-                -v r="${V[$run,NVMe reads]}" 'BEGIN { printf "%.1f", s * 1e6 / r }')"
+            V[$run,host]+=" $(awk -v s="${C[window seconds]}" \
+                -v r="${C[NVMe reads]}" 'BEGIN { printf "%.1f", s * 1e6 / r }')"
             V[$run,viommu]+=" $(awk -v us="$(rpcit_us "$OUT/$run.trace")" \
-                -v r="${V[$run,NVMe reads]}" 'BEGIN { printf "%.1f", us / r }')"
-            V[$run,guest]+=" $(awk -v r="${V[$run,NVMe reads]}" -v s="$(
+                -v r="${C[NVMe reads]}" 'BEGIN { printf "%.1f", us / r }')"
+            V[$run,guest]+=" $(awk -v r="${C[NVMe reads]}" -v s="$(
                 sed -n 's/^VNEST: bench.seconds=//p' "$OUT/$run.$rep.console" |
                 tr -d '\r')" 'BEGIN { printf "%.1f", s * 1e6 / r }')"
         done
     done
 done
-# The counts are the last boot's (they hardly change from boot to boot).
-bench_medians V host guest viommu
+# Medians over boots, counts too: how contiguous the guest's buffers are
+# in its RAM changes from boot to boot.
+bench_medians V host guest viommu "NVMe reads" RPCITs "IOAS maps" \
+    "IOAS unmaps" "mapped bytes"
 
 # One row: a label and an awk expression over r (NVMe reads), p (RPCITs),
 # m/u (IOAS maps, unmaps), b (bytes mapped), host and guest (us per read,
@@ -106,7 +110,7 @@ row() {
                 -v m0="${V[$b,IOAS maps]}" -v u0="${V[$b,IOAS unmaps]}" \
                 -v host0="${V[$b,host]}" -v viommu="${V[$run,viommu]}" \
                 -v viommur="${V[$run,viommu.range]}" -v viommu0="${V[$b,viommu]}" \
-                "BEGIN { v = $expr; printf \"%14s\", v }")
+                "BEGIN { v = $expr; printf \"%16s\", v }")
         done
         out+="  "
     done
@@ -125,7 +129,7 @@ echo "== Guest I/O through zPCI on the emulated host (host-iommu=paging): $ROUND
 echo "   passes over ${VNEST_MIB:-16} MiB of NVMe, per guest I/O and per RPCIT (counted"
 echo "   between the workload's sentinel reads in QEMU's trace; host time: between"
 echo "   those reads' trace timestamps, median of $REPEAT boots); TCG, $(nproc) host cores"
-bench_header 30 14 "${MODES[*]}" "${titles[@]}"
+bench_header 30 16 "${MODES[*]}" "${titles[@]}"
 row "NVMe reads counted" "r"
 row "RPCITs / I/O" "$(num "p / r")"
 row "IOAS maps / RPCIT" "$(per m p)"
