@@ -3,7 +3,7 @@
 
 PROFILE ?= x86_64-vtd-nest
 
-.PHONY: all deps build run check checkpatch fuzz fuzz-vtd-nest fuzz-smmu-nest \
+.PHONY: all deps build run check checkpatch fuzz fuzz-vtd-nest fuzz-smmu-nest fuzz-zpci \
 	bench conformance libvirt-test clean help
 
 all: build
@@ -16,8 +16,10 @@ help:
 	@echo "make fuzz     fuzz the emulated host's ioctls (FUZZ_SECONDS, default 3600)"
 	@echo "make fuzz-vtd-nest  fuzz intel-iommu nesting with random guests (FUZZ_SECONDS, default 600)"
 	@echo "make fuzz-smmu-nest fuzz arm-smmuv3,accel=on nesting the same way"
+	@echo "make fuzz-zpci fuzz s390 zPCI RPCIT over iommufd the same way"
 	@echo "make bench    print the emulated host's translation rates and guest I/O"
-	@echo "             costs: intel-iommu nested vs shadow vs per-descriptor"
+	@echo "             costs: intel-iommu nested vs shadow vs per-descriptor,"
+	@echo "             arm-smmuv3 batched vs per-command, zPCI runs vs per-page"
 	@echo "make conformance  Linux's iommufd selftests: real kernel vs emulated host"
 	@echo "make libvirt-test  Debian 13's libvirt (11.3, and 12.9 from backports) starts"
 	@echo "             VNest domains from tests/libvirt/*.xml (builds its chroots once)"
@@ -46,6 +48,9 @@ fuzz-vtd-nest: deps
 
 fuzz-smmu-nest: deps
 	@scripts/fuzz-nest.sh smmu
+
+fuzz-zpci: deps
+	@scripts/fuzz-nest.sh zpci
 
 bench: deps
 	@scripts/bench.sh

@@ -19,7 +19,9 @@
 # before anything else, PROFILE_KERNEL (a kernel image to boot instead of
 # PROFILE_KERNEL_PKG's, e.g. one built by scripts/build-kernel.sh) and
 # PROFILE_FILES (an array of HOST_PATH:INITRAMFS_PATH, extra files for the
-# initramfs). Guest tests may stream TAP as "VNEST-TAP: NAME: LINE" console
+# initramfs), and PROFILE_MODULES (an array of kernel module names: taken
+# with their dependencies from the kernel's package, decompressed, and
+# loaded by /init in dependency order before the test). Guest tests may stream TAP as "VNEST-TAP: NAME: LINE" console
 # lines; each stream is kept in build/guest/PROFILE/NAME.tap.
 # A profile may set PROFILE_COUNT, an array of guest/trace-count.sh specs:
 # the QEMU trace events they name are logged to build/guest/PROFILE/
@@ -31,6 +33,7 @@ PROFILE=${1:-x86_64-vtd}
 pfile=$VNEST_ROOT/guest/profiles/$PROFILE.sh
 PROFILE_KERNEL=
 PROFILE_FILES=()
+PROFILE_MODULES=()
 PROFILE_COUNT=()
 [ -f "$pfile" ] || die "no guest profile '$PROFILE' (have: $(cd "$VNEST_ROOT/guest/profiles" && ls | sed 's/\.sh$//' | tr '\n' ' '))"
 . "$pfile"
@@ -42,18 +45,71 @@ if declare -F profile_prepare >/dev/null; then profile_prepare; fi
 
 # The kernel image of a (meta)package, extracted once into the cache.
 guest_kernel() {
-    local pkg=$1 real dir
+    local pkg=$1 real flavour others c
     papt_setup
     real=$(papt apt-cache depends "$pkg:$PROFILE_ARCH" 2>/dev/null |
            awk '/Depends: linux-image-/ { sub(":.*", "", $2); print $2; exit }')
     [ -n "$real" ] || real=$pkg
-    dir=$VNEST_CACHE/kernels/$real
-    if ! compgen -G "$dir/$PROFILE_KERNEL_GLOB" >/dev/null; then
-        msg "fetching guest kernel $real"
-        rm -rf "$dir"
-        extract_deb "$(fetch_deb "$real:$PROFILE_ARCH")" "$dir"
-    fi
-    compgen -G "$dir/$PROFILE_KERNEL_GLOB" | head -n1
+    # A mirror may lack the package's current build (this one serves
+    # s390x's 6.12.107 but not 6.12.117): then the newest build of the
+    # same flavour that is cached, or else that downloads.
+    flavour=${real#linux-image-}
+    flavour=${flavour#*-}
+    others=$(papt apt-cache search --names-only "^linux-image-[0-9][^ ]*-$flavour\$" \
+                 2>/dev/null | awk '{ print $1 }' | grep -vx "$real" | sort -rV)
+    kernel_cached "$real" || kernel_fetch "$real" && return
+    for c in $others; do kernel_cached "$c" && return; done
+    for c in $others; do kernel_fetch "$c" && return; done
+    die "no guest kernel of $pkg could be downloaded"
+}
+kernel_cached() {   # prints the image of kernel package $1 if it is cached
+    compgen -G "$VNEST_CACHE/kernels/$1/$PROFILE_KERNEL_GLOB" | head -n1 | grep .
+}
+kernel_fetch() {    # downloads and extracts kernel package $1, prints the image
+    local dir=$VNEST_CACHE/kernels/$1 deb
+    local miss=$VNEST_CACHE/kernels/.missing-$1
+    # A download the mirror refused is not retried for a day.
+    [ -z "$(find "$miss" -mmin -1440 2>/dev/null)" ] || return 1
+    msg "fetching guest kernel $1"
+    mkdir -p "$VNEST_CACHE/kernels"
+    deb=$( (fetch_deb "$1:$PROFILE_ARCH") ) || { touch "$miss"; return 1; }
+    rm -f "$miss"
+    rm -rf "$dir"
+    extract_deb "$deb" "$dir"
+    kernel_cached "$1"
+}
+
+# PROFILE_MODULES and their dependencies from the modules tree beside
+# KERNEL (its package's lib/modules), decompressed into DEST in load order
+# (DEST/order lists the files).
+guest_modules() {
+    local kernel=$1 dest=$2 tree f m
+    f=$(dirname "$(dirname "$kernel")")
+    tree=$( (compgen -G "$f/usr/lib/modules/*/kernel" ||
+             compgen -G "$f/lib/modules/*/kernel") | head -n1)
+    [ -n "$tree" ] || die "no modules beside $kernel for ${PROFILE_MODULES[*]}"
+    mkdir -p "$dest"
+    : >"$dest/order"
+    declare -A seen=()
+    add_module() {   # depth-first: dependencies first
+        local name=$1 file dep
+        [ -z "${seen[$name]:-}" ] || return 0
+        seen[$name]=1
+        file=$(find "$tree" -name "$name.ko*" -o -name "${name//-/_}.ko*" | head -n1)
+        [ -n "$file" ] || die "module $name is not in $tree"
+        case $file in
+            *.xz) xz -dc "$file" ;;
+            *.zst) zstd -qdc "$file" ;;
+            *.gz) gzip -dc "$file" ;;
+            *) cat "$file" ;;
+        esac >"$dest/$name.ko"
+        for dep in $(tr '\0' '\n' <"$dest/$name.ko" |
+                     sed -n 's/^depends=//p' | tr ',' ' '); do
+            add_module "$dep"
+        done
+        echo "$name.ko" >>"$dest/order"
+    }
+    for m in "${PROFILE_MODULES[@]}"; do add_module "$m"; done
 }
 
 build_initramfs() {
@@ -75,6 +131,9 @@ build_initramfs() {
         [ -f "${f%%:*}" ] || die "profile file ${f%%:*} is missing"
         install -D "${f%%:*}" "$root/${f#*:}"
     done
+    if [ ${#PROFILE_MODULES[@]} -gt 0 ]; then
+        guest_modules "$kernel" "$root/vnest/modules"
+    fi
     (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$WORK/initramfs.cpio.gz"
 }
 
@@ -107,9 +166,13 @@ trace=$WORK/trace.log
 rm -f "$trace"
 if [ ${#PROFILE_COUNT[@]} -gt 0 ]; then
     for ev in $(printf '%s\n' "${PROFILE_COUNT[@]}" |
-                awk -F: '{ print $2
+                awk -F: '{ n = split($2, e, "+")
+                           for (j = 1; j <= n; j++) print e[j]
                            for (i = 3; i <= NF; i++)
-                               if ($i ~ /^(after|until)=/) {
+                               if ($i ~ /^per=/) {
+                                   n = split(substr($i, 5), e, "+")
+                                   for (j = 1; j <= n; j++) print e[j]
+                               } else if ($i ~ /^(after|until)=/) {
                                    sub(/^[a-z]+=/, "", $i)
                                    match($i, /^[A-Za-z0-9_]+/)
                                    print substr($i, 1, RLENGTH)

@@ -14,6 +14,7 @@
 # default 2), VNEST_BENCH_REPEAT, VNEST_MIB (region read, default 16).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bench-lib.sh"
 
 ROUNDS=${VNEST_BENCH_ROUNDS:-2}
 REPEAT=${VNEST_BENCH_REPEAT:-3}
@@ -59,13 +60,7 @@ for rep in $(seq "$REPEAT"); do
         done
     done
 done
-for run in "${!V[@]}"; do
-    [ "${run#*,}" = host ] || continue
-    V[$run.range]=$(printf '%s\n' ${V[$run]} | sort -n |
-                    awk 'NR == 1 { a = $1 } { b = $1 } END { print a "-" b }')
-    V[$run]=$(printf '%s\n' ${V[$run]} | sort -n |
-              awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-done
+bench_medians V host
 
 # One row: a label and an awk expression over r (reads), k (guest
 # commands), y (CMD_SYNCs), c (host calls), e (entries), m/u (IOAS maps,
@@ -97,18 +92,12 @@ echo "== Guest I/O through arm-smmuv3,accel=on on the emulated host: $ROUNDS pas
 echo "   over ${VNEST_MIB:-16} MiB of NVMe in O_DIRECT reads, per guest I/O (counted"
 echo "   between the workload's sentinel reads in QEMU's trace; host time: between"
 echo "   those reads' trace timestamps, median of $REPEAT boots); TCG, $(nproc) host cores"
-out=$(printf '%-30s' "")
+titles=()
 for set in "${SETS[@]}"; do
     read -r _ _ _ title <<<"$set"
-    out+=$(printf "%28s  " "$title")
+    titles+=("$title")
 done
-echo "$out"
-out=$(printf '%-30s' "")
-for set in "${SETS[@]}"; do
-    for mode in "${MODES[@]}"; do out+=$(printf "%14s" "$mode"); done
-    out+="  "
-done
-echo "$out"
+bench_header 30 14 "${MODES[*]}" "${titles[@]}"
 row "NVMe reads counted" "r"
 row "guest commands / I/O" "$(num "k / r")"
 row "guest CMD_SYNCs / I/O" "$(num "y / r")"

@@ -16,6 +16,7 @@
 # (0: skip the two-disk domain), VNEST_MIB (region read, default 16).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bench-lib.sh"
 
 IOS=${VNEST_BENCH_IOS:-1000}
 ROUNDS=${VNEST_BENCH_ROUNDS:-5}
@@ -75,13 +76,7 @@ for rep in $(seq "$REPEAT"); do
 done
 # The median boot's times per read (the counts are the last boot's: they
 # do not change from boot to boot).
-for run in "${!V[@]}"; do
-    case ${run#*,} in us|host) ;; *) continue ;; esac
-    V[$run.range]=$(printf '%s\n' ${V[$run]} | sort -n |
-                    awk 'NR == 1 { a = $1 } { b = $1 } END { print a "-" b }')
-    V[$run]=$(printf '%s\n' ${V[$run]} | sort -n |
-              awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-done
+bench_medians V us host
 
 # One row: a label, then per run a string, or an awk expression over r
 # (reads), s (submissions), d (descriptors), a (allocs), t (attaches), c
@@ -125,18 +120,12 @@ echo "   4 KiB O_DIRECT reads of NVMe, per guest I/O (counted between the"
 echo "   workload's sentinel reads in QEMU's trace; host time: between those"
 echo "   reads' trace timestamps; guest time: the guest's clock, each boot's"
 echo "   median round; both the median of $REPEAT boots); TCG, $(nproc) host cores"
-out=$(printf '%-28s' "")
+titles=()
 for group in "${SETS[@]}"; do
     read -r _ _ title <<<"$group"
-    out+=$(printf '%36s  ' "$title")
+    titles+=("$title")
 done
-echo "$out"
-out=$(printf '%-28s' "")
-for group in "${SETS[@]}"; do
-    for mode in "${MODES[@]}"; do out+=$(printf '%12s' "$mode"); done
-    out+="  "
-done
-echo "$out"
+bench_header 28 12 "${MODES[*]}" "${titles[@]}"
 row "guest domain type" -domain
 row "devices' IOMMU groups" -groups
 row "NVMe reads counted" "r"

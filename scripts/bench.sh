@@ -11,3 +11,6 @@ set -euo pipefail
 
 "$VNEST_ROOT/scripts/build-qemu.sh" qemu-system-aarch64 >/dev/null
 "$VNEST_ROOT/scripts/bench-guest-smmu.sh"
+
+"$VNEST_ROOT/scripts/build-qemu.sh" qemu-system-s390x >/dev/null
+"$VNEST_ROOT/scripts/bench-guest-zpci.sh"

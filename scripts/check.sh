@@ -88,7 +88,8 @@ rc=$?
 grep -E "^vnest: libvirt test|^FAILED|^libvirt test:|error" "$VNEST_BUILD/libvirt-check.log"
 record libvirt $rc
 
-for profile in x86_64-vtd x86_64-vtd-sim x86_64-vtd-nest aarch64-smmu aarch64-smmu-nest; do
+for profile in x86_64-vtd x86_64-vtd-sim x86_64-vtd-nest aarch64-smmu aarch64-smmu-nest \
+               s390x-zpci s390x-zpci-lazy; do
     msg "guest: $profile"
     "$VNEST_ROOT/guest/run.sh" "$profile"
     record "guest-$profile" $?

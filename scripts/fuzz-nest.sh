@@ -5,15 +5,19 @@
 #         entries, page tables, invalidation descriptors
 #   smmu  arm-smmuv3,accel=on (tests/qtest/smmu-nest-fuzz.c): STEs, CDs,
 #         page tables, commands, CR0 / GBPA / stream table changes
+#   zpci  s390 zPCI over iommufd (tests/qtest/zpci-iommufd-fuzz.c): the
+#         guest's DMA tables, RPCIT operands, injected host failures,
+#         registration changes (no nesting: RPCIT shadowed into an IOAS)
 # Usage:
-#   scripts/fuzz-nest.sh vtd|smmu           FUZZ_SECONDS (default 600),
+#   scripts/fuzz-nest.sh vtd|smmu|zpci      FUZZ_SECONDS (default 600),
 #                                           FUZZ_JOBS processes (default:
 #                                           nproc)
-#   scripts/fuzz-nest.sh vtd|smmu FILE...   replay inputs (a saved crash)
+#   scripts/fuzz-nest.sh vtd|smmu|zpci FILE...  replay inputs (a saved crash)
 # make check runs each one's fixed seeds as the qtests
-# vnest-x86_64/vtd-nest-fuzz and vnest-aarch64/smmu-nest-fuzz. A failing
-# input is saved as build/fuzz-<which>-nest/crash-<sha1>, with the test's
-# output beside it (.log).
+# vnest-x86_64/vtd-nest-fuzz, vnest-aarch64/smmu-nest-fuzz and
+# vnest-s390x/zpci-iommufd-fuzz. A failing input is saved as
+# build/fuzz-<which>-nest/crash-<sha1> (build/fuzz-zpci/ for zpci), with
+# the test's output beside it (.log).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,14 +30,20 @@ vtd)
 smmu)
     # (decode_cd()'s abort on a reserved CD.IPS: fixed, hook patch 0013)
     ARCH=aarch64 WHAT="arm-smmuv3 nesting (accel=on)" KNOWN_ABORTS= ;;
+zpci)
+    ARCH=s390x WHAT="s390 zPCI RPCIT over iommufd" KNOWN_ABORTS= ;;
 *)
-    die "usage: $0 vtd|smmu [FILE...]" ;;
+    die "usage: $0 vtd|smmu|zpci [FILE...]" ;;
 esac
 WHICH=$1
 shift
 
 OUT=$VNEST_BUILD/fuzz-$WHICH-nest
 BIN=vnest/tests/qtest/$WHICH-nest-fuzz
+if [ "$WHICH" = zpci ]; then
+    OUT=$VNEST_BUILD/fuzz-zpci
+    BIN=vnest/tests/qtest/zpci-iommufd-fuzz
+fi
 inputs=()
 for f in "$@"; do
     inputs+=("$(realpath "$f")")      # before the cd below

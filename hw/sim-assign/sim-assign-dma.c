@@ -14,6 +14,7 @@
 #include "qemu/osdep.h"
 #include "exec/address-spaces.h"
 #include "hw/pci/pci.h"
+#include "hw/core/cpu.h"
 #include "system/dma.h"
 #include "vnest/host-dev.h"
 #include "sim-assign-internal.h"
@@ -23,10 +24,31 @@
 /*
  * Interrupt messages: on x86 a write to the MSI window is an interrupt
  * request, which the IOMMU's interrupt remapping (not DMA translation)
- * handles. Pass it to what the device sits behind, as hardware does.
+ * handles; on s390 a write to the function's MSI address (the function
+ * group's msia, which QEMU sets to ZPCI_MSI_ADDR for every group it
+ * creates) is an adapter interrupt, which the zPCI platform handles
+ * before any translation. Pass it to what the device sits behind, as
+ * hardware does.
  */
 #define X86_MSI_FIRST   0xfee00000ULL
 #define X86_MSI_LAST    0xfeefffffULL
+#define S390_MSI_FIRST  0xfe00000000000000ULL
+#define S390_MSI_LAST   (S390_MSI_FIRST + SIM_PAGE_SIZE - 1)
+
+void sim_assign_msi_window(VNestSimAssign *sa)
+{
+    const char *t = target_name();
+
+    sa->msi_first = 1;
+    sa->msi_last = 0;
+    if (!strcmp(t, "x86_64") || !strcmp(t, "i386")) {
+        sa->msi_first = X86_MSI_FIRST;
+        sa->msi_last = X86_MSI_LAST;
+    } else if (!strcmp(t, "s390x")) {
+        sa->msi_first = S390_MSI_FIRST;
+        sa->msi_last = S390_MSI_LAST;
+    }
+}
 
 static unsigned flag_to_access(IOMMUAccessFlags flag)
 {
@@ -60,7 +82,7 @@ static IOMMUTLBEntry sim_dma_translate(IOMMUMemoryRegion *iommu,
     if (!sa->edev) {
         return entry;
     }
-    if (sa->msi_passthrough && addr >= X86_MSI_FIRST && addr <= X86_MSI_LAST) {
+    if (addr >= sa->msi_first && addr <= sa->msi_last) {
         entry.target_as = sa->viommu_as;
         entry.translated_addr = page;
         entry.perm = IOMMU_RW;

@@ -85,7 +85,8 @@ struct VNestSimAssign {
     HostIOMMUDevice *hiod;          /* handed to the vIOMMU */
     bool hiod_set;                  /* ... and the vIOMMU took it */
     bool connected;
-    bool msi_passthrough;           /* x86: MSI window is not DMA */
+    /* Interrupt-message window passed to the vIOMMU, not DMA (x86, s390) */
+    uint64_t msi_first, msi_last;   /* empty when msi_first > msi_last */
 
     IOMMUMemoryRegion dma_mr;       /* the device's DMA goes through here */
     AddressSpace dma_as;
@@ -111,5 +112,6 @@ HostIOMMUDevice *sim_assign_hiod_new(VNestSimAssign *sa, Error **errp);
 
 /* sim-assign-dma.c */
 void sim_assign_dma_init(VNestSimAssign *sa);
+void sim_assign_msi_window(VNestSimAssign *sa);
 
 #endif

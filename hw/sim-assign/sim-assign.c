@@ -306,8 +306,7 @@ static bool sim_connect(VNestSimAssign *sa, PCIDevice *pdev,
         goto fail;
     }
     sa->viommu_as = viommu_as;
-    sa->msi_passthrough = !strcmp(target_name(), "x86_64") ||
-                          !strcmp(target_name(), "i386");
+    sim_assign_msi_window(sa);
     sim_assign_dma_init(sa);
     sim_assign_map_start(sa);
     /*

@@ -15,6 +15,10 @@
  *   "rpcit R1 ADDR LEN"      RPCIT, r1 = R1, r2/r2+1 = ADDR, LEN
  *   "pcilg R2 OFFSET"        PCILG, r2/r2+1 = R2, OFFSET; data in r1
  *   "pcistg DATA R2 OFFSET"  PCISTG, r1 = DATA, r2/r2+1 = R2, OFFSET
+ *   "sclp-deconfigure FID"   SCLP DECONFIGURE I/O ADAPTER of function FID
+ *                            (a zPCI function's way to standby, which
+ *                            completes a requested unplug); the SCCB's
+ *                            response code in r1
  *
  * Refused unless the accelerator is qtest: with a running CPU the
  * registers are the guest's.
@@ -32,6 +36,7 @@
 #include "hw/core/cpu.h"
 #include "hw/s390x/s390-pci-bus.h"
 #include "hw/s390x/s390-pci-inst.h"
+#include "hw/s390x/sclp.h"
 #include "system/qtest.h"
 #include "target/s390x/cpu.h"
 #include "zpci-iommufd-internal.h"
@@ -70,6 +75,16 @@ static bool insn_run(S390CPU *cpu, char **w, guint n, Error **errp)
         env->regs[INSN_R2] = a[1];
         env->regs[INSN_R2 + 1] = a[2];
         pcistg_service_call(cpu, INSN_R1, INSN_R2, 0);
+    } else if (!strcmp(w[0], "sclp-deconfigure") && n == 2) {
+        /* As sclp.c hands it over: the SCCB copied out of guest memory */
+        IoaCfgSccb sccb = {
+            .header.length = cpu_to_be16(sizeof(sccb)),
+            .atype = SCLP_RECONFIG_PCI_ATYPE,
+            .aid = cpu_to_be32(a[0]),
+        };
+
+        s390_pci_sclp_deconfigure((SCCB *)&sccb);
+        env->regs[INSN_R1] = be16_to_cpu(sccb.header.response_code);
     } else {
         error_setg(errp, "x-insn: unknown instruction or operands '%s'",
                    w[0]);

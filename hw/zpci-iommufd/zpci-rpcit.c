@@ -18,6 +18,7 @@
 #include "qemu/error-report.h"
 #include "hw/s390x/s390-pci-bus.h"
 #include "hw/s390x/s390-pci-inst.h"
+#include "vnest/nest-counters.h"
 #include "zpci-iommufd-internal.h"
 #include "trace.h"
 
@@ -138,7 +139,13 @@ bool vnest_zpci_rpcit(S390PCIBusDevice *pbdev, uint64_t start, uint64_t end,
     uint64_t fault = start;
     uint16_t err;
 
-    if (!z || pbdev->vnest_rpcit_per_page || iommu->dm_mr) {
+    if (!z || iommu->dm_mr) {
+        return false;
+    }
+    if (pbdev->vnest_rpcit_per_page) {
+        /* Counted for the comparison; QEMU's path does the rest. */
+        z->stats.rpcits++;
+        trace_vnest_zpci_rpcit_per_page(pbdev->fid, start, end);
         return false;
     }
     *cc = ZPCI_PCI_LS_OK;
@@ -184,46 +191,43 @@ bool vnest_zpci_rpcit(S390PCIBusDevice *pbdev, uint64_t start, uint64_t end,
 
 /* ---- QOM: counters ---- */
 
-static void zpci_get_stat(Object *obj, Visitor *v, const char *name,
+/* The counters of @obj's function; zeros when it is not assigned here. */
+static void *zpci_stats(Object *obj)
+{
+    static ZpciStats none;
+    S390PCIBusDevice *pbdev = S390_PCI_DEVICE(obj);
+    VNestZpci *z = pbdev->iommu ? pbdev->iommu->vnest : NULL;
+
+    return z ? &z->stats : &none;
+}
+
+static void zpci_get_runs(Object *obj, Visitor *v, const char *name,
                           void *opaque, Error **errp)
 {
     S390PCIBusDevice *pbdev = S390_PCI_DEVICE(obj);
     VNestZpci *z = pbdev->iommu ? pbdev->iommu->vnest : NULL;
-    size_t off = (uintptr_t)opaque;
-    uint64_t val = 0;
+    uint64_t val = z ? z->runs->len : 0;
 
-    if (!strcmp(name, "x-iommufd-runs")) {
-        val = z ? z->runs->len : 0;
-    } else if (z) {
-        val = *(uint64_t *)((uint8_t *)&z->stats + off);
-    }
     visit_type_uint64(v, name, &val, errp);
 }
 
+#define ZPCI_COUNTER(prop, field, description) \
+    { .name = "x-iommufd-" prop, .desc = (description), \
+      .offset = offsetof(ZpciStats, field), .stats = zpci_stats }
+
 void vnest_zpci_device_class_init(ObjectClass *oc)
 {
-    static const struct {
-        const char *name;
-        size_t off;
-        const char *desc;
-    } stats[] = {
-        { "x-iommufd-rpcits", offsetof(ZpciStats, rpcits),
-          "RPCITs brought into the IOAS" },
-        { "x-iommufd-maps", offsetof(ZpciStats, maps),
-          "IOMMU_IOAS_MAP calls" },
-        { "x-iommufd-unmaps", offsetof(ZpciStats, unmaps),
-          "IOMMU_IOAS_UNMAP calls" },
-        { "x-iommufd-map-pages", offsetof(ZpciStats, map_pages),
-          "4 KiB pages those maps covered" },
-        { "x-iommufd-runs", 0, "host mappings the function holds now" },
+    static const VNestCounter stats[] = {
+        ZPCI_COUNTER("rpcits", rpcits, "RPCITs for the function (either path)"),
+        ZPCI_COUNTER("maps", maps, "IOMMU_IOAS_MAP calls"),
+        ZPCI_COUNTER("unmaps", unmaps, "IOMMU_IOAS_UNMAP calls"),
+        ZPCI_COUNTER("map-pages", map_pages, "4 KiB pages those maps covered"),
     };
-    size_t i;
 
-    for (i = 0; i < ARRAY_SIZE(stats); i++) {
-        object_class_property_add(oc, stats[i].name, "uint64", zpci_get_stat,
-                                  NULL, NULL, (void *)(uintptr_t)stats[i].off);
-        object_class_property_set_description(oc, stats[i].name,
-                                              stats[i].desc);
-    }
+    vnest_add_counters(oc, stats, ARRAY_SIZE(stats));
+    object_class_property_add(oc, "x-iommufd-runs", "uint64", zpci_get_runs,
+                              NULL, NULL, NULL);
+    object_class_property_set_description(oc, "x-iommufd-runs",
+        "host mappings the function holds now");
     vnest_zpci_insn_class_init(oc);
 }

@@ -372,29 +372,35 @@ static void test_fail_nth_sweep(void)
  * Two functions, each with its own IOAS and tables: each one's DMA goes
  * where its own table says, and deregistering one leaves the other
  */
+static void two_functions_start(Zpci *a, Zpci *b)
+{
+    *a = (Zpci) { .path = ZPCI, .tables = 0 };
+    *b = (Zpci) { .path = ZPCI2, .tables = TABLES2 };
+    a->qts = b->qts = qtest_init("-M s390-ccw-virtio -m 256M -nodefaults "
+                                 "-object iommufd,id=emu0,emulated=on,"
+                                 "host-iommu=paging "
+                                 "-object vnest-sim-assign,id=sa0,"
+                                 "iommufd=emu0,device=dev0 "
+                                 "-object vnest-sim-assign,id=sa1,"
+                                 "iommufd=emu0,device=dev1 "
+                                 "-device zpci,uid=1,fid=1,target=dev0,"
+                                 "id=zpci1 "
+                                 "-device zpci,uid=2,fid=2,target=dev1,"
+                                 "id=zpci2 "
+                                 "-device vnest-dma-test,id=dev0,msix=on "
+                                 "-device vnest-dma-test,id=dev1,msix=on");
+    g_assert_cmpuint(vnest_qom_get_uint(a->qts, "/objects/sa0", "ioas-id"),
+                     !=, vnest_qom_get_uint(a->qts, "/objects/sa1",
+                                            "ioas-id"));
+    zpci_setup(a);
+    zpci_setup(b);
+}
+
 static void test_two_functions(void)
 {
-    Zpci a = { .path = ZPCI, .tables = 0 };
-    Zpci b = { .path = ZPCI2, .tables = TABLES2 };
+    Zpci a, b;
 
-    a.qts = b.qts = qtest_init("-M s390-ccw-virtio -m 256M -nodefaults "
-                               "-object iommufd,id=emu0,emulated=on,"
-                               "host-iommu=paging "
-                               "-object vnest-sim-assign,id=sa0,"
-                               "iommufd=emu0,device=dev0 "
-                               "-object vnest-sim-assign,id=sa1,"
-                               "iommufd=emu0,device=dev1 "
-                               "-device zpci,uid=1,fid=1,target=dev0,"
-                               "id=zpci1 "
-                               "-device zpci,uid=2,fid=2,target=dev1,"
-                               "id=zpci2 "
-                               "-device vnest-dma-test,id=dev0,msix=on "
-                               "-device vnest-dma-test,id=dev1,msix=on");
-    g_assert_cmpuint(vnest_qom_get_uint(a.qts, "/objects/sa0", "ioas-id"),
-                     !=, vnest_qom_get_uint(a.qts, "/objects/sa1",
-                                            "ioas-id"));
-    zpci_setup(&a);
-    zpci_setup(&b);
+    two_functions_start(&a, &b);
     zpci_pte(&a, 0, zpci_data(1), 0);
     zpci_pte(&b, 0, zpci_data(2), 0);
     zpci_rpcit_ok(&a, 0, 1);
@@ -405,6 +411,56 @@ static void test_two_functions(void)
     g_assert_cmpuint(zpci_mpcifc(&a, MPCIFC_DEREG_IOAT, 0).cc, ==, 0);
     zpci_assert_refused(&a, zpci_iova(0));
     zpci_assert_lands(&b, zpci_iova(0), zpci_data(2), 0xd2);
+    qtest_quit(a.qts);
+}
+
+/*
+ * Hot-unplug: device_del asks the guest to let the function go; the guest
+ * deconfigures it (SCLP), and QEMU unplugs it with its mappings in the
+ * IOAS. Its emulated-host objects (device, HWPT, IOAS) are freed, nothing
+ * else: the other function's objects and DMA are untouched.
+ */
+static void test_unplug(void)
+{
+    Zpci a, b;
+    uint64_t both, one;
+    QDict *rsp;
+    Insn r;
+    unsigned i;
+
+    two_functions_start(&a, &b);
+    for (i = 0; i < 4; i++) {
+        zpci_pte(&a, i, zpci_data(i), 0);
+        zpci_pte(&b, i, zpci_data(8 + i), 0);
+    }
+    zpci_rpcit_ok(&a, 0, 4);
+    zpci_rpcit_ok(&b, 0, 4);
+    zpci_assert_lands(&a, zpci_iova(1), zpci_data(1), 0x31);
+    both = vnest_qom_get_uint(a.qts, EMU, "x-objects");
+
+    rsp = qtest_qmp(a.qts, "{ 'execute': 'device_del',"
+                    " 'arguments': { 'id': 'dev0' } }");
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    /* Requested, not done: the guest still owns the function */
+    g_assert_cmpuint(zpci_stat(&a, "runs"), ==, 1);
+    zpci_assert_lands(&a, zpci_iova(2), zpci_data(2), 0x32);
+
+    r = zpci_insn(&b, "sclp-deconfigure 1");
+    g_assert_cmphex(r.r1, ==, 0x0020);          /* normal completion */
+    qtest_qmp_eventwait(a.qts, "DEVICE_DELETED");
+    rsp = qtest_qmp(a.qts, "{ 'execute': 'qom-get', 'arguments':"
+                    " { 'path': %s, 'property': 'type' } }", ZPCI);
+    g_assert(qdict_haskey(rsp, "error"));       /* zpci1 is gone */
+    qobject_unref(rsp);
+
+    one = vnest_qom_get_uint(a.qts, EMU, "x-objects");
+    g_test_message("emulated-host objects: %" PRIu64 " with two functions,"
+                   " %" PRIu64 " after one left", both, one);
+    g_assert_cmpuint(one, >, 0);
+    g_assert_cmpuint(both, ==, 2 * one);
+    g_assert_cmpuint(zpci_stat(&b, "runs"), ==, 1);
+    zpci_assert_lands(&b, zpci_iova(3), zpci_data(11), 0x33);
     qtest_quit(a.qts);
 }
 
@@ -514,7 +570,7 @@ static void test_disable_reset(void)
  * same, the host calls differ. The figures are printed for the docs.
  */
 typedef struct Calls {
-    uint64_t maps, unmaps;
+    uint64_t rpcits, maps, unmaps;
 } Calls;
 
 static Calls per_page_work(const char *opts)
@@ -539,6 +595,7 @@ static Calls per_page_work(const char *opts)
     }
     zpci_rpcit_ok(&z, 0, 96);
     zpci_assert_refused(&z, zpci_iova(40));
+    c.rpcits = zpci_stat(&z, "rpcits");
     c.maps = zpci_stat(&z, "maps");
     c.unmaps = zpci_stat(&z, "unmaps");
     zpci_stop(&z);
@@ -554,6 +611,9 @@ static void test_per_page(void)
                    PRIu64 " maps %" PRIu64 " unmaps; per page %" PRIu64
                    " maps %" PRIu64 " unmaps", runs.maps, runs.unmaps,
                    pages.maps, pages.unmaps);
+    /* Both paths count the guest's RPCITs (the benchmark divides by them) */
+    g_assert_cmpuint(runs.rpcits, ==, 2);
+    g_assert_cmpuint(pages.rpcits, ==, 2);
     g_assert_cmpuint(runs.maps, ==, 17);
     g_assert_cmpuint(runs.unmaps, ==, 1);
     g_assert_cmpuint(pages.maps, ==, 80);
@@ -592,5 +652,6 @@ int main(int argc, char **argv)
     qtest_add_func("/vnest/zpci-iommufd/two-functions", test_two_functions);
     qtest_add_func("/vnest/zpci-iommufd/reregister", test_reregister);
     qtest_add_func("/vnest/zpci-iommufd/per-page", test_per_page);
+    qtest_add_func("/vnest/zpci-iommufd/unplug", test_unplug);
     return g_test_run();
 }
