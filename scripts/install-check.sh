@@ -5,7 +5,8 @@
 # configured for, then each installed emulator runs as an unprivileged user
 # (nobody, when run as root), from /, with an empty environment and no -L,
 # far enough to load its firmware: bios-256k.bin and kvmvapic.bin (q35),
-# efi-e1000e.rom (e1000e on q35 and virt), s390-ccw.img (s390-ccw-virtio).
+# efi-e1000e.rom (e1000e on q35 and virt), s390-ccw.img (s390-ccw-virtio),
+# and VNC's German keymap (-k de).
 # A missing or unreadable file makes QEMU fail or warn, which fails the
 # test. A control run with bios-256k.bin moved away must then fail: the
 # firmware really comes from the installed tree.
@@ -22,6 +23,7 @@ fail() { printf 'install-check: FAIL: %s\n' "$*" >&2; exit 1; }
 dest=$(mktemp -d "${TMPDIR:-/tmp}/vnest-install-check.XXXXXX")
 trap 'rm -rf "$dest"' EXIT
 chmod 0755 "$dest"
+mkdir -m 1777 "$dest/sock"
 
 if [ "$(id -u)" = 0 ]; then
     as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
@@ -54,8 +56,9 @@ check() {   # what, bin, args...
 # check_tree TOP PROGRAM_PREFIX: the runs, for binaries in TOP/bin.
 check_tree() {
     local top=$1 p=$2 data=$1/share/$QEMU_DATA_SUFFIX
-    check "q35 with e1000e" "$top/bin/${p}qemu-system-x86_64" -M q35 \
-        -netdev user,id=n0 -device e1000e,netdev=n0
+    check "q35 with e1000e and VNC" "$top/bin/${p}qemu-system-x86_64" -M q35 \
+        -netdev user,id=n0 -device e1000e,netdev=n0 \
+        -vnc "unix:$dest/sock/vnc" -k de
     grep -q 'name="bios-256k.bin"' <<<"$out" || fail "q35 did not load bios-256k.bin: $out"
     grep -q 'name="kvmvapic.bin"' <<<"$out" || fail "q35 did not load kvmvapic.bin: $out"
     check "virt with e1000e" "$top/bin/${p}qemu-system-aarch64" -M virt -cpu max \
