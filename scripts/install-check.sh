@@ -96,6 +96,17 @@ if [ "$(id -u)" = 0 ]; then
 fi
 check_tree "$top" ""
 
+# The devices libvirt adds to a default domain (memballoon, USB controller
+# and tablet, pvpanic, a VGA) and that test harnesses use (isa-debug-exit):
+# QEMU's default device set, which a VNest-only set lacked.
+check "libvirt's default q35 devices" "$top/bin/qemu-system-x86_64" -M q35 \
+    -device virtio-balloon-pci -device qemu-xhci -device usb-tablet \
+    -device pvpanic -device VGA -device isa-debug-exit,iobase=0xf4,iosize=0x4
+check "libvirt's default virt devices" "$top/bin/qemu-system-aarch64" -M virt -cpu max \
+    -device virtio-balloon-pci -device qemu-xhci -device usb-tablet -device virtio-gpu-pci
+check "libvirt's default s390x devices" "$top/bin/qemu-system-s390x" -M s390-ccw-virtio \
+    -device virtio-balloon-ccw -device virtio-serial-ccw
+
 # make deb
 deb=$(VNEST_DEB_DIR=$dest VNEST_DEB_COMPRESS=none "$VNEST_ROOT/scripts/make-deb.sh" 2>/dev/null) ||
     fail "scripts/make-deb.sh failed"
