@@ -2,9 +2,14 @@
 # Everything else here is a step of those.
 
 PROFILE ?= x86_64-vtd-nest
+# `make install`: where (PREFIX), staged under DESTDIR, binaries renamed
+# with PROGRAM_PREFIX. See docs/building.rst, "Installing".
+PREFIX ?= /usr/local
+DESTDIR ?=
+PROGRAM_PREFIX ?=
 
 .PHONY: all deps build run check checkpatch fuzz fuzz-vtd-nest fuzz-smmu-nest fuzz-zpci \
-	bench conformance libvirt-test clean help
+	bench conformance libvirt-test clean help install deb
 
 all: build
 
@@ -12,6 +17,9 @@ help:
 	@echo "make run      build QEMU with VNest and boot the demo guest ($(PROFILE))"
 	@echo "make check    build and run every test"
 	@echo "make build    install dependencies and build QEMU with VNest"
+	@echo "make install  install the emulators and their firmware (PREFIX=$(PREFIX),"
+	@echo "             DESTDIR, PROGRAM_PREFIX)"
+	@echo "make deb      a vnest-qemu .deb beside Debian's QEMU (/usr/bin/vnest-qemu-system-*)"
 	@echo "make checkpatch  QEMU's style check on VNest's C files"
 	@echo "make fuzz     fuzz the emulated host's ioctls (FUZZ_SECONDS, default 3600)"
 	@echo "make fuzz-vtd-nest  fuzz intel-iommu nesting with random guests (FUZZ_SECONDS, default 600)"
@@ -30,6 +38,13 @@ deps:
 
 build: deps
 	@scripts/build-qemu.sh
+
+install: build
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" PROGRAM_PREFIX="$(PROGRAM_PREFIX)" \
+		scripts/install.sh
+
+deb: build
+	@scripts/make-deb.sh
 
 run: build
 	@guest/run.sh $(PROFILE)

@@ -8,13 +8,20 @@ set -euo pipefail
 FW=$VNEST_CACHE/firmware
 CONFIGURE_ARGS=(
     --python=/usr/bin/python3
+    # Data files in <prefix>/share/vnest-qemu, so an installed VNest never
+    # shares a directory with Debian's qemu-system-data (docs/building.rst).
+    --with-suffix="$QEMU_DATA_SUFFIX"
     --target-list=x86_64-softmmu,aarch64-softmmu,s390x-softmmu
     --without-default-features
-    --without-default-devices
     --with-devices-x86_64=vnest
     --with-devices-aarch64=vnest
     --with-devices-s390x=vnest
     --enable-tcg --enable-kvm --enable-fdt=system
+    # What libvirt's default domains use: display devices and VNC (pixman),
+    # user networking (libslirp), vhost-net for its tap networks (it asks
+    # for vhost=on when /dev/vhost-net exists) and vhost-user (virtiofs).
+    --enable-pixman --enable-vnc --enable-slirp
+    --enable-vhost-kernel --enable-vhost-net --enable-vhost-user
     --disable-install-blobs --disable-docs --disable-rust
 )
 
@@ -47,7 +54,7 @@ ninja -C "$QEMU_BUILD" "$@"
 # A QEMU run from its build tree looks for firmware in qemu-bundle's data
 # directory, where an installing build would put pc-bios/: link Debian's
 # firmware there.
-bundle=$QEMU_BUILD/qemu-bundle/usr/local/share/qemu
+bundle=$QEMU_BUILD/qemu-bundle/usr/local/share/$QEMU_DATA_SUFFIX
 mkdir -p "$bundle"
 for f in "$FW"/*; do
     [ -e "$bundle/${f##*/}" ] || ln -s "$f" "$bundle/${f##*/}"

@@ -57,6 +57,10 @@ run_meson vnest-tests --suite vnest
 msg "running QEMU's IOMMU and PCI qtests: ${names[*]}"
 run_meson qemu-qtests "${names[@]}"
 
+msg "install: make install into a temporary DESTDIR, the emulators run as nobody from /"
+"$VNEST_ROOT/scripts/install-check.sh"
+record install-check $?
+
 msg "sanitizers: the emulated host's unit suites under ASan and UBSan"
 "$VNEST_ROOT/scripts/unit-san.sh"
 record unit-san $?

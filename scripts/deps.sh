@@ -12,6 +12,7 @@ set -euo pipefail
 PKGS=(gcc make binutils libc6-dev ccache flex bison pkg-config ninja-build
       python3 python3-venv
       python3-setuptools libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
+      libslirp-dev
       dpkg-dev xz-utils cpio debian-archive-keyring git perl clang
       bc libelf-dev libssl-dev libcap-dev
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross)

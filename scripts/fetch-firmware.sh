@@ -10,7 +10,24 @@ set -euo pipefail
 FW=$VNEST_CACHE/firmware
 PKGS=(qemu-system-data seabios ipxe-qemu)
 
-[ -f "$FW/.done" ] && [ "$(cat "$FW/.done")" = "${PKGS[*]} $QEMU_PKG_VERSION" ] && exit 0
+# VNC's keymaps (-k, libvirt's keymap=) come from qemu-system-data too.
+# Added beside an existing firmware directory, never by re-creating it:
+# other checkouts may be running QEMU from it.
+add_keymaps() {
+    local tmp
+    [ -d "$FW/keymaps" ] && return 0
+    tmp=$(mktemp -d "$VNEST_CACHE/keymaps.XXXXXX")
+    extract_deb "$(fetch_deb "qemu-system-data=$QEMU_PKG_VERSION")" "$tmp"
+    [ -f "$tmp/usr/share/qemu/keymaps/en-us" ] || die "no keymaps in qemu-system-data"
+    chmod 0755 "$tmp/usr/share/qemu/keymaps"
+    mv "$tmp/usr/share/qemu/keymaps" "$FW/keymaps" 2>/dev/null || [ -d "$FW/keymaps" ]
+    rm -rf "$tmp"
+}
+
+if [ -f "$FW/.done" ] && [ "$(cat "$FW/.done")" = "${PKGS[*]} $QEMU_PKG_VERSION" ]; then
+    [ -d "$FW/keymaps" ] || { papt_setup; add_keymaps; }
+    exit 0
+fi
 papt_setup
 root=$VNEST_CACHE/firmware-root
 rm -rf "$root" "$FW"
@@ -34,6 +51,7 @@ for f in "$root"/usr/share/qemu/* "$root"/usr/share/seabios/*; do
     fi
     [ -f "$t" ] && cp -n "$t" "$FW/$(basename "$f")"
 done
+add_keymaps
 [ -f "$FW/bios-256k.bin" ] && [ -f "$FW/qboot.rom" ] && [ -f "$FW/s390-ccw.img" ] ||
     die "firmware extraction incomplete in $FW"
 echo "${PKGS[*]} $QEMU_PKG_VERSION" >"$FW/.done"

@@ -8,6 +8,9 @@ VNEST_CACHE=${VNEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vnest}
 VNEST_BUILD=${VNEST_BUILD:-$VNEST_ROOT/build}
 QEMU_TREE=$VNEST_BUILD/qemu-src
 QEMU_BUILD=$VNEST_BUILD/qemu
+# QEMU's data directory under a prefix is share/$QEMU_DATA_SUFFIX; the
+# installed binaries find it relative to their own directory (../share/...).
+QEMU_DATA_SUFFIX=vnest-qemu
 export CCACHE_DIR=${CCACHE_DIR:-$VNEST_CACHE/ccache}
 # Paths differ between clones; make ccache hash them relative to the build.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$VNEST_ROOT}

@@ -153,27 +153,10 @@ lv_stop() {
     ROOT=
 }
 
-# VNest's QEMU and its firmware under /opt/vnest, laid out as an installed
-# QEMU (bin/, share/qemu/): the binary finds its data relative to itself.
+# VNest's QEMU and its data files under /opt/vnest, by `make install`
+# (scripts/install.sh): the binary finds its data relative to itself.
 lv_install_qemu() {
-    local root=$1
-    # VNEST-INSTALL: once `make install` exists, this one line becomes
-    #   as_root make -C "$VNEST_ROOT" install DESTDIR="$root" PREFIX=/opt/vnest
-    lv_copy_qemu "$root"
-}
-
-# Until then: the two emulators and the firmware, copied.
-lv_copy_qemu() {
-    local root=$1 t
-    as_root mkdir -p "$root/opt/vnest/bin" "$root/opt/vnest/share/qemu"
-    for t in x86_64 aarch64; do
-        [ -x "$QEMU_BUILD/qemu-system-$t" ] ||
-            die "$QEMU_BUILD/qemu-system-$t is not built; run 'make build' first"
-        # Another clone may have copied its own: compare, not -u.
-        cmp -s "$QEMU_BUILD/qemu-system-$t" "$root/opt/vnest/bin/qemu-system-$t" ||
-            as_root cp "$QEMU_BUILD/qemu-system-$t" "$root/opt/vnest/bin/"
-    done
-    as_root cp -rL "$VNEST_CACHE"/firmware/. "$root/opt/vnest/share/qemu/"
+    as_root env DESTDIR="$1" PREFIX=/opt/vnest "$VNEST_ROOT/scripts/install.sh" >/dev/null
 }
 
 lv_start() {   # chroot name

@@ -1,6 +1,11 @@
 # VNest device set for qemu-system-aarch64: the virt board with SMMUv3,
 # and pxb-pcie for more PCIe root buses (an arm-smmuv3 each; pxb-pcie
 # links against CXL, which links against the CXL memory device).
+# On top of QEMU's default device set for the target (what Debian's
+# qemu-system-* has), so libvirt's default domains and external test
+# suites find the devices they expect. The lines below keep VNest's own
+# needs explicit, should the defaults change.
+include default.mak
 CONFIG_ARM_VIRT=y
 CONFIG_ARM_SMMUV3=y
 CONFIG_PCIE_PORT=y

@@ -1,5 +1,10 @@
 # VNest device set for qemu-system-x86_64: q35 with intel-iommu and the PCI
 # devices nesting work assigns or uses as DMA sources.
+# On top of QEMU's default device set for the target (what Debian's
+# qemu-system-* has), so libvirt's default domains and external test
+# suites find the devices they expect. The lines below keep VNest's own
+# needs explicit, should the defaults change.
+include default.mak
 CONFIG_Q35=y
 # The pc machine too: libqos runs its PCI device tests (qos-test) on pc.
 CONFIG_I440FX=y
