@@ -31,6 +31,7 @@ CASES=(
     vtd-nest-12:backports:x86_64-vtd-nest:vnest_vtd_hwpt_alloc
     smmu-nest:backports:aarch64-smmu-nest:vnest_smmu_ste
     hostdev-iommufd:backports:-
+    zpci:trixie:s390x-zpci:vnest_zpci_map
 )
 
 cached=0
