@@ -6,8 +6,6 @@
 # and checks its DMA through the two stages (guest test vtd-nesting-host).
 # VNEST_X_NESTED=off runs the same on QEMU 10.0's own VT-d: the kernel
 # must refuse the nest parent (EOPNOTSUPP: no ECAP.NEST).
-# guest_qemu_files comes from there; everything else is set here.
-. "$(dirname "${BASH_SOURCE[0]}")/x86_64-iommufd-selftest.sh"
 PROFILE_DESC="x86_64 q35 + intel-iommu (x-nested=on) + Linux 7.3 iommufd nesting on it"
 PROFILE_ARCH=amd64
 PROFILE_QEMU=qemu-system-x86_64
@@ -36,9 +34,6 @@ profile_prepare() {
         die "cannot build uapi-check"
     PROFILE_FILES=("$bin:/vnest/bin/nest-check"
                    "$WORK/uapi-check:/vnest/bin/uapi-check")
-    # VNest's QEMU for the guest (guest/host-binaries.sh): the test runs
-    # it on this kernel's iommufd.
-    guest_qemu_files
 }
 profile_qemu_args() {
     # $1: disk image (unused)

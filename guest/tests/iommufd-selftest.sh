@@ -129,10 +129,9 @@ fi
 # the kernel's IOAS. qtest accel: no guest CPU runs, the setup is the test.
 qemu_on_kernel() {
     local q=/vnest/qemu out maps fails
-    [ -x "$q/qemu-system-x86_64" ] && [ -n "${edu:-}" ] || return 0
-    out=$(echo quit | timeout 120 "$q/lib/ld-linux-x86-64.so.2" \
-          --library-path "$q/lib" "$q/qemu-system-x86_64" -M q35 -m 64 \
-          -accel qtest -display none -vga none -nodefaults -L "$q/fw" \
+    [ -x "$q/run/qemu-system-x86_64" ] && [ -n "${edu:-}" ] || return 0
+    out=$(echo quit | timeout 120 "$q/run/qemu-system-x86_64" -M q35 -m 64 \
+          -accel qtest -display none -vga none -nodefaults \
           -object iommufd,id=if0,emulated=off \
           -device "vfio-pci,sysfsdev=/sys/bus/pci/devices/$edu,iommufd=if0" \
           -monitor stdio -trace 'iommufd_backend_*' 2>&1)
@@ -158,10 +157,9 @@ qemu_on_kernel || ok=0
 # QEMU must stop with that reason, not nest half-way or crash.
 qemu_nest_on_kernel() {
     local q=/vnest/qemu out
-    [ -x "$q/qemu-system-x86_64" ] && [ -n "${edu:-}" ] || return 0
-    out=$(echo quit | timeout 120 "$q/lib/ld-linux-x86-64.so.2" \
-          --library-path "$q/lib" "$q/qemu-system-x86_64" -M q35 -m 64 \
-          -accel qtest -display none -vga none -nodefaults -L "$q/fw" \
+    [ -x "$q/run/qemu-system-x86_64" ] && [ -n "${edu:-}" ] || return 0
+    out=$(echo quit | timeout 120 "$q/run/qemu-system-x86_64" -M q35 -m 64 \
+          -accel qtest -display none -vga none -nodefaults \
           -device intel-iommu,x-scalable-mode=on,x-flts=on,caching-mode=on \
           -object iommufd,id=if0,emulated=off \
           -device "vfio-pci,sysfsdev=/sys/bus/pci/devices/$edu,iommufd=if0" \

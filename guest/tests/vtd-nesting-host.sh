@@ -36,33 +36,8 @@ echo "$fault" | grep -q 'fault addr 0x300000 \[fault reason 0x71\]' || ok=0
 # What the kernel said of nesting, if it refused (not the command line)
 dmesg | grep 'DMAR:' | grep -iE 'nest|refus|not supported|fail' |
     head -n 5 | sed 's/^/VNEST: kernel=/'
-# VNest's QEMU on this kernel with intel-iommu,x-flts=on in front of
-# vfio-pci: the nest parent it asks for (IOMMU_HWPT_ALLOC_NEST_PARENT,
-# hook patch 0005), refused on QEMU 10.0's own VT-d (x86_64-iommufd-
-# selftest checks that), must now be granted. No L2 guest runs (qtest
-# accel): the nested HWPTs an L2 would program are issue 11's part 3.
-qemu_nest_on_kernel() {
-    local q=/vnest/qemu out
-    [ -x "$q/qemu-system-x86_64" ] || return 0
-    out=$(echo quit | timeout 120 "$q/lib/ld-linux-x86-64.so.2" \
-          --library-path "$q/lib" "$q/qemu-system-x86_64" -M q35 -m 64 \
-          -accel qtest -display none -vga none -nodefaults -L "$q/fw" \
-          -device intel-iommu,x-scalable-mode=on,x-flts=on,caching-mode=on \
-          -object iommufd,id=if0,emulated=off \
-          -device "vfio-pci,sysfsdev=/sys/bus/pci/devices/$edu,iommufd=if0" \
-          -monitor stdio -trace 'iommufd_backend_alloc_hwpt*' 2>&1)
-    echo "$out" | grep -m1 'iommufd_backend_alloc_hwpt.*flags=0x1 ' |
-        sed 's/^/VNEST: nest.qemu_trace=/'
-    if echo "$out" | grep -q 'iommufd_backend_alloc_hwpt.*flags=0x1 .* (0)$' &&
-       ! echo "$out" | grep -qi 'error\|failed'; then
-        echo "VNEST: nest.qemu-nest-parent=ok"
-    else
-        echo "$out" | tail -n 5 | sed 's/^/VNEST: nest.qemu_log=/'
-        echo "VNEST: nest.qemu-nest-parent=FAILED"
-        return 1
-    fi
-}
-qemu_nest_on_kernel || ok=0
+# VNest's own QEMU on this kernel, nesting an L2 through it: guest profile
+# x86_64-vtd-nest-e2e (scripts/conformance.sh runs both).
 
 echo "VNEST: kernel.warnings=$(dmesg | grep -c -E 'WARNING:|BUG:|Oops')"
 [ "$ok" = 1 ]
