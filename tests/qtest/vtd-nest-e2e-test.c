@@ -34,6 +34,7 @@
 #include "vtd-guest.h"
 #include "dma-test-dev.h"
 #include "vnest-qtest.h"
+#include "vnest-e2e.h"
 
 #define VTD_BASE        0xfed90000ULL
 #define DEVFN           QPCI_DEVFN(4, 0)
@@ -44,6 +45,10 @@
 #define PAGE            4096ULL
 #define NOPASID         DMADEV_NO_PASID
 
+/* The host calls and the payloads VNest sends, for the comparison */
+#define E2E_EVENTS      "iommufd_backend_*,vnest_iommufd_*,vnest_host_dev_*," \
+                        "vnest_vtd_hwpt_alloc,vnest_vtd_inv_queue"
+
 typedef struct E2e {
     QOSState *qs;
     QTestState *qts;
@@ -52,72 +57,30 @@ typedef struct E2e {
     FILE *log;
 } E2e;
 
-static char *e2e_host_args(void)
-{
-    const char *sysfs = g_getenv("VNEST_E2E_SYSFSDEV");
-
-    if (sysfs) {
-        return g_strdup_printf("-object iommufd,id=if0 "
-                               "-device vfio-pci,id=dma0,addr=04.0,"
-                               "sysfsdev=%s,iommufd=if0", sysfs);
-    }
-    return g_strdup("-object iommufd,id=if0,emulated=on,host-iommu=vtd "
-                    "-object vnest-sim-assign,id=sa0,iommufd=if0,device=dma0 "
-                    "-device vnest-dma-test,id=dma0,addr=04.0");
-}
-
 static void e2e_init(E2e *t)
 {
-    g_autofree char *host = e2e_host_args();
-    const char *log = g_getenv("VNEST_E2E_LOG");
-    const char *trace = g_getenv("VNEST_E2E_TRACE");
-    g_autofree char *trace_args = trace ?
-        g_strdup_printf("-trace enable=iommufd_backend_* "
-                        "-trace enable=vnest_iommufd_* "
-                        "-trace enable=vnest_host_dev_* "
-                        "-trace enable=vnest_vtd_hwpt_alloc "
-                        "-trace enable=vnest_vtd_inv_queue -D %s", trace) :
-        g_strdup("");
+    g_autofree char *host = vnest_e2e_args("vtd", "addr=04.0", E2E_EVENTS);
 
     t->qs = qtest_pc_boot("-M q35 -m 128M -vga none -nodefaults "
                           "-device intel-iommu,id=iommu0,x-scalable-mode=on,"
-                          "x-flts=on,caching-mode=on %s %s", host,
-                          trace_args);
+                          "x-flts=on,caching-mode=on %s", host);
     t->qts = t->qs->qts;
     dmadev_open(&t->dev, t->qts, t->qs->pcibus, DEVFN);
     t->g = vtd_guest_new(t->qts, &t->qs->alloc, VTD_BASE);
     vtd_guest_qi_enable(t->g);
     vtd_guest_enable(t->g);
-    t->log = log ? fopen(log, "w") : NULL;
-    g_assert(!log || t->log);
+    t->log = vnest_e2e_log_open();
 }
 
 static void e2e_fini(E2e *t)
 {
-    if (t->log) {
-        fprintf(t->log, "done\n");
-        fclose(t->log);
-    }
+    vnest_e2e_log_close(t->log);
     vtd_guest_free(t->g);
     dmadev_close(&t->dev);
     qtest_shutdown(t->qs);
 }
 
-static void G_GNUC_PRINTF(3, 4) step(E2e *t, const char *name,
-                                      const char *fmt, ...)
-{
-    g_autofree char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_test_message("%s: %s", name, msg);
-    if (t->log) {
-        fprintf(t->log, "%s: %s\n", name, msg);
-        fflush(t->log);
-    }
-}
+#define step(t, name, ...) vnest_e2e_step((t)->log, name, __VA_ARGS__)
 
 static uint64_t nstat(E2e *t, const char *name)
 {
