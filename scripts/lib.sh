@@ -8,6 +8,9 @@ VNEST_CACHE=${VNEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vnest}
 VNEST_BUILD=${VNEST_BUILD:-$VNEST_ROOT/build}
 QEMU_TREE=$VNEST_BUILD/qemu-src
 QEMU_BUILD=$VNEST_BUILD/qemu
+# qemu-system-aarch64 cross-built for arm64 hosts (scripts/build-qemu-cross.sh)
+# against Debian arm64 libraries extracted into a sysroot in the cache.
+QEMU_XBUILD=$VNEST_BUILD/qemu-aarch64
 # QEMU's data directory under a prefix is share/$QEMU_DATA_SUFFIX; the
 # installed binaries find it relative to their own directory (../share/...).
 QEMU_DATA_SUFFIX=vnest-qemu
@@ -21,6 +24,7 @@ export CCACHE_NOHASHDIR=1
 
 # shellcheck source=../configs/pin.env
 . "$VNEST_ROOT/configs/pin.env"
+ARM64_SYSROOT=$VNEST_CACHE/sysroot-arm64-$DEBIAN_SUITE
 
 msg() { printf 'vnest: %s\n' "$*" >&2; }
 die() { printf 'vnest: error: %s\n' "$*" >&2; exit 1; }
