@@ -82,7 +82,9 @@ WLAN=n
 
 # arm64 on top of allnoconfig: the virt machine's PL011, GICv3 + ITS,
 # generic ECAM PCI host, PSCI power-off; the SMMUv3 driver with its iommufd
-# (vIOMMU) support; VFIO cdev; and what busybox and the initramfs need.
+# (vIOMMU) support; VFIO cdev; what busybox and the initramfs need; and
+# AF_UNIX sockets, which libqtest and QMP use (VNest's QEMU and its qtests
+# run in this guest).
 ARM64_FRAGMENT='
 PRINTK=y
 TTY=y
@@ -104,6 +106,8 @@ SIGNALFD=y
 TIMERFD=y
 EVENTFD=y
 MULTIUSER=y
+NET=y
+UNIX=y
 PCI=y
 PCI_MSI=y
 PCI_HOST_GENERIC=y

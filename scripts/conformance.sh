@@ -141,35 +141,40 @@ fi
 # and the host calls VNest's QEMU made, with their payloads, in order.
 e2e_calls() {  # trace file -> "call-NN: event fields" (ids kept; fds,
                # pointers and the device's name dropped)
-    grep -E '^(iommufd_backend_(alloc_hwpt|free_id)|vnest_host_dev_(attach|detach)|vnest_iommufd_(invalidate|alloc_viommu|alloc_vdevice)|vnest_vtd_(hwpt_alloc|inv_queue)) ' "$1" |
+    grep -E '^(iommufd_backend_(alloc_hwpt|free_id)|vnest_host_dev_(attach|detach)|vnest_iommufd_(invalidate|alloc_viommu|alloc_vdevice)|vnest_vtd_(hwpt_alloc|inv_queue)|vnest_smmu_(ste|inv_send)) ' "$1" |
         sed -E 's/ (iommufd|fd)=-?[0-9]+//g; s/ data_ptr=0x[0-9a-f]+//;
                 s/^(vnest_host_dev_[a-z]+) [^ ]+/\1/; s/  +/ /g' |
         awk '{ printf "call-%02d: %s\n", NR, $0 }'
 }
+# e2e_compare PROFILE NAME QEMU: the guest run, then NAME-test on the
+# emulated host with QEMU, both compared (steps, then host calls).
+e2e_compare() {
+    local profile=$1 name=$2 qemu=$3 g=$VNEST_BUILD/guest/$1 t
+    "$VNEST_ROOT/guest/run.sh" "$profile" >"$OUT/kernel/report-$name.txt" 2>&1 || rc=1
+    grep -E '^ *(result|error):' "$OUT/kernel/report-$name.txt" | sed "s/^ */$name guest: /"
+    cp "$g/$name.tap" "$OUT/kernel/" 2>/dev/null
+    [ -f "$g/$name-trace.tap" ] &&
+        e2e_calls "$g/$name-trace.tap" >"$OUT/kernel/$name-calls.tap"
+    (cd "$QEMU_BUILD" && VNEST_E2E_LOG=$OUT/emulated/$name.tap \
+        VNEST_E2E_TRACE=$OUT/emulated/$name.trace \
+        QTEST_QEMU_BINARY=./$qemu \
+        "./vnest/tests/qtest/$name-test" >"$OUT/emulated/$name.out" 2>&1) || rc=1
+    e2e_calls "$OUT/emulated/$name.trace" >"$OUT/emulated/$name-calls.tap"
+    for t in "$name" "$name-calls"; do
+        if [ -s "$OUT/kernel/$t.tap" ]; then
+            python3 "$VNEST_ROOT/scripts/tap-compare.py" --steps \
+                "$OUT/kernel/$t.tap" "$OUT/emulated/$t.tap" \
+                --title "$t" --known "$KNOWN" || rc=1
+        else
+            msg "conformance: no kernel results for $t (see $OUT/kernel/report-$name.txt)"
+            rc=1
+        fi
+    done
+}
 msg "conformance: end to end, L2 nested through the real kernel (x86_64)"
 "$VNEST_ROOT/scripts/build-qemu.sh" vnest/tests/qtest/vtd-nest-e2e-test >/dev/null ||
     die "build failed"
-"$VNEST_ROOT/guest/run.sh" x86_64-vtd-nest-e2e >"$OUT/kernel/report-e2e.txt" 2>&1 || rc=1
-grep -E '^ *(result|error):' "$OUT/kernel/report-e2e.txt" | sed 's/^ */e2e guest: /'
-g=$VNEST_BUILD/guest/x86_64-vtd-nest-e2e
-cp "$g/vtd-nest-e2e.tap" "$OUT/kernel/" 2>/dev/null
-[ -f "$g/vtd-nest-e2e-trace.tap" ] &&
-    e2e_calls "$g/vtd-nest-e2e-trace.tap" >"$OUT/kernel/vtd-nest-e2e-calls.tap"
-(cd "$QEMU_BUILD" && VNEST_E2E_LOG=$OUT/emulated/vtd-nest-e2e.tap \
-    VNEST_E2E_TRACE=$OUT/emulated/vtd-nest-e2e.trace \
-    QTEST_QEMU_BINARY=./qemu-system-x86_64 \
-    ./vnest/tests/qtest/vtd-nest-e2e-test >"$OUT/emulated/vtd-nest-e2e.out" 2>&1) || rc=1
-e2e_calls "$OUT/emulated/vtd-nest-e2e.trace" >"$OUT/emulated/vtd-nest-e2e-calls.tap"
-for t in vtd-nest-e2e vtd-nest-e2e-calls; do
-    if [ -s "$OUT/kernel/$t.tap" ]; then
-        python3 "$VNEST_ROOT/scripts/tap-compare.py" --steps \
-            "$OUT/kernel/$t.tap" "$OUT/emulated/$t.tap" \
-            --title "$t" --known "$KNOWN" || rc=1
-    else
-        msg "conformance: no kernel results for $t (see $OUT/kernel/report-e2e.txt)"
-        rc=1
-    fi
-done
+e2e_compare x86_64-vtd-nest-e2e vtd-nest-e2e qemu-system-x86_64
 
 # The arm64 nesting host: QEMU's arm-smmuv3 (stage=nested, x-s2fwb=on)
 # under a Linux 7.3 arm64 guest, whose iommufd nests on it; uapi-check
@@ -203,4 +208,16 @@ else
     msg "conformance: no arm64 kernel results (see $OUT/kernel/report-arm64.txt)"
     rc=1
 fi
+
+# End to end on arm64: VNest's QEMU cross-built for arm64 hosts
+# (scripts/build-qemu-cross.sh, its Debian arm64 sysroot cached) in that
+# guest, nesting L2 through its kernel; the same test on the emulated host.
+if [ ! -s "$ARM64_SYSROOT/.vnest-sysroot" ]; then
+    msg "conformance: no arm64 sysroot cached; scripts/build-qemu-cross.sh makes one (then the arm64 end-to-end run is part of this)"
+    exit $rc
+fi
+msg "conformance: end to end, L2 nested through the real kernel (arm64)"
+"$VNEST_ROOT/scripts/build-qemu.sh" vnest/tests/qtest/smmu-nest-e2e-test >/dev/null ||
+    die "build failed"
+VNEST_ARM64_KERNEL_DIR=$adir e2e_compare aarch64-smmu-nest-e2e smmu-nest-e2e qemu-system-aarch64
 exit $rc

@@ -14,7 +14,7 @@ PROFILE_ARCH=amd64
 PROFILE_QEMU=qemu-system-x86_64
 PROFILE_CONSOLE=ttyS0
 PROFILE_CMDLINE="intel_iommu=on iommu.passthrough=0 loglevel=1 no_timer_check"
-PROFILE_TEST=vtd-nest-e2e
+PROFILE_TEST=nest-e2e
 PROFILE_DISK_MIB=16
 PROFILE_COUNT=(
     "L0 nested translations:vnest_vtd_nested_xlate"
