@@ -35,7 +35,7 @@
 #define ECAM_BASE       0x4010000000ULL
 #define DEVFN           QPCI_DEVFN(2, 0)
 #define SID             DEVFN
-#define LEN             256
+#define LEN             VNEST_E2E_LEN
 #define IOVA            0x40000000ULL
 #define PAGE            4096ULL
 #define NOPASID         DMADEV_NO_PASID
@@ -96,14 +96,6 @@ static int dma_reads(E2e *t)
     return dmadev_read_first(&t->dev, NOPASID, IOVA, LEN);
 }
 
-static void fill(E2e *t, uint64_t gpa, uint8_t seed)
-{
-    uint8_t buf[LEN];
-
-    dmadev_pattern(buf, LEN, seed);
-    qtest_memwrite(t->qts, gpa, buf, LEN);
-}
-
 /*
  * A refused DMA: what the device saw, and the event the guest's queue got
  * for it (the host reports it through the vEVENTQ, read from the main
@@ -146,9 +138,9 @@ static void test_scenario(void)
     gpa_a = guest_alloc(&t.alloc, PAGE);
     gpa_b = guest_alloc(&t.alloc, PAGE);
     gpa_c = guest_alloc(&t.alloc, PAGE);
-    fill(&t, gpa_a, 0xa0);
-    fill(&t, gpa_b, 0xb0);
-    fill(&t, gpa_c, 0xc0);
+    vnest_e2e_fill(t.qts, gpa_a, 0xa0);
+    vnest_e2e_fill(t.qts, gpa_b, 0xb0);
+    vnest_e2e_fill(t.qts, gpa_c, 0xc0);
 
     /* SMMU on, the device's STE abort */
     smmu_guest_ste_abort(t.g, SID);
@@ -160,30 +152,20 @@ static void test_scenario(void)
     smmu_ctx_map(c, IOVA, gpa_a, PAGE, SMMU_PROT_RW);
     g_assert_true(smmu_guest_cfgi_ste(t.g, SID));
     step(&t, "ste-s1", "hwpt-allocs=%" PRIu64, nstat(&t, "hwpt_allocs"));
-    step(&t, "dma-a", "read=0x%x", dma_reads(&t));
-    g_assert_cmphex(dma_reads(&t), ==, 0xa0);
+    vnest_e2e_reads(t.log, &t.dev, "dma-a", IOVA, 0xa0);
 
     /* Remapped without a TLBI: the host's TLB is stale */
     smmu_ctx_unmap(c, IOVA, PAGE);
     smmu_ctx_map(c, IOVA, gpa_b, PAGE, SMMU_PROT_RW);
-    step(&t, "remap-stale", "read=0x%x", dma_reads(&t));
-    g_assert_cmphex(dma_reads(&t), ==, 0xa0);
+    vnest_e2e_reads(t.log, &t.dev, "remap-stale", IOVA, 0xa0);
     inv = nstat(&t, "inv_calls");
     g_assert_true(smmu_guest_tlbi_nh_asid(t.g, 1));
     step(&t, "tlbi-asid", "host-calls=%" PRIu64, nstat(&t, "inv_calls") - inv);
     g_assert_cmpuint(nstat(&t, "inv_calls"), ==, inv + 1);
-    step(&t, "remap-fresh", "read=0x%x", dma_reads(&t));
-    g_assert_cmphex(dma_reads(&t), ==, 0xb0);
+    vnest_e2e_reads(t.log, &t.dev, "remap-fresh", IOVA, 0xb0);
 
     /* A write lands where stage 1 says */
-    {
-        bool landed;
-        uint32_t st = dmadev_write_pattern(&t.dev, NOPASID, IOVA, gpa_b,
-                                           LEN, 0x5b, &landed);
-
-        step(&t, "dma-write", "status=0x%x landed=%d", st, landed);
-        g_assert_true(landed);
-    }
+    vnest_e2e_write_lands(t.log, &t.dev, IOVA, gpa_b);
 
     /* Unmapped and invalidated: refused, the fault in the guest's EVTQ */
     smmu_ctx_unmap(c, IOVA, PAGE);
@@ -199,8 +181,7 @@ static void test_scenario(void)
     c = smmu_guest_ste_s1(t.g, SID, 0, 2);
     smmu_ctx_map(c, IOVA, gpa_c, PAGE, SMMU_PROT_RW);
     g_assert_true(smmu_guest_cfgi_ste(t.g, SID));
-    step(&t, "rebind", "read=0x%x", dma_reads(&t));
-    g_assert_cmphex(dma_reads(&t), ==, 0xc0);
+    vnest_e2e_reads(t.log, &t.dev, "rebind", IOVA, 0xc0);
 
     step(&t, "counters", "hwpt-allocs=%" PRIu64 " attaches=%" PRIu64
          " inv-calls=%" PRIu64 " host-errors=%" PRIu64,

@@ -5,6 +5,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "tests/qtest/libqtest.h"
 #include "vnest-e2e.h"
 
 char *vnest_e2e_args(const char *hw, const char *addr, const char *events)
@@ -69,4 +70,32 @@ void vnest_e2e_step(FILE *log, const char *name, const char *fmt, ...)
         fprintf(log, "%s: %s\n", name, msg);
         fflush(log);
     }
+}
+
+void vnest_e2e_fill(QTestState *qts, uint64_t gpa, uint8_t seed)
+{
+    uint8_t buf[VNEST_E2E_LEN];
+
+    dmadev_pattern(buf, VNEST_E2E_LEN, seed);
+    qtest_memwrite(qts, gpa, buf, VNEST_E2E_LEN);
+}
+
+void vnest_e2e_reads(FILE *log, DmaTestDev *dev, const char *name,
+                     uint64_t iova, int want)
+{
+    int seen = dmadev_read_first(dev, DMADEV_NO_PASID, iova, VNEST_E2E_LEN);
+
+    vnest_e2e_step(log, name, "read=0x%x", seen);
+    g_assert_cmphex(seen, ==, want);
+}
+
+void vnest_e2e_write_lands(FILE *log, DmaTestDev *dev, uint64_t iova,
+                           uint64_t gpa)
+{
+    bool landed;
+    uint32_t st = dmadev_write_pattern(dev, DMADEV_NO_PASID, iova, gpa,
+                                       VNEST_E2E_LEN, 0x5b, &landed);
+
+    vnest_e2e_step(log, "dma-write", "status=0x%x landed=%d", st, landed);
+    g_assert_true(landed);
 }

@@ -17,6 +17,7 @@
 #define VNEST_TESTS_E2E_H
 
 #include <stdio.h>
+#include "dma-test-dev.h"
 
 /*
  * The host side of the command line: the iommufd object "if0" (emulated,
@@ -32,5 +33,22 @@ void vnest_e2e_log_close(FILE *log);
 /* One step: to the test's messages and the log. */
 void vnest_e2e_step(FILE *log, const char *name, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
+
+/* The bytes of a DMA in these scenarios */
+#define VNEST_E2E_LEN   256
+
+/* Guest memory at @gpa: the pattern of @seed (its first byte is @seed) */
+void vnest_e2e_fill(QTestState *qts, uint64_t gpa, uint8_t seed);
+
+/*
+ * The device reads @iova (no PASID): step @name logs what it saw, which
+ * must be @want (the first byte of a vnest_e2e_fill() pattern).
+ */
+void vnest_e2e_reads(FILE *log, DmaTestDev *dev, const char *name,
+                     uint64_t iova, int want);
+
+/* The device writes a pattern to @iova: step "dma-write", landed at @gpa */
+void vnest_e2e_write_lands(FILE *log, DmaTestDev *dev, uint64_t iova,
+                           uint64_t gpa);
 
 #endif

@@ -40,7 +40,7 @@
 #define DEVFN           QPCI_DEVFN(4, 0)
 #define SID             DEVFN               /* bus 0 */
 #define IOMMU_PATH      "/machine/peripheral/iommu0"
-#define LEN             256
+#define LEN             VNEST_E2E_LEN
 #define IOVA            0x40000000ULL
 #define PAGE            4096ULL
 #define NOPASID         DMADEV_NO_PASID
@@ -95,14 +95,6 @@ static int dma_reads(E2e *t)
     return dmadev_read_first(&t->dev, NOPASID, IOVA, LEN);
 }
 
-static void fill(E2e *t, uint64_t gpa, uint8_t seed)
-{
-    uint8_t buf[LEN];
-
-    dmadev_pattern(buf, LEN, seed);
-    qtest_memwrite(t->qts, gpa, buf, LEN);
-}
-
 /* A refused DMA: what the device saw, and whether a fault was recorded */
 static void refused(E2e *t, const char *name)
 {
@@ -128,9 +120,9 @@ static void test_scenario(void)
     gpa_a = guest_alloc(&t.qs->alloc, PAGE);
     gpa_b = guest_alloc(&t.qs->alloc, PAGE);
     gpa_c = guest_alloc(&t.qs->alloc, PAGE);
-    fill(&t, gpa_a, 0xa0);
-    fill(&t, gpa_b, 0xb0);
-    fill(&t, gpa_c, 0xc0);
+    vnest_e2e_fill(t.qts, gpa_a, 0xa0);
+    vnest_e2e_fill(t.qts, gpa_b, 0xb0);
+    vnest_e2e_fill(t.qts, gpa_c, 0xc0);
 
     /* Translation on, no PASID entry: blocked */
     refused(&t, "unbound");
@@ -141,30 +133,20 @@ static void test_scenario(void)
     vtd_guest_inv_pasid_cache(t.g, 1, 0);
     step(&t, "bind", "hwpts=%" PRIu64, nstat(&t, "hwpts"));
     g_assert_cmpuint(nstat(&t, "hwpts"), ==, 1);
-    step(&t, "dma-a", "read=0x%x", dma_reads(&t));
-    g_assert_cmphex(dma_reads(&t), ==, 0xa0);
+    vnest_e2e_reads(t.log, &t.dev, "dma-a", IOVA, 0xa0);
 
     /* Remapped without invalidation: the host's IOTLB is stale */
     vtd_domain_unmap(d, IOVA, PAGE);
     vtd_domain_map(d, IOVA, gpa_b, PAGE, VTD_PROT_RW);
-    step(&t, "remap-stale", "read=0x%x", dma_reads(&t));
-    g_assert_cmphex(dma_reads(&t), ==, 0xa0);
+    vnest_e2e_reads(t.log, &t.dev, "remap-stale", IOVA, 0xa0);
     inv = nstat(&t, "inv_calls");
     vtd_guest_inv_pasid(t.g, 1, 0);
     step(&t, "piotlb-inv", "host-calls=%" PRIu64, nstat(&t, "inv_calls") - inv);
     g_assert_cmpuint(nstat(&t, "inv_calls"), ==, inv + 1);
-    step(&t, "remap-fresh", "read=0x%x", dma_reads(&t));
-    g_assert_cmphex(dma_reads(&t), ==, 0xb0);
+    vnest_e2e_reads(t.log, &t.dev, "remap-fresh", IOVA, 0xb0);
 
     /* A write lands where the first stage says */
-    {
-        bool landed;
-        uint32_t st = dmadev_write_pattern(&t.dev, NOPASID, IOVA, gpa_b,
-                                           LEN, 0x5b, &landed);
-
-        step(&t, "dma-write", "status=0x%x landed=%d", st, landed);
-        g_assert_true(landed);
-    }
+    vnest_e2e_write_lands(t.log, &t.dev, IOVA, gpa_b);
 
     /* Unmapped and invalidated: refused */
     vtd_domain_unmap(d, IOVA, PAGE);
@@ -183,8 +165,7 @@ static void test_scenario(void)
     d = vtd_guest_attach_pasid(t.g, SID, 0, VTD_PGTT_FIRST_STAGE, 2);
     vtd_domain_map(d, IOVA, gpa_c, PAGE, VTD_PROT_RW);
     vtd_guest_inv_pasid_cache(t.g, 2, 0);
-    step(&t, "rebind", "read=0x%x", dma_reads(&t));
-    g_assert_cmphex(dma_reads(&t), ==, 0xc0);
+    vnest_e2e_reads(t.log, &t.dev, "rebind", IOVA, 0xc0);
 
     step(&t, "counters", "hwpt-allocs=%" PRIu64 " attaches=%" PRIu64
          " detaches=%" PRIu64 " host-errors=%" PRIu64,
